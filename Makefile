@@ -1,0 +1,40 @@
+# Outcome telemetry collector. `make run` and `make test` work on a fresh machine:
+# they create .venv and install the project with its extras on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format schemas clean promtool
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded,test]'
+	touch $(STAMP)
+
+run: $(STAMP) ## the whole loop on embedded defaults, with a live view
+	$(BIN)/outcomes demo
+
+test: $(STAMP) promtool ## unit and integration tests (embedded broker, SQLite, promtool)
+	$(BIN)/python -m pytest
+
+promtool: ## Debian's prometheus package brings promtool, which the tests run
+	@command -v promtool >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+lint: $(STAMP) ## ruff, mypy --strict, import-linter layering
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schemas: $(STAMP) ## regenerate schemas/json from the pydantic models
+	$(BIN)/python -m schemas.jsonschema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The outcome telemetry collector: Kafka source, aggregation engine, state stores."""

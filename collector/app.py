@@ -1,0 +1,232 @@
+"""Composition root: wires settings, broker, store, engine, source, dead letters,
+pipeline and the Prometheus exporter into one running collector.
+
+The only module (with the CLI and the demo) allowed to import both the collector
+core and the exporters.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import TypeVar
+
+from prometheus_client import CollectorRegistry
+
+from collector.config import Settings
+from collector.embedded import EmbeddedBroker
+from collector.engine.engine import Clock, Engine, EngineSettings
+from collector.engine.formulas import exact
+from collector.engine.policy import DefaultPolicy
+from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
+from collector.source.dead_letters import DeadLetterProducer
+from collector.source.kafka import ConsumerSettings, KafkaSource
+from collector.state.sqlite import SqliteStore
+from collector.state.store import StateStore
+from exporters.prometheus import MetricsServer, SnapshotCollector
+from schemas.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def collector_version() -> str:
+    try:
+        return version("outcome-telemetry-collector")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LatestSnapshot:
+    """The most recently published snapshot. Reference assignment is atomic, so the
+    pipeline thread publishes and HTTP threads read without a lock."""
+
+    def __init__(self) -> None:
+        self._value: Snapshot | None = None
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self._value = snapshot
+
+    def get(self) -> Snapshot | None:
+        return self._value
+
+
+def open_store(location: str) -> StateStore:
+    if location.startswith(("postgresql://", "postgres://")):
+        raise NotImplementedError(
+            "the PostgreSQL state store is not available yet; use a SQLite path"
+        )
+    return SqliteStore(location)
+
+
+class CollectorApp:
+    """One collector: `start()` returns once the HTTP endpoint listens; ingestion runs on
+    its own thread (which owns the Kafka consumer) until `stop()`."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.latest = LatestSnapshot()
+        self.status = PipelineStatus()
+        self.broker: EmbeddedBroker | None = None
+        self.bootstrap_servers = settings.bootstrap_servers
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(SnapshotCollector(self.latest.get))
+        host, port = settings.listen_address
+        self.server = MetricsServer(self._registry, host, port, self._problems)
+        self.pipeline: Pipeline | None = None
+        self.failure: BaseException | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        host = self.settings.listen_address[0]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{shown}:{self.server.port}/metrics"
+
+    def _problems(self) -> list[str]:
+        if self.failure is not None:
+            return [f"collector failed: {self.failure}"]
+        return self.status.problems()
+
+    def start(self) -> None:
+        if self.settings.embedded_broker:
+            self.broker = EmbeddedBroker().start()
+            self.broker.create_topics(
+                {self.settings.topic: self.settings.partitions, self.settings.dead_letter_topic: 1}
+            )
+            self.bootstrap_servers = self.broker.bootstrap_servers
+        self.server.start()
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self._thread.start()
+        log.info("collector serving %s", self.metrics_url)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the current batch, commit, leave the group, close everything."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self.server.shutdown()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until ingestion stops; True if it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self._ingest()
+        except BaseException as error:
+            self.failure = error
+            log.exception("ingestion stopped")
+            raise
+
+    def _ingest(self) -> None:
+        settings = self.settings
+        store = open_store(settings.state)
+        loaded = store.load()
+        self.status.loaded = True
+        engine = Engine(self._engine_settings(), self.clock, self._policy())
+        engine.restore(loaded)
+        offsets = {} if self.broker is not None else dict(loaded.offsets)
+        source = _retry_until(
+            self._stop,
+            self.status,
+            lambda: KafkaSource(self._consumer_settings(), _lookup(offsets)),
+        )
+        dead_letters = _retry_until(
+            self._stop,
+            self.status,
+            lambda: DeadLetterProducer(self.bootstrap_servers, settings.dead_letter_topic),
+        )
+        if source is None or dead_letters is None:
+            store.close()
+            return
+        self.pipeline = Pipeline(
+            source,
+            engine,
+            store,
+            dead_letters,
+            publish=self.latest.publish,
+            offsets=offsets,
+            settings=self._pipeline_settings(),
+        )
+        self.pipeline.status.loaded = True
+        self.status = self.pipeline.status
+        try:
+            self.pipeline.run(self._stop)
+        finally:
+            source.close()
+            dead_letters.close()
+            store.close()
+            log.info("ingestion stopped cleanly")
+
+    def _engine_settings(self) -> EngineSettings:
+        s = self.settings
+        return EngineSettings(
+            currency=s.currency,
+            grace=s.grace,
+            max_automations_per_project=s.max_automations_per_project,
+            max_services_per_project=s.max_services_per_project,
+            version=collector_version(),
+        )
+
+    def _policy(self) -> DefaultPolicy:
+        return DefaultPolicy(default_hourly_rate=exact(self.settings.default_hourly_rate))
+
+    def _consumer_settings(self) -> ConsumerSettings:
+        s = self.settings
+        return ConsumerSettings(
+            bootstrap_servers=self.bootstrap_servers,
+            topic=s.topic,
+            group_id=s.group_id,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            max_poll_records=s.max_poll_records,
+        )
+
+    def _pipeline_settings(self) -> PipelineSettings:
+        return PipelineSettings(
+            max_event_bytes=self.settings.max_event_bytes,
+            publish_interval_s=self.settings.publish_interval_s,
+        )
+
+
+def _lookup(offsets: dict[tuple[str, int], int]) -> Callable[[str, int], int | None]:
+    return lambda topic, partition: offsets.get((topic, partition))
+
+
+def _retry_until(
+    stop: threading.Event,
+    status: PipelineStatus,
+    make: Callable[[], T],
+    max_backoff_s: float = 10.0,
+) -> T | None:
+    """Call `make` until it succeeds (broker not reachable yet) or `stop` is set."""
+    backoff_s = 0.2
+    while not stop.is_set():
+        if status.broker_error is None:
+            status.broker_error = "connecting"
+        try:
+            made = make()
+        except Exception as error:
+            status.broker_error = str(error) or type(error).__name__
+            log.warning("cannot reach the broker yet (%s); retrying in %.1fs", error, backoff_s)
+            stop.wait(backoff_s)
+            backoff_s = min(max_backoff_s, backoff_s * 2)
+            continue
+        status.broker_error = None
+        return made
+    return None

@@ -1,0 +1,127 @@
+"""The `outcomes` console script (DESIGN §8, binding verbs and flags)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from collector.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("outcomes")
+
+
+def _add_collect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    collect = commands.add_parser(
+        "collect",
+        help="run a collector",
+        description="Consume outcome events from Kafka and serve /metrics, /healthz, /readyz."
+        " Each flag is also an OUTCOMES_<NAME> environment variable and a config file key.",
+    )
+    collect.add_argument("--config", type=Path, help="YAML config file")
+    collect.add_argument("--bootstrap-servers", help="Kafka brokers, host:port[,host:port]")
+    collect.add_argument("--topic", help="events topic (default outcomes.events)")
+    collect.add_argument("--group-id", help="consumer group (default outcomes-collector)")
+    collect.add_argument("--targets", type=Path, help="directory of project declarations")
+    collect.add_argument("--state", help="SQLite path or postgresql:// DSN")
+    collect.add_argument("--listen", help="HOST:PORT for /metrics (default 0.0.0.0:9470)")
+    collect.add_argument(
+        "--embedded-broker",
+        action="store_true",
+        default=None,
+        help="start a local Kafka-compatible broker (memory only) instead of connecting",
+    )
+    collect.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="the whole loop on one machine, with a live view",
+        description="Embedded broker, collector, sample projects and simulated producers.",
+    )
+    demo.add_argument("--listen", default="127.0.0.1:9470", help="HOST:PORT for /metrics")
+    demo.add_argument("--rate", type=float, default=25.0, help="simulated events per second")
+    demo.add_argument("--duration-s", type=float, help="stop after this long (default: Ctrl-C)")
+    demo.add_argument("--state", help="SQLite path (default: a temporary file)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="outcomes",
+        description="Outcome telemetry: is your automation paying off?",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_collect(commands)
+    _add_demo(commands)
+    return parser
+
+
+def collect_settings(args: argparse.Namespace) -> Settings:
+    flags = {
+        "bootstrap_servers": args.bootstrap_servers,
+        "topic": args.topic,
+        "group_id": args.group_id,
+        "targets": args.targets,
+        "state": args.state,
+        "listen": args.listen,
+        "embedded_broker": args.embedded_broker,
+        "log_level": args.log_level,
+    }
+    return load_settings(flags, args.config)
+
+
+def run_collect(settings: Settings) -> int:
+    from collector.app import CollectorApp
+
+    app = CollectorApp(settings)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    app.start()
+    print(f"outcomes collector: metrics at {app.metrics_url}", flush=True)
+    while not stopping.is_set() and not app.wait(0.5):
+        pass
+    app.stop()
+    return 1 if app.failure is not None else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "collect":
+        try:
+            settings = collect_settings(args)
+        except ConfigError as error:
+            print(f"outcomes collect: {error}", file=sys.stderr)
+            return 2
+        _setup_logging(settings.log_level)
+        return run_collect(settings)
+    if args.command == "demo":
+        _setup_logging("WARNING")
+        from collector.demo import run_demo
+
+        return run_demo(args.listen, args.rate, args.duration_s, args.state)
+    return 2
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

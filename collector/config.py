@@ -1,0 +1,99 @@
+"""Collector settings: flags > `OUTCOMES_*` environment > config file > defaults.
+
+Every `outcomes collect` flag is also an environment variable (`--group-id` ->
+`OUTCOMES_GROUP_ID`) and a config file key (`group_id` or `group-id`, YAML).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A config file or setting is invalid; the message names the file and field."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTCOMES_", extra="forbid", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "outcomes.events"
+    group_id: str = "outcomes-collector"
+    targets: Path | None = None
+    state: str = "outcomes-state.db"
+    listen: str = "0.0.0.0:9470"
+    embedded_broker: bool = False
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    default_hourly_rate: float = Field(default=100.0, ge=0)
+    grace: timedelta = timedelta(days=7)
+    max_event_bytes: int = Field(default=1_048_576, gt=0)
+    partitions: int = Field(default=6, gt=0, description="Partitions of an embedded topic.")
+    session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(default=2_000, ge=100)
+    max_poll_records: int = Field(default=2_000, gt=0)
+    publish_interval_s: float = Field(default=0.2, gt=0)
+    max_automations_per_project: int = Field(default=200, gt=0)
+    max_services_per_project: int = Field(default=50, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:9470")
+        return value
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.topic}.dlq"
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The YAML mapping in `path`, keys normalised to underscores."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: must be a mapping of setting: value")
+    return {str(key).replace("-", "_"): value for key, value in document.items()}
+
+
+def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Settings:
+    """Merge defaults < config file < environment < flags (None flags are ignored)."""
+    from_file = read_config_file(config_file) if config_file else {}
+    given = {key: value for key, value in flags.items() if value is not None}
+    try:
+        with_env = Settings(**given)  # environment applies under explicit flags
+        env_keys = with_env.model_fields_set - set(given)
+        merged = {**from_file, **with_env.model_dump(include=env_keys), **given}
+        return Settings(**merged)
+    except ValidationError as error:
+        where = f"{config_file}: " if config_file else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"{where}{problems}") from None

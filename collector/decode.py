@@ -1,0 +1,23 @@
+"""Record -> validated `OutcomeEvent`, or a permanent rejection with a reason."""
+
+from __future__ import annotations
+
+from collector.source.records import SourceRecord
+from schemas.binding import from_record
+from schemas.envelope import EventError, OutcomeEvent, Reason
+
+
+def decode(record: SourceRecord, max_event_bytes: int) -> OutcomeEvent:
+    """Validate one record. Raises `EventError` only; any input is safe to pass."""
+    if record.size > max_event_bytes:
+        raise EventError(
+            Reason.TOO_LARGE, f"record is {record.size} bytes, the limit is {max_event_bytes}"
+        )
+    try:
+        return from_record(record.key, record.headers, record.value)
+    except EventError:
+        raise
+    except Exception as error:
+        raise EventError(
+            Reason.MALFORMED, f"undecodable: {type(error).__name__}: {error}"
+        ) from None

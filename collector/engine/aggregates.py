@@ -1,0 +1,147 @@
+"""Mutable accumulators of one project: lifetime counters and per-period totals.
+
+All values are integer millionths (see `units`), so they add exactly. Owned by the
+engine's thread; exporters never see these, only the snapshot built from them.
+Serialized to plain JSON-able dicts for the state store.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.engine.units import to_micros
+from schemas.events import (
+    AvailabilityObserved,
+    CostIncurred,
+    EventData,
+    RunFinished,
+    SavingsRealized,
+)
+
+RUN_COST_CATEGORY = "run"
+
+
+@dataclass
+class PeriodTotals:
+    """Sums over the accepted events whose event time lies in one period."""
+
+    runs: Counter[str] = field(default_factory=Counter)
+    """outcome -> count."""
+    manual_succeeded_us: int = 0
+    human_effort_us: int = 0
+    runs_with_effort: int = 0
+    cost_u: Counter[str] = field(default_factory=Counter)
+    savings_u: Counter[str] = field(default_factory=Counter)
+    downtime_us: Counter[str] = field(default_factory=Counter)
+    observed_us: Counter[str] = field(default_factory=Counter)
+
+    def add(self, data: EventData, service: str) -> None:
+        """Sum `data`; `service` is its service label after cardinality folding."""
+        if isinstance(data, RunFinished):
+            self.runs[data.outcome] += 1
+            effort_us = to_micros(data.human_effort_s)
+            self.human_effort_us += effort_us
+            self.runs_with_effort += effort_us > 0
+            if data.outcome == "succeeded":
+                self.manual_succeeded_us += to_micros(data.manual_duration_s)
+            self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
+        elif isinstance(data, CostIncurred):
+            self.cost_u[data.category] += to_micros(data.amount)
+        elif isinstance(data, SavingsRealized):
+            self.savings_u[data.category] += to_micros(data.amount)
+        elif isinstance(data, AvailabilityObserved):
+            self.downtime_us[service] += to_micros(data.downtime_s)
+            self.observed_us[service] += to_micros(data.window_length_s)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "runs": dict(self.runs),
+            "manual_succeeded_us": self.manual_succeeded_us,
+            "human_effort_us": self.human_effort_us,
+            "runs_with_effort": self.runs_with_effort,
+            "cost_u": dict(self.cost_u),
+            "savings_u": dict(self.savings_u),
+            "downtime_us": dict(self.downtime_us),
+            "observed_us": dict(self.observed_us),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PeriodTotals:
+        return cls(
+            runs=Counter(raw["runs"]),
+            manual_succeeded_us=raw["manual_succeeded_us"],
+            human_effort_us=raw["human_effort_us"],
+            runs_with_effort=raw["runs_with_effort"],
+            cost_u=Counter(raw["cost_u"]),
+            savings_u=Counter(raw["savings_u"]),
+            downtime_us=Counter(raw["downtime_us"]),
+            observed_us=Counter(raw["observed_us"]),
+        )
+
+
+@dataclass
+class LifetimeCounters:
+    """The persisted §6 counters of one project, plus first/last event time."""
+
+    runs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(automation, outcome) -> count; folded automations count under `other`."""
+    manual_avoided_us: int = 0
+    human_effort_us: int = 0
+    cost_u: Counter[str] = field(default_factory=Counter)
+    savings_u: Counter[str] = field(default_factory=Counter)
+    downtime_us: Counter[str] = field(default_factory=Counter)
+    observed_us: Counter[str] = field(default_factory=Counter)
+    first_event_s: float | None = None
+    last_event_s: float | None = None
+
+    def add(self, data: EventData, label: str, event_time_s: float) -> None:
+        """Count `data`; `label` is its automation or service after cardinality folding."""
+        self._note_time(event_time_s)
+        if isinstance(data, RunFinished):
+            self.runs[(label, data.outcome)] += 1
+            self.human_effort_us += to_micros(data.human_effort_s)
+            if data.outcome == "succeeded":
+                self.manual_avoided_us += to_micros(data.manual_duration_s)
+            self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
+        elif isinstance(data, CostIncurred):
+            self.cost_u[data.category] += to_micros(data.amount)
+        elif isinstance(data, SavingsRealized):
+            self.savings_u[data.category] += to_micros(data.amount)
+        elif isinstance(data, AvailabilityObserved):
+            self.downtime_us[label] += to_micros(data.downtime_s)
+            self.observed_us[label] += to_micros(data.window_length_s)
+
+    def _note_time(self, event_time_s: float) -> None:
+        if self.first_event_s is None or event_time_s < self.first_event_s:
+            self.first_event_s = event_time_s
+        if self.last_event_s is None or event_time_s > self.last_event_s:
+            self.last_event_s = event_time_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "runs": [[automation, outcome, n] for (automation, outcome), n in self.runs.items()],
+            "manual_avoided_us": self.manual_avoided_us,
+            "human_effort_us": self.human_effort_us,
+            "cost_u": dict(self.cost_u),
+            "savings_u": dict(self.savings_u),
+            "downtime_us": dict(self.downtime_us),
+            "observed_us": dict(self.observed_us),
+            "first_event_s": self.first_event_s,
+            "last_event_s": self.last_event_s,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> LifetimeCounters:
+        return cls(
+            runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
+            manual_avoided_us=raw["manual_avoided_us"],
+            human_effort_us=raw["human_effort_us"],
+            cost_u=Counter(raw["cost_u"]),
+            savings_u=Counter(raw["savings_u"]),
+            downtime_us=Counter(raw["downtime_us"]),
+            observed_us=Counter(raw["observed_us"]),
+            first_event_s=raw["first_event_s"],
+            last_event_s=raw["last_event_s"],
+        )

@@ -1,0 +1,60 @@
+"""Collector self-observation: events by result, rejections by reason, event delay."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from schemas.snapshot import Histogram
+
+DELAY_BOUNDS_S: Final = (
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    300.0, 900.0, 3600.0, 21600.0, 86400.0, 604800.0,
+)  # fmt: skip
+
+
+@dataclass
+class DelayHistogram:
+    """Event time -> applied, in seconds. In memory only: a restart resets it."""
+
+    buckets: list[int] = field(default_factory=lambda: [0] * len(DELAY_BOUNDS_S))
+    count: int = 0
+    total_s: float = 0.0
+
+    def observe(self, delay_s: float) -> None:
+        delay_s = max(0.0, delay_s)
+        index = bisect.bisect_left(DELAY_BOUNDS_S, delay_s)
+        if index < len(self.buckets):
+            self.buckets[index] += 1
+        self.count += 1
+        self.total_s += delay_s
+
+    def freeze(self) -> Histogram:
+        cumulative, running = [], 0
+        for bucket in self.buckets:
+            running += bucket
+            cumulative.append(running)
+        return Histogram(DELAY_BOUNDS_S, tuple(cumulative), self.count, self.total_s)
+
+
+@dataclass
+class HealthCounters:
+    """Persisted with each batch, so they stay exact across crashes."""
+
+    events: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    overflow: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": [[t, r, n] for (t, r), n in self.events.items()],
+            "rejected": dict(self.rejected),
+            "overflow": dict(self.overflow),
+        }
+
+    def restore(self, raw: dict[str, Any]) -> None:
+        self.events = Counter({(t, r): n for t, r, n in raw.get("events", [])})
+        self.rejected = Counter(raw.get("rejected", {}))
+        self.overflow = Counter(raw.get("overflow", {}))

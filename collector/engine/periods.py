@@ -1,0 +1,70 @@
+"""Calendar periods in UTC: months and quarters (DESIGN §4, §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Period:
+    """The half-open interval [start, end) of one calendar month or quarter."""
+
+    start: datetime
+    end: datetime
+    kind: PeriodKind
+
+    @property
+    def key(self) -> str:
+        if self.kind is PeriodKind.MONTH:
+            return f"{self.start.year}-{self.start.month:02d}"
+        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+
+    @property
+    def start_s(self) -> float:
+        return self.start.timestamp()
+
+    @property
+    def end_s(self) -> float:
+        return self.end.timestamp()
+
+    def elapsed_fraction(self, now: datetime) -> float:
+        """(now - start) / (end - start), clamped to [0, 1]."""
+        total_s = (self.end - self.start).total_seconds()
+        done_s = (now - self.start).total_seconds()
+        return min(1.0, max(0.0, done_s / total_s))
+
+
+def period_containing(moment: datetime, kind: PeriodKind) -> Period:
+    """The period of `kind` that contains `moment` (any timezone; computed in UTC)."""
+    utc = moment.astimezone(UTC)
+    months = 1 if kind is PeriodKind.MONTH else 3
+    first_month = utc.month if kind is PeriodKind.MONTH else (utc.month - 1) // 3 * 3 + 1
+    start = datetime(utc.year, first_month, 1, tzinfo=UTC)
+    return Period(start, _add_months(start, months), kind)
+
+
+def parse_period_key(key: str) -> Period:
+    """`2026-10` (a month) or `2026-Q3` (a quarter) -> its Period; ValueError if neither."""
+    year_text, _, rest = key.partition("-")
+    if not year_text.isdigit() or len(year_text) != 4:
+        raise ValueError(f"period {key!r} must look like 2026-10 or 2026-Q3")
+    year = int(year_text)
+    if rest[:1] in ("Q", "q") and rest[1:] in ("1", "2", "3", "4"):
+        start = datetime(year, (int(rest[1:]) - 1) * 3 + 1, 1, tzinfo=UTC)
+        return Period(start, _add_months(start, 3), PeriodKind.QUARTER)
+    if rest.isdigit() and 1 <= int(rest) <= 12 and len(rest) == 2:
+        start = datetime(year, int(rest), 1, tzinfo=UTC)
+        return Period(start, _add_months(start, 1), PeriodKind.MONTH)
+    raise ValueError(f"period {key!r} must look like 2026-10 or 2026-Q3")
+
+
+def _add_months(start: datetime, months: int) -> datetime:
+    month_index = start.month - 1 + months
+    return start.replace(year=start.year + month_index // 12, month=month_index % 12 + 1)

@@ -1,0 +1,44 @@
+"""The set of (source, id) pairs already counted, for duplicate detection.
+
+Pairs are kept as 16-byte BLAKE2b digests, grouped by the instant after which they
+can be forgotten: the end of the event's period plus the grace window. After that
+instant any copy of the event is rejected `too_late` anyway, so memory stays bounded
+by the events of the open periods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+
+def event_digest(source: str, event_id: str) -> bytes:
+    """A collision-resistant key for (source, id); NUL cannot occur inside either."""
+    return hashlib.blake2b(source.encode() + b"\0" + event_id.encode(), digest_size=16).digest()
+
+
+class SeenIndex:
+    """Digests by forget-after time (epoch seconds). Not thread-safe: engine thread only."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[float, set[bytes]] = {}
+
+    def __contains__(self, digest: bytes) -> bool:
+        return any(digest in bucket for bucket in self._buckets.values())
+
+    def __len__(self) -> int:
+        return sum(len(bucket) for bucket in self._buckets.values())
+
+    def add(self, digest: bytes, forget_after_s: float) -> None:
+        self._buckets.setdefault(forget_after_s, set()).add(digest)
+
+    def load(self, rows: Iterable[tuple[bytes, float]]) -> None:
+        for digest, forget_after_s in rows:
+            self.add(digest, forget_after_s)
+
+    def forget_before(self, now_s: float) -> bool:
+        """Drop every bucket whose forget-after time has passed; True if any was dropped."""
+        expired = [moment for moment in self._buckets if moment <= now_s]
+        for moment in expired:
+            del self._buckets[moment]
+        return bool(expired)

@@ -1,0 +1,42 @@
+"""Freezing engine accumulators into the immutable snapshot types of `schemas.snapshot`."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from collector.engine.aggregates import LifetimeCounters
+from collector.engine.health import DelayHistogram, HealthCounters
+from collector.engine.units import from_micros
+from schemas.snapshot import HealthSnapshot, ProjectCounters
+
+
+def _sorted_amounts(values: Counter[str]) -> tuple[tuple[str, float], ...]:
+    return tuple((name, from_micros(micros)) for name, micros in sorted(values.items()))
+
+
+def counters_snapshot(counters: LifetimeCounters) -> ProjectCounters:
+    return ProjectCounters(
+        runs=tuple((a, o, n) for (a, o), n in sorted(counters.runs.items())),
+        manual_time_avoided_s=from_micros(counters.manual_avoided_us),
+        human_effort_s=from_micros(counters.human_effort_us),
+        cost=_sorted_amounts(counters.cost_u),
+        savings=_sorted_amounts(counters.savings_u),
+        downtime_s=_sorted_amounts(counters.downtime_us),
+        observed_s=_sorted_amounts(counters.observed_us),
+    )
+
+
+def health_snapshot(
+    version: str,
+    health: HealthCounters,
+    consumer_lag: tuple[tuple[str, int, int], ...],
+    delay: DelayHistogram,
+) -> HealthSnapshot:
+    return HealthSnapshot(
+        version=version,
+        events=tuple((t, r, n) for (t, r), n in sorted(health.events.items())),
+        rejected=tuple(sorted(health.rejected.items())),
+        consumer_lag=tuple(sorted(consumer_lag)),
+        event_delay=delay.freeze(),
+        label_overflow=tuple(sorted(health.overflow.items())),
+    )

@@ -1,0 +1,100 @@
+"""The dead-letter topic: rejected records copied unchanged, with the reason in headers.
+
+DESIGN §3 (binding headers): `outcomes_error_reason`, `outcomes_error_detail`, and the
+original topic, partition and offset. Key, value and the original headers are kept
+byte for byte so a fixed producer or a replay tool can resend them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any, Final
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from collector.source.kafka import check_reachable
+from collector.source.records import SourceRecord
+from schemas.envelope import EventError
+
+log = logging.getLogger(__name__)
+
+MAX_DETAIL_BYTES: Final = 2048
+
+
+def dead_letter_headers(record: SourceRecord, error: EventError) -> list[tuple[str, bytes]]:
+    detail = error.detail.encode()[:MAX_DETAIL_BYTES]
+    return [
+        *((name, raw or b"") for name, raw in record.headers),
+        ("outcomes_error_reason", error.reason.value.encode()),
+        ("outcomes_error_detail", detail),
+        ("outcomes_original_topic", record.topic.encode()),
+        ("outcomes_original_partition", str(record.partition).encode()),
+        ("outcomes_original_offset", str(record.offset).encode()),
+    ]
+
+
+class DeadLetterProducer:
+    """Sends rejected records and waits for the broker's acknowledgement.
+
+    `send_all` returns only when every record is acknowledged: it retries with backoff
+    while the broker is unavailable, so a rejection is never dropped.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        security: dict[str, Any] | None = None,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self.topic = topic
+        self._max_backoff_s = max_backoff_s
+        check_reachable(bootstrap_servers)
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers.split(","),
+            acks="all",
+            linger_ms=5,
+            retries=5,
+            max_request_size=8 * 1024 * 1024,
+            client_id="outcomes-collector-dlq",
+            **(security or {}),
+        )
+
+    def send_all(self, rejected: Sequence[tuple[SourceRecord, EventError]]) -> None:
+        pending = list(rejected)
+        backoff_s = 0.1
+        while pending:
+            futures = [(item, self._send(*item)) for item in pending]
+            self._producer.flush()
+            pending = [item for item, future in futures if _failed(future)]
+            if pending:
+                log.warning(
+                    "dead-letter topic %s: %d sends failed, retrying", self.topic, len(pending)
+                )
+                time.sleep(backoff_s)
+                backoff_s = min(self._max_backoff_s, backoff_s * 2)
+
+    def _send(self, record: SourceRecord, error: EventError) -> Future[Any]:
+        future: Future[Any] = self._producer.send(
+            self.topic,
+            key=record.key,
+            value=record.value,
+            headers=dead_letter_headers(record, error),
+        )
+        return future
+
+    def close(self) -> None:
+        self._producer.close(timeout=5)
+
+
+def _failed(future: Any) -> bool:
+    try:
+        future.get(timeout=30)
+    except KafkaError as error:
+        log.warning("dead-letter send failed: %s", error)
+        return True
+    return False

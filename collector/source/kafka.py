@@ -1,0 +1,157 @@
+"""Kafka source on kafka-python: one consumer group, offsets owned by the state store.
+
+The consumer never auto-commits. On assignment it seeks each partition to the offset
+the state store holds (or to the beginning when the store has none), so what is
+consumed next is exactly what the stored state has not yet seen. Kafka offset
+commits are made only so that lag tooling sees progress.
+
+Threading: every method must be called from the one thread that owns the consumer
+(kafka-python consumers are not thread-safe); rebalance callbacks run inside `poll`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+
+from collector.source.records import SourceRecord
+
+log = logging.getLogger(__name__)
+
+OffsetLookup = Callable[[str, int], int | None]
+"""(topic, partition) -> next offset to consume according to the state store."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSettings:
+    bootstrap_servers: str
+    topic: str
+    group_id: str
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 2_000
+    max_poll_records: int = 2_000
+    max_poll_interval_ms: int = 300_000
+    fetch_max_wait_ms: int = 100
+    client_id: str = "outcomes-collector"
+    security: tuple[tuple[str, Any], ...] = ()
+    """Extra kafka-python settings (SSL, SASL), passed through unchanged."""
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, source: KafkaSource) -> None:
+        self._source = source
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._source.note_revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._source.seek_assigned(assigned)
+
+
+def check_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> None:
+    """Raise `ConnectionError` unless at least one bootstrap server accepts TCP.
+
+    Checked before creating kafka-python clients: their constructors block for a long
+    time against a dead address and leak sockets when they give up.
+    """
+    problems = []
+    for address in bootstrap_servers.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+                return
+        except (OSError, ValueError) as error:
+            problems.append(f"{address.strip()}: {error}")
+    raise ConnectionError("no bootstrap server reachable (" + "; ".join(problems) + ")")
+
+
+class KafkaSource:
+    """Polls records for the pipeline and positions partitions from stored offsets."""
+
+    def __init__(self, settings: ConsumerSettings, stored_offset: OffsetLookup) -> None:
+        self.settings = settings
+        self._stored_offset = stored_offset
+        check_reachable(settings.bootstrap_servers)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers.split(","),
+            group_id=settings.group_id,
+            client_id=settings.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+            max_poll_records=settings.max_poll_records,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            **dict(settings.security),
+        )
+        self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self._consumer.subscribe(topics=[settings.topic], listener=_Rebalance(self))
+
+    @property
+    def assigned(self) -> frozenset[tuple[str, int]]:
+        return self._assigned
+
+    def seek_assigned(self, assigned: set[TopicPartition]) -> None:
+        for tp in sorted(assigned):
+            offset = self._stored_offset(tp.topic, tp.partition)
+            if offset is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, offset)
+        self._assigned = frozenset((tp.topic, tp.partition) for tp in assigned)
+        log.info("assigned partitions %s", sorted(p for _, p in self._assigned))
+
+    def note_revoked(self, revoked: set[TopicPartition]) -> None:
+        gone = {(tp.topic, tp.partition) for tp in revoked}
+        self._assigned = self._assigned - gone
+        log.info("revoked partitions %s", sorted(p for _, p in gone))
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
+        batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
+        return [
+            SourceRecord(
+                m.topic,
+                m.partition,
+                m.offset,
+                m.key,
+                tuple(m.headers or ()),
+                m.value,
+                m.timestamp or 0,
+            )
+            for messages in batches.values()
+            for m in messages
+        ]
+
+    def commit_async(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Report progress to the group coordinator (for lag tooling only)."""
+        mine = {
+            TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+            for (topic, partition), offset in offsets.items()
+            if (topic, partition) in self._assigned
+        }
+        if mine:
+            self._consumer.commit_async(mine, callback=_log_commit_failure)
+
+    def lag(self, next_offsets: dict[tuple[str, int], int]) -> list[tuple[str, int, int]]:
+        """(topic, partition, records behind the partition's end) for assigned partitions."""
+        result = []
+        for topic, partition in sorted(self._assigned):
+            end = self._consumer.highwater(TopicPartition(topic, partition))
+            position = next_offsets.get((topic, partition))
+            if end is not None and position is not None:
+                result.append((topic, partition, max(0, end - position)))
+        return result
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+def _log_commit_failure(offsets: object, response: object) -> None:
+    if isinstance(response, Exception):
+        log.debug("informational offset commit failed: %s", response)

@@ -1,0 +1,1 @@
+"""Exporters publish snapshots; they import `schemas` only, never the collector core."""

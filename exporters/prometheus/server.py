@@ -1,0 +1,90 @@
+"""HTTP endpoint: `/metrics` (Prometheus text or OpenMetrics), `/healthz`, `/readyz`.
+
+Runs on its own daemon threads; it only reads the registry (and so the latest
+immutable snapshot) and calls the readiness probe, never touching ingestion state.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import CollectorRegistry
+
+log = logging.getLogger(__name__)
+
+Readiness = Callable[[], list[str]]
+"""Returns the reasons the collector is not ready; empty when it is."""
+
+
+class MetricsServer:
+    def __init__(
+        self, registry: CollectorRegistry, host: str, port: int, readiness: Readiness
+    ) -> None:
+        handler = _handler_for(registry, readiness)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="metrics-http", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler_for(registry: CollectorRegistry, readiness: Readiness) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "outcomes-collector"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._metrics()
+            elif path == "/healthz":
+                self._reply(200, b"ok\n")
+            elif path == "/readyz":
+                problems = readiness()
+                body = ("ready\n" if not problems else "\n".join(problems) + "\n").encode()
+                self._reply(503 if problems else 200, body)
+            else:
+                self._reply(404, b"not found: try /metrics, /healthz or /readyz\n")
+
+        def _metrics(self) -> None:
+            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+            body = encoder(registry)
+            gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+            if gzipped:
+                body = gzip.compress(body, compresslevel=1)
+            self._reply(200, body, content_type, "gzip" if gzipped else None)
+
+        def _reply(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str = "text/plain; charset=utf-8",
+            encoding: str | None = None,
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("http: " + format, *args)
+
+    return Handler

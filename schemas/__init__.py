@@ -1,0 +1,38 @@
+"""Wire contracts of the outcome telemetry collector.
+
+Imports nothing else of this project, so producers (the SDK, the gateway) and
+exporters can depend on it alone.
+"""
+
+from schemas.binding import KafkaRecord, from_record, to_binary, to_structured, to_structured_dict
+from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
+from schemas.events import (
+    DATA_MODELS,
+    NAME_PATTERN,
+    AvailabilityObserved,
+    CostIncurred,
+    EventData,
+    EventType,
+    RunFinished,
+    SavingsRealized,
+)
+
+__all__ = [
+    "DATA_MODELS",
+    "NAME_PATTERN",
+    "AvailabilityObserved",
+    "CostIncurred",
+    "EventData",
+    "EventError",
+    "EventType",
+    "KafkaRecord",
+    "OutcomeEvent",
+    "Reason",
+    "RunFinished",
+    "SavingsRealized",
+    "from_record",
+    "parse_event",
+    "to_binary",
+    "to_structured",
+    "to_structured_dict",
+]

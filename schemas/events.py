@@ -1,0 +1,135 @@
+"""The `data` payloads of the four outcome event types (DESIGN §3, binding).
+
+Every model forbids unknown fields, requires finite non-negative numbers and lowercase
+names, so producers in any language can validate against the generated JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+MAX_WINDOW_S: Final = 3600.0
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+"""A project, automation or service name: lowercase, 1 to 63 characters."""
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+
+
+def _rfc3339_text(value: object) -> object:
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("must be an RFC 3339 timestamp string with a timezone")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+"""An RFC 3339 timestamp with a timezone; numbers are refused."""
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class EventType(StrEnum):
+    """The CloudEvents `type` values the collector understands."""
+
+    RUN_FINISHED = "outcomes.run.finished"
+    COST_INCURRED = "outcomes.cost.incurred"
+    SAVINGS_REALIZED = "outcomes.savings.realized"
+    AVAILABILITY_OBSERVED = "outcomes.availability.observed"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    project: Name
+
+
+class RunFinished(_Data):
+    """One automation run ended. Durations in seconds, `cost` in the reporting currency."""
+
+    automation: Name
+    outcome: Literal["succeeded", "failed", "cancelled"]
+    duration_s: NonNegative
+    manual_duration_s: NonNegative = Field(
+        description="Time a person would need to do this by hand (the baseline)."
+    )
+    human_effort_s: NonNegative = Field(
+        description="Time people spent on this run: approval, intervention, clean-up."
+    )
+    cost: NonNegative = Field(description="Direct run cost: compute, API, licence.")
+    currency: Currency | None = None
+    links: list[Annotated[str, StringConstraints(max_length=2048)]] | None = Field(
+        default=None, max_length=32
+    )
+
+
+class CostIncurred(_Data):
+    """Money spent on the project outside individual runs."""
+
+    amount: Positive
+    category: Literal["compute", "licence", "labour", "services", "other"]
+    currency: Currency | None = None
+    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class SavingsRealized(_Data):
+    """Money the project saved, with how it was measured."""
+
+    amount: Positive
+    category: Literal["cloud", "licence", "labour", "incident", "other"]
+    basis: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    currency: Currency | None = None
+
+
+class AvailabilityObserved(_Data):
+    """Downtime of one service over one observation window of at most an hour."""
+
+    service: Name
+    window_start: Timestamp
+    window_end: Timestamp
+    downtime_s: NonNegative
+
+    @model_validator(mode="after")
+    def _check_window(self) -> AvailabilityObserved:
+        length_s = self.window_length_s
+        if not 0 < length_s <= MAX_WINDOW_S:
+            raise ValueError(
+                f"window_end - window_start must be > 0 and <= {MAX_WINDOW_S:.0f} s,"
+                f" got {length_s} s"
+            )
+        if self.downtime_s > length_s:
+            raise ValueError(f"downtime_s {self.downtime_s} exceeds the window length {length_s} s")
+        return self
+
+    @property
+    def window_length_s(self) -> float:
+        return (self.window_end - self.window_start).total_seconds()
+
+
+EventData = RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved
+
+DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
+    EventType.RUN_FINISHED: RunFinished,
+    EventType.COST_INCURRED: CostIncurred,
+    EventType.SAVINGS_REALIZED: SavingsRealized,
+    EventType.AVAILABILITY_OBSERVED: AvailabilityObserved,
+}
+
+
+def money_currency(data: EventData) -> str | None:
+    """The currency an event declares for its money fields, if any."""
+    if isinstance(data, AvailabilityObserved):
+        return None
+    return data.currency

@@ -1,0 +1,94 @@
+"""Immutable snapshot of the collector's results, handed from the engine to exporters.
+
+This is the contract between the collector core and every exporter: plain frozen
+dataclasses, floats in reporting units (seconds, currency, ratios), `None` where a
+value is undefined (it must then be absent from every export, never 0 or NaN).
+A snapshot is never mutated after it is published, so exporters may read it from
+any thread without locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+OUTCOMES: Final = ("succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectCounters:
+    """Lifetime counters of one project; they only ever grow (persisted across restarts)."""
+
+    runs: tuple[tuple[str, str, int], ...] = ()
+    """(automation, outcome, count)."""
+    manual_time_avoided_s: float = 0.0
+    human_effort_s: float = 0.0
+    cost: tuple[tuple[str, float], ...] = ()
+    """(category, amount); run costs use category `run`."""
+    savings: tuple[tuple[str, float], ...] = ()
+    downtime_s: tuple[tuple[str, float], ...] = ()
+    """(service, seconds)."""
+    observed_s: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    """Realized values of one project over one period [start, end) (DESIGN §5)."""
+
+    key: str
+    """`2026-11` for a month, `2026-Q4` for a quarter."""
+    start_s: float
+    end_s: float
+    time_saved_s: float
+    cost: float
+    savings: float
+    value: float
+    net_value: float
+    roi: float | None
+    uptime: float | None
+    success_ratio: float | None
+    intervention_ratio: float | None
+    runs: tuple[tuple[str, int], ...]
+    """(outcome, count) for every outcome, zeros included."""
+    observed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSnapshot:
+    name: str
+    counters: ProjectCounters
+    period: PeriodResult
+    """The project's current period at snapshot time."""
+    last_event_time_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Cumulative bucket counts, as Prometheus exposes them; `+Inf` is `count`."""
+
+    bounds: tuple[float, ...]
+    cumulative: tuple[int, ...]
+    count: int
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    version: str
+    events: tuple[tuple[str, str, int], ...] = ()
+    """(type, result, count); result in accepted, duplicate, rejected."""
+    rejected: tuple[tuple[str, int], ...] = ()
+    """(reason, count)."""
+    consumer_lag: tuple[tuple[str, int, int], ...] = ()
+    """(topic, partition, records behind the end of the partition)."""
+    event_delay: Histogram = field(default_factory=lambda: Histogram((), (), 0, 0.0))
+    label_overflow: tuple[tuple[str, int], ...] = ()
+    """(label, count of values folded into `other`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    taken_at_s: float
+    currency: str
+    projects: tuple[ProjectSnapshot, ...]
+    health: HealthSnapshot

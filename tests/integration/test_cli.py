@@ -1,0 +1,93 @@
+"""`outcomes collect` as a user runs it: embedded broker, readiness, clean SIGTERM."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from collector.embedded import free_port
+from tests.support.generate import random_document, to_record
+from tests.support.live import Series, http_get, produce, scrape, total, wait_until
+
+
+def test_collect_with_embedded_broker_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "collect",
+            "--embedded-broker",
+            "--state",
+            str(tmp_path / "state.db"),
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_get(f"{base}/readyz")[0] == 200, timeout_s=60)
+        assert http_get(f"{base}/healthz") == (200, "ok\n")
+        series = scrape(f"{base}/metrics")
+        assert total(series, "outcomes_collector_build_info") == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "metrics at http://127.0.0.1" in output
+    assert "ingestion stopped cleanly" in output
+
+
+def test_bad_config_exits_2_with_the_file_named(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("grace: soon\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "collector", "collect", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert f"{config}: grace:" in result.stderr
+
+
+def test_sigterm_mid_stream_commits_what_was_applied(
+    broker: object, topic: str, tmp_path: Path
+) -> None:
+    from collector.embedded import EmbeddedBroker
+
+    assert isinstance(broker, EmbeddedBroker)
+    port, state = free_port(), tmp_path / "state.db"
+    command = [
+        sys.executable, "-m", "collector", "collect",
+        "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic,
+        "--group-id", f"{topic}-g", "--state", str(state), "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    env = {"OUTCOMES_SESSION_TIMEOUT_MS": "6000", "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000"}
+    import os
+
+    rng = random.Random(8)
+    records = [to_record(random_document(rng, i), rng) for i in range(200)]
+    produce(broker.bootstrap_servers, topic, records)
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    def all_counted() -> Series | None:
+        series = scrape(url) if http_get(url)[0] == 200 else {}
+        return series if total(series, "outcomes_collector_events_total") >= 200 else None
+
+    for _ in range(2):  # the second run restarts from the committed state and offsets
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+        try:
+            series = wait_until(all_counted, timeout_s=60)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        assert total(series, "outcomes_collector_events_total", result="accepted") == 200
+        assert total(series, "outcomes_collector_events_total", result="duplicate") == 0

@@ -1,0 +1,100 @@
+"""kill -9 the collector process at random moments mid-stream; after restarts every
+§6 counter and period gauge equals what the distinct valid events imply."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+from collector.embedded import EmbeddedBroker, free_port
+from schemas.binding import KafkaRecord
+from tests.support.expected import expected_totals, mismatches
+from tests.support.generate import random_document, to_record
+from tests.support.live import http_get, parse_series, produce, scrape, total, wait_until
+
+DISTINCT, DUPLICATES, BAD = 3000, 300, 30
+
+
+def start_collector(
+    broker: EmbeddedBroker, topic: str, state: Path, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
+        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        "OUTCOMES_MAX_POLL_RECORDS": "40",
+        "OUTCOMES_PUBLISH_INTERVAL_S": "0.05",
+    }
+    command = [
+        sys.executable, "-m", "collector", "collect",
+        "--bootstrap-servers", broker.bootstrap_servers,
+        "--topic", topic,
+        "--group-id", f"{topic}-crash",
+        "--state", str(state),
+        "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def events_counted(url: str) -> float:
+    status, text = http_get(url)
+    return total(parse_series(text), "outcomes_collector_events_total") if status == 200 else 0
+
+
+def stream(
+    broker: EmbeddedBroker, topic: str, records: list[KafkaRecord], done: threading.Event
+) -> None:
+    for start in range(0, len(records), 50):
+        produce(broker.bootstrap_servers, topic, records[start : start + 50])
+        time.sleep(0.1)
+    done.set()
+
+
+def test_kill_9_mid_stream_loses_and_doubles_nothing(
+    broker: EmbeddedBroker, topic: str, tmp_path: Path
+) -> None:
+    rng = random.Random(2026)
+    documents = [random_document(rng, i) for i in range(DISTINCT)]
+    records = [to_record(d, rng) for d in documents]
+    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
+    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(BAD)]
+    rng.shuffle(records)
+    port, state, log = free_port(), tmp_path / "state.db", tmp_path / "collector.log"
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    done = threading.Event()
+    producer = threading.Thread(target=stream, args=(broker, topic, records, done), daemon=True)
+    process = start_collector(broker, topic, state, port, log)
+    producer.start()
+    kills = 0
+    try:
+        while not done.is_set() or kills < 3:
+            wait_until(lambda: http_get(url)[0] == 200, timeout_s=30)
+            time.sleep(rng.uniform(1.0, 4.0))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+            process = start_collector(broker, topic, state, port, log)
+        producer.join()
+        wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)
+        series = scrape(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert kills >= 3
+    assert total(series, "outcomes_collector_events_total", result="accepted") == DISTINCT
+    assert total(series, "outcomes_collector_events_total", result="duplicate") == DUPLICATES
+    assert total(series, "outcomes_collector_rejected_total", reason="malformed") == BAD
+    assert mismatches(series, expected_totals(documents), Fraction(100)) == [], log.read_text()[
+        -3000:
+    ]
+    assert process.returncode == 0, "SIGTERM must shut down cleanly"

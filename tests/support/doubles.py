@@ -1,0 +1,56 @@
+"""In-memory doubles for the pipeline's seams (source, dead letters)."""
+
+from __future__ import annotations
+
+from collector.source.records import SourceRecord
+from collector.state.model import TopicPartitionKey
+from schemas.binding import KafkaRecord
+from schemas.envelope import EventError
+
+
+class MemorySource:
+    """Serves queued batches; `assigned` is every partition it has served."""
+
+    def __init__(self, topic: str = "events") -> None:
+        self.topic = topic
+        self.batches: list[list[SourceRecord]] = []
+        self.committed: dict[TopicPartitionKey, int] = {}
+        self._next: dict[int, int] = {}
+        self._assigned: frozenset[TopicPartitionKey] = frozenset({(topic, 0)})
+
+    @property
+    def assigned(self) -> frozenset[TopicPartitionKey]:
+        return self._assigned
+
+    def add(self, records: list[KafkaRecord], partition: int = 0) -> list[SourceRecord]:
+        batch = []
+        for record in records:
+            offset = self._next.get(partition, 0)
+            self._next[partition] = offset + 1
+            batch.append(
+                SourceRecord(
+                    self.topic, partition, offset, record.key, tuple(record.headers), record.value
+                )
+            )
+        self.batches.append(batch)
+        return batch
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
+        return self.batches.pop(0) if self.batches else []
+
+    def commit_async(self, offsets: dict[TopicPartitionKey, int]) -> None:
+        self.committed.update(offsets)
+
+    def lag(self, next_offsets: dict[TopicPartitionKey, int]) -> list[tuple[str, int, int]]:
+        return [
+            (self.topic, p, end - next_offsets.get((self.topic, p), 0))
+            for p, end in sorted(self._next.items())
+        ]
+
+
+class MemoryDeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[tuple[SourceRecord, EventError]] = []
+
+    def send_all(self, rejected: list[tuple[SourceRecord, EventError]]) -> None:
+        self.sent.extend(rejected)

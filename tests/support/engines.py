@@ -1,0 +1,44 @@
+"""Engines with a fixed clock, and a helper that feeds them events like the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from collector.engine.engine import Engine, EngineSettings, Verdict
+from schemas.envelope import EventError, OutcomeEvent
+from tests.support.events import NOW
+
+
+class FixedClock:
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def new_engine(now: datetime = NOW, **settings: object) -> Engine:
+    return Engine(EngineSettings(**settings), FixedClock(now))  # type: ignore[arg-type]
+
+
+def feed(engine: Engine, events: Iterable[OutcomeEvent], partition: int = 0) -> list[str]:
+    """Apply each event as the pipeline would; returns each verdict or rejection reason."""
+    results = []
+    for event in events:
+        try:
+            results.append(engine.apply(event, partition).value)
+        except EventError as error:
+            engine.reject(event.type.value, error.reason)
+            results.append(error.reason.value)
+    return results
+
+
+def verdicts(results: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result] = counts.get(result, 0) + 1
+    return counts
+
+
+__all__ = ["FixedClock", "Verdict", "feed", "new_engine", "verdicts"]

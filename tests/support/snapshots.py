@@ -1,0 +1,74 @@
+"""A hand-built snapshot exercising every metric family, for exporter tests."""
+
+from __future__ import annotations
+
+from schemas.snapshot import (
+    HealthSnapshot,
+    Histogram,
+    PeriodResult,
+    ProjectCounters,
+    ProjectSnapshot,
+    Snapshot,
+)
+
+
+def sample_snapshot() -> Snapshot:
+    triage = ProjectSnapshot(
+        name="ticket-triage",
+        counters=ProjectCounters(
+            runs=(("classify", "failed", 2), ("classify", "succeeded", 8)),
+            manual_time_avoided_s=7200.0,
+            human_effort_s=1800.0,
+            cost=(("licence", 100.0), ("run", 0.5)),
+            savings=(("cloud", 250.0),),
+            downtime_s=(("servicedesk-api", 36.0),),
+            observed_s=(("servicedesk-api", 3600.0),),
+        ),
+        period=PeriodResult(
+            key="2026-11",
+            start_s=1793491200.0,
+            end_s=1796083200.0,
+            time_saved_s=5400.0,
+            cost=100.5,
+            savings=250.0,
+            value=400.0,
+            net_value=299.5,
+            roi=2.98,
+            uptime=0.99,
+            success_ratio=0.8,
+            intervention_ratio=0.25,
+            runs=(("succeeded", 8), ("failed", 2), ("cancelled", 0)),
+            observed_s=3600.0,
+        ),
+        last_event_time_s=1794744000.0,
+    )
+    idle = ProjectSnapshot(
+        name="idle-bot",
+        counters=ProjectCounters(),
+        period=PeriodResult(
+            key="2026-11",
+            start_s=1793491200.0,
+            end_s=1796083200.0,
+            time_saved_s=0.0,
+            cost=0.0,
+            savings=0.0,
+            value=0.0,
+            net_value=0.0,
+            roi=None,
+            uptime=None,
+            success_ratio=None,
+            intervention_ratio=None,
+            runs=(("succeeded", 0), ("failed", 0), ("cancelled", 0)),
+            observed_s=0.0,
+        ),
+        last_event_time_s=None,
+    )
+    health = HealthSnapshot(
+        version="1.2.3",
+        events=(("outcomes.run.finished", "accepted", 10), ("unknown", "rejected", 1)),
+        rejected=(("malformed", 1),),
+        consumer_lag=(("outcomes.events", 0, 5),),
+        event_delay=Histogram((0.5, 1.0), (3, 9), 10, 7.25),
+        label_overflow=(("automation", 4),),
+    )
+    return Snapshot(1794744000.0, "USD", (idle, triage), health)

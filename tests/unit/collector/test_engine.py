@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from collector.engine.engine import Engine
+from collector.state.model import LoadedState
+from schemas.events import EventType
+from schemas.snapshot import ProjectSnapshot
+from tests.support.engines import FixedClock, feed, new_engine
+from tests.support.events import NOW, availability, make_event
+
+
+def project(engine: Engine, name: str = "ticket-triage") -> ProjectSnapshot:
+    return next(p for p in engine.snapshot().projects if p.name == name)
+
+
+def test_counters_and_period_from_mixed_events() -> None:
+    engine = new_engine()
+    feed(
+        engine,
+        [
+            make_event(manual_duration_s=900.0, cost=0.1),
+            make_event(outcome="failed", human_effort_s=300.0, cost=0.2, automation="route"),
+            make_event(EventType.COST_INCURRED, amount=100.0, category="licence"),
+            make_event(EventType.SAVINGS_REALIZED, amount=250.0),
+            availability(NOW, downtime_s=30.0),
+        ],
+    )
+    snap = project(engine)
+    assert snap.counters.runs == (("classify", "succeeded", 1), ("route", "failed", 1))
+    assert snap.counters.manual_time_avoided_s == 900.0
+    assert snap.counters.human_effort_s == 300.0
+    assert snap.counters.cost == (("licence", 100.0), ("run", 0.3))
+    assert snap.counters.savings == (("cloud", 250.0),)
+    assert snap.counters.downtime_s == (("servicedesk-api", 30.0),)
+    assert snap.counters.observed_s == (("servicedesk-api", 300.0),)
+    period = snap.period
+    assert period.key == "2026-11"
+    assert period.time_saved_s == 600.0
+    assert period.cost == 100.3
+    assert period.value == 250.0 + 600 / 3600 * 100
+    assert period.success_ratio == 0.5
+    assert period.intervention_ratio == 0.5
+    assert period.uptime == 0.9
+    assert snap.last_event_time_s == NOW.timestamp()
+
+
+def test_duplicates_count_once() -> None:
+    engine = new_engine()
+    event = make_event(event_id="same")
+    assert feed(engine, [event, event, make_event(event_id="same", source="other")]) == [
+        "accepted",
+        "duplicate",
+        "accepted",
+    ]
+    assert project(engine).period.runs[0] == ("succeeded", 2)
+    assert ("outcomes.run.finished", "duplicate", 1) in engine.snapshot().health.events
+
+
+@pytest.mark.parametrize(
+    ("time", "reason"),
+    [
+        (NOW + timedelta(minutes=6), "future"),
+        (NOW - timedelta(days=60), "too_late"),
+    ],
+)
+def test_time_rejections(time: object, reason: str) -> None:
+    engine = new_engine()
+    assert feed(engine, [make_event(time=time)]) == [reason]  # type: ignore[arg-type]
+    assert engine.snapshot().projects == ()
+    assert engine.snapshot().health.rejected == ((reason, 1),)
+
+
+def test_late_event_within_grace_restates_the_closed_period() -> None:
+    engine = new_engine(now=NOW.replace(day=3))
+    october = NOW.replace(month=10, day=31)
+    assert feed(engine, [make_event(time=october)]) == ["accepted"]
+    snap = project(engine)
+    assert snap.period.key == "2026-11"
+    assert snap.period.runs[0] == ("succeeded", 0)
+    assert snap.counters.runs == (("classify", "succeeded", 1),)
+    changed = engine.take_changes()
+    assert [row.key for row in changed.periods] == ["2026-10"]
+
+
+def test_future_tolerance_is_five_minutes() -> None:
+    engine = new_engine()
+    assert feed(engine, [make_event(time=NOW + timedelta(minutes=5))]) == ["accepted"]
+
+
+def test_currency_must_match() -> None:
+    engine = new_engine(currency="EUR")
+    results = feed(
+        engine,
+        [
+            make_event(EventType.COST_INCURRED, currency="USD"),
+            make_event(EventType.COST_INCURRED, currency="EUR"),
+            make_event(EventType.COST_INCURRED),
+        ],
+    )
+    assert results == ["currency", "accepted", "accepted"]
+
+
+def test_automation_cardinality_folds_into_other_and_counts() -> None:
+    engine = new_engine(max_automations_per_project=2)
+    feed(engine, [make_event(automation=f"a{i}") for i in range(5)])
+    snap = engine.snapshot()
+    runs = snap.projects[0].counters.runs
+    assert runs == (("a0", "succeeded", 1), ("a1", "succeeded", 1), ("other", "succeeded", 3))
+    assert snap.health.label_overflow == (("automation", 3),)
+
+
+def test_period_rolls_over_with_the_clock() -> None:
+    clock = FixedClock(NOW)
+    engine = Engine(new_engine().settings, clock)
+    feed(engine, [make_event()])
+    assert project(engine).period.runs[0] == ("succeeded", 1)
+    clock.now = NOW.replace(month=12, day=1, hour=0)
+    rolled = project(engine).period
+    assert rolled.key == "2026-12"
+    assert rolled.runs[0] == ("succeeded", 0)
+
+
+def test_restore_from_changes_reproduces_the_snapshot() -> None:
+    engine = new_engine()
+    event = make_event(event_id="x")
+    feed(engine, [event, make_event(EventType.SAVINGS_REALIZED), availability(NOW)])
+    changes = engine.take_changes()
+    restored = new_engine()
+    restored.restore(
+        LoadedState(changes.projects, changes.periods, changes.seen, changes.health or {})
+    )
+    assert restored.snapshot().projects == engine.snapshot().projects
+    assert feed(restored, [event]) == ["duplicate"]
+
+
+def test_forget_closed_drops_seen_after_grace() -> None:
+    clock = FixedClock(NOW)
+    engine = Engine(new_engine().settings, clock)
+    feed(engine, [make_event(event_id="old")])
+    clock.now = NOW.replace(month=12, day=9)
+    assert engine.forget_closed().forget_seen_before_s == clock.now.timestamp()
+    assert engine.seen_count() == 0
