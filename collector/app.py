@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
@@ -20,12 +21,12 @@ from collector.config import Settings
 from collector.embedded import EmbeddedBroker
 from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.engine.formulas import exact
-from collector.engine.policy import DefaultPolicy
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.kafka import ConsumerSettings, KafkaSource
 from collector.state.sqlite import SqliteStore
 from collector.state.store import StateStore
+from collector.targets.registry import DeclarationRegistry
 from exporters.prometheus import MetricsServer, SnapshotCollector
 from schemas.snapshot import Snapshot
 
@@ -85,6 +86,10 @@ class CollectorApp:
         self.server = MetricsServer(self._registry, host, port, self._problems)
         self.pipeline: Pipeline | None = None
         self.failure: BaseException | None = None
+        self.declarations = DeclarationRegistry(
+            settings.targets, exact(settings.default_hourly_rate)
+        )
+        self.engine: Engine | None = None
 
     @property
     def metrics_url(self) -> str:
@@ -104,10 +109,34 @@ class CollectorApp:
                 {self.settings.topic: self.settings.partitions, self.settings.dead_letter_topic: 1}
             )
             self.bootstrap_servers = self.broker.bootstrap_servers
+        self._reload_declarations()
         self.server.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
+        if self.settings.targets is not None:
+            threading.Thread(target=self._watch_declarations, name="targets", daemon=True).start()
         log.info("collector serving %s", self.metrics_url)
+
+    def _reload_declarations(self) -> None:
+        result = self.declarations.reload()
+        if result.changed and self.engine is not None:
+            self.engine.policy = result.catalog
+
+    def _watch_declarations(self) -> None:
+        """Poll the declarations directory; a bad edit keeps the last good version."""
+        while not self._stop.wait(self.settings.targets_poll_s):
+            try:
+                self._reload_declarations()
+            except Exception:
+                log.exception("reloading declarations failed")
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        health = replace(
+            snapshot.health,
+            declaration_files=tuple(self.declarations.file_states()),
+            declaration_reloads=tuple(sorted(self.declarations.reloads.items())),
+        )
+        self.latest.publish(replace(snapshot, health=health))
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Finish the current batch, commit, leave the group, close everything."""
@@ -138,8 +167,10 @@ class CollectorApp:
         store = open_store(settings.state)
         loaded = store.load()
         self.status.loaded = True
-        engine = Engine(self._engine_settings(), self.clock, self._policy())
+        engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
         engine.restore(loaded)
+        self.engine = engine
+        engine.policy = self.declarations.catalog  # a reload may have raced the line above
         offsets = {} if self.broker is not None else dict(loaded.offsets)
         source = _retry_until(
             self._stop,
@@ -159,7 +190,7 @@ class CollectorApp:
             engine,
             store,
             dead_letters,
-            publish=self.latest.publish,
+            publish=self._publish,
             offsets=offsets,
             settings=self._pipeline_settings(),
         )
@@ -182,9 +213,6 @@ class CollectorApp:
             max_services_per_project=s.max_services_per_project,
             version=collector_version(),
         )
-
-    def _policy(self) -> DefaultPolicy:
-        return DefaultPolicy(default_hourly_rate=exact(self.settings.default_hourly_rate))
 
     def _consumer_settings(self) -> ConsumerSettings:
         s = self.settings

@@ -51,6 +51,31 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.add_argument("--state", help="SQLite path (default: a temporary file)")
 
 
+def _add_targets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    targets = commands.add_parser("targets", help="work with project declarations")
+    verbs = targets.add_subparsers(dest="verb", required=True, metavar="VERB")
+    check = verbs.add_parser(
+        "check",
+        help="validate declarations",
+        description="Validate every *.yaml/*.yml below DIR; exit 1 with file:line messages.",
+    )
+    check.add_argument("directory", type=Path, metavar="DIR")
+
+
+def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="period results per project from the state store",
+        description="Realized values vs objectives for the current or a closed period"
+        " (restated values included). Safe while a collector runs.",
+    )
+    report.add_argument("--config", type=Path, help="YAML config file (state, targets, ...)")
+    report.add_argument("--state", help="SQLite path of the collector's state")
+    report.add_argument("--targets", type=Path, help="directory of project declarations")
+    report.add_argument("--period", help="2026-10 (a month) or 2026-Q3 (a quarter)")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outcomes",
@@ -58,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_collect(commands)
+    _add_targets(commands)
+    _add_report(commands)
     _add_demo(commands)
     return parser
 
@@ -106,12 +133,58 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         _setup_logging(settings.log_level)
         return run_collect(settings)
+    if args.command == "targets":
+        return run_targets_check(args.directory)
+    if args.command == "report":
+        return run_report(args)
     if args.command == "demo":
         _setup_logging("WARNING")
         from collector.demo import run_demo
 
         return run_demo(args.listen, args.rate, args.duration_s, args.state)
     return 2
+
+
+def run_targets_check(directory: Path) -> int:
+    from collector.targets.registry import DeclarationRegistry
+
+    if not directory.is_dir():
+        print(f"outcomes targets check: {directory} is not a directory", file=sys.stderr)
+        return 2
+    logging.disable(logging.ERROR)
+    registry = DeclarationRegistry(directory)
+    result = registry.reload()
+    for error in result.errors:
+        print(error, file=sys.stderr)
+    files = registry.file_states()
+    invalid = sum(1 for _, ok in files if not ok)
+    projects = len(list(result.catalog.declared_projects()))
+    if invalid:
+        print(f"{invalid} of {len(files)} files invalid", file=sys.stderr)
+        return 1
+    print(f"ok: {projects} projects in {len(files)} files")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from collector.app import utc_now
+    from collector.report import ReportError, collect_rows, render_csv, render_json, render_table
+
+    try:
+        settings = load_settings({"state": args.state, "targets": args.targets}, args.config)
+        rows = collect_rows(settings, args.period, utc_now)
+    except (ConfigError, ReportError, ValueError) as error:
+        print(f"outcomes report: {error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        sys.stdout.write(render_json(rows))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(rows))
+    else:
+        from rich.console import Console
+
+        render_table(rows, Console())
+    return 0
 
 
 def _setup_logging(level: str) -> None:

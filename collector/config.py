@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     publish_interval_s: float = Field(default=0.2, gt=0)
     max_automations_per_project: int = Field(default=200, gt=0)
     max_services_per_project: int = Field(default=50, gt=0)
+    targets_poll_s: float = Field(default=2.0, gt=0, description="Declaration reload check.")
     log_level: str = "INFO"
 
     @field_validator("listen")

@@ -21,6 +21,7 @@ from schemas.binding import to_binary
 from schemas.snapshot import Snapshot
 
 DEMO_SESSION_TIMEOUT_MS = 6_000
+EXAMPLE_PROJECTS = Path(__file__).resolve().parents[1] / "deploy" / "examples" / "projects"
 
 
 def _listen_or_free(listen: str) -> str:
@@ -54,6 +55,9 @@ def _produce(app: CollectorApp, rate: float, stop: threading.Event) -> None:
     producer.close(timeout=5)
 
 
+STATUS_STYLES = {"met": "green", "at_risk": "yellow", "off_target": "bold red"}
+
+
 def _money(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -64,6 +68,7 @@ def render(snapshot: Snapshot | None, metrics_url: str) -> Group:
         table.add_column(column, justify="left" if column == "project" else "right")
     table.add_column("ROI", justify="right")
     table.add_column("uptime", justify="right")
+    table.add_column("status")
     if snapshot is not None:
         for project in snapshot.projects:
             p = project.period
@@ -80,12 +85,18 @@ def render(snapshot: Snapshot | None, metrics_url: str) -> Group:
                 if p.roi is None
                 else Text(f"{p.roi:.2f}", style="green" if p.roi >= 0 else "red"),
                 "—" if p.uptime is None else f"{p.uptime:.4%}",
+                Text(project.status, style=STATUS_STYLES.get(project.status, "")),
             )
     footer = Text(f"metrics: {metrics_url}   (Ctrl-C to stop)", style="dim")
     if snapshot is not None:
         accepted = sum(n for _, r, n in snapshot.health.events if r == "accepted")
         rejected = sum(n for _, n in snapshot.health.rejected)
-        footer = Text(f"accepted {accepted}  dead-lettered {rejected}   ") + footer
+        meeting = snapshot.portfolio.meeting_objectives_ratio
+        share = "—" if meeting is None else f"{meeting:.0%}"
+        footer = (
+            Text(f"meeting objectives {share}   accepted {accepted}  dead-lettered {rejected}   ")
+            + footer
+        )
     return Group(table, footer)
 
 
@@ -100,6 +111,7 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
         partitions=3,
         session_timeout_ms=DEMO_SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=1_000,
+        targets=EXAMPLE_PROJECTS if EXAMPLE_PROJECTS.is_dir() else None,
     )
     console.print("[bold]outcomes demo[/]: starting embedded broker and collector…")
     app = CollectorApp(settings)

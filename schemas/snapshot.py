@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 OUTCOMES: Final = ("succeeded", "failed", "cancelled")
+TARGETS: Final = ("uptime", "savings", "time_saved", "roi", "success_rate")
+TARGET_STATUSES: Final = ("met", "at_risk", "off_target", "insufficient_data")
+PROJECT_STATUSES: Final = (*TARGET_STATUSES, "unscoped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,39 @@ class PeriodResult:
     runs: tuple[tuple[str, int], ...]
     """(outcome, count) for every outcome, zeros included."""
     observed_s: float
+    last_applied_s: float | None = None
+    """When the newest event was applied; at or after `end_s` the period was restated."""
+
+    @property
+    def restated(self) -> bool:
+        return self.last_applied_s is not None and self.last_applied_s >= self.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    """One declared objective judged against the period (DESIGN §5).
+
+    Units: ratio for uptime, roi and success_rate; currency for savings; seconds for
+    time_saved.
+    """
+
+    target: str
+    objective: float
+    projected: float | None
+    attainment: float | None
+    status: str
+    """met, at_risk, off_target or insufficient_data."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    declared: bool = False
+    team: str = "unknown"
+    owner: str = "unknown"
+    sponsor: str = "unknown"
+    stage: str = "unknown"
+    stage_since_s: float | None = None
+    budget: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +96,20 @@ class ProjectSnapshot:
     period: PeriodResult
     """The project's current period at snapshot time."""
     last_event_time_s: float | None
+    info: ProjectInfo = field(default_factory=ProjectInfo)
+    targets: tuple[TargetResult, ...] = ()
+    status: str = "unscoped"
+    """met, at_risk, off_target, insufficient_data or unscoped."""
+    lifetime_value: float = 0.0
+    lifetime_cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    projects: tuple[tuple[str, int], ...] = ()
+    """(status, number of projects) for every project status, zeros included."""
+    meeting_objectives_ratio: float | None = None
+    """met / (met + at_risk + off_target); None when no project is judged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +134,10 @@ class HealthSnapshot:
     event_delay: Histogram = field(default_factory=lambda: Histogram((), (), 0, 0.0))
     label_overflow: tuple[tuple[str, int], ...] = ()
     """(label, count of values folded into `other`)."""
+    declaration_files: tuple[tuple[str, bool], ...] = ()
+    """(file, valid); an invalid file's last good version stays in force."""
+    declaration_reloads: tuple[tuple[str, int], ...] = ()
+    """(result, count) with result in success, failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +146,4 @@ class Snapshot:
     currency: str
     projects: tuple[ProjectSnapshot, ...]
     health: HealthSnapshot
+    portfolio: Portfolio = field(default_factory=Portfolio)

@@ -36,6 +36,12 @@ class PeriodTotals:
     savings_u: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
+    last_applied_s: float | None = None
+    """Wall-clock time the newest event was applied: after the period's end = restated."""
+
+    def note_applied(self, now_s: float) -> None:
+        if self.last_applied_s is None or now_s > self.last_applied_s:
+            self.last_applied_s = now_s
 
     def add(self, data: EventData, service: str) -> None:
         """Sum `data`; `service` is its service label after cardinality folding."""
@@ -55,6 +61,23 @@ class PeriodTotals:
             self.downtime_us[service] += to_micros(data.downtime_s)
             self.observed_us[service] += to_micros(data.window_length_s)
 
+    def merged(self, other: PeriodTotals) -> PeriodTotals:
+        """The sum of two periods' totals (months -> quarter)."""
+        return PeriodTotals(
+            runs=self.runs + other.runs,
+            manual_succeeded_us=self.manual_succeeded_us + other.manual_succeeded_us,
+            human_effort_us=self.human_effort_us + other.human_effort_us,
+            runs_with_effort=self.runs_with_effort + other.runs_with_effort,
+            cost_u=self.cost_u + other.cost_u,
+            savings_u=self.savings_u + other.savings_u,
+            downtime_us=self.downtime_us + other.downtime_us,
+            observed_us=self.observed_us + other.observed_us,
+            last_applied_s=max(
+                (t for t in (self.last_applied_s, other.last_applied_s) if t is not None),
+                default=None,
+            ),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "runs": dict(self.runs),
@@ -65,6 +88,7 @@ class PeriodTotals:
             "savings_u": dict(self.savings_u),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
+            "last_applied_s": self.last_applied_s,
         }
 
     @classmethod
@@ -78,6 +102,7 @@ class PeriodTotals:
             savings_u=Counter(raw["savings_u"]),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
+            last_applied_s=raw.get("last_applied_s"),
         )
 
 

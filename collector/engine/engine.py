@@ -1,25 +1,28 @@
 """The aggregation engine: accepted events in, exact state and snapshots out.
 
 Threading: one thread (the pipeline's) calls `apply`, `reject`, `take_changes`,
-`restore` and `snapshot`. Snapshots are immutable and may be read anywhere.
-Time comes from the injected `clock` so period maths is deterministic in tests.
+`restore` and `snapshot`. `policy` may be replaced from another thread (declaration
+reload): the reference swap is atomic and every call reads it once. Snapshots are
+immutable and may be read anywhere. Time comes from the injected `clock`, so period
+maths is deterministic in tests.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from collector.engine.aggregates import LifetimeCounters
-from collector.engine.formulas import period_result
+from collector.engine.evaluate import current_period, portfolio, project_snapshot
 from collector.engine.health import DelayHistogram, HealthCounters
-from collector.engine.periods import Period, period_containing
+from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import DefaultPolicy, ProjectPolicy
-from collector.engine.project import ProjectState
+from collector.engine.project import ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest
-from collector.engine.snapshots import counters_snapshot, health_snapshot
+from collector.engine.snapshots import health_snapshot
 from collector.state.model import LoadedState, StateChanges
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import AvailabilityObserved, money_currency
@@ -27,6 +30,7 @@ from schemas.snapshot import ProjectSnapshot, Snapshot
 
 Clock = Callable[[], datetime]
 UNKNOWN_TYPE_LABEL = "unknown"
+_LONGEST_PERIOD = timedelta(days=92)
 
 
 class Verdict(StrEnum):
@@ -42,11 +46,20 @@ class EngineSettings:
     future_tolerance: timedelta = timedelta(minutes=5)
     max_automations_per_project: int = 200
     max_services_per_project: int = 50
+    refresh_s: float = 5.0
+    """How stale a project's projections may get without new events (they move with time)."""
     version: str = "0.0.0"
 
 
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    snapshot: ProjectSnapshot
+    policy_version: int
+    computed_at: float
+
+
 class Engine:
-    """Aggregates events per project and period (DESIGN §5) and tracks what changed."""
+    """Aggregates events per project and month (DESIGN §5) and tracks what changed."""
 
     def __init__(
         self,
@@ -61,10 +74,10 @@ class Engine:
         self._seen = SeenIndex()
         self._health = HealthCounters()
         self._delay = DelayHistogram()
-        self._dirty_periods: set[tuple[str, str]] = set()
+        self._dirty_months: set[tuple[str, str]] = set()
         self._new_seen: list[tuple[bytes, float]] = []
         self._health_dirty = False
-        self._snapshots: dict[str, ProjectSnapshot] = {}
+        self._cache: dict[str, _Cached] = {}
         self._stale: set[str] = set()
 
     # -- ingest -----------------------------------------------------------------
@@ -80,7 +93,7 @@ class Engine:
         forget_after_s = (period.end + self.settings.grace).timestamp()
         self._seen.add(digest, forget_after_s)
         self._new_seen.append((digest, forget_after_s))
-        self._aggregate(event, partition, period)
+        self._aggregate(event, partition)
         self._delay.observe((now - event.time).total_seconds())
         self._count(event.type.value, Verdict.ACCEPTED)
         return Verdict.ACCEPTED
@@ -91,7 +104,7 @@ class Engine:
         self._health.rejected[reason.value] += 1
 
     def _check_acceptable(self, event: OutcomeEvent, now: datetime) -> Period:
-        """The event's period, or `EventError` if the event cannot be counted."""
+        """The event's declared period, or `EventError` if it cannot be counted."""
         currency = money_currency(event.data)
         if currency is not None and currency != self.settings.currency:
             raise EventError(
@@ -101,7 +114,7 @@ class Engine:
             )
         if event.time > now + self.settings.future_tolerance:
             raise EventError(Reason.FUTURE, f"time {event.time.isoformat()} is in the future")
-        period = period_containing(event.time, self.policy.period_kind(event.project))
+        period = period_containing(event.time, self.policy.profile(event.project).period_kind)
         if period.end + self.settings.grace <= now:
             raise EventError(
                 Reason.TOO_LATE,
@@ -110,18 +123,20 @@ class Engine:
             )
         return period
 
-    def _aggregate(self, event: OutcomeEvent, partition: int, period: Period) -> None:
+    def _aggregate(self, event: OutcomeEvent, partition: int) -> None:
         project = self._projects.get(event.project)
         if project is None:
             project = self._projects[event.project] = ProjectState(event.project, partition)
         project.partition = partition
-        limit = self._label_limit(event)
-        label, folded = project.label_for(event.data, limit)
+        label, folded = project.label_for(event.data, self._label_limit(event))
         if folded is not None:
             self._health.overflow[folded] += 1
         project.counters.add(event.data, label, event.time.timestamp())
-        project.totals_for(period).add(event.data, label)
-        self._dirty_periods.add((event.project, period.key))
+        month = period_containing(event.time, PeriodKind.MONTH)
+        totals = project.month_totals(month)
+        totals.add(event.data, label)
+        totals.note_applied(self._clock().timestamp())
+        self._dirty_months.add((event.project, month.key))
         self._stale.add(event.project)
 
     def _label_limit(self, event: OutcomeEvent) -> int:
@@ -137,16 +152,16 @@ class Engine:
 
     def take_changes(self) -> StateChanges:
         """What changed since the last call, to be committed with the batch's offsets."""
-        projects = {name for name, _ in self._dirty_periods}
+        projects = sorted({name for name, _ in self._dirty_months})
         changes = StateChanges(
-            projects=tuple(self._projects[name].row() for name in sorted(projects)),
+            projects=tuple(self._projects[name].row() for name in projects),
             periods=tuple(
-                self._projects[name].period_row(key) for name, key in sorted(self._dirty_periods)
+                self._projects[name].month_row(key) for name, key in sorted(self._dirty_months)
             ),
             seen=tuple(self._new_seen),
             health=self._health.to_json() if self._health_dirty else None,
         )
-        self._dirty_periods.clear()
+        self._dirty_months.clear()
         self._new_seen = []
         self._health_dirty = False
         return changes
@@ -160,21 +175,18 @@ class Engine:
             for row in state.projects
         }
         for row in state.periods:
-            start = datetime.fromtimestamp(row.start_s, tz=UTC)
-            period = period_containing(start, ProjectState.kind_of(row))
-            self._projects[row.project].restore_period(row, period)
+            self._projects[row.project].restore_month(row, month_of(row))
         self._seen = SeenIndex()
         self._seen.load(state.seen)
         self._health.restore(state.health)
-        self._snapshots.clear()
-        self._stale = set(self._projects)
+        self._cache.clear()
 
     def forget_closed(self) -> StateChanges:
-        """Forget seen digests and in-memory periods that can no longer change."""
+        """Forget seen digests and in-memory months that can no longer change."""
         now = self._clock()
-        horizon_s = (now - self.settings.grace).timestamp()
+        horizon_s = (now - self.settings.grace - _LONGEST_PERIOD).timestamp()
         for project in self._projects.values():
-            project.drop_periods_ended_before(horizon_s)
+            project.drop_months_ended_before(horizon_s)
         if self._seen.forget_before(now.timestamp()):
             return StateChanges(forget_seen_before_s=now.timestamp())
         return StateChanges()
@@ -182,37 +194,47 @@ class Engine:
     # -- results ------------------------------------------------------------------
 
     def snapshot(self, consumer_lag: Iterable[tuple[str, int, int]] = ()) -> Snapshot:
-        """An immutable view of every project's counters and current period."""
-        now = self._clock()
-        for name, project in self._projects.items():
-            period = period_containing(now, self.policy.period_kind(name))
-            cached = self._snapshots.get(name)
-            if name in self._stale or cached is None or cached.period.key != period.key:
-                self._snapshots[name] = self._project_snapshot(project, period)
+        """An immutable view of every project (seen or declared) and the portfolio."""
+        now, policy, tick = self._clock(), self.policy, time.monotonic()
+        names = sorted(set(self._projects) | set(policy.declared_projects()))
+        projects = tuple(self._project_view(name, policy, now, tick) for name in names)
         self._stale.clear()
         return Snapshot(
             taken_at_s=now.timestamp(),
             currency=self.settings.currency,
-            projects=tuple(self._snapshots[name] for name in sorted(self._snapshots)),
+            projects=projects,
             health=health_snapshot(
                 self.settings.version, self._health, tuple(consumer_lag), self._delay
             ),
+            portfolio=portfolio(projects),
         )
 
-    def _project_snapshot(self, project: ProjectState, period: Period) -> ProjectSnapshot:
-        totals = project.totals_for(period)
-        result = period_result(
-            period,
-            totals,
-            self.policy.hourly_rate(project.name),
-            self.policy.services(project.name),
-        )
-        return ProjectSnapshot(
-            name=project.name,
-            counters=counters_snapshot(project.counters),
-            period=result,
-            last_event_time_s=project.counters.last_event_s,
-        )
+    def _project_view(
+        self, name: str, policy: ProjectPolicy, now: datetime, tick: float
+    ) -> ProjectSnapshot:
+        cached = self._cache.get(name)
+        profile = policy.profile(name)
+        period = current_period(profile, now)
+        if (
+            cached is not None
+            and name not in self._stale
+            and cached.policy_version == policy.version
+            and cached.snapshot.period.key == period.key
+            and tick - cached.computed_at < self.settings.refresh_s
+        ):
+            return cached.snapshot
+        state = self._projects.get(name) or ProjectState(name, -1)
+        view = project_snapshot(state, profile, period, now)
+        self._cache[name] = _Cached(view, policy.version, tick)
+        return view
+
+    def period_view(self, name: str, period: Period) -> ProjectSnapshot:
+        """Results of one project over any period (current or closed), for reports."""
+        state = self._projects.get(name) or ProjectState(name, -1)
+        return project_snapshot(state, self.policy.profile(name), period, self._clock())
+
+    def project_names(self) -> list[str]:
+        return sorted(set(self._projects) | set(self.policy.declared_projects()))
 
     @property
     def project_count(self) -> int:

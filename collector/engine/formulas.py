@@ -7,11 +7,13 @@ to float once, so the result does not depend on the order the events came in.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from collector.engine.aggregates import PeriodTotals
+from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.periods import Period
+from collector.engine.targets import Realized
 from collector.engine.units import SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
 
@@ -23,33 +25,60 @@ def exact(value: float) -> Fraction:
     return Fraction(Decimal(repr(value)))
 
 
-def time_saved_us(totals: PeriodTotals) -> int:
-    """Σ manual_duration_s of succeeded runs − Σ human_effort_s of all runs (millionths)."""
-    return totals.manual_succeeded_us - totals.human_effort_us
+def _micros(value: int) -> Fraction:
+    return Fraction(value, SCALE)
 
 
-def period_value(totals: PeriodTotals, hourly_rate: Fraction) -> Fraction:
+def value_of(savings_u: int, time_saved_us: int, hourly_rate: Fraction) -> Fraction:
     """savings + time_saved_s / 3600 × hourlyRate."""
-    savings = Fraction(sum(totals.savings_u.values()), SCALE)
-    hours = Fraction(time_saved_us(totals), SCALE * SECONDS_PER_HOUR)
-    return savings + hours * hourly_rate
+    return _micros(savings_u) + Fraction(time_saved_us, SCALE * SECONDS_PER_HOUR) * hourly_rate
 
 
-def ratio(numerator: Fraction | int, denominator: Fraction | int) -> float | None:
+def ratio(numerator: Fraction | int, denominator: Fraction | int) -> Fraction | None:
     """numerator / denominator, undefined (None) when the denominator is 0."""
     if denominator == 0:
         return None
-    return float(Fraction(numerator) / Fraction(denominator))
+    return Fraction(numerator) / Fraction(denominator)
 
 
-def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[float | None, int]:
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[Fraction | None, int]:
     """(1 − Σ downtime / Σ window length over `services` (None = all), observed µs)."""
     names = totals.observed_us.keys() if services is None else services
     observed = sum(totals.observed_us.get(name, 0) for name in names)
     downtime = sum(totals.downtime_us.get(name, 0) for name in names)
     if observed == 0:
         return None, 0
-    return float(1 - Fraction(downtime, observed)), observed
+    return 1 - Fraction(downtime, observed), observed
+
+
+def realized(
+    period: Period,
+    totals: PeriodTotals,
+    hourly_rate: Fraction,
+    services: Collection[str] | None,
+    now: datetime,
+) -> Realized:
+    """Exact realized values of `totals` over `period`, as targets judge them."""
+    cost = _micros(sum(totals.cost_u.values()))
+    saved_us = totals.manual_succeeded_us - totals.human_effort_us
+    value = value_of(sum(totals.savings_u.values()), saved_us, hourly_rate)
+    succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
+    realized_uptime, observed_us = uptime(totals, services)
+    return Realized(
+        elapsed=period.elapsed(now),
+        savings=_micros(sum(totals.savings_u.values())),
+        time_saved_s=_micros(saved_us),
+        roi=ratio(value - cost, cost),
+        cost=cost,
+        uptime=realized_uptime,
+        observed_s=_micros(observed_us),
+        success_rate=ratio(succeeded, succeeded + failed),
+        runs=sum(totals.runs.values()),
+    )
 
 
 def period_result(
@@ -59,25 +88,34 @@ def period_result(
     services: Collection[str] | None,
 ) -> PeriodResult:
     """Every realized §5 value of one project over `period`."""
-    cost = Fraction(sum(totals.cost_u.values()), SCALE)
-    value = period_value(totals, hourly_rate)
-    net_value = value - cost
+    cost = _micros(sum(totals.cost_u.values()))
+    saved_us = totals.manual_succeeded_us - totals.human_effort_us
+    value = value_of(sum(totals.savings_u.values()), saved_us, hourly_rate)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    all_runs = sum(totals.runs.values())
     realized_uptime, observed_us = uptime(totals, services)
     return PeriodResult(
         key=period.key,
         start_s=period.start_s,
         end_s=period.end_s,
-        time_saved_s=time_saved_us(totals) / SCALE,
+        time_saved_s=saved_us / SCALE,
         cost=float(cost),
         savings=sum(totals.savings_u.values()) / SCALE,
         value=float(value),
-        net_value=float(net_value),
-        roi=ratio(net_value, cost),
-        uptime=realized_uptime,
-        success_ratio=ratio(succeeded, succeeded + failed),
-        intervention_ratio=ratio(totals.runs_with_effort, all_runs),
+        net_value=float(value - cost),
+        roi=_float(ratio(value - cost, cost)),
+        uptime=_float(realized_uptime),
+        success_ratio=_float(ratio(succeeded, succeeded + failed)),
+        intervention_ratio=_float(ratio(totals.runs_with_effort, sum(totals.runs.values()))),
         runs=tuple((outcome, totals.runs[outcome]) for outcome in OUTCOMES),
         observed_s=observed_us / SCALE,
+        last_applied_s=totals.last_applied_s,
     )
+
+
+def lifetime_value(counters: LifetimeCounters, hourly_rate: Fraction) -> Fraction:
+    saved_us = counters.manual_avoided_us - counters.human_effort_us
+    return value_of(sum(counters.savings_u.values()), saved_us, hourly_rate)
+
+
+def lifetime_cost(counters: LifetimeCounters) -> Fraction:
+    return _micros(sum(counters.cost_u.values()))

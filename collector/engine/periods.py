@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from fractions import Fraction
 
 
 class PeriodKind(StrEnum):
@@ -34,11 +35,16 @@ class Period:
     def end_s(self) -> float:
         return self.end.timestamp()
 
-    def elapsed_fraction(self, now: datetime) -> float:
-        """(now - start) / (end - start), clamped to [0, 1]."""
-        total_s = (self.end - self.start).total_seconds()
-        done_s = (now - self.start).total_seconds()
-        return min(1.0, max(0.0, done_s / total_s))
+    def elapsed(self, now: datetime) -> Fraction:
+        """f = (now - start) / (end - start), exact, clamped to [0, 1]."""
+        total = self.end - self.start
+        done = now - self.start
+        total_us = (total.days * 86_400 + total.seconds) * 1_000_000 + total.microseconds
+        done_us = (done.days * 86_400 + done.seconds) * 1_000_000 + done.microseconds
+        return min(Fraction(1), max(Fraction(0), Fraction(done_us, total_us)))
+
+    def contains_month(self, month: Period) -> bool:
+        return self.start <= month.start < self.end
 
 
 def period_containing(moment: datetime, kind: PeriodKind) -> Period:

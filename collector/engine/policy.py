@@ -1,38 +1,86 @@
-"""How the engine treats each project: its period, hourly rate and counted services.
+"""How the engine treats each project: its period, rate, services, objectives, labels.
 
-This is the seam declarations plug into (DESIGN §4). `DefaultPolicy` applies to
-projects without a declaration: calendar months, the deployment's default hourly
-rate and every reported service.
+This is the seam declarations plug into (DESIGN §4). A policy answers with an
+immutable `ProjectProfile`; `DefaultPolicy` describes a project without declaration:
+calendar months, the deployment's default hourly rate, every reported service, no
+objectives (status `unscoped`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
 from collector.engine.periods import PeriodKind
 
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Objectives:
+    """Per-period objectives in export units: ratios, currency, seconds."""
+
+    uptime: Fraction | None = None
+    savings: Fraction | None = None
+    time_saved_s: Fraction | None = None
+    roi: Fraction | None = None
+    success_rate: Fraction | None = None
+
+    def is_empty(self) -> bool:
+        return all(
+            value is None
+            for value in (self.uptime, self.savings, self.time_saved_s, self.roi, self.success_rate)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Guards:
+    min_runs: int = 20
+    min_observed_s: Fraction = Fraction(3600)
+    min_elapsed: Fraction = Fraction(1, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectProfile:
+    period_kind: PeriodKind = PeriodKind.MONTH
+    hourly_rate: Fraction = Fraction(100)
+    services: frozenset[str] | None = None
+    """Services whose windows count for uptime; None means all reported."""
+    objectives: Objectives = field(default_factory=Objectives)
+    guards: Guards = field(default_factory=Guards)
+    declared: bool = False
+    team: str = UNKNOWN
+    owner: str = UNKNOWN
+    sponsor: str = UNKNOWN
+    stage: str = UNKNOWN
+    stage_since_s: float | None = None
+    budget: Fraction | None = None
+
 
 class ProjectPolicy(Protocol):
-    def period_kind(self, project: str) -> PeriodKind: ...
+    """Read from the engine thread; implementations must be immutable or swap atomically."""
 
-    def hourly_rate(self, project: str) -> Fraction: ...
+    @property
+    def version(self) -> int:
+        """Changes whenever any profile may have changed."""
+        ...
 
-    def services(self, project: str) -> frozenset[str] | None:
-        """Services whose windows count for uptime; None means all reported."""
+    def profile(self, project: str) -> ProjectProfile: ...
+
+    def declared_projects(self) -> Iterable[str]:
+        """Projects that count in the portfolio even before their first event."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class DefaultPolicy:
     default_hourly_rate: Fraction = Fraction(100)
+    version: int = 0
 
-    def period_kind(self, project: str) -> PeriodKind:
-        return PeriodKind.MONTH
+    def profile(self, project: str) -> ProjectProfile:
+        return ProjectProfile(hourly_rate=self.default_hourly_rate)
 
-    def hourly_rate(self, project: str) -> Fraction:
-        return self.default_hourly_rate
-
-    def services(self, project: str) -> frozenset[str] | None:
-        return None
+    def declared_projects(self) -> Iterable[str]:
+        return ()

@@ -1,11 +1,16 @@
-"""The in-memory state of one project: lifetime counters and its periods' totals."""
+"""The in-memory state of one project: lifetime counters and per-month totals.
+
+Totals are kept per calendar month whatever the declared period: a quarter is the sum
+of its three months, so changing a declaration from month to quarter needs no replay.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
-from collector.engine.periods import Period, PeriodKind
+from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import AvailabilityObserved, EventData, RunFinished
 
@@ -19,7 +24,7 @@ class ProjectState:
     name: str
     partition: int
     counters: LifetimeCounters = field(default_factory=LifetimeCounters)
-    periods: dict[str, tuple[Period, PeriodTotals]] = field(default_factory=dict)
+    months: dict[str, tuple[Period, PeriodTotals]] = field(default_factory=dict)
 
     def label_for(self, data: EventData, limit: int) -> tuple[str, str | None]:
         """(automation or service label, the label name if it was folded into `other`)."""
@@ -30,32 +35,41 @@ class ProjectState:
             return _fold(data.service, set(self.counters.observed_us), limit, "service")
         return "", None
 
-    def totals_for(self, period: Period) -> PeriodTotals:
-        entry = self.periods.get(period.key)
+    def month_totals(self, month: Period) -> PeriodTotals:
+        """The (mutable) totals of one calendar month, created on first use."""
+        entry = self.months.get(month.key)
         if entry is None:
-            entry = (period, PeriodTotals())
-            self.periods[period.key] = entry
+            entry = (month, PeriodTotals())
+            self.months[month.key] = entry
         return entry[1]
+
+    def totals_over(self, period: Period) -> PeriodTotals:
+        """A fresh sum of the months inside `period` (one month or a quarter)."""
+        total = PeriodTotals()
+        for month, totals in self.months.values():
+            if period.contains_month(month):
+                total = total.merged(totals)
+        return total
 
     def row(self) -> ProjectRow:
         return ProjectRow(self.name, self.partition, self.counters.to_json())
 
-    def period_row(self, key: str) -> PeriodRow:
-        period, totals = self.periods[key]
+    def month_row(self, key: str) -> PeriodRow:
+        month, totals = self.months[key]
         return PeriodRow(
-            self.name, key, period.kind.value, period.start_s, period.end_s, totals.to_json()
+            self.name, key, month.kind.value, month.start_s, month.end_s, totals.to_json()
         )
 
-    def restore_period(self, row: PeriodRow, period: Period) -> None:
-        self.periods[row.key] = (period, PeriodTotals.from_json(row.totals))
+    def restore_month(self, row: PeriodRow, month: Period) -> None:
+        self.months[row.key] = (month, PeriodTotals.from_json(row.totals))
 
-    def drop_periods_ended_before(self, moment_s: float) -> None:
-        for key in [k for k, (p, _) in self.periods.items() if p.end_s <= moment_s]:
-            del self.periods[key]
+    def drop_months_ended_before(self, moment_s: float) -> None:
+        for key in [k for k, (month, _) in self.months.items() if month.end_s <= moment_s]:
+            del self.months[key]
 
-    @staticmethod
-    def kind_of(row: PeriodRow) -> PeriodKind:
-        return PeriodKind(row.kind)
+
+def month_of(row: PeriodRow) -> Period:
+    return period_containing(datetime.fromtimestamp(row.start_s, tz=UTC), PeriodKind.MONTH)
 
 
 def _fold(value: str, known: set[str], limit: int, label: str) -> tuple[str, str | None]:

@@ -14,14 +14,16 @@ from prometheus_client.core import (
     Metric,
 )
 
-from schemas.snapshot import HealthSnapshot, ProjectSnapshot, Snapshot
+from schemas.snapshot import PROJECT_STATUSES, TARGET_STATUSES, HealthSnapshot, Snapshot
 
 
 def families(snapshot: Snapshot) -> Iterator[Metric]:
     """Every family of the snapshot, in a stable order."""
     yield from counter_families(snapshot)
     yield from period_families(snapshot)
+    yield from target_families(snapshot)
     yield from project_families(snapshot)
+    yield from portfolio_families(snapshot)
     yield from health_families(snapshot.health)
 
 
@@ -112,19 +114,86 @@ def period_families(snapshot: Snapshot) -> Iterator[Metric]:
     yield runs
 
 
+def target_families(snapshot: Snapshot) -> Iterator[Metric]:
+    labels = ["project", "target"]
+    objective = _gauge(
+        "outcomes_target_objective",
+        "Declared objective per period (ratio, currency or seconds).",
+        labels,
+    )
+    projected = _gauge(
+        "outcomes_target_projected", "Value projected to the end of the period.", labels
+    )
+    attainment = _gauge(
+        "outcomes_target_attainment_ratio", "Projected / objective (capped at 10).", labels
+    )
+    status = _gauge(
+        "outcomes_target_status", "1 for the target's current status.", [*labels, "status"]
+    )
+    for project in snapshot.projects:
+        for target in project.targets:
+            names = [project.name, target.target]
+            objective.add_metric(names, target.objective)
+            _add_defined(projected, names, target.projected)
+            _add_defined(attainment, names, target.attainment)
+            for state in TARGET_STATUSES:
+                status.add_metric([*names, state], float(state == target.status))
+    yield from (objective, projected, attainment, status)
+
+
 def project_families(snapshot: Snapshot) -> Iterator[Metric]:
+    currency = snapshot.currency
+    info = _gauge(
+        "outcomes_project_info",
+        "Project labels from its declaration.",
+        ["project", "team", "owner", "sponsor", "stage"],
+    )
+    status = _gauge(
+        "outcomes_project_status", "1 for the project's current status.", ["project", "status"]
+    )
     last = _gauge(
         "outcomes_project_last_event_timestamp_seconds",
         "Event time of the project's newest accepted event.",
         ["project"],
     )
+    since = _gauge(
+        "outcomes_project_stage_since_timestamp_seconds",
+        "When the project's current stage began.",
+        ["project"],
+    )
+    value = _gauge(
+        "outcomes_project_lifetime_value", "Value since the first event.", ["project", "currency"]
+    )
+    cost = _gauge(
+        "outcomes_project_lifetime_cost", "Cost since the first event.", ["project", "currency"]
+    )
+    budget = _gauge(
+        "outcomes_project_budget", "Declared total investment.", ["project", "currency"]
+    )
     for project in snapshot.projects:
-        _add_last_event(last, project)
-    yield last
+        name, i = project.name, project.info
+        info.add_metric([name, i.team, i.owner, i.sponsor, i.stage], 1)
+        for state in PROJECT_STATUSES:
+            status.add_metric([name, state], float(state == project.status))
+        _add_defined(last, [name], project.last_event_time_s)
+        _add_defined(since, [name], i.stage_since_s)
+        value.add_metric([name, currency], project.lifetime_value)
+        cost.add_metric([name, currency], project.lifetime_cost)
+        _add_defined(budget, [name, currency], i.budget)
+    yield from (info, status, last, since, value, cost, budget)
 
 
-def _add_last_event(family: GaugeMetricFamily, project: ProjectSnapshot) -> None:
-    _add_defined(family, [project.name], project.last_event_time_s)
+def portfolio_families(snapshot: Snapshot) -> Iterator[Metric]:
+    projects = _gauge("outcomes_portfolio_projects", "Projects by status.", ["status"])
+    for state, count in snapshot.portfolio.projects:
+        projects.add_metric([state], count)
+    ratio = _gauge(
+        "outcomes_portfolio_meeting_objectives_ratio",
+        "met / (met + at_risk + off_target).",
+        [],
+    )
+    _add_defined(ratio, [], snapshot.portfolio.meeting_objectives_ratio)
+    yield from (projects, ratio)
 
 
 def _add_defined(family: GaugeMetricFamily, labels: list[str], value: float | None) -> None:
@@ -160,9 +229,28 @@ def health_families(health: HealthSnapshot) -> Iterator[Metric]:
     for label, count in health.label_overflow:
         overflow.add_metric([label], count)
     yield from (events, rejected, lag, overflow, _delay_family(health))
+    yield from _declaration_families(health)
     build = _gauge("outcomes_collector_build_info", "Collector build.", ["version"])
     build.add_metric([health.version], 1)
     yield build
+
+
+def _declaration_families(health: HealthSnapshot) -> Iterator[Metric]:
+    valid = _gauge(
+        "outcomes_collector_declaration_file_valid",
+        "1 if the declaration file is valid; 0 means its last good version is in force.",
+        ["file"],
+    )
+    for file, ok in health.declaration_files:
+        valid.add_metric([file], float(ok))
+    reloads = CounterMetricFamily(
+        "outcomes_collector_declaration_reloads",
+        "Declaration file loads by result.",
+        labels=["result"],
+    )
+    for result, count in health.declaration_reloads:
+        reloads.add_metric([result], count)
+    yield from (valid, reloads)
 
 
 def _delay_family(health: HealthSnapshot) -> HistogramMetricFamily:

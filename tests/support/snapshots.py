@@ -6,9 +6,12 @@ from schemas.snapshot import (
     HealthSnapshot,
     Histogram,
     PeriodResult,
+    Portfolio,
     ProjectCounters,
+    ProjectInfo,
     ProjectSnapshot,
     Snapshot,
+    TargetResult,
 )
 
 
@@ -41,6 +44,24 @@ def sample_snapshot() -> Snapshot:
             observed_s=3600.0,
         ),
         last_event_time_s=1794744000.0,
+        info=ProjectInfo(
+            declared=True,
+            team="itsm",
+            owner="itsm-sre",
+            sponsor="vp-infrastructure",
+            stage="pilot",
+            stage_since_s=1772323200.0,
+            budget=120000.0,
+        ),
+        targets=(
+            TargetResult("savings", 20000.0, 500.0, 0.025, "off_target"),
+            TargetResult("roi", 0.5, 2.98, 5.96, "met"),
+            TargetResult("uptime", 0.999, 0.99, 0.1, "insufficient_data"),
+            TargetResult("success_rate", 0.95, None, None, "insufficient_data"),
+        ),
+        status="off_target",
+        lifetime_value=400.0,
+        lifetime_cost=100.5,
     )
     idle = ProjectSnapshot(
         name="idle-bot",
@@ -70,5 +91,11 @@ def sample_snapshot() -> Snapshot:
         consumer_lag=(("outcomes.events", 0, 5),),
         event_delay=Histogram((0.5, 1.0), (3, 9), 10, 7.25),
         label_overflow=(("automation", 4),),
+        declaration_files=(("projects/itsm.yaml", True), ("projects/broken.yaml", False)),
+        declaration_reloads=(("failure", 1), ("success", 3)),
     )
-    return Snapshot(1794744000.0, "USD", (idle, triage), health)
+    portfolio = Portfolio(
+        (("met", 0), ("at_risk", 0), ("off_target", 1), ("insufficient_data", 0), ("unscoped", 1)),
+        0.0,
+    )
+    return Snapshot(1794744000.0, "USD", (idle, triage), health, portfolio)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from fractions import Fraction
 
 import pytest
 
@@ -36,8 +37,9 @@ def test_end_is_exclusive() -> None:
 
 def test_elapsed_fraction() -> None:
     period = period_containing(datetime(2026, 4, 1, tzinfo=UTC), PeriodKind.MONTH)
-    assert period.elapsed_fraction(datetime(2026, 4, 16, tzinfo=UTC)) == 0.5
-    assert period.elapsed_fraction(datetime(2026, 5, 16, tzinfo=UTC)) == 1.0
+    assert period.elapsed(datetime(2026, 4, 16, tzinfo=UTC)) == Fraction(1, 2)
+    assert period.elapsed(datetime(2026, 5, 16, tzinfo=UTC)) == 1
+    assert period.elapsed(datetime(2026, 3, 16, tzinfo=UTC)) == 0
 
 
 @pytest.mark.parametrize("key", ["2026-13", "2026-Q5", "26-01", "2026-1", "2026", "soon"])

@@ -1,0 +1,61 @@
+"""One project's state + profile + clock -> its immutable `ProjectSnapshot`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from collector.engine.formulas import lifetime_cost, lifetime_value, period_result, realized
+from collector.engine.periods import Period, period_containing
+from collector.engine.policy import ProjectProfile
+from collector.engine.project import ProjectState
+from collector.engine.snapshots import counters_snapshot
+from collector.engine.targets import evaluate, meeting_ratio, project_status
+from schemas.snapshot import PROJECT_STATUSES, Portfolio, ProjectInfo, ProjectSnapshot
+
+
+def current_period(profile: ProjectProfile, now: datetime) -> Period:
+    return period_containing(now, profile.period_kind)
+
+
+def project_snapshot(
+    project: ProjectState, profile: ProjectProfile, period: Period, now: datetime
+) -> ProjectSnapshot:
+    """Realized values, targets and status of `project` over `period` at `now`."""
+    totals = project.totals_over(period)
+    services = profile.services
+    result = period_result(period, totals, profile.hourly_rate, services)
+    facts = realized(period, totals, profile.hourly_rate, services, now)
+    targets = evaluate(profile.objectives, profile.guards, facts)
+    return ProjectSnapshot(
+        name=project.name,
+        counters=counters_snapshot(project.counters),
+        period=result,
+        last_event_time_s=project.counters.last_event_s,
+        info=project_info(profile),
+        targets=targets,
+        status=project_status(profile.objectives, targets),
+        lifetime_value=float(lifetime_value(project.counters, profile.hourly_rate)),
+        lifetime_cost=float(lifetime_cost(project.counters)),
+    )
+
+
+def project_info(profile: ProjectProfile) -> ProjectInfo:
+    return ProjectInfo(
+        declared=profile.declared,
+        team=profile.team,
+        owner=profile.owner,
+        sponsor=profile.sponsor,
+        stage=profile.stage,
+        stage_since_s=profile.stage_since_s,
+        budget=None if profile.budget is None else float(profile.budget),
+    )
+
+
+def portfolio(projects: Iterable[ProjectSnapshot]) -> Portfolio:
+    counts = Counter(project.status for project in projects)
+    return Portfolio(
+        projects=tuple((status, counts.get(status, 0)) for status in PROJECT_STATUSES),
+        meeting_objectives_ratio=meeting_ratio(counts),
+    )

@@ -1,0 +1,161 @@
+"""`outcomes report`: period results per project, read from the state store.
+
+Uses the engine's own evaluation over the stored state, so the report shows the same
+numbers as `/metrics` for the current period, and restated numbers for closed ones.
+Safe while a collector runs (SQLite WAL readers never block the writer).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from collector.config import Settings
+from collector.engine.engine import Engine, EngineSettings
+from collector.engine.formulas import exact
+from collector.engine.periods import Period, parse_period_key, period_containing
+from collector.state.sqlite import SqliteStore
+from collector.targets.registry import DeclarationRegistry
+from schemas.snapshot import ProjectSnapshot
+
+FORMATS = ("table", "json", "csv")
+
+
+class ReportError(Exception):
+    pass
+
+
+def collect_rows(
+    settings: Settings, period_key: str | None, clock: Callable[[], datetime]
+) -> list[dict[str, Any]]:
+    """One dict per project (declared or seen) for the requested or current period."""
+    if settings.state.startswith(("postgresql://", "postgres://")):
+        raise ReportError("reports from PostgreSQL state are not available yet")
+    if not Path(settings.state).exists():
+        raise ReportError(f"no state store at {settings.state} (run a collector first)")
+    requested = parse_period_key(period_key) if period_key else None
+    registry = DeclarationRegistry(settings.targets, exact(settings.default_hourly_rate))
+    result = registry.reload()
+    if result.errors:
+        raise ReportError("\n".join(str(error) for error in result.errors))
+    store = SqliteStore(settings.state)
+    try:
+        loaded = store.load()
+    finally:
+        store.close()
+    engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
+    engine.restore(loaded)
+    rows = []
+    for name in engine.project_names():
+        profile = engine.policy.profile(name)
+        period = requested or period_containing(clock(), profile.period_kind)
+        rows.append(row_of(engine.period_view(name, period), period, clock()))
+    return rows
+
+
+def row_of(project: ProjectSnapshot, period: Period, now: datetime) -> dict[str, Any]:
+    p = project.period
+    return {
+        "project": project.name,
+        "team": project.info.team,
+        "owner": project.info.owner,
+        "stage": project.info.stage,
+        "period": period.key,
+        "closed": now >= period.end,
+        "restated": p.restated,
+        "status": project.status,
+        "time_saved_s": p.time_saved_s,
+        "cost": p.cost,
+        "savings": p.savings,
+        "value": p.value,
+        "net_value": p.net_value,
+        "roi": p.roi,
+        "uptime": p.uptime,
+        "success_ratio": p.success_ratio,
+        "intervention_ratio": p.intervention_ratio,
+        "runs": dict(p.runs),
+        "targets": [
+            {
+                "target": t.target,
+                "objective": t.objective,
+                "projected": t.projected,
+                "attainment": t.attainment,
+                "status": t.status,
+            }
+            for t in project.targets
+        ],
+    }
+
+
+def render_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, indent=2) + "\n"
+
+
+def render_csv(rows: list[dict[str, Any]]) -> str:
+    """One line per project and target (a project without targets gets one line)."""
+    out = io.StringIO()
+    scalar = [k for k in rows[0] if k not in ("runs", "targets")] if rows else []
+    fields = [*scalar, "runs", "target", "objective", "projected", "attainment", "target_status"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        base = {k: _cell(row[k]) for k in scalar}
+        base["runs"] = sum(row["runs"].values())
+        for target in row["targets"] or [{}]:
+            writer.writerow(
+                {
+                    **base,
+                    "target": target.get("target", ""),
+                    "objective": _cell(target.get("objective")),
+                    "projected": _cell(target.get("projected")),
+                    "attainment": _cell(target.get("attainment")),
+                    "target_status": target.get("status", ""),
+                }
+            )
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def render_table(rows: list[dict[str, Any]], console: Console) -> None:
+    period = rows[0]["period"] if rows else "—"
+    table = Table(title=f"Outcomes — period {period}")
+    for column in ("project", "team", "status", "time saved h", "cost", "savings", "value"):
+        table.add_column(
+            column, justify="left" if column in ("project", "team", "status") else "right"
+        )
+    for column in ("ROI", "uptime", "success", "targets (attainment)"):
+        table.add_column(column, justify="right" if column != "targets (attainment)" else "left")
+    for row in rows:
+        targets = ", ".join(
+            f"{t['target']} {_fmt(t['attainment'], '.2f')} {t['status']}" for t in row["targets"]
+        )
+        flag = " (restated)" if row["restated"] else ""
+        table.add_row(
+            row["project"] + flag,
+            row["team"],
+            row["status"],
+            f"{row['time_saved_s'] / 3600:,.1f}",
+            f"{row['cost']:,.2f}",
+            f"{row['savings']:,.2f}",
+            f"{row['value']:,.2f}",
+            _fmt(row["roi"], ".2f"),
+            _fmt(row["uptime"], ".4%"),
+            _fmt(row["success_ratio"], ".1%"),
+            targets or "—",
+        )
+    console.print(table)

@@ -1,0 +1,72 @@
+"""The declarations in force, as the engine's `ProjectPolicy` (immutable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+
+from collector.engine.formulas import exact
+from collector.engine.policy import Guards, Objectives, ProjectProfile
+from collector.targets.declaration import ProjectDeclaration
+
+SECONDS_PER_HOUR = 3600
+
+
+def _maybe(value: float | None) -> Fraction | None:
+    return None if value is None else exact(value)
+
+
+def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -> ProjectProfile:
+    spec = declaration.spec
+    wanted, guards = spec.objectives, spec.guards
+    hours = _maybe(wanted.timeSavedHours)
+    since = spec.stageSince
+    return ProjectProfile(
+        period_kind=spec.period,
+        hourly_rate=default_hourly_rate if spec.hourlyRate is None else exact(spec.hourlyRate),
+        services=frozenset(spec.services) if spec.services else None,
+        objectives=Objectives(
+            uptime=_maybe(wanted.uptime),
+            savings=_maybe(wanted.savings),
+            time_saved_s=None if hours is None else hours * SECONDS_PER_HOUR,
+            roi=_maybe(wanted.roi),
+            success_rate=_maybe(wanted.successRate),
+        ),
+        guards=Guards(
+            min_runs=guards.minRuns,
+            min_observed_s=exact(guards.minObservedHours) * SECONDS_PER_HOUR,
+            min_elapsed=exact(guards.minElapsed),
+        ),
+        declared=True,
+        team=declaration.team or "unknown",
+        owner=spec.owner,
+        sponsor=spec.sponsor or "unknown",
+        stage=spec.stage,
+        stage_since_s=None
+        if since is None
+        else datetime(since.year, since.month, since.day, tzinfo=UTC).timestamp(),
+        budget=_maybe(spec.budget),
+    )
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Profiles by project name; undeclared projects get the default profile."""
+
+    declarations: Mapping[str, ProjectDeclaration] = field(default_factory=dict)
+    default_hourly_rate: Fraction = Fraction(100)
+    version: int = 0
+    _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, declaration in self.declarations.items():
+            self._profiles[name] = profile_of(declaration, self.default_hourly_rate)
+
+    def profile(self, project: str) -> ProjectProfile:
+        found = self._profiles.get(project)
+        return found if found is not None else ProjectProfile(hourly_rate=self.default_hourly_rate)
+
+    def declared_projects(self) -> Iterable[str]:
+        return self._profiles.keys()

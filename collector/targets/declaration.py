@@ -1,0 +1,73 @@
+"""Project declarations as code (DESIGN §4, binding format), validated with pydantic."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from collector.engine.periods import PeriodKind
+from schemas.events import NAME_PATTERN
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Ratio = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Objectives(_Strict):
+    """What the project promised, per period. All optional; none = unscoped."""
+
+    uptime: Ratio | None = None
+    savings: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    timeSavedHours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # noqa: N815
+    roi: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    successRate: Ratio | None = None  # noqa: N815
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.model_dump().values())
+
+
+class Guards(_Strict):
+    """Minimum evidence before a target is judged (else `insufficient_data`)."""
+
+    minRuns: Annotated[int, Field(ge=0)] = 20  # noqa: N815
+    minObservedHours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0  # noqa: N815
+    minElapsed: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.1  # noqa: N815
+
+
+class Spec(_Strict):
+    owner: Label
+    sponsor: Label | None = None
+    stage: Literal["pilot", "production", "retired"] = "pilot"
+    stageSince: date | None = None  # noqa: N815
+    period: PeriodKind = PeriodKind.MONTH
+    hourlyRate: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None  # noqa: N815
+    budget: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    services: list[Name] | None = None
+    objectives: Objectives = Objectives()
+    guards: Guards = Guards()
+
+
+class Metadata(_Strict):
+    name: Name
+    labels: dict[Label, Label] = {}
+
+
+class ProjectDeclaration(_Strict):
+    apiVersion: Literal["outcomes/v1"]  # noqa: N815
+    kind: Literal["Project"]
+    metadata: Metadata
+    spec: Spec
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def team(self) -> str | None:
+        return self.metadata.labels.get("team")
