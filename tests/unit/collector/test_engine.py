@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from collector.engine.engine import Engine
 from collector.state.model import LoadedState
+from collector.targets.registry import DeclarationRegistry
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot
 from tests.support.engines import FixedClock, feed, new_engine
@@ -143,3 +145,33 @@ def test_forget_closed_drops_seen_after_grace() -> None:
     clock.now = NOW.replace(month=12, day=9)
     assert engine.forget_closed().forget_seen_before_s == clock.now.timestamp()
     assert engine.seen_count() == 0
+
+
+def test_quarter_sums_its_months_and_rolls_over(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: ticket-triage}\n"
+        "spec: {owner: o, period: quarter}\n"
+    )
+    catalog = DeclarationRegistry(tmp_path).reload().catalog
+    clock = FixedClock(datetime(2026, 12, 31, 23, tzinfo=UTC))
+    engine = Engine(new_engine().settings, clock, catalog)
+    feed(engine, [make_event(time=datetime(2026, m, 5, tzinfo=UTC)) for m in (9, 10, 11, 12)])
+    quarter = project(engine).period
+    assert (quarter.key, quarter.runs[0]) == ("2026-Q4", ("succeeded", 3))
+    clock.now = datetime(2027, 1, 1, tzinfo=UTC)
+    rolled = project(engine).period
+    assert (rolled.key, rolled.runs[0]) == ("2027-Q1", ("succeeded", 0))
+
+
+def test_declared_projects_count_before_their_first_event(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: quiet}\n"
+        "spec: {owner: o, objectives: {savings: 10}}\n"
+    )
+    catalog = DeclarationRegistry(tmp_path).reload().catalog
+    engine = Engine(new_engine().settings, FixedClock(NOW), catalog)
+    snap = engine.snapshot()
+    assert [(p.name, p.status, p.info.declared) for p in snap.projects] == [
+        ("quiet", "off_target", True)
+    ]
+    assert dict(snap.portfolio.projects)["off_target"] == 1

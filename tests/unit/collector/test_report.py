@@ -1,0 +1,122 @@
+"""`outcomes report` over a real SQLite state: current period, closed and restated ones."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from collector.cli import main
+from collector.config import Settings
+from collector.engine.engine import Engine, EngineSettings
+from collector.pipeline import Pipeline
+from collector.report import ReportError, collect_rows, render_csv, render_json
+from collector.state.sqlite import SqliteStore
+from collector.targets.registry import DeclarationRegistry
+from schemas.binding import to_binary
+from schemas.envelope import OutcomeEvent
+from schemas.events import EventType
+from tests.support.doubles import MemoryDeadLetters, MemorySource
+from tests.support.engines import FixedClock
+from tests.support.events import make_event
+
+DECLARATION = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {name: ticket-triage, labels: {team: itsm}}
+spec:
+  owner: itsm-sre
+  hourlyRate: 60
+  objectives: {savings: 1000, timeSavedHours: 10}
+  guards: {minElapsed: 0}
+"""
+
+
+def ingest(tmp_path: Path, clock: FixedClock, events: list[OutcomeEvent]) -> None:
+    catalog = DeclarationRegistry(tmp_path / "projects").reload().catalog
+    store = SqliteStore(tmp_path / "state.db")
+    engine = Engine(EngineSettings(), clock, catalog)
+    engine.restore(store.load())
+    source = MemorySource()
+    source.add([to_binary(e) for e in events])
+    pipeline = Pipeline(
+        source, engine, store, MemoryDeadLetters(), publish=lambda s: None, offsets={}
+    )
+    pipeline.process(source.poll(0))
+    store.close()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Settings:
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "itsm.yaml").write_text(DECLARATION)
+    return Settings(state=str(tmp_path / "state.db"), targets=tmp_path / "projects")
+
+
+def test_closed_period_is_restated_by_a_late_event(setup: Settings, tmp_path: Path) -> None:
+    october = datetime(2026, 10, 20, tzinfo=UTC)
+    clock = FixedClock(datetime(2026, 10, 31, 12, tzinfo=UTC))
+    ingest(tmp_path, clock, [make_event(EventType.SAVINGS_REALIZED, time=october, amount=400.0)])
+    before = collect_rows(setup, "2026-10", clock)
+    assert before[0]["savings"] == 400.0
+    assert (before[0]["closed"], before[0]["restated"]) == (False, False)
+
+    clock.now = datetime(2026, 11, 3, tzinfo=UTC)  # October closed, within the 7-day grace
+    ingest(tmp_path, clock, [make_event(EventType.SAVINGS_REALIZED, time=october, amount=700.0)])
+    (row,) = collect_rows(setup, "2026-10", clock)
+    assert (row["closed"], row["restated"], row["savings"]) == (True, True, 1100.0)
+    savings = next(t for t in row["targets"] if t["target"] == "savings")
+    assert savings == {
+        "target": "savings", "objective": 1000.0, "projected": 1100.0,
+        "attainment": 1.1, "status": "met",
+    }  # fmt: skip
+    (current,) = collect_rows(setup, None, clock)
+    assert (current["period"], current["savings"], current["status"]) == (
+        "2026-11",
+        0.0,
+        "off_target",
+    )
+
+
+def test_report_equals_the_engine_snapshot(setup: Settings, tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 16, tzinfo=UTC))
+    events = [
+        make_event(time=datetime(2026, 11, d, tzinfo=UTC), manual_duration_s=3600.0)
+        for d in range(1, 11)
+    ]
+    events.append(
+        make_event(EventType.COST_INCURRED, time=datetime(2026, 11, 2, tzinfo=UTC), project="other")
+    )
+    ingest(tmp_path, clock, events)
+    rows = {row["project"]: row for row in collect_rows(setup, None, clock)}
+    assert set(rows) == {"ticket-triage", "other"}
+    triage = rows["ticket-triage"]
+    assert triage["time_saved_s"] == 36000.0
+    assert triage["value"] == 600.0  # 10 h at 60/h
+    assert triage["team"] == "itsm"
+    time_saved = next(t for t in triage["targets"] if t["target"] == "time_saved")
+    assert time_saved["projected"] == 36000.0 / (15 / 30)
+    assert rows["other"]["status"] == "unscoped"
+    parsed = json.loads(render_json(list(rows.values())))
+    assert [row["project"] for row in parsed] == ["other", "ticket-triage"]
+    lines = list(csv.DictReader(io.StringIO(render_csv(list(rows.values())))))
+    assert [(line["project"], line["target"]) for line in lines] == [
+        ("other", ""), ("ticket-triage", "savings"), ("ticket-triage", "time_saved"),
+    ]  # fmt: skip
+
+
+def test_missing_state_and_bad_period_are_clear_errors(
+    setup: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ReportError, match="no state store at"):
+        collect_rows(setup, None, FixedClock())
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "2026-13"]) == 2
+    assert "no state store" in capsys.readouterr().err
+    ingest(tmp_path, FixedClock(), [make_event()])
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "2026-13"]) == 2
+    assert "2026-10 or 2026-Q3" in capsys.readouterr().err
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--format", "json"]) == 0
