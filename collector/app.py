@@ -249,7 +249,7 @@ def _retry_until(
             status.broker_error = "connecting"
         try:
             made = make()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - connection failures are transient
             status.broker_error = str(error) or type(error).__name__
             log.warning("cannot reach the broker yet (%s); retrying in %.1fs", error, backoff_s)
             stop.wait(backoff_s)

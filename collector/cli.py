@@ -51,6 +51,70 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.add_argument("--state", help="SQLite path (default: a temporary file)")
 
 
+EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
+    "run": [
+        ("project", str), ("automation", str), ("outcome", str), ("duration_s", float),
+        ("manual_duration_s", float), ("human_effort_s", float), ("cost", float),
+        ("currency", str),
+    ],
+    "cost": [
+        ("project", str), ("amount", float), ("category", str), ("description", str),
+        ("currency", str),
+    ],
+    "savings": [
+        ("project", str), ("amount", float), ("category", str), ("basis", str), ("currency", str),
+    ],
+    "availability": [
+        ("project", str), ("service", str), ("window_start", str), ("window_end", str),
+        ("downtime_s", float),
+    ],
+}  # fmt: skip
+
+
+def _emit_common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--bootstrap-servers", help="Kafka brokers (or OUTCOMES_BOOTSTRAP_SERVERS)")
+    common.add_argument("--topic", help="events topic (default outcomes.events)")
+    common.add_argument("--source", help="CloudEvents source (default outcomes-cli/<host>)")
+    common.add_argument("--dry-run", action="store_true", help="print the CloudEvent, send nothing")
+    return common
+
+
+def _add_emit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = _emit_common()
+    emit = commands.add_parser(
+        "emit",
+        parents=[common],
+        help="emit one event, or import many (--file)",
+        description="Emit one outcome event (exit 0 once the broker acknowledged it), or"
+        " import a JSONL / CSV file with --file.",
+    )
+    emit.add_argument("--file", type=Path, help="events.jsonl (structured CloudEvents) or .csv")
+    kinds = emit.add_subparsers(dest="kind", metavar="KIND")
+    for kind, fields in EMIT_FIELDS.items():
+        parser = kinds.add_parser(kind, parents=[common], help=f"one {kind} event")
+        for name, kind_type in fields:
+            parser.add_argument("--" + name.replace("_", "-"), type=kind_type, dest=name)
+        if kind == "run":
+            parser.add_argument("--link", action="append", dest="links", help="URL (repeatable)")
+        parser.add_argument("--id", help="event id (default: a new UUID)")
+        parser.add_argument("--time", help="RFC 3339 event time (default: now)")
+
+
+def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gateway = commands.add_parser(
+        "gateway",
+        help="HTTP ingest (CloudEvents HTTP binding) into Kafka",
+        description="POST /v1/events with a bearer token; 202 once the broker acknowledged.",
+    )
+    gateway.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
+    gateway.add_argument("--topic", default="outcomes.events")
+    gateway.add_argument("--listen", default="0.0.0.0:8080", help="HOST:PORT")
+    gateway.add_argument("--tokens", type=Path, required=True, help="tokens YAML file")
+    gateway.add_argument("--currency", default="USD", help="reporting currency")
+    gateway.add_argument("--max-body-bytes", type=int, default=1_048_576)
+
+
 def _add_targets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     targets = commands.add_parser("targets", help="work with project declarations")
     verbs = targets.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -83,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_collect(commands)
+    _add_emit(commands)
+    _add_gateway(commands)
     _add_targets(commands)
     _add_report(commands)
     _add_demo(commands)
@@ -125,24 +191,87 @@ def run_collect(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "collect":
-        try:
-            settings = collect_settings(args)
-        except ConfigError as error:
-            print(f"outcomes collect: {error}", file=sys.stderr)
-            return 2
-        _setup_logging(settings.log_level)
-        return run_collect(settings)
-    if args.command == "targets":
-        return run_targets_check(args.directory)
-    if args.command == "report":
-        return run_report(args)
-    if args.command == "demo":
-        _setup_logging("WARNING")
-        from collector.demo import run_demo
+    commands = {
+        "collect": _main_collect,
+        "emit": run_emit,
+        "gateway": run_gateway,
+        "targets": lambda a: run_targets_check(a.directory),
+        "report": run_report,
+        "demo": _main_demo,
+    }
+    return commands[args.command](args)
 
-        return run_demo(args.listen, args.rate, args.duration_s, args.state)
-    return 2
+
+def _main_collect(args: argparse.Namespace) -> int:
+    try:
+        settings = collect_settings(args)
+    except ConfigError as error:
+        print(f"outcomes collect: {error}", file=sys.stderr)
+        return 2
+    _setup_logging(settings.log_level)
+    return run_collect(settings)
+
+
+def _main_demo(args: argparse.Namespace) -> int:
+    _setup_logging("WARNING")
+    from collector.demo import run_demo
+
+    return run_demo(args.listen, args.rate, args.duration_s, args.state)
+
+
+def run_emit(args: argparse.Namespace) -> int:
+    import os
+
+    from rich.console import Console
+
+    from collector import emit
+
+    servers = args.bootstrap_servers or os.environ.get(
+        "OUTCOMES_BOOTSTRAP_SERVERS", "127.0.0.1:9092"
+    )
+    topic = args.topic or os.environ.get("OUTCOMES_TOPIC", "outcomes.events")
+    console = Console(stderr=True)
+    try:
+        if args.file is not None:
+            if args.kind is not None:
+                raise emit.EmitError("use either --file or an event kind, not both")
+            result = emit.bulk_import(args.file, servers, topic, console, args.dry_run)
+            return emit.report(result, console, args.dry_run)
+        if args.kind is None:
+            raise emit.EmitError("name an event kind (run, cost, savings, availability) or --file")
+        values = {name: getattr(args, name) for name, _ in EMIT_FIELDS[args.kind]}
+        if args.kind == "run":
+            values["links"] = args.links
+        event = emit.event_from_flags(
+            args.kind, values, args.source or emit.default_source(), args.id, args.time
+        )
+        if args.dry_run:
+            print(emit.dry_run_text(event))
+            return 0
+        emit.send_one(event, servers, topic)
+    except (emit.EmitError, OSError) as error:
+        print(f"outcomes emit: {error}", file=sys.stderr)
+        return 2
+    print(f"sent {event.type.value} {event.id} for {event.project}")
+    return 0
+
+
+def run_gateway(args: argparse.Namespace) -> int:
+    from collector.gateway.app import GatewaySettings
+    from collector.gateway.server import build_server
+    from collector.gateway.tokens import TokenError
+
+    _setup_logging("INFO")
+    host, _, port = args.listen.rpartition(":")
+    settings = GatewaySettings(args.topic, args.currency, args.max_body_bytes)
+    try:
+        server = build_server(args.bootstrap_servers, args.tokens, host, int(port), settings)
+    except (TokenError, ValueError) as error:
+        print(f"outcomes gateway: {error}", file=sys.stderr)
+        return 2
+    print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
+    server.run()
+    return 0
 
 
 def run_targets_check(directory: Path) -> int:

@@ -17,7 +17,7 @@ def decode(record: SourceRecord, max_event_bytes: int) -> OutcomeEvent:
         return from_record(record.key, record.headers, record.value)
     except EventError:
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a poison message must never stop a partition
         raise EventError(
             Reason.MALFORMED, f"undecodable: {type(error).__name__}: {error}"
         ) from None

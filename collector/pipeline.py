@@ -109,7 +109,7 @@ class Pipeline:
         while not stop.is_set():
             try:
                 records = self.source.poll(self.settings.poll_timeout_s)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.status.broker_error = str(error) or type(error).__name__
                 log.warning("poll failed, retrying in %.1fs: %s", backoff_s, error)
                 stop.wait(backoff_s)

@@ -1,0 +1,150 @@
+"""`outcomes gateway`: HTTP ingest of outcome events (CloudEvents HTTP binding) to Kafka.
+
+`POST /v1/events` answers 202 only after the broker acknowledged every event of the
+request; 400 lists each invalid event; 401 unknown token; 403 project not allowed for
+the token; 413 body too large; 503 broker unavailable (retry). A request is all or
+nothing: no event of a refused request is produced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from collector.gateway.binding import Problem, decode_body, validate
+from collector.gateway.openapi import OPENAPI
+from collector.gateway.tokens import Grant, TokenBook
+from collector.sdk.delivery import Sender
+from schemas.binding import to_binary
+from schemas.envelope import OutcomeEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    topic: str = "outcomes.events"
+    currency: str = "USD"
+    max_body_bytes: int = 1_048_576
+
+
+class RefusedError(Exception):
+    """A request refused with `status`; nothing of it was produced."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+    def response(self) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="outcomes"'} if self.status == 401 else None
+        return JSONResponse(self.body, status_code=self.status, headers=headers)
+
+
+class Producer:
+    """Lazily connected, shared sender; `send` blocks until acknowledged (run off-loop)."""
+
+    def __init__(self, connect: Callable[[], Sender], topic: str) -> None:
+        self._connect = connect
+        self._topic = topic
+        self._sender: Sender | None = None
+
+    def send(self, events: list[OutcomeEvent]) -> None:
+        if self._sender is None:
+            self._sender = self._connect()
+        try:
+            self._sender.send_batch(self._topic, [to_binary(e) for e in events])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RefusedError(413, f"body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RefusedError(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _authorize(request: Request, tokens: TokenBook) -> Grant:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    grant = tokens.grant_for(token.strip()) if scheme.lower() == "bearer" else None
+    if grant is None:
+        raise RefusedError(401, "missing or unknown bearer token")
+    return grant
+
+
+def _events(request: Request, body: bytes, currency: str) -> list[OutcomeEvent]:
+    decoded = decode_body(request.headers, body)
+    if isinstance(decoded, Problem):
+        raise RefusedError(400, "not a CloudEvents request", events=[decoded.as_json()])
+    results = [validate(document, i, currency) for i, document in enumerate(decoded)]
+    problems = [r.as_json() for r in results if isinstance(r, Problem)]
+    if problems:
+        raise RefusedError(400, "invalid events; none were accepted", events=problems)
+    if not results:
+        raise RefusedError(400, "empty batch")
+    return [r for r in results if isinstance(r, OutcomeEvent)]
+
+
+def _check_projects(grant: Grant, events: list[OutcomeEvent]) -> None:
+    foreign = sorted({e.project for e in events if not grant.allows(e.project)})
+    if foreign:
+        raise RefusedError(403, f"token {grant.name!r} may not send for: {', '.join(foreign)}")
+
+
+def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer) -> Starlette:
+    async def ingest(request: Request) -> Response:
+        try:
+            grant = _authorize(request, tokens)
+            body = await _read_body(request, settings.max_body_bytes)
+            events = _events(request, body, settings.currency)
+            _check_projects(grant, events)
+            await run_in_threadpool(producer.send, events)
+        except RefusedError as refusal:
+            return refusal.response()
+        except Exception as error:  # noqa: BLE001 - the client retries; nothing was accepted
+            log.warning("broker did not acknowledge the request: %s", error)
+            body_ = {"error": f"broker unavailable: {error}"}
+            return JSONResponse(body_, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse({"accepted": len(events), "ids": [e.id for e in events]}, 202)
+
+    async def healthz(request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(producer.close)
+
+    return Starlette(
+        routes=[
+            Route("/v1/events", ingest, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/openapi.json", openapi),
+        ],
+        lifespan=lifespan,
+    )

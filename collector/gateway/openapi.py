@@ -1,0 +1,76 @@
+"""OpenAPI 3.1 description of the gateway (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+_ERROR: Final = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "id": {"type": ["string", "null"]},
+                    "reason": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _reply(description: str, schema: dict[str, Any] = _ERROR) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+OPENAPI: Final[dict[str, Any]] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Outcome telemetry gateway",
+        "version": "1",
+        "description": "HTTP ingest of outcome events (CloudEvents HTTP binding) into Kafka."
+        " Event schemas: schemas/json/*.schema.json.",
+    },
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"bearer": []}],
+    "paths": {
+        "/v1/events": {
+            "post": {
+                "summary": "Ingest one event (binary or structured mode) or a batch",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"description": "binary mode: ce-* headers"},
+                        "application/cloudevents+json": {"schema": {"type": "object"}},
+                        "application/cloudevents-batch+json": {
+                            "schema": {"type": "array", "items": {"type": "object"}}
+                        },
+                    },
+                },
+                "responses": {
+                    "202": _reply(
+                        "every event acknowledged by the broker",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "accepted": {"type": "integer"},
+                                "ids": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    ),
+                    "400": _reply("invalid events (none accepted), with per-event details"),
+                    "401": _reply("missing or unknown bearer token"),
+                    "403": _reply("a project is not allowed for this token"),
+                    "413": _reply("body too large"),
+                    "503": _reply("broker unavailable; retry after the Retry-After seconds"),
+                },
+            }
+        },
+        "/healthz": {"get": {"summary": "liveness", "responses": {"200": {"description": "ok"}}}},
+    },
+}

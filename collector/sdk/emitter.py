@@ -1,0 +1,218 @@
+"""The producer SDK: instrument an automation in a few lines.
+
+    from collector.sdk import Emitter
+
+    outcomes = Emitter("kafka:9092", source="runbooks/disk-cleanup")
+    with outcomes.run("disk-cleanup", "sweep", manual_duration_s=600, cost=0.02) as run:
+        sweep_disks()                      # an exception marks the run failed (and re-raises)
+        run.human_effort_s += 120          # someone had to step in
+    outcomes.savings("disk-cleanup", 40.0, "cloud", basis="EBS volumes deleted")
+    outcomes.close()                       # waits (bounded) for the broker's acknowledgement
+
+Events go out as CloudEvents in binary mode, key = project. Imports only `schemas`
+and kafka-python. Emitting never blocks the caller: see `DeliveryQueue`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from collector.sdk.delivery import DeliveryQueue, KafkaSender, Sender
+from collector.sdk.events import new_event
+from schemas.binding import to_binary
+from schemas.envelope import OutcomeEvent
+from schemas.events import EventType
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Run:
+    """One automation run being measured; set fields before the block ends."""
+
+    def __init__(
+        self,
+        emitter: Emitter,
+        project: str,
+        automation: str,
+        *,
+        manual_duration_s: float,
+        human_effort_s: float,
+        cost: float,
+    ) -> None:
+        self.project = project
+        self.automation = automation
+        self.manual_duration_s = manual_duration_s
+        self.human_effort_s = human_effort_s
+        self.cost = cost
+        self.outcome: str | None = None
+        self.links: list[str] = []
+        self._emitter = emitter
+        self._started = time.monotonic()
+
+    def cancel(self) -> None:
+        """Report this run as cancelled (nothing was attempted or it was aborted)."""
+        self.outcome = "cancelled"
+
+    def __enter__(self) -> Run:
+        self._started = time.monotonic()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.outcome is None:
+            if exc_type is None:
+                self.outcome = "succeeded"
+            elif issubclass(exc_type, KeyboardInterrupt):
+                self.outcome = "cancelled"
+            else:
+                self.outcome = "failed"
+        data: dict[str, Any] = {
+            "project": self.project,
+            "automation": self.automation,
+            "outcome": self.outcome,
+            "duration_s": round(time.monotonic() - self._started, 6),
+            "manual_duration_s": self.manual_duration_s,
+            "human_effort_s": self.human_effort_s,
+            "cost": self.cost,
+        }
+        if self.links:
+            data["links"] = self.links
+        self._emitter.emit(EventType.RUN_FINISHED, data)
+
+
+class Emitter:
+    """Emits outcome events for one `source` (e.g. `ci/github/deploy`).
+
+    Thread-safe. Events are buffered (at most `buffer_events`) and delivered by a
+    background thread; `flush()` / `close()` wait a bounded time for acknowledgements.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        source: str,
+        topic: str = "outcomes.events",
+        buffer_events: int = 10_000,
+        sender: Callable[[], Sender] | None = None,
+        **producer_config: Any,
+    ) -> None:
+        self.source = source
+        connect = sender or (lambda: KafkaSender(bootstrap_servers, **producer_config))
+        self._queue = DeliveryQueue(connect, topic, capacity=buffer_events)
+
+    @property
+    def dropped(self) -> int:
+        """Events discarded because the buffer was full (each was logged)."""
+        return self._queue.dropped
+
+    @property
+    def delivered(self) -> int:
+        return self._queue.delivered
+
+    def emit(
+        self, event_type: EventType, data: dict[str, Any], *, time: datetime | None = None
+    ) -> OutcomeEvent:
+        """Validate and queue one event; raises pydantic's ValidationError if invalid."""
+        event = new_event(event_type, self.source, data, time=time or datetime.now(UTC))
+        self._queue.put(to_binary(event))
+        return event
+
+    def run(
+        self,
+        project: str,
+        automation: str,
+        *,
+        manual_duration_s: float,
+        human_effort_s: float = 0.0,
+        cost: float = 0.0,
+    ) -> Run:
+        """Context manager measuring one run; outcome from how the block ends."""
+        return Run(
+            self,
+            project,
+            automation,
+            manual_duration_s=manual_duration_s,
+            human_effort_s=human_effort_s,
+            cost=cost,
+        )
+
+    def track(
+        self,
+        project: str,
+        automation: str,
+        *,
+        manual_duration_s: float,
+        human_effort_s: float = 0.0,
+        cost: float = 0.0,
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorator: every call of the function is one run."""
+
+        def decorate(function: Callable[P, R]) -> Callable[P, R]:
+            @functools.wraps(function)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                with self.run(
+                    project,
+                    automation,
+                    manual_duration_s=manual_duration_s,
+                    human_effort_s=human_effort_s,
+                    cost=cost,
+                ):
+                    return function(*args, **kwargs)
+
+            return wrapper
+
+        return decorate
+
+    def cost(
+        self, project: str, amount: float, category: str, description: str | None = None
+    ) -> OutcomeEvent:
+        data: dict[str, Any] = {"project": project, "amount": amount, "category": category}
+        if description:
+            data["description"] = description
+        return self.emit(EventType.COST_INCURRED, data)
+
+    def savings(self, project: str, amount: float, category: str, *, basis: str) -> OutcomeEvent:
+        data = {"project": project, "amount": amount, "category": category, "basis": basis}
+        return self.emit(EventType.SAVINGS_REALIZED, data)
+
+    def availability(
+        self,
+        project: str,
+        service: str,
+        window_start: datetime,
+        window_end: datetime,
+        downtime_s: float,
+    ) -> OutcomeEvent:
+        data = {
+            "project": project,
+            "service": service,
+            "window_start": window_start.isoformat(),
+            "window_end": window_end.isoformat(),
+            "downtime_s": downtime_s,
+        }
+        return self.emit(EventType.AVAILABILITY_OBSERVED, data, time=window_end)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every queued event is acknowledged; False on timeout."""
+        return self._queue.flush(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> bool:
+        """Flush, then stop; False if some events could not be delivered in time."""
+        return self._queue.close(timeout_s)
+
+    def __enter__(self) -> Emitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
