@@ -46,7 +46,7 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Embedded broker, collector, sample projects and simulated producers.",
     )
     demo.add_argument("--listen", default="127.0.0.1:9470", help="HOST:PORT for /metrics")
-    demo.add_argument("--rate", type=float, default=25.0, help="simulated events per second")
+    demo.add_argument("--rate", type=float, default=5.0, help="live simulated events per second")
     demo.add_argument("--duration-s", type=float, help="stop after this long (default: Ctrl-C)")
     demo.add_argument("--state", help="SQLite path (default: a temporary file)")
 

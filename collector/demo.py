@@ -1,7 +1,9 @@
-"""`outcomes demo`: embedded broker + collector + simulated fleet + a live terminal view."""
+"""`outcomes demo`: embedded broker + collector + a simulated fleet + a live portfolio view."""
 
 from __future__ import annotations
 
+import logging
+import socket
 import tempfile
 import threading
 import time
@@ -16,19 +18,26 @@ from rich.text import Text
 from collector.app import CollectorApp, utc_now
 from collector.config import Settings
 from collector.embedded import free_port
+from collector.engine.periods import PeriodKind, period_containing
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
-from schemas.snapshot import Snapshot
+from schemas.envelope import OutcomeEvent
+from schemas.snapshot import ProjectSnapshot, Snapshot
 
 DEMO_SESSION_TIMEOUT_MS = 6_000
 EXAMPLE_PROJECTS = Path(__file__).resolve().parents[1] / "deploy" / "examples" / "projects"
+STATUS_STYLES = {
+    "met": "bold green",
+    "at_risk": "bold yellow",
+    "off_target": "bold red",
+    "insufficient_data": "dim",
+    "unscoped": "magenta",
+}
 
 
 def _listen_or_free(listen: str) -> str:
     host, _, port = listen.rpartition(":")
     try:
-        import socket
-
         with socket.socket() as probe:
             probe.bind((host, int(port)))
         return listen
@@ -36,68 +45,90 @@ def _listen_or_free(listen: str) -> str:
         return f"{host}:{free_port(host)}"
 
 
-def _produce(app: CollectorApp, rate: float, stop: threading.Event) -> None:
+def _send(producer: KafkaProducer, topic: str, event: OutcomeEvent) -> None:
+    record = to_binary(event)
+    producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+
+
+def _produce(
+    app: CollectorApp, rate: float, stop: threading.Event, simulator: FleetSimulator
+) -> None:
     producer = KafkaProducer(bootstrap_servers=app.bootstrap_servers, linger_ms=20, acks="all")
-    simulator = FleetSimulator(utc_now)
-    interval_s = 1.0 / rate
-    next_at = time.monotonic()
-    sent = 0
+    now = utc_now()
+    month = period_containing(now, PeriodKind.MONTH)
+    quarter = period_containing(now, PeriodKind.QUARTER)
+    for event in simulator.backfill(month.start, quarter.start):
+        _send(producer, app.settings.topic, event)
+    producer.flush()
+    interval_s, next_at, sent = 1.0 / rate, time.monotonic(), 0
     while not stop.is_set():
-        record = to_binary(simulator.next_event())
-        producer.send(
-            app.settings.topic, key=record.key, value=record.value, headers=record.headers
-        )
+        _send(producer, app.settings.topic, simulator.next_event())
         sent += 1
-        if sent % 200 == 0:
+        if sent % 500 == 0:  # now and then a broken producer: it lands in the DLQ
             producer.send(app.settings.topic, key=b"ticket-triage", value=b"{not json")
         next_at += interval_s
         stop.wait(max(0.0, next_at - time.monotonic()))
     producer.close(timeout=5)
 
 
-STATUS_STYLES = {"met": "green", "at_risk": "yellow", "off_target": "bold red"}
+def _targets(project: ProjectSnapshot) -> Text:
+    text = Text()
+    for target in project.targets:
+        shown = "—" if target.attainment is None else f"{target.attainment:.2f}"
+        text.append(f"{target.target} {shown}  ", style=STATUS_STYLES.get(target.status, ""))
+    return text or Text("no objectives", style="dim")
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
+def _age(snapshot: Snapshot, project: ProjectSnapshot) -> str:
+    if project.last_event_time_s is None:
+        return "never"
+    hours = (snapshot.taken_at_s - project.last_event_time_s) / 3600
+    return "now" if hours < 0.1 else f"{hours:,.0f} h ago"
 
 
 def render(snapshot: Snapshot | None, metrics_url: str) -> Group:
-    table = Table(title="Outcome telemetry — current month", expand=True)
-    for column in ("project", "runs", "success", "time saved h", "cost", "savings", "value"):
-        table.add_column(column, justify="left" if column == "project" else "right")
-    table.add_column("ROI", justify="right")
-    table.add_column("uptime", justify="right")
-    table.add_column("status")
+    table = Table(expand=True, title="Automation portfolio — current period")
+    for column in (
+        "project",
+        "team",
+        "status",
+        "value",
+        "cost",
+        "ROI",
+        "targets (attainment)",
+        "last event",
+    ):
+        table.add_column(column, justify="right" if column in ("value", "cost", "ROI") else "left")
+    header = Text("waiting for the collector…", style="dim")
     if snapshot is not None:
         for project in snapshot.projects:
             p = project.period
-            runs = sum(count for _, count in p.runs)
             table.add_row(
                 project.name,
-                str(runs),
-                "—" if p.success_ratio is None else f"{p.success_ratio:.1%}",
-                f"{p.time_saved_s / 3600:,.1f}",
-                _money(p.cost),
-                _money(p.savings),
-                _money(p.value),
-                Text("—")
-                if p.roi is None
-                else Text(f"{p.roi:.2f}", style="green" if p.roi >= 0 else "red"),
-                "—" if p.uptime is None else f"{p.uptime:.4%}",
+                project.info.team,
                 Text(project.status, style=STATUS_STYLES.get(project.status, "")),
+                f"{p.value:,.0f}",
+                f"{p.cost:,.0f}",
+                "—" if p.roi is None else f"{p.roi:,.1f}",
+                _targets(project),
+                _age(snapshot, project),
             )
-    footer = Text(f"metrics: {metrics_url}   (Ctrl-C to stop)", style="dim")
-    if snapshot is not None:
-        accepted = sum(n for _, r, n in snapshot.health.events if r == "accepted")
-        rejected = sum(n for _, n in snapshot.health.rejected)
-        meeting = snapshot.portfolio.meeting_objectives_ratio
-        share = "—" if meeting is None else f"{meeting:.0%}"
-        footer = (
-            Text(f"meeting objectives {share}   accepted {accepted}  dead-lettered {rejected}   ")
-            + footer
-        )
-    return Group(table, footer)
+        header = _header(snapshot)
+    footer = Text(f"metrics: {metrics_url}   Ctrl-C stops everything", style="dim")
+    return Group(header, table, footer)
+
+
+def _header(snapshot: Snapshot) -> Text:
+    counts = dict(snapshot.portfolio.projects)
+    ratio = snapshot.portfolio.meeting_objectives_ratio
+    text = Text("meeting objectives: ", style="bold")
+    text.append("—" if ratio is None else f"{ratio:.0%}", style="bold cyan")
+    for status, style in STATUS_STYLES.items():
+        text.append(f"   {status} {counts.get(status, 0)}", style=style)
+    accepted = sum(n for _, r, n in snapshot.health.events if r == "accepted")
+    rejected = sum(n for _, n in snapshot.health.rejected)
+    text.append(f"\nevents accepted {accepted:,}   dead-lettered {rejected:,}", style="dim")
+    return text
 
 
 def run_demo(listen: str, rate: float, duration_s: float | None, state: str | None) -> int:
@@ -113,16 +144,18 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
         heartbeat_interval_ms=1_000,
         targets=EXAMPLE_PROJECTS if EXAMPLE_PROJECTS.is_dir() else None,
     )
-    console.print("[bold]outcomes demo[/]: starting embedded broker and collector…")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the live view is the output
+    console.print("[bold]outcomes demo[/]: embedded broker, collector and a simulated fleet…")
     app = CollectorApp(settings)
     app.start()
-    console.print(f"metrics: [link={app.metrics_url}]{app.metrics_url}[/link]")
+    console.print(f"metrics: {app.metrics_url}   declarations: {settings.targets}")
     stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(app, rate, stop), daemon=True)
+    simulator = FleetSimulator(utc_now)
+    producer = threading.Thread(target=_produce, args=(app, rate, stop, simulator), daemon=True)
     producer.start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
     try:
-        with Live(render(None, app.metrics_url), console=console, refresh_per_second=4) as live:
+        with Live(render(None, app.metrics_url), console=console, refresh_per_second=2) as live:
             while deadline is None or time.monotonic() < deadline:
                 live.update(render(app.latest.get(), app.metrics_url))
                 time.sleep(0.5)

@@ -1,51 +1,64 @@
-"""A simulated fleet of automations emitting outcome events (for the demo and tests).
+"""A simulated fleet of automations that tells the product's story (the demo).
 
-`FleetSimulator.next_event()` is deterministic for a given seed and clock, so tests
-can reproduce a stream; `send()` produces it to Kafka in binary mode, key = project.
+Each project's behaviour is fixed so its status is stable whatever the day of the month:
+ticket-triage and cost-optimizer meet their objectives, incident-autoremediation is at
+risk (17 of 18 runs succeed against a 95% objective), patch-rollout is clearly off target,
+disk-cleanup has no declaration (unscoped) and capacity-planner went silent four days ago
+(stalled). `backfill` produces the period so far; `next_event` keeps it going live with the
+same proportions, so the live stream only firms up the picture.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from collector.sdk.events import new_event
 from schemas.envelope import OutcomeEvent
-from schemas.events import (
-    AvailabilityObserved,
-    CostIncurred,
-    EventType,
-    RunFinished,
-    SavingsRealized,
-)
+from schemas.events import EventType
+
+SOURCE = "demo/simulator"
 
 
 @dataclass(frozen=True)
 class SimulatedProject:
     name: str
     automations: tuple[str, ...]
-    success_rate: float
+    runs_per_day: float
     manual_s: float
     duration_s: float
-    effort_s: float
-    effort_share: float
     run_cost: float
-    savings_per_event: float = 0.0
+    fail_every: int = 0
+    """Every Nth run fails (0: never)."""
+    effort_every: int = 0
+    effort_s: float = 0.0
+    savings_per_day: float = 0.0
+    savings_each: float = 0.0
     service: str | None = None
-    downtime_share: float = 0.0
+    outage_s_per_day: float = 0.0
+    cost_per_day: float = 0.0
+    """Licence, labour or compute outside runs, booked once a day."""
+    silent_for: timedelta | None = None
+    backfill_from_quarter: bool = False
 
 
 FLEET: tuple[SimulatedProject, ...] = (
-    SimulatedProject("ticket-triage", ("classify", "route"), 0.97, 900, 4, 60, 0.1, 0.05),
-    SimulatedProject("patch-rollout", ("canary", "fleet"), 0.88, 3600, 600, 900, 0.35, 2.5),
-    SimulatedProject("cost-optimizer", ("rightsize",), 0.95, 1200, 30, 120, 0.2, 1.0, 180.0),
-    SimulatedProject("disk-cleanup", ("sweep",), 0.995, 600, 20, 0, 0.0, 0.01),
-    SimulatedProject(
-        "incident-autoremediation", ("restart-pod", "failover"), 0.8, 1800, 45, 600, 0.5, 0.2,
-        service="servicedesk-api", downtime_share=0.02,
-    ),
+    SimulatedProject("ticket-triage", ("classify", "route"), 40, 900, 4, 0.05,
+                     fail_every=40, effort_every=10, effort_s=60, cost_per_day=300),
+    SimulatedProject("cost-optimizer", ("rightsize",), 4, 1200, 30, 1.0,
+                     fail_every=25, savings_per_day=2, savings_each=500.0, cost_per_day=400),
+    SimulatedProject("incident-autoremediation", ("restart-pod", "failover"), 20, 1800, 45, 0.2,
+                     fail_every=18, effort_every=4, effort_s=300,
+                     service="servicedesk-api", outage_s_per_day=2, cost_per_day=500),
+    SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
+                     fail_every=6, effort_every=3, effort_s=900, backfill_from_quarter=True,
+                     cost_per_day=300),
+    SimulatedProject("disk-cleanup", ("sweep",), 10, 600, 20, 0.01, cost_per_day=20),
+    SimulatedProject("capacity-planner", ("forecast",), 3, 1800, 120, 0.5,
+                     silent_for=timedelta(days=4), cost_per_day=100),
 )  # fmt: skip
 
 
@@ -59,62 +72,101 @@ class FleetSimulator:
         self._clock = clock
         self._random = random.Random(seed)
         self._fleet = fleet
+        self._runs = {p.name: itertools.count(1) for p in fleet}
+        self._live = [p for p in fleet if p.silent_for is None]
+        self._ids = itertools.count()
+
+    def backfill(self, period_start: datetime, quarter_start: datetime) -> list[OutcomeEvent]:
+        """The period so far for every project, in time order."""
+        now = self._clock()
+        events: list[OutcomeEvent] = []
+        for project in self._fleet:
+            start = quarter_start if project.backfill_from_quarter else period_start
+            end = now - project.silent_for if project.silent_for else now
+            events.extend(self._history(project, start, end))
+        return sorted(events, key=lambda e: e.time)
+
+    def _history(
+        self, project: SimulatedProject, start: datetime, end: datetime
+    ) -> Iterator[OutcomeEvent]:
+        days = max(0.0, (end - start).total_seconds() / 86400)
+        for _ in range(round(project.runs_per_day * days)):
+            yield self._run(project, self._moment(start, end))
+        for _ in range(round(project.savings_per_day * days)):
+            yield self._savings(project, self._moment(start, end))
+        if project.cost_per_day:
+            for day in range(round(days)):
+                yield self._cost(project, min(end, start + timedelta(days=day, hours=12)))
+        if project.service:
+            hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            while hour <= end:
+                outage = project.outage_s_per_day if hour.hour == 3 else 0.0
+                yield self._window(project, hour, outage)
+                hour += timedelta(hours=1)
+
+    def _moment(self, start: datetime, end: datetime) -> datetime:
+        return start + (end - start) * self._random.random()
 
     def next_event(self) -> OutcomeEvent:
-        project = self._random.choice(self._fleet)
-        roll = self._random.random()
-        if project.service and roll < 0.25:
-            return self._availability(project)
-        if project.savings_per_event and roll < 0.35:
-            return self._savings(project)
-        if roll > 0.98:
-            return self._cost(project)
-        return self._run(project)
+        """One live event, projects and kinds weighted by their daily rates."""
+        weights = [p.runs_per_day + p.savings_per_day + 1 for p in self._live]
+        project = self._random.choices(self._live, weights)[0]
+        now = self._clock()
+        roll = self._random.random() * (project.runs_per_day + project.savings_per_day + 1)
+        if roll < 1:
+            return self._cost(project, now)
+        if roll < 1 + project.savings_per_day:
+            return self._savings(project, now)
+        return self._run(project, now)
 
-    def _envelope(self, event_type: EventType, data: object) -> OutcomeEvent:
-        event_id = str(uuid.UUID(int=self._random.getrandbits(128)))
-        return OutcomeEvent(event_id, "demo/simulator", event_type, self._clock(), data)  # type: ignore[arg-type]
+    def _cost(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
+        data = {
+            "project": project.name,
+            "amount": project.cost_per_day,
+            "category": "licence",
+            "description": "daily licence and platform share",
+        }
+        return self._event(EventType.COST_INCURRED, data, time)
 
-    def _run(self, project: SimulatedProject) -> OutcomeEvent:
-        r = self._random
-        outcome = "succeeded" if r.random() < project.success_rate else "failed"
+    def _event(
+        self, event_type: EventType, data: Mapping[str, object], time: datetime
+    ) -> OutcomeEvent:
+        return new_event(
+            event_type,
+            SOURCE,
+            dict(data),
+            event_id=f"demo-{next(self._ids)}-{self._random.getrandbits(32):x}",
+            time=time,
+        )
+
+    def _run(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
+        number = next(self._runs[project.name])
+        failed = project.fail_every and number % project.fail_every == 0
         effort = (
-            project.effort_s * r.uniform(0.5, 1.5) if r.random() < project.effort_share else 0.0
+            project.effort_s if project.effort_every and number % project.effort_every == 0 else 0.0
         )
-        data = RunFinished(
-            project=project.name,
-            automation=r.choice(project.automations),
-            outcome=outcome,
-            duration_s=round(project.duration_s * r.uniform(0.5, 2.0), 3),
-            manual_duration_s=project.manual_s,
-            human_effort_s=round(effort, 1),
-            cost=project.run_cost,
-        )
-        return self._envelope(EventType.RUN_FINISHED, data)
+        data = {
+            "project": project.name,
+            "automation": project.automations[number % len(project.automations)],
+            "outcome": "failed" if failed else "succeeded",
+            "duration_s": round(project.duration_s * self._random.uniform(0.5, 2.0), 3),
+            "manual_duration_s": project.manual_s,
+            "human_effort_s": effort,
+            "cost": project.run_cost,
+        }
+        return self._event(EventType.RUN_FINISHED, data, time)
 
-    def _savings(self, project: SimulatedProject) -> OutcomeEvent:
-        amount = round(project.savings_per_event * self._random.uniform(0.5, 1.5), 2)
-        data = SavingsRealized(
-            project=project.name, amount=amount, category="cloud", basis="rightsizing diff"
-        )
-        return self._envelope(EventType.SAVINGS_REALIZED, data)
+    def _savings(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
+        data = {"project": project.name, "amount": project.savings_each, "category": "cloud",
+                "basis": "rightsizing: instance-hours before vs after"}  # fmt: skip
+        return self._event(EventType.SAVINGS_REALIZED, data, time)
 
-    def _cost(self, project: SimulatedProject) -> OutcomeEvent:
-        data = CostIncurred(project=project.name, amount=25.0, category="licence")
-        return self._envelope(EventType.COST_INCURRED, data)
-
-    def _availability(self, project: SimulatedProject) -> OutcomeEvent:
-        end = self._clock()
-        down = 60.0 * self._random.randint(1, 5) if self._random.random() < 0.1 else 0.0
-        data = AvailabilityObserved(
-            project=project.name,
-            service=project.service or "unknown",
-            window_start=end - timedelta(minutes=5),
-            window_end=end,
-            downtime_s=down,
-        )
-        return self._envelope(EventType.AVAILABILITY_OBSERVED, data)
-
-
-def random_id() -> str:
-    return str(uuid.uuid4())
+    def _window(self, project: SimulatedProject, end: datetime, outage_s: float) -> OutcomeEvent:
+        data = {
+            "project": project.name,
+            "service": project.service,
+            "window_start": (end - timedelta(hours=1)).isoformat(),
+            "window_end": end.isoformat(),
+            "downtime_s": outage_s,
+        }
+        return self._event(EventType.AVAILABILITY_OBSERVED, data, end)

@@ -53,10 +53,24 @@ def test_sdk_events_arrive_exactly(
     runs = dict(project="disk-cleanup", automation="sweep")
     assert value(series, "outcomes_runs_total", **runs, outcome="succeeded") == 3
     assert value(series, "outcomes_runs_total", **runs, outcome="failed") == 1
-    assert value(series, "outcomes_manual_time_avoided_seconds_total", project="disk-cleanup") == 1800
+    assert (
+        value(series, "outcomes_manual_time_avoided_seconds_total", project="disk-cleanup") == 1800
+    )
     assert value(series, "outcomes_human_effort_seconds_total", project="disk-cleanup") == 180
-    assert value(series, "outcomes_cost_total", project="disk-cleanup", category="run", currency="USD") == 0.75
-    assert value(series, "outcomes_savings_total", project="disk-cleanup", category="cloud", currency="USD") == 40.5
+    assert (
+        value(series, "outcomes_cost_total", project="disk-cleanup", category="run", currency="USD")
+        == 0.75
+    )
+    assert (
+        value(
+            series,
+            "outcomes_savings_total",
+            project="disk-cleanup",
+            category="cloud",
+            currency="USD",
+        )
+        == 40.5
+    )
 
 
 def test_sdk_with_kafka_down_never_blocks_the_automation() -> None:
@@ -85,7 +99,11 @@ def test_emit_single_event_then_dry_run(
     dry = outcomes("emit", "cost", *common, "--project", "patch-rollout", "--amount", "99",
                    "--category", "licence", "--dry-run")  # fmt: skip
     assert dry.returncode == 0
-    assert json.loads(dry.stdout)["data"] == {"project": "patch-rollout", "amount": 99.0, "category": "licence"}
+    assert json.loads(dry.stdout)["data"] == {
+        "project": "patch-rollout",
+        "amount": 99.0,
+        "category": "licence",
+    }
     bad = outcomes("emit", "run", *common, "--project", "patch-rollout", "--automation", "x",
                    "--outcome", "meh", "--duration-s", "1", "--manual-duration-s", "1",
                    "--human-effort-s", "0", "--cost", "0")  # fmt: skip
@@ -124,10 +142,20 @@ def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
     broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
 ) -> None:
     count, bad = 100_000, {17, 50_000, 99_999}
-    now = max(datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC).replace(day=1, hour=0, minute=0))
+    now = max(
+        datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC).replace(day=1, hour=0, minute=0)
+    )
     path = tmp_path / "history.jsonl"
     path.write_text("\n".join(_jsonl_lines(count, now, bad)) + "\n")
-    result = outcomes("emit", "--file", str(path), "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic)
+    result = outcomes(
+        "emit",
+        "--file",
+        str(path),
+        "--bootstrap-servers",
+        broker.bootstrap_servers,
+        "--topic",
+        topic,
+    )
     assert result.returncode == 1
     reported = [line for line in result.stderr.splitlines() if line.startswith(str(path))]
     assert [int(line.split(":")[1]) for line in reported] == sorted(bad)
@@ -152,15 +180,41 @@ def test_bulk_import_csv(
         f"outcomes.cost.incurred,c1,finops,{now},cost-optimizer,20,licence,\n"
         f"outcomes.nonsense,c2,finops,{now},cost-optimizer,20,licence,\n"
     )
-    result = outcomes("emit", "--file", str(path), "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic)
+    result = outcomes(
+        "emit",
+        "--file",
+        str(path),
+        "--bootstrap-servers",
+        broker.bootstrap_servers,
+        "--topic",
+        topic,
+    )
     assert result.returncode == 1
     assert f"{path}:3: invalid: data.amount: Input should be greater than 0" in result.stderr
     assert f"{path}:5: type: 'outcomes.nonsense' is not an outcome event type" in result.stderr
     app = start_collector()
     wait_until(counted(app, 2))
     series = scrape(app.metrics_url)
-    assert value(series, "outcomes_savings_total", project="cost-optimizer", category="cloud", currency="USD") == 120.5
-    assert value(series, "outcomes_cost_total", project="cost-optimizer", category="licence", currency="USD") == 20
+    assert (
+        value(
+            series,
+            "outcomes_savings_total",
+            project="cost-optimizer",
+            category="cloud",
+            currency="USD",
+        )
+        == 120.5
+    )
+    assert (
+        value(
+            series,
+            "outcomes_cost_total",
+            project="cost-optimizer",
+            category="licence",
+            currency="USD",
+        )
+        == 20
+    )
 
 
 TOKEN, OTHER_TOKEN = "s3cret-ci-token", "other-token"
@@ -181,7 +235,9 @@ def gateway(broker: EmbeddedBroker, topic: str, tmp_path: Path) -> Iterator[str]
     server.stop()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], token: str | None = TOKEN) -> tuple[int, Any]:
+def post(
+    url: str, body: bytes, headers: dict[str, str], token: str | None = TOKEN
+) -> tuple[int, Any]:
     if token:
         headers = {**headers, "Authorization": f"Bearer {token}"}
     request = urllib.request.Request(url + "/v1/events", data=body, headers=headers, method="POST")
@@ -199,21 +255,40 @@ def _event(event_id: str, project: str = "ticket-triage", **data: Any) -> dict[s
             "time": format_time(datetime.now(UTC) - timedelta(seconds=5)), "data": body}  # fmt: skip
 
 
-def test_gateway_modes_arrive_exactly(gateway: str, start_collector: Callable[..., CollectorApp]) -> None:
+def test_gateway_modes_arrive_exactly(
+    gateway: str, start_collector: Callable[..., CollectorApp]
+) -> None:
     app = start_collector()
     structured = _event("g1")
-    status, body = post(gateway, json.dumps(structured).encode(), {"Content-Type": "application/cloudevents+json"})
+    status, body = post(
+        gateway, json.dumps(structured).encode(), {"Content-Type": "application/cloudevents+json"}
+    )
     assert (status, body) == (202, {"accepted": 1, "ids": ["g1"]})
     binary = _event("g2")
     headers = {f"ce-{k}": v for k, v in binary.items() if k != "data"}
-    status, _ = post(gateway, json.dumps(binary["data"]).encode(), {**headers, "Content-Type": "application/json"})
+    status, _ = post(
+        gateway,
+        json.dumps(binary["data"]).encode(),
+        {**headers, "Content-Type": "application/json"},
+    )
     assert status == 202
     batch = [_event("g3"), _event("g4", project="patch-rollout")]
-    status, body = post(gateway, json.dumps(batch).encode(), {"Content-Type": "application/cloudevents-batch+json"})
+    status, body = post(
+        gateway, json.dumps(batch).encode(), {"Content-Type": "application/cloudevents-batch+json"}
+    )
     assert (status, body["accepted"]) == (202, 2)
     wait_until(counted(app, 4))
     series = scrape(app.metrics_url)
-    assert value(series, "outcomes_runs_total", project="ticket-triage", automation="classify", outcome="succeeded") == 3
+    assert (
+        value(
+            series,
+            "outcomes_runs_total",
+            project="ticket-triage",
+            automation="classify",
+            outcome="succeeded",
+        )
+        == 3
+    )
     assert value(series, "outcomes_period_cost", project="patch-rollout", currency="USD") == 0.5
 
 
@@ -228,7 +303,11 @@ def test_gateway_refusals(gateway: str) -> None:
     invalid = [_event("r2"), _event("r3", duration_s=-1), {"nope": 1}, _event("r4", currency="EUR")]
     status, body = post(gateway, json.dumps(invalid).encode(), batch)
     assert status == 400
-    assert [(e["index"], e["reason"]) for e in body["events"]] == [(1, "invalid"), (2, "invalid"), (3, "currency")]
+    assert [(e["index"], e["reason"]) for e in body["events"]] == [
+        (1, "invalid"),
+        (2, "invalid"),
+        (3, "currency"),
+    ]
     assert "data.duration_s" in body["events"][0]["detail"]
     status, body = post(gateway, b"x" * 30_000, structured)
     assert (status, body["error"]) == (413, "body larger than 20000 bytes")

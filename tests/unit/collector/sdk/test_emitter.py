@@ -56,7 +56,10 @@ def test_run_outcome_follows_the_block(emitter: Emitter, sender: MemorySender) -
         raise RuntimeError("disk busy")
     with emitter.run("disk-cleanup", "sweep", manual_duration_s=600) as run:
         run.cancel()
-    with pytest.raises(KeyboardInterrupt), emitter.run("disk-cleanup", "sweep", manual_duration_s=1):
+    with (
+        pytest.raises(KeyboardInterrupt),
+        emitter.run("disk-cleanup", "sweep", manual_duration_s=1),
+    ):
         raise KeyboardInterrupt
     assert emitter.flush(5)
     got = runs(sender)
@@ -93,7 +96,11 @@ def test_emitters_for_cost_savings_availability(emitter: Emitter, sender: Memory
     emitter.availability("ticket-triage", "servicedesk-api", end - timedelta(minutes=5), end, 12.0)
     emitter.flush(5)
     kinds = [e.type.value for e in sender.events()]
-    assert kinds == ["outcomes.cost.incurred", "outcomes.savings.realized", "outcomes.availability.observed"]
+    assert kinds == [
+        "outcomes.cost.incurred",
+        "outcomes.savings.realized",
+        "outcomes.availability.observed",
+    ]
     assert sender.events()[2].time == end
 
 
