@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format schemas clean promtool
+.PHONY: run test lint format schemas dashboards clean promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,10 @@ run: $(STAMP) ## the whole loop on embedded defaults, with a live view
 test: $(STAMP) promtool ## unit and integration tests (embedded broker, SQLite, promtool)
 	$(BIN)/python -m pytest
 
-promtool: ## Debian's prometheus package brings promtool, which the tests run
-	@command -v promtool >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+promtool: ## Debian's prometheus packages bring prometheus, promtool and amtool for the tests
+	@command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
 
 lint: $(STAMP) ## ruff, mypy --strict, import-linter layering
 	$(BIN)/ruff check .
@@ -35,6 +36,9 @@ format: $(STAMP)
 
 schemas: $(STAMP) ## regenerate schemas/json from the pydantic models
 	$(BIN)/python -m schemas.jsonschema
+
+dashboards: $(STAMP) ## regenerate deploy/grafana/dashboards/*.json (grafana-foundation-sdk)
+	$(BIN)/python deploy/grafana/dashboards.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,6 +37,8 @@ class SimulatedProject:
     effort_s: float = 0.0
     savings_per_day: float = 0.0
     savings_each: float = 0.0
+    savings_category: str = "cloud"
+    savings_basis: str = "rightsizing: instance-hours before vs after"
     service: str | None = None
     outage_s_per_day: float = 0.0
     cost_per_day: float = 0.0
@@ -52,7 +54,9 @@ FLEET: tuple[SimulatedProject, ...] = (
                      fail_every=25, savings_per_day=2, savings_each=500.0, cost_per_day=400),
     SimulatedProject("incident-autoremediation", ("restart-pod", "failover"), 20, 1800, 45, 0.2,
                      fail_every=18, effort_every=4, effort_s=300,
-                     service="servicedesk-api", outage_s_per_day=2, cost_per_day=500),
+                     service="servicedesk-api", outage_s_per_day=2, cost_per_day=500,
+                     savings_per_day=1, savings_each=400.0, savings_category="incident",
+                     savings_basis="P2 incidents auto-resolved x average incident cost"),
     SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
                      fail_every=6, effort_every=3, effort_s=900, backfill_from_quarter=True,
                      cost_per_day=300),
@@ -157,8 +161,12 @@ class FleetSimulator:
         return self._event(EventType.RUN_FINISHED, data, time)
 
     def _savings(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
-        data = {"project": project.name, "amount": project.savings_each, "category": "cloud",
-                "basis": "rightsizing: instance-hours before vs after"}  # fmt: skip
+        data = {
+            "project": project.name,
+            "amount": project.savings_each,
+            "category": project.savings_category,
+            "basis": project.savings_basis,
+        }
         return self._event(EventType.SAVINGS_REALIZED, data, time)
 
     def _window(self, project: SimulatedProject, end: datetime, outage_s: float) -> OutcomeEvent:
