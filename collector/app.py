@@ -8,6 +8,7 @@ core and the exporters.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +28,8 @@ from collector.source.kafka import ConsumerSettings, KafkaSource
 from collector.state.sqlite import SqliteStore
 from collector.state.store import StateStore
 from collector.targets.registry import DeclarationRegistry
+from exporters.otlp import OtlpPusher
+from exporters.otlp import factory as otlp_factory
 from exporters.prometheus import MetricsServer, SnapshotCollector
 from schemas.snapshot import Snapshot
 
@@ -90,6 +93,7 @@ class CollectorApp:
             settings.targets, exact(settings.default_hourly_rate)
         )
         self.engine: Engine | None = None
+        self.otlp = build_pusher(settings, self.latest.get)
 
     @property
     def metrics_url(self) -> str:
@@ -111,6 +115,8 @@ class CollectorApp:
             self.bootstrap_servers = self.broker.bootstrap_servers
         self._reload_declarations()
         self.server.start()
+        if self.otlp is not None:
+            self.otlp.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
         if self.settings.targets is not None:
@@ -135,6 +141,7 @@ class CollectorApp:
             snapshot.health,
             declaration_files=tuple(self.declarations.file_states()),
             declaration_reloads=tuple(sorted(self.declarations.reloads.items())),
+            otlp_exports=tuple(sorted(self.otlp.results.items())) if self.otlp else (),
         )
         self.latest.publish(replace(snapshot, health=health))
 
@@ -144,6 +151,8 @@ class CollectorApp:
         if self._thread is not None:
             self._thread.join(timeout_s)
         self.server.shutdown()
+        if self.otlp is not None:
+            self.otlp.shutdown()  # one last push of the final state
         if self.broker is not None:
             self.broker.stop()
 
@@ -230,6 +239,21 @@ class CollectorApp:
             max_event_bytes=self.settings.max_event_bytes,
             publish_interval_s=self.settings.publish_interval_s,
         )
+
+
+def build_pusher(settings: Settings, latest: Callable[[], Snapshot | None]) -> OtlpPusher | None:
+    """The OTLP pusher when an endpoint is configured (flag, config or OTEL_* variables)."""
+    if not otlp_factory.enabled(settings.otlp_endpoint):
+        return None
+    protocol = otlp_factory.protocol_of(settings.otlp_protocol)
+    interval_s = (
+        settings.otlp_interval_s
+        or float(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "30000")) / 1000
+    )
+    exporter = otlp_factory.build_exporter(settings.otlp_endpoint, protocol)
+    resource = otlp_factory.resource(collector_version())
+    log.info("pushing metrics over OTLP (%s) every %.0fs", protocol, interval_s)
+    return OtlpPusher(latest, exporter, resource, interval_s=interval_s)
 
 
 def _lookup(offsets: dict[tuple[str, int], int]) -> Callable[[str, int], int | None]:

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     max_automations_per_project: int = Field(default=200, gt=0)
     max_services_per_project: int = Field(default=50, gt=0)
     targets_poll_s: float = Field(default=2.0, gt=0, description="Declaration reload check.")
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP endpoint; or the standard OTEL_EXPORTER_OTLP_* vars."
+    )
+    otlp_protocol: str | None = Field(default=None, pattern=r"^(http/protobuf|grpc)$")
+    otlp_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Push interval (default OTEL_METRIC_EXPORT_INTERVAL or 30 s).",
+    )
     log_level: str = "INFO"
 
     @field_validator("listen")

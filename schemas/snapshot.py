@@ -32,6 +32,8 @@ class ProjectCounters:
     downtime_s: tuple[tuple[str, float], ...] = ()
     """(service, seconds)."""
     observed_s: tuple[tuple[str, float], ...] = ()
+    since_s: float | None = None
+    """Event time of the project's first event: when these cumulative counters started."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,10 @@ class Histogram:
     cumulative: tuple[int, ...]
     count: int
     total: float
+    minimum: float = 0.0
+    maximum: float = 0.0
+    since_s: float = 0.0
+    """When observation started (process start: this histogram is not persisted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +144,10 @@ class HealthSnapshot:
     """(file, valid); an invalid file's last good version stays in force."""
     declaration_reloads: tuple[tuple[str, int], ...] = ()
     """(result, count) with result in success, failure."""
+    otlp_exports: tuple[tuple[str, int], ...] = ()
+    """(result, count) of OTLP pushes, when the OTLP exporter is enabled."""
+    since_s: float = 0.0
+    """When the persisted health counters started (first event ever, survives restarts)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,7 @@ class Engine:
         self._projects: dict[str, ProjectState] = {}
         self._seen = SeenIndex()
         self._health = HealthCounters()
-        self._delay = DelayHistogram()
+        self._delay = DelayHistogram(since_s=clock().timestamp())
         self._dirty_months: set[tuple[str, str]] = set()
         self._new_seen: list[tuple[bytes, float]] = []
         self._health_dirty = False
@@ -145,6 +145,8 @@ class Engine:
         return self.settings.max_automations_per_project
 
     def _count(self, event_type: str, verdict: Verdict) -> None:
+        if self._health.since_s is None:
+            self._health.since_s = self._clock().timestamp()
         self._health.events[(event_type, verdict.value)] += 1
         self._health_dirty = True
 

@@ -22,9 +22,14 @@ class DelayHistogram:
     buckets: list[int] = field(default_factory=lambda: [0] * len(DELAY_BOUNDS_S))
     count: int = 0
     total_s: float = 0.0
+    minimum_s: float = 0.0
+    maximum_s: float = 0.0
+    since_s: float = 0.0
 
     def observe(self, delay_s: float) -> None:
         delay_s = max(0.0, delay_s)
+        self.minimum_s = delay_s if self.count == 0 else min(self.minimum_s, delay_s)
+        self.maximum_s = max(self.maximum_s, delay_s)
         index = bisect.bisect_left(DELAY_BOUNDS_S, delay_s)
         if index < len(self.buckets):
             self.buckets[index] += 1
@@ -36,7 +41,15 @@ class DelayHistogram:
         for bucket in self.buckets:
             running += bucket
             cumulative.append(running)
-        return Histogram(DELAY_BOUNDS_S, tuple(cumulative), self.count, self.total_s)
+        return Histogram(
+            DELAY_BOUNDS_S,
+            tuple(cumulative),
+            self.count,
+            self.total_s,
+            self.minimum_s,
+            self.maximum_s,
+            self.since_s,
+        )
 
 
 @dataclass
@@ -46,9 +59,11 @@ class HealthCounters:
     events: Counter[tuple[str, str]] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     overflow: Counter[str] = field(default_factory=Counter)
+    since_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "since_s": self.since_s,
             "events": [[t, r, n] for (t, r), n in self.events.items()],
             "rejected": dict(self.rejected),
             "overflow": dict(self.overflow),
@@ -58,3 +73,4 @@ class HealthCounters:
         self.events = Counter({(t, r): n for t, r, n in raw.get("events", [])})
         self.rejected = Counter(raw.get("rejected", {}))
         self.overflow = Counter(raw.get("overflow", {}))
+        self.since_s = raw.get("since_s")

@@ -23,6 +23,7 @@ def counters_snapshot(counters: LifetimeCounters) -> ProjectCounters:
         savings=_sorted_amounts(counters.savings_u),
         downtime_s=_sorted_amounts(counters.downtime_us),
         observed_s=_sorted_amounts(counters.observed_us),
+        since_s=counters.first_event_s,
     )
 
 
@@ -39,4 +40,5 @@ def health_snapshot(
         consumer_lag=tuple(sorted(consumer_lag)),
         event_delay=delay.freeze(),
         label_overflow=tuple(sorted(health.overflow.items())),
+        since_s=health.since_s or 0.0,
     )

@@ -251,6 +251,15 @@ def _declaration_families(health: HealthSnapshot) -> Iterator[Metric]:
     for result, count in health.declaration_reloads:
         reloads.add_metric([result], count)
     yield from (valid, reloads)
+    if health.otlp_exports:
+        pushes = CounterMetricFamily(
+            "outcomes_collector_otlp_exports",
+            "OTLP metric pushes by result.",
+            labels=["result"],
+        )
+        for result, count in health.otlp_exports:
+            pushes.add_metric([result], count)
+        yield pushes
 
 
 def _delay_family(health: HealthSnapshot) -> HistogramMetricFamily:
