@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format schemas dashboards clean promtool
+.PHONY: run test lint format schemas dashboards k8s bench clean promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ schemas: $(STAMP) ## regenerate schemas/json from the pydantic models
 
 dashboards: $(STAMP) ## regenerate deploy/grafana/dashboards/*.json (grafana-foundation-sdk)
 	$(BIN)/python deploy/grafana/dashboards.py
+
+k8s: $(STAMP) ## regenerate the Kubernetes objects that mirror rule files and declarations
+	$(BIN)/python deploy/kubernetes/render.py
+
+bench: $(STAMP) ## benchmarks: tables on stdout, JSON in bench/results (see docs/PERFORMANCE.md)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

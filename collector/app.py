@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,8 +27,7 @@ from collector.engine.formulas import exact
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.kafka import ConsumerSettings, KafkaSource
-from collector.state.sqlite import SqliteStore
-from collector.state.store import StateStore
+from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory
@@ -60,14 +61,6 @@ class LatestSnapshot:
 
     def get(self) -> Snapshot | None:
         return self._value
-
-
-def open_store(location: str) -> StateStore:
-    if location.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError(
-            "the PostgreSQL state store is not available yet; use a SQLite path"
-        )
-    return SqliteStore(location)
 
 
 class CollectorApp:
@@ -173,40 +166,36 @@ class CollectorApp:
 
     def _ingest(self) -> None:
         settings = self.settings
-        store = open_store(settings.state)
-        loaded = store.load()
-        self.status.loaded = True
+        store = _retry_until(self._stop, self.status, lambda: open_store(settings.state), "store")
+        if store is None:
+            return
         engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
-        engine.restore(loaded)
         self.engine = engine
         engine.policy = self.declarations.catalog  # a reload may have raced the line above
-        offsets = {} if self.broker is not None else dict(loaded.offsets)
-        source = _retry_until(
-            self._stop,
-            self.status,
-            lambda: KafkaSource(self._consumer_settings(), _lookup(offsets)),
-        )
         dead_letters = _retry_until(
             self._stop,
             self.status,
             lambda: DeadLetterProducer(self.bootstrap_servers, settings.dead_letter_topic),
         )
-        if source is None or dead_letters is None:
+        if dead_letters is None:
             store.close()
             return
-        self.pipeline = Pipeline(
-            source,
-            engine,
-            store,
-            dead_letters,
-            publish=self._publish,
-            offsets=offsets,
-            settings=self._pipeline_settings(),
+        pipeline = Pipeline(
+            engine, store, dead_letters, publish=self._publish, settings=self._pipeline_settings()
         )
-        self.pipeline.status.loaded = True
-        self.status = self.pipeline.status
+        pipeline.status.broker_error = self.status.broker_error
+        self.pipeline, self.status = pipeline, pipeline.status
+        source = _retry_until(
+            self._stop,
+            self.status,
+            lambda: KafkaSource(self._consumer_settings(), pipeline.assign, pipeline.revoke),
+        )
+        if source is None:
+            dead_letters.close()
+            store.close()
+            return
         try:
-            self.pipeline.run(self._stop)
+            pipeline.run(source, self._stop)
         finally:
             source.close()
             dead_letters.close()
@@ -238,6 +227,8 @@ class CollectorApp:
         return PipelineSettings(
             max_event_bytes=self.settings.max_event_bytes,
             publish_interval_s=self.settings.publish_interval_s,
+            trust_stored_offsets=self.broker is None,
+            owner=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         )
 
 
@@ -256,29 +247,31 @@ def build_pusher(settings: Settings, latest: Callable[[], Snapshot | None]) -> O
     return OtlpPusher(latest, exporter, resource, interval_s=interval_s)
 
 
-def _lookup(offsets: dict[tuple[str, int], int]) -> Callable[[str, int], int | None]:
-    return lambda topic, partition: offsets.get((topic, partition))
-
-
 def _retry_until(
     stop: threading.Event,
     status: PipelineStatus,
     make: Callable[[], T],
+    what: str = "broker",
     max_backoff_s: float = 10.0,
 ) -> T | None:
-    """Call `make` until it succeeds (broker not reachable yet) or `stop` is set."""
+    """Call `make` until it succeeds (broker or database not reachable yet) or `stop`."""
     backoff_s = 0.2
     while not stop.is_set():
-        if status.broker_error is None:
-            status.broker_error = "connecting"
         try:
             made = make()
         except Exception as error:  # noqa: BLE001 - connection failures are transient
-            status.broker_error = str(error) or type(error).__name__
-            log.warning("cannot reach the broker yet (%s); retrying in %.1fs", error, backoff_s)
+            _note(status, what, str(error) or type(error).__name__)
+            log.warning("cannot reach the %s yet (%s); retrying in %.1fs", what, error, backoff_s)
             stop.wait(backoff_s)
             backoff_s = min(max_backoff_s, backoff_s * 2)
             continue
-        status.broker_error = None
+        _note(status, what, None)
         return made
     return None
+
+
+def _note(status: PipelineStatus, what: str, problem: str | None) -> None:
+    if what == "broker":
+        status.broker_error = problem
+    else:
+        status.store_error = problem

@@ -1,15 +1,15 @@
 """The ingest loop: poll -> decode -> dedup/aggregate -> dead-letter -> commit -> publish.
 
 Threading: `run` executes on one thread, which owns the source (the Kafka consumer),
-the engine and the store. Other threads only read `status` and the published
-snapshots.
+the engine and the store; rebalance callbacks (`assign`, `revoke`) run inside `poll` on
+that same thread. Other threads only read `status` and the published snapshots.
 
 Effectively-once: a batch's state changes and its next offsets are committed to the
 store in one transaction, after the batch's rejections are acknowledged by the
 dead-letter topic. A crash before that commit replays the batch from the stored
 offsets onto the stored state; a crash after it loses nothing. (A crash between the
 dead-letter acknowledgement and the commit can copy a rejection to the DLQ twice;
-it is counted once.)
+it is counted once.) Each commit is fenced by the owner generation of its partitions.
 """
 
 from __future__ import annotations
@@ -19,17 +19,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from kafka.partitioner.default import murmur2
 
 from collector.decode import decode
 from collector.engine.engine import Engine
 from collector.source.records import SourceRecord
-from collector.state.model import StateChanges, TopicPartitionKey
-from collector.state.store import StateStore, TransientStoreError
+from collector.state.model import LoadedState, StateChanges, TopicPartitionKey
+from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
 from schemas.envelope import EventError
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Source(Protocol):
@@ -41,6 +44,12 @@ class Source(Protocol):
     def commit_async(self, offsets: dict[TopicPartitionKey, int]) -> None: ...
 
     def lag(self, next_offsets: dict[TopicPartitionKey, int]) -> list[tuple[str, int, int]]: ...
+
+    def seek(self, partition: int, offset: int | None) -> None: ...
+
+    def pause(self, partitions: list[int]) -> None: ...
+
+    def partition_count(self) -> int | None: ...
 
 
 class DeadLetters(Protocol):
@@ -54,6 +63,9 @@ class PipelineSettings:
     publish_interval_s: float = 0.2
     maintenance_interval_s: float = 60.0
     max_backoff_s: float = 10.0
+    trust_stored_offsets: bool = True
+    """False for a broker that starts empty every time (embedded): consume from the start."""
+    owner: str = "collector"
 
 
 @dataclass
@@ -78,37 +90,82 @@ class PipelineStatus:
         return problems
 
 
+def partition_of(project: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner picks for key = project."""
+    digest: int = murmur2(project.encode())
+    return (digest & 0x7FFFFFFF) % partitions
+
+
 class Pipeline:
     def __init__(
         self,
-        source: Source,
         engine: Engine,
         store: StateStore,
         dead_letters: DeadLetters,
         *,
         publish: Callable[[Snapshot], None],
-        offsets: dict[TopicPartitionKey, int],
         settings: PipelineSettings | None = None,
     ) -> None:
-        self.source = source
         self.engine = engine
         self.store = store
         self.dead_letters = dead_letters
         self.publish = publish
         self.settings = settings or PipelineSettings()
-        self.next_offsets = offsets
+        self.source: Source | None = None
+        self.next_offsets: dict[TopicPartitionKey, int] = {}
         """(topic, partition) -> next offset to consume; mirrors the store after each commit."""
-        self.status = PipelineStatus(loaded=True)
+        self.fence: Fence = {}
+        self.status = PipelineStatus()
+        self._stop: threading.Event | None = None
         self._last_publish = 0.0
         self._last_maintenance = time.monotonic()
+        engine.owns = self._owns_declared
 
-    def run(self, stop: threading.Event) -> None:
+    # -- partitions --------------------------------------------------------------------
+
+    def assign(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
+        """Claim `partitions`, load their state; returns where to resume each."""
+        fence = self._retry(lambda: self.store.claim(topic, partitions, self.settings.owner))
+        state = self._retry(lambda: self.store.load(topic, partitions))
+        self.engine.release(partitions)
+        self.engine.adopt(state, partitions)
+        self.fence.update(fence)
+        resume: dict[int, int | None] = {}
+        for partition in partitions:
+            stored = state.offsets.get((topic, partition))
+            resume[partition] = stored if self.settings.trust_stored_offsets else None
+            if resume[partition] is not None:
+                self.next_offsets[(topic, partition)] = stored  # type: ignore[assignment]
+        self.status.loaded = True
+        log.info(
+            "loaded state of partitions %s (generation %s)", partitions, sorted(set(fence.values()))
+        )
+        return resume
+
+    def revoke(self, topic: str, partitions: list[int]) -> None:
+        """Stop exporting `partitions`; everything applied was committed already."""
+        self.engine.release(partitions)
+        for partition in partitions:
+            self.fence.pop((topic, partition), None)
+            self.next_offsets.pop((topic, partition), None)
+
+    def _owns_declared(self, project: str) -> bool:
+        count = self.source.partition_count() if self.source is not None else None
+        if not count or self.source is None:
+            return True
+        owned = {partition for _, partition in self.source.assigned}
+        return partition_of(project, count) in owned
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, source: Source, stop: threading.Event) -> None:
         """Process batches until `stop` is set; then return after the current batch."""
+        self.source, self._stop = source, stop
         self._publish(force=True)
         backoff_s = 0.1
         while not stop.is_set():
             try:
-                records = self.source.poll(self.settings.poll_timeout_s)
+                records = source.poll(self.settings.poll_timeout_s)
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.status.broker_error = str(error) or type(error).__name__
                 log.warning("poll failed, retrying in %.1fs: %s", backoff_s, error)
@@ -117,14 +174,14 @@ class Pipeline:
                 continue
             backoff_s = 0.1
             self.status.broker_error = None
-            self.status.assigned = self.source.assigned
+            self.status.assigned = source.assigned
             if records:
-                self.process(records, stop)
-            self._maintain(stop)
+                self.process(records)
+            self._maintain()
             self._publish()
 
-    def process(self, records: list[SourceRecord], stop: threading.Event | None = None) -> None:
-        """Apply one polled batch and commit it; returns once it is durable."""
+    def process(self, records: list[SourceRecord]) -> None:
+        """Apply one polled batch and commit it; returns once it is durable (or fenced)."""
         rejected: list[tuple[SourceRecord, EventError]] = []
         offsets: dict[TopicPartitionKey, int] = {}
         for record in records:
@@ -134,30 +191,57 @@ class Pipeline:
             offsets[(record.topic, record.partition)] = record.offset + 1
         if rejected:
             self.dead_letters.send_all(rejected)
-        self._commit(self.engine.take_changes(), offsets, stop)
+        fence = {tp: self.fence[tp] for tp in offsets if tp in self.fence}
+        try:
+            self._retry(lambda: self.store.commit(self.engine.take_changes(), offsets, fence))
+        except FencedError as fenced:
+            self._recover_from_fence(fenced.lost, sorted(offsets))
+            return
         self.next_offsets.update(offsets)
-        self.source.commit_async(offsets)
+        if self.source is not None:
+            self.source.commit_async(offsets)
 
     def _apply(self, record: SourceRecord) -> EventError | None:
         try:
             event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
-            self.engine.reject(error.event_type, error.reason)
+            self.engine.reject(error.event_type, error.reason, record.partition)
             return error
         try:
             self.engine.apply(event, record.partition)
         except EventError as error:
-            self.engine.reject(event.type.value, error.reason)
+            self.engine.reject(event.type.value, error.reason, record.partition)
             return error
         return None
 
-    def _commit(
-        self,
-        changes: StateChanges,
-        offsets: dict[TopicPartitionKey, int],
-        stop: threading.Event | None,
+    def _recover_from_fence(
+        self, lost: list[TopicPartitionKey], touched: list[TopicPartitionKey]
     ) -> None:
-        """Commit, retrying transient store errors with backoff until it succeeds.
+        """Another instance owns `lost`: drop them; reload the rest of the batch's partitions.
+
+        The batch was not written, so the in-memory state of every partition it touched
+        is ahead of the store: those partitions are reloaded and re-consumed.
+        """
+        log.warning("fenced off partitions %s: another collector owns them now", lost)
+        self.engine.take_changes()  # discard the unwritten batch
+        for topic, partition in lost:
+            self.revoke(topic, [partition])
+        if self.source is not None:
+            self.source.pause([partition for _, partition in lost])
+        for topic, partition in touched:
+            if (topic, partition) in lost:
+                continue
+            state = self._reload(topic, partition)
+            self.engine.release([partition])
+            self.engine.adopt(state, [partition])
+            if self.source is not None:
+                self.source.seek(partition, state.offsets.get((topic, partition)))
+
+    def _reload(self, topic: str, partition: int) -> LoadedState:
+        return self._retry(lambda: self.store.load(topic, [partition]))
+
+    def _retry(self, operation: Callable[[], T]) -> T:
+        """Run `operation`, retrying transient store errors with backoff until it succeeds.
 
         The in-memory state already holds the batch, so giving up is not an option:
         retry until durable (a kill meanwhile replays the batch after restart).
@@ -165,28 +249,32 @@ class Pipeline:
         backoff_s = 0.1
         while True:
             try:
-                self.store.commit(changes, offsets)
+                result = operation()
             except TransientStoreError as error:
                 self.status.store_error = str(error)
-                log.warning("state commit failed, retrying in %.1fs: %s", backoff_s, error)
+                log.warning("state store unavailable, retrying in %.1fs: %s", backoff_s, error)
                 time.sleep(backoff_s)
                 backoff_s = min(self.settings.max_backoff_s, backoff_s * 2)
                 continue
             self.status.store_error = None
-            return
+            return result
 
-    def _maintain(self, stop: threading.Event) -> None:
+    def _maintain(self) -> None:
         now = time.monotonic()
         if now - self._last_maintenance < self.settings.maintenance_interval_s:
             return
         self._last_maintenance = now
         changes = self.engine.forget_closed()
         if changes.forget_seen_before_s is not None:
-            self._commit(changes, {}, stop)
+            self._retry(lambda: self.store.commit(changes, {}, {}))
 
     def _publish(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_publish < self.settings.publish_interval_s:
             return
         self._last_publish = now
-        self.publish(self.engine.snapshot(self.source.lag(self.next_offsets)))
+        lag = self.source.lag(self.next_offsets) if self.source is not None else []
+        self.publish(self.engine.snapshot(lag))
+
+
+__all__ = ["Pipeline", "PipelineSettings", "PipelineStatus", "StateChanges", "partition_of"]

@@ -22,7 +22,7 @@ from collector.config import Settings
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.formulas import exact
 from collector.engine.periods import Period, parse_period_key, period_containing
-from collector.state.sqlite import SqliteStore
+from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from schemas.snapshot import ProjectSnapshot
 
@@ -37,18 +37,17 @@ def collect_rows(
     settings: Settings, period_key: str | None, clock: Callable[[], datetime]
 ) -> list[dict[str, Any]]:
     """One dict per project (declared or seen) for the requested or current period."""
-    if settings.state.startswith(("postgresql://", "postgres://")):
-        raise ReportError("reports from PostgreSQL state are not available yet")
-    if not Path(settings.state).exists():
+    postgres = settings.state.startswith(("postgresql://", "postgres://"))
+    if not postgres and not Path(settings.state).exists():
         raise ReportError(f"no state store at {settings.state} (run a collector first)")
     requested = parse_period_key(period_key) if period_key else None
     registry = DeclarationRegistry(settings.targets, exact(settings.default_hourly_rate))
     result = registry.reload()
     if result.errors:
         raise ReportError("\n".join(str(error) for error in result.errors))
-    store = SqliteStore(settings.state)
+    store = open_store(settings.state)
     try:
-        loaded = store.load()
+        loaded = store.load_all()
     finally:
         store.close()
     engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)

@@ -23,7 +23,7 @@ from collector.engine.policy import DefaultPolicy, ProjectPolicy
 from collector.engine.project import ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest
 from collector.engine.snapshots import health_snapshot
-from collector.state.model import LoadedState, StateChanges
+from collector.state.model import LoadedState, SeenRow, StateChanges
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import AvailabilityObserved, money_currency
 from schemas.snapshot import ProjectSnapshot, Snapshot
@@ -71,12 +71,14 @@ class Engine:
         self._clock = clock
         self.policy: ProjectPolicy = policy or DefaultPolicy()
         self._projects: dict[str, ProjectState] = {}
-        self._seen = SeenIndex()
-        self._health = HealthCounters()
+        self._seen: dict[int, SeenIndex] = {}
+        self._health: dict[int, HealthCounters] = {}
         self._delay = DelayHistogram(since_s=clock().timestamp())
         self._dirty_months: set[tuple[str, str]] = set()
-        self._new_seen: list[tuple[bytes, float]] = []
-        self._health_dirty = False
+        self._new_seen: list[SeenRow] = []
+        self._dirty_health: set[int] = set()
+        self.owns: Callable[[str], bool] = lambda project: True
+        """Whether this instance exports a declared project that has no events yet."""
         self._cache: dict[str, _Cached] = {}
         self._stale: set[str] = set()
 
@@ -87,21 +89,22 @@ class Engine:
         now = self._clock()
         period = self._check_acceptable(event, now)
         digest = event_digest(event.source, event.id)
-        if digest in self._seen:
-            self._count(event.type.value, Verdict.DUPLICATE)
+        seen = self._seen.setdefault(partition, SeenIndex())
+        if digest in seen:
+            self._count(partition, event.type.value, Verdict.DUPLICATE)
             return Verdict.DUPLICATE
         forget_after_s = (period.end + self.settings.grace).timestamp()
-        self._seen.add(digest, forget_after_s)
-        self._new_seen.append((digest, forget_after_s))
+        seen.add(digest, forget_after_s)
+        self._new_seen.append(SeenRow(digest, partition, forget_after_s))
         self._aggregate(event, partition)
         self._delay.observe((now - event.time).total_seconds())
-        self._count(event.type.value, Verdict.ACCEPTED)
+        self._count(partition, event.type.value, Verdict.ACCEPTED)
         return Verdict.ACCEPTED
 
-    def reject(self, event_type: str | None, reason: Reason) -> None:
+    def reject(self, event_type: str | None, reason: Reason, partition: int = 0) -> None:
         """Count a rejection; `event_type` only when it is one we know (else `unknown`)."""
-        self._count(event_type or UNKNOWN_TYPE_LABEL, Verdict.REJECTED)
-        self._health.rejected[reason.value] += 1
+        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, Verdict.REJECTED)
+        self._health[partition].rejected[reason.value] += 1
 
     def _check_acceptable(self, event: OutcomeEvent, now: datetime) -> Period:
         """The event's declared period, or `EventError` if it cannot be counted."""
@@ -130,7 +133,7 @@ class Engine:
         project.partition = partition
         label, folded = project.label_for(event.data, self._label_limit(event))
         if folded is not None:
-            self._health.overflow[folded] += 1
+            self._health_of(partition).overflow[folded] += 1
         project.counters.add(event.data, label, event.time.timestamp())
         month = period_containing(event.time, PeriodKind.MONTH)
         totals = project.month_totals(month)
@@ -144,11 +147,18 @@ class Engine:
             return self.settings.max_services_per_project
         return self.settings.max_automations_per_project
 
-    def _count(self, event_type: str, verdict: Verdict) -> None:
-        if self._health.since_s is None:
-            self._health.since_s = self._clock().timestamp()
-        self._health.events[(event_type, verdict.value)] += 1
-        self._health_dirty = True
+    def _health_of(self, partition: int) -> HealthCounters:
+        health = self._health.get(partition)
+        if health is None:
+            health = self._health[partition] = HealthCounters()
+        self._dirty_health.add(partition)
+        return health
+
+    def _count(self, partition: int, event_type: str, verdict: Verdict) -> None:
+        health = self._health_of(partition)
+        if health.since_s is None:
+            health.since_s = self._clock().timestamp()
+        health.events[(event_type, verdict.value)] += 1
 
     # -- persistence --------------------------------------------------------------
 
@@ -161,27 +171,46 @@ class Engine:
                 self._projects[name].month_row(key) for name, key in sorted(self._dirty_months)
             ),
             seen=tuple(self._new_seen),
-            health=self._health.to_json() if self._health_dirty else None,
+            health=tuple((p, self._health[p].to_json()) for p in sorted(self._dirty_health)),
         )
         self._dirty_months.clear()
         self._new_seen = []
-        self._health_dirty = False
+        self._dirty_health.clear()
         return changes
 
+    def adopt(self, state: LoadedState, partitions: Iterable[int]) -> None:
+        """Take over `partitions` with the state the store holds for them."""
+        for partition in partitions:
+            self._seen[partition] = SeenIndex()
+            self._health[partition] = HealthCounters()
+        for row in state.projects:
+            counters = LifetimeCounters.from_json(row.counters)
+            self._projects[row.project] = ProjectState(row.project, row.partition, counters)
+            self._cache.pop(row.project, None)
+        for period in state.periods:
+            if period.project in self._projects:
+                self._projects[period.project].restore_month(period, month_of(period))
+        for seen in state.seen:
+            self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
+        for partition, raw in state.health.items():
+            self._health.setdefault(partition, HealthCounters()).restore(raw)
+
     def restore(self, state: LoadedState) -> None:
-        """Replace in-memory state with what the store holds (on start or assignment)."""
-        self._projects = {
-            row.project: ProjectState(
-                row.project, row.partition, LifetimeCounters.from_json(row.counters)
-            )
-            for row in state.projects
-        }
-        for row in state.periods:
-            self._projects[row.project].restore_month(row, month_of(row))
-        self._seen = SeenIndex()
-        self._seen.load(state.seen)
-        self._health.restore(state.health)
-        self._cache.clear()
+        """Adopt everything in `state` (a single instance owning every partition)."""
+        partitions = {row.partition for row in state.projects} | set(state.health)
+        partitions |= {seen.partition for seen in state.seen}
+        self.adopt(state, partitions)
+
+    def release(self, partitions: Iterable[int]) -> None:
+        """Forget `partitions` (revoked): their projects are no longer exported here."""
+        gone = set(partitions)
+        for name in [n for n, p in self._projects.items() if p.partition in gone]:
+            del self._projects[name]
+            self._cache.pop(name, None)
+        for partition in gone:
+            self._seen.pop(partition, None)
+            self._health.pop(partition, None)
+            self._dirty_health.discard(partition)
 
     def forget_closed(self) -> StateChanges:
         """Forget seen digests and in-memory months that can no longer change."""
@@ -189,7 +218,8 @@ class Engine:
         horizon_s = (now - self.settings.grace - _LONGEST_PERIOD).timestamp()
         for project in self._projects.values():
             project.drop_months_ended_before(horizon_s)
-        if self._seen.forget_before(now.timestamp()):
+        forgotten = [seen.forget_before(now.timestamp()) for seen in self._seen.values()]
+        if any(forgotten):
             return StateChanges(forget_seen_before_s=now.timestamp())
         return StateChanges()
 
@@ -198,7 +228,8 @@ class Engine:
     def snapshot(self, consumer_lag: Iterable[tuple[str, int, int]] = ()) -> Snapshot:
         """An immutable view of every project (seen or declared) and the portfolio."""
         now, policy, tick = self._clock(), self.policy, time.monotonic()
-        names = sorted(set(self._projects) | set(policy.declared_projects()))
+        declared = {name for name in policy.declared_projects() if self.owns(name)}
+        names = sorted(set(self._projects) | declared)
         projects = tuple(self._project_view(name, policy, now, tick) for name in names)
         self._stale.clear()
         return Snapshot(
@@ -206,10 +237,16 @@ class Engine:
             currency=self.settings.currency,
             projects=projects,
             health=health_snapshot(
-                self.settings.version, self._health, tuple(consumer_lag), self._delay
+                self.settings.version, self._merged_health(), tuple(consumer_lag), self._delay
             ),
             portfolio=portfolio(projects),
         )
+
+    def _merged_health(self) -> HealthCounters:
+        total = HealthCounters()
+        for health in self._health.values():
+            total = total.merged(health)
+        return total
 
     def _project_view(
         self, name: str, policy: ProjectPolicy, now: datetime, tick: float
@@ -243,4 +280,4 @@ class Engine:
         return len(self._projects)
 
     def seen_count(self) -> int:
-        return len(self._seen)
+        return sum(len(seen) for seen in self._seen.values())

@@ -69,6 +69,15 @@ class HealthCounters:
             "overflow": dict(self.overflow),
         }
 
+    def merged(self, other: HealthCounters) -> HealthCounters:
+        since = [s for s in (self.since_s, other.since_s) if s is not None]
+        return HealthCounters(
+            self.events + other.events,
+            self.rejected + other.rejected,
+            self.overflow + other.overflow,
+            min(since) if since else None,
+        )
+
     def restore(self, raw: dict[str, Any]) -> None:
         self.events = Counter({(t, r): n for t, r, n in raw.get("events", [])})
         self.rejected = Counter(raw.get("rejected", {}))

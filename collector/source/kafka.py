@@ -23,8 +23,9 @@ from collector.source.records import SourceRecord
 
 log = logging.getLogger(__name__)
 
-OffsetLookup = Callable[[str, int], int | None]
-"""(topic, partition) -> next offset to consume according to the state store."""
+OnAssigned = Callable[[str, list[int]], dict[int, int | None]]
+"""(topic, partitions) -> next offset to consume per partition (None: from the start)."""
+OnRevoked = Callable[[str, list[int]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +74,12 @@ def check_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> None:
 class KafkaSource:
     """Polls records for the pipeline and positions partitions from stored offsets."""
 
-    def __init__(self, settings: ConsumerSettings, stored_offset: OffsetLookup) -> None:
+    def __init__(
+        self, settings: ConsumerSettings, on_assigned: OnAssigned, on_revoked: OnRevoked
+    ) -> None:
         self.settings = settings
-        self._stored_offset = stored_offset
+        self._on_assigned = on_assigned
+        self._on_revoked = on_revoked
         check_reachable(settings.bootstrap_servers)
         self._consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers.split(","),
@@ -98,19 +102,35 @@ class KafkaSource:
         return self._assigned
 
     def seek_assigned(self, assigned: set[TopicPartition]) -> None:
-        for tp in sorted(assigned):
-            offset = self._stored_offset(tp.topic, tp.partition)
-            if offset is None:
-                self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, offset)
+        """Claim and load the new partitions (pipeline), then position them."""
+        mine = sorted(tp.partition for tp in assigned if tp.topic == self.settings.topic)
         self._assigned = frozenset((tp.topic, tp.partition) for tp in assigned)
-        log.info("assigned partitions %s", sorted(p for _, p in self._assigned))
+        offsets = self._on_assigned(self.settings.topic, mine) if mine else {}
+        for partition in mine:
+            self.seek(partition, offsets.get(partition))
+        log.info("assigned partitions %s", mine)
 
     def note_revoked(self, revoked: set[TopicPartition]) -> None:
-        gone = {(tp.topic, tp.partition) for tp in revoked}
-        self._assigned = self._assigned - gone
-        log.info("revoked partitions %s", sorted(p for _, p in gone))
+        gone = sorted(tp.partition for tp in revoked if tp.topic == self.settings.topic)
+        self._assigned = self._assigned - {(self.settings.topic, p) for p in gone}
+        if gone:
+            self._on_revoked(self.settings.topic, gone)
+        log.info("revoked partitions %s", gone)
+
+    def seek(self, partition: int, offset: int | None) -> None:
+        tp = TopicPartition(self.settings.topic, partition)
+        if offset is None:
+            self._consumer.seek_to_beginning(tp)
+        else:
+            self._consumer.seek(tp, offset)
+
+    def pause(self, partitions: list[int]) -> None:
+        """Stop fetching `partitions` (fenced) until the group takes them away."""
+        self._consumer.pause(*(TopicPartition(self.settings.topic, p) for p in partitions))
+
+    def partition_count(self) -> int | None:
+        found = self._consumer.partitions_for_topic(self.settings.topic)
+        return len(found) if found else None
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))

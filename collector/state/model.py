@@ -1,7 +1,8 @@
 """What the engine hands to a state store and gets back from it.
 
 Rows carry plain JSON-able dicts so every store (SQLite, PostgreSQL) persists them
-the same way; the engine alone knows their inside.
+the same way; the engine alone knows their inside. State is organised by partition:
+a project lives on one partition, so whoever owns the partition owns its state.
 """
 
 from __future__ import annotations
@@ -30,21 +31,28 @@ class PeriodRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenRow:
+    digest: bytes
+    partition: int
+    forget_after_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
 
     projects: tuple[ProjectRow, ...] = ()
     periods: tuple[PeriodRow, ...] = ()
-    seen: tuple[tuple[bytes, float], ...] = ()
-    """(digest of (source, id), forget-after epoch seconds)."""
+    seen: tuple[SeenRow, ...] = ()
     forget_seen_before_s: float | None = None
-    health: dict[str, Any] | None = None
+    health: tuple[tuple[int, dict[str, Any]], ...] = ()
+    """(partition, health counters) for every partition whose counters changed."""
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedState:
     projects: tuple[ProjectRow, ...] = ()
     periods: tuple[PeriodRow, ...] = ()
-    seen: tuple[tuple[bytes, float], ...] = ()
-    health: dict[str, Any] = field(default_factory=dict)
+    seen: tuple[SeenRow, ...] = ()
+    health: dict[int, dict[str, Any]] = field(default_factory=dict)
     offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)

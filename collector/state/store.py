@@ -1,8 +1,13 @@
-"""The state store seam: load everything once, then commit one batch atomically.
+"""The state store seam: claim partitions, load their state, commit batches atomically.
 
 A store writes a batch's state changes and the consumed offsets in ONE transaction,
 which is what makes processing effectively-once: after a crash the collector resumes
 from the stored offsets with exactly the state those offsets imply.
+
+Fencing: claiming a partition bumps its generation; a commit names the generation it
+holds for every partition it writes, and the store refuses the whole commit
+(`FencedError`) if any of them moved on — a paused "zombie" that lost its partitions
+can never write over the new owner's state.
 """
 
 from __future__ import annotations
@@ -11,22 +16,44 @@ from typing import Protocol
 
 from collector.state.model import LoadedState, StateChanges, TopicPartitionKey
 
+Fence = dict[TopicPartitionKey, int]
+"""(topic, partition) -> owner generation the writer holds."""
+
 
 class TransientStoreError(Exception):
-    """The database is unavailable or busy; retrying the same commit may succeed."""
+    """The database is unavailable or busy; retrying the same call may succeed."""
+
+
+class FencedError(Exception):
+    """Another instance claimed some of these partitions; nothing was written."""
+
+    def __init__(self, lost: list[TopicPartitionKey]) -> None:
+        super().__init__(f"partitions claimed by another instance: {sorted(lost)}")
+        self.lost = lost
 
 
 class StateStore(Protocol):
     """Owned by the pipeline thread; implementations need not be thread-safe."""
 
-    def load(self) -> LoadedState:
-        """Everything stored: projects, periods, seen digests, health, offsets."""
+    def claim(self, topic: str, partitions: list[int], owner: str) -> Fence:
+        """Become the owner of `partitions`, returning the new generations."""
         ...
 
-    def commit(self, changes: StateChanges, offsets: dict[TopicPartitionKey, int]) -> None:
-        """Write `changes` and the next offsets to consume, all or nothing.
+    def load(self, topic: str, partitions: list[int]) -> LoadedState:
+        """The state of `partitions`: their projects, periods, seen ids, health, offsets."""
+        ...
 
-        Raises `TransientStoreError` when nothing was written and a retry may succeed.
+    def load_all(self) -> LoadedState:
+        """Everything stored (for reports)."""
+        ...
+
+    def commit(
+        self, changes: StateChanges, offsets: dict[TopicPartitionKey, int], fence: Fence
+    ) -> None:
+        """Write `changes` and the next offsets, all or nothing.
+
+        Raises `FencedError` if `fence` is stale, `TransientStoreError` when nothing was
+        written and a retry may succeed.
         """
         ...
 

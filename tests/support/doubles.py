@@ -17,6 +17,8 @@ class MemorySource:
         self.committed: dict[TopicPartitionKey, int] = {}
         self._next: dict[int, int] = {}
         self._assigned: frozenset[TopicPartitionKey] = frozenset({(topic, 0)})
+        self.seeks: list[tuple[int, int | None]] = []
+        self.paused: list[int] = []
 
     @property
     def assigned(self) -> frozenset[TopicPartitionKey]:
@@ -40,6 +42,15 @@ class MemorySource:
 
     def commit_async(self, offsets: dict[TopicPartitionKey, int]) -> None:
         self.committed.update(offsets)
+
+    def seek(self, partition: int, offset: int | None) -> None:
+        self.seeks.append((partition, offset))
+
+    def pause(self, partitions: list[int]) -> None:
+        self.paused.extend(partitions)
+
+    def partition_count(self) -> int | None:
+        return None
 
     def lag(self, next_offsets: dict[TopicPartitionKey, int]) -> list[tuple[str, int, int]]:
         return [

@@ -132,7 +132,7 @@ def test_restore_from_changes_reproduces_the_snapshot() -> None:
     changes = engine.take_changes()
     restored = new_engine()
     restored.restore(
-        LoadedState(changes.projects, changes.periods, changes.seen, changes.health or {})
+        LoadedState(changes.projects, changes.periods, changes.seen, dict(changes.health))
     )
     assert restored.snapshot().projects == engine.snapshot().projects
     assert feed(restored, [event]) == ["duplicate"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collector.pipeline import Pipeline
+from collector.pipeline import Pipeline, PipelineSettings, partition_of
 from collector.state.sqlite import SqliteStore
 from schemas.binding import KafkaRecord, to_binary, to_structured
 from schemas.snapshot import Snapshot
@@ -11,16 +11,22 @@ from tests.support.engines import new_engine
 from tests.support.events import make_event
 
 
-def build(tmp_path: Path) -> tuple[Pipeline, MemorySource, MemoryDeadLetters, list[Snapshot]]:
+def build(
+    path: Path, owner: str = "a"
+) -> tuple[Pipeline, MemorySource, MemoryDeadLetters, list[Snapshot]]:
     source, dead = MemorySource(), MemoryDeadLetters()
     published: list[Snapshot] = []
-    store = SqliteStore(tmp_path / "state.db")
-    pipeline = Pipeline(source, new_engine(), store, dead, publish=published.append, offsets={})
+    pipeline = Pipeline(
+        new_engine(), SqliteStore(path), dead, publish=published.append,
+        settings=PipelineSettings(owner=owner),
+    )  # fmt: skip
+    pipeline.source = source
+    pipeline.assign("events", [0])
     return pipeline, source, dead, published
 
 
 def test_batch_is_committed_with_offsets_and_rejections_dead_lettered(tmp_path: Path) -> None:
-    pipeline, source, dead, _ = build(tmp_path)
+    pipeline, source, dead, _ = build(tmp_path / "state.db")
     good = make_event(event_id="g")
     batch = source.add(
         [to_binary(good), KafkaRecord(b"ticket-triage", [], b"{oops"), to_structured(good)]
@@ -28,10 +34,10 @@ def test_batch_is_committed_with_offsets_and_rejections_dead_lettered(tmp_path: 
     pipeline.process(source.poll(0))
     assert [(r.offset, e.reason.value) for r, e in dead.sent] == [(1, "malformed")]
     assert dead.sent[0][0] is batch[1]
-    loaded = SqliteStore(tmp_path / "state.db").load()
+    loaded = SqliteStore(tmp_path / "state.db").load("events", [0])
     assert loaded.offsets == {("events", 0): 3}
     assert len(loaded.seen) == 1
-    health = dict(((t, r), n) for t, r, n in loaded.health["events"])
+    health = {(t, r): n for t, r, n in loaded.health[0]["events"]}
     assert health == {
         ("outcomes.run.finished", "accepted"): 1,
         ("outcomes.run.finished", "duplicate"): 1,
@@ -41,31 +47,53 @@ def test_batch_is_committed_with_offsets_and_rejections_dead_lettered(tmp_path: 
 
 
 def test_too_large_records_are_rejected_before_parsing(tmp_path: Path) -> None:
-    pipeline, source, dead, _ = build(tmp_path)
+    pipeline, source, dead, _ = build(tmp_path / "state.db")
     source.add([KafkaRecord(b"p", [], b"x" * 2_000_000)])
     pipeline.process(source.poll(0))
     assert dead.sent[0][1].reason.value == "too_large"
 
 
 def test_restart_resumes_exactly(tmp_path: Path) -> None:
-    pipeline, source, _, _ = build(tmp_path)
+    pipeline, source, _, _ = build(tmp_path / "state.db")
     source.add([to_binary(make_event(event_id=str(i))) for i in range(3)])
     pipeline.process(source.poll(0))
-    store = SqliteStore(tmp_path / "state.db")
-    loaded = store.load()
-    engine = new_engine()
-    engine.restore(loaded)
-    again = Pipeline(
-        MemorySource(),
-        engine,
-        store,
-        MemoryDeadLetters(),
-        publish=lambda s: None,
-        offsets=dict(loaded.offsets),
-    )
-    replay = MemorySource()
+    again, replay, _, _ = build(tmp_path / "state.db")
+    assert again.next_offsets == {("events", 0): 3}
     replay.add([to_binary(make_event(event_id=str(i))) for i in range(4)])
-    again.source = replay
     again.process(replay.poll(0))
-    runs = engine.snapshot().projects[0].counters.runs
+    runs = again.engine.snapshot().projects[0].counters.runs
     assert runs == (("classify", "succeeded", 4),)
+
+
+def test_revoked_partitions_are_no_longer_exported(tmp_path: Path) -> None:
+    pipeline, source, _, _ = build(tmp_path / "state.db")
+    source.add([to_binary(make_event())])
+    pipeline.process(source.poll(0))
+    assert [p.name for p in pipeline.engine.snapshot().projects] == ["ticket-triage"]
+    pipeline.revoke("events", [0])
+    assert pipeline.engine.snapshot().projects == ()
+
+
+def test_a_fenced_zombie_cannot_write(tmp_path: Path) -> None:
+    zombie, zombie_source, _, _ = build(tmp_path / "state.db", owner="zombie")
+    zombie_source.add([to_binary(make_event(event_id="1"))])
+    zombie.process(zombie_source.poll(0))
+    owner, owner_source, _, _ = build(tmp_path / "state.db", owner="new")  # claims partition 0
+    owner_source.add([to_binary(make_event(event_id=str(i))) for i in range(1, 4)])
+    owner.process(owner_source.poll(0))
+
+    zombie_source.add([to_binary(make_event(event_id="zombie-only"))])
+    zombie.process(zombie_source.poll(0))  # refused by the store
+    assert zombie_source.paused == [0]
+    assert zombie.engine.snapshot().projects == ()
+    stored = SqliteStore(tmp_path / "state.db").load("events", [0])
+    (project,) = stored.projects
+    assert project.counters["runs"] == [["classify", "succeeded", 3]]
+    assert stored.offsets == {("events", 0): 3}
+
+
+def test_declared_projects_belong_to_the_partition_of_their_key() -> None:
+    assert {partition_of("ticket-triage", 6) for _ in range(3)} == {
+        partition_of("ticket-triage", 6)
+    }
+    assert len({partition_of(f"p{i}", 6) for i in range(100)}) == 6

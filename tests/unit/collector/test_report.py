@@ -40,12 +40,10 @@ def ingest(tmp_path: Path, clock: FixedClock, events: list[OutcomeEvent]) -> Non
     catalog = DeclarationRegistry(tmp_path / "projects").reload().catalog
     store = SqliteStore(tmp_path / "state.db")
     engine = Engine(EngineSettings(), clock, catalog)
-    engine.restore(store.load())
+    pipeline = Pipeline(engine, store, MemoryDeadLetters(), publish=lambda s: None)
+    pipeline.assign("events", [0])
     source = MemorySource()
     source.add([to_binary(e) for e in events])
-    pipeline = Pipeline(
-        source, engine, store, MemoryDeadLetters(), publish=lambda s: None, offsets={}
-    )
     pipeline.process(source.poll(0))
     store.close()
 

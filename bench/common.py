@@ -1,0 +1,108 @@
+"""Shared helpers: the embedded broker, event generation, result tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+
+from collector.sdk.events import new_event
+from schemas.binding import KafkaRecord, to_binary
+from schemas.events import EventType
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def realistic_records(count: int, projects: int = 200, seed: int = 1) -> list[KafkaRecord]:
+    """Runs (80%), costs, savings and availability windows over the last hours."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    start = max(
+        now - timedelta(hours=6), now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    )
+    span_s = (now - start).total_seconds()
+    records = []
+    for index in range(count):
+        project = f"project-{rng.randrange(projects):04d}"
+        moment = start + timedelta(seconds=rng.random() * span_s)
+        roll = rng.random()
+        if roll < 0.8:
+            data: dict[str, Any] = {
+                "project": project,
+                "automation": f"job-{rng.randrange(5)}",
+                "outcome": "succeeded" if rng.random() < 0.93 else "failed",
+                "duration_s": round(rng.uniform(1, 600), 3),
+                "manual_duration_s": 900.0,
+                "human_effort_s": 0.0 if rng.random() < 0.8 else 120.0,
+                "cost": 0.05,
+            }
+            kind = EventType.RUN_FINISHED
+        elif roll < 0.87:
+            data, kind = (
+                {"project": project, "amount": 12.5, "category": "compute"},
+                EventType.COST_INCURRED,
+            )
+        elif roll < 0.94:
+            data = {"project": project, "amount": 40.0, "category": "cloud", "basis": "bench"}
+            kind = EventType.SAVINGS_REALIZED
+        else:
+            data = {
+                "project": project,
+                "service": "api",
+                "downtime_s": 0.0,
+                "window_start": (moment - timedelta(minutes=5)).isoformat(),
+                "window_end": moment.isoformat(),
+            }
+            kind = EventType.AVAILABILITY_OBSERVED
+        records.append(
+            to_binary(new_event(kind, "bench", data, event_id=f"b{seed}-{index}", time=moment))
+        )
+    return records
+
+
+def preload(bootstrap: str, topic: str, records: Iterable[KafkaRecord]) -> float:
+    """Produce everything, acknowledged; returns the seconds it took."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks=1,
+        linger_ms=20,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=16,
+    )
+    started = time.perf_counter()
+    for record in records:
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+    producer.flush()
+    producer.close()
+    return time.perf_counter() - started
+
+
+def write(name: str, result: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({"machine": machine(), **result}, indent=2) + "\n"
+    )
+
+
+def table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    print(f"\n{title}\n" + "-" * len(title))
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")

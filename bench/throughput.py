@@ -1,0 +1,129 @@
+"""Throughput: a bare kafka-python consumer vs the collector end to end, same topic.
+
+Preloads N realistic events into a 6-partition topic on the embedded broker, then
+1. counts them with a bare consumer (same consumer settings, no processing);
+2. runs a collector (consumed, validated, deduplicated, aggregated, state committed)
+   and times it from its first applied event to the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+from bench.common import preload, realistic_records, table, write
+from collector.app import CollectorApp
+from collector.config import Settings
+from collector.embedded import EmbeddedBroker
+
+PARTITIONS = 6
+
+
+def bare_rate(bootstrap: str, topic: str, expected: int) -> float:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bare-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=2000,
+        fetch_max_wait_ms=100,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    seen, first = 0, None
+    while seen < expected:
+        for batch in consumer.poll(timeout_ms=500).values():
+            first = first or time.perf_counter()
+            seen += len(batch)
+    elapsed = time.perf_counter() - (first or time.perf_counter())
+    consumer.close()
+    return seen / elapsed
+
+
+def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> float:
+    settings = Settings(
+        bootstrap_servers=bootstrap,
+        topic=topic,
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        state=state,
+        listen="127.0.0.1:0",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        publish_interval_s=0.05,
+    )
+    app = CollectorApp(settings)
+    app.start()
+    first = None
+    try:
+        while True:
+            snapshot = app.latest.get()
+            counted = sum(n for _, _, n in snapshot.health.events) if snapshot else 0
+            if counted and first is None:
+                first = time.perf_counter(), counted
+            if counted >= expected:
+                break
+            time.sleep(0.01)
+        assert first is not None
+        return (expected - first[1]) / (time.perf_counter() - first[0])
+    finally:
+        app.stop()
+
+
+def main(count: int, postgres: str | None) -> dict[str, float]:
+    with EmbeddedBroker() as broker:
+        topic = f"bench-{uuid.uuid4().hex[:6]}"
+        broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
+        records = realistic_records(count)
+        produce_s = preload(broker.bootstrap_servers, topic, records)
+        bare = bare_rate(broker.bootstrap_servers, topic, count)
+        with tempfile.TemporaryDirectory() as directory:
+            sqlite = collector_rate(
+                broker.bootstrap_servers, topic, count, str(Path(directory) / "s.db")
+            )
+        result = {
+            "events": count,
+            "produce_per_s": count / produce_s,
+            "bare_per_s": bare,
+            "collector_sqlite_per_s": sqlite,
+            "ratio_sqlite": sqlite / bare,
+        }
+        if postgres:
+            pg = collector_rate(broker.bootstrap_servers, topic, count, postgres)
+            result |= {"collector_postgres_per_s": pg, "ratio_postgres": pg / bare}
+    table(
+        f"throughput ({count:,} events, {PARTITIONS} partitions)",
+        [
+            ("bare kafka-python consumer", f"{bare:,.0f} events/s"),
+            (
+                "collector end to end (SQLite)",
+                f"{sqlite:,.0f} events/s  ({sqlite / bare:.0%} of bare)",
+            ),
+            *(
+                [
+                    (
+                        "collector end to end (PostgreSQL)",
+                        f"{result['collector_postgres_per_s']:,.0f} events/s"
+                        f"  ({result['ratio_postgres']:.0%} of bare)",
+                    )
+                ]
+                if postgres
+                else []
+            ),
+        ],
+    )
+    write("throughput", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--postgres", help="also measure with this PostgreSQL DSN")
+    args = parser.parse_args()
+    main(args.events, args.postgres)

@@ -1,0 +1,238 @@
+"""Shared SQL of the state stores (SQLite and PostgreSQL speak nearly the same dialect).
+
+Statements are written with `?` placeholders; a dialect converts them. Subclasses provide
+the connection, the transaction boundaries and which driver errors are transient.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from collector.state.model import (
+    LoadedState,
+    PeriodRow,
+    ProjectRow,
+    SeenRow,
+    StateChanges,
+    TopicPartitionKey,
+)
+from collector.state.store import Fence, FencedError
+
+SCHEMA_VERSION: Final = 1
+
+TABLES: Final = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS projects ("
+    " project TEXT PRIMARY KEY, partition INTEGER NOT NULL, counters TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS projects_partition ON projects (partition)",
+    "CREATE TABLE IF NOT EXISTS periods ("
+    " project TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,"
+    " start_s {real} NOT NULL, end_s {real} NOT NULL, totals TEXT NOT NULL,"
+    " PRIMARY KEY (project, key))",
+    "CREATE TABLE IF NOT EXISTS seen ("
+    " digest {blob} PRIMARY KEY, partition INTEGER NOT NULL, forget_after_s {real} NOT NULL)"
+    " {without_rowid}",
+    "CREATE INDEX IF NOT EXISTS seen_partition ON seen (partition)",
+    "CREATE INDEX IF NOT EXISTS seen_forget ON seen (forget_after_s)",
+    "CREATE TABLE IF NOT EXISTS offsets ("
+    " topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
+    " PRIMARY KEY (topic, partition))",
+    "CREATE TABLE IF NOT EXISTS health ( partition INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS owners ("
+    " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
+    " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
+)
+
+
+class SqlStore(ABC):
+    """A state store over a DB-API connection. One thread at a time (the pipeline's)."""
+
+    placeholder = "?"
+    lock_suffix = ""
+    location = ""
+
+    @abstractmethod
+    def _transaction(self) -> Any:
+        """A context manager: one transaction, rolled back on error, errors classified."""
+
+    @abstractmethod
+    def _cursor(self) -> Any: ...
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self._cursor()
+        cursor.execute(self._sql(statement), params)
+        return cursor
+
+    def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor().executemany(self._sql(statement), rows)
+
+    def _in(self, values: Sequence[Any]) -> str:
+        return ", ".join("?" for _ in values)
+
+    # -- schema ----------------------------------------------------------------------
+
+    def _migrate(self, ddl: dict[str, str]) -> None:
+        with self._transaction():
+            for statement in TABLES:
+                self._execute(statement.format(**ddl))
+            row = self._execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                self._execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.location}: state schema version {row[0]} is newer than this"
+                    f" collector understands ({SCHEMA_VERSION}); upgrade the collector"
+                )
+
+    # -- ownership -------------------------------------------------------------------
+
+    def claim(self, topic: str, partitions: list[int], owner: str) -> Fence:
+        fence: Fence = {}
+        with self._transaction():
+            for partition in sorted(partitions):
+                self._execute(
+                    "INSERT INTO owners (topic, partition, owner, generation) VALUES (?, ?, ?, 1)"
+                    " ON CONFLICT (topic, partition) DO UPDATE SET owner = excluded.owner,"
+                    " generation = owners.generation + 1",
+                    (topic, partition, owner),
+                )
+                row = self._execute(
+                    "SELECT generation FROM owners WHERE topic = ? AND partition = ?",
+                    (topic, partition),
+                ).fetchone()
+                fence[(topic, partition)] = int(row[0])
+        return fence
+
+    def _check_fence(self, fence: Fence) -> None:
+        lost = []
+        for (topic, partition), generation in sorted(fence.items()):
+            row = self._execute(
+                "SELECT generation FROM owners WHERE topic = ? AND partition = ?"
+                + self.lock_suffix,
+                (topic, partition),
+            ).fetchone()
+            if row is None or int(row[0]) != generation:
+                lost.append((topic, partition))
+        if lost:
+            raise FencedError(lost)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def load(self, topic: str, partitions: list[int]) -> LoadedState:
+        if not partitions:
+            return LoadedState()
+        marks = self._in(partitions)
+        with self._transaction():
+            projects = self._projects(f"WHERE partition IN ({marks})", partitions)
+            periods = self._periods(
+                f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
+                partitions,
+            )
+            seen = self._seen(f"WHERE partition IN ({marks})", partitions)
+            health = self._health(f"WHERE partition IN ({marks})", partitions)
+            offsets = self._offsets(
+                f"WHERE topic = ? AND partition IN ({marks})", [topic, *partitions]
+            )
+        return LoadedState(projects, periods, seen, health, offsets)
+
+    def load_all(self) -> LoadedState:
+        with self._transaction():
+            return LoadedState(
+                self._projects("", []),
+                self._periods("", []),
+                self._seen("", []),
+                self._health("", []),
+                self._offsets("", []),
+            )
+
+    def _projects(self, where: str, params: Sequence[Any]) -> tuple[ProjectRow, ...]:
+        rows = self._execute(f"SELECT project, partition, counters FROM projects {where}", params)
+        return tuple(ProjectRow(p, part, json.loads(c)) for p, part, c in rows.fetchall())
+
+    def _periods(self, where: str, params: Sequence[Any]) -> tuple[PeriodRow, ...]:
+        rows = self._execute(
+            f"SELECT project, key, kind, start_s, end_s, totals FROM periods {where}", params
+        )
+        return tuple(
+            PeriodRow(p, key, kind, float(start), float(end), json.loads(totals))
+            for p, key, kind, start, end, totals in rows.fetchall()
+        )
+
+    def _seen(self, where: str, params: Sequence[Any]) -> tuple[SeenRow, ...]:
+        rows = self._execute(f"SELECT digest, partition, forget_after_s FROM seen {where}", params)
+        return tuple(SeenRow(bytes(d), part, float(f)) for d, part, f in rows.fetchall())
+
+    def _health(self, where: str, params: Sequence[Any]) -> dict[int, dict[str, Any]]:
+        rows = self._execute(f"SELECT partition, data FROM health {where}", params)
+        return {int(part): json.loads(data) for part, data in rows.fetchall()}
+
+    def _offsets(self, where: str, params: Sequence[Any]) -> dict[TopicPartitionKey, int]:
+        rows = self._execute(f"SELECT topic, partition, next_offset FROM offsets {where}", params)
+        return {(t, int(p)): int(o) for t, p, o in rows.fetchall()}
+
+    # -- writing ---------------------------------------------------------------------
+
+    def commit(
+        self, changes: StateChanges, offsets: dict[TopicPartitionKey, int], fence: Fence
+    ) -> None:
+        with self._transaction():
+            self._check_fence(fence)
+            self._write(changes, offsets)
+
+    def _write(self, changes: StateChanges, offsets: dict[TopicPartitionKey, int]) -> None:
+        self._executemany(
+            "INSERT INTO projects (project, partition, counters) VALUES (?, ?, ?)"
+            " ON CONFLICT (project) DO UPDATE SET partition = excluded.partition,"
+            " counters = excluded.counters",
+            [(r.project, r.partition, json.dumps(r.counters)) for r in changes.projects],
+        )
+        self._executemany(
+            "INSERT INTO periods (project, key, kind, start_s, end_s, totals)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, key) DO UPDATE SET"
+            " totals = excluded.totals",
+            [
+                (r.project, r.key, r.kind, r.start_s, r.end_s, json.dumps(r.totals))
+                for r in changes.periods
+            ],
+        )
+        self._executemany(
+            "INSERT INTO seen (digest, partition, forget_after_s) VALUES (?, ?, ?)"
+            " ON CONFLICT (digest) DO NOTHING",
+            [(r.digest, r.partition, r.forget_after_s) for r in changes.seen],
+        )
+        if changes.forget_seen_before_s is not None:
+            self._execute(
+                "DELETE FROM seen WHERE forget_after_s <= ?", (changes.forget_seen_before_s,)
+            )
+        self._executemany(
+            "INSERT INTO health (partition, data) VALUES (?, ?)"
+            " ON CONFLICT (partition) DO UPDATE SET data = excluded.data",
+            [(partition, json.dumps(data)) for partition, data in changes.health],
+        )
+        self._executemany(
+            "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)"
+            " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
+            [(topic, partition, offset) for (topic, partition), offset in offsets.items()],
+        )
+
+
+@contextmanager
+def rollback_on_error(begin: Any, commit: Any, rollback: Any) -> Iterator[None]:
+    begin()
+    try:
+        yield
+    except BaseException:
+        rollback()
+        raise
+    commit()

@@ -1,0 +1,156 @@
+"""Three collectors in one group sharing PostgreSQL state; random kill -9s while events
+flow. At the end the sum over instances of every counter and period gauge equals what
+the distinct events imply, and no project is exported twice for longer than a rebalance."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from fractions import Fraction
+from pathlib import Path
+
+from collector.embedded import EmbeddedBroker, free_port
+from schemas.binding import KafkaRecord
+from tests.support.expected import expected_totals, mismatches
+from tests.support.generate import random_document, to_record
+from tests.support.live import Series, http_get, parse_series, produce, total, wait_until
+
+INSTANCES, KILLS = 3, 10
+DISTINCT, DUPLICATES, BAD = 6000, 600, 40
+REBALANCE_S = 20.0  # 6 s session timeout: a replacement gets partitions in ~11 s
+
+
+def start(
+    broker: EmbeddedBroker, topic: str, dsn: str, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
+        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        "OUTCOMES_MAX_POLL_RECORDS": "100",
+        "OUTCOMES_PUBLISH_INTERVAL_S": "0.1",
+    }
+    command = [
+        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", broker.bootstrap_servers,
+        "--topic", topic, "--group-id", f"{topic}-scale", "--state", dsn, "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def scrape_all(ports: list[int]) -> list[Series]:
+    found = []
+    for port in ports:
+        status, text = http_get(f"http://127.0.0.1:{port}/metrics")
+        found.append(parse_series(text) if status == 200 else {})
+    return found
+
+
+def merged(instances: list[Series]) -> Series:
+    total_series: Series = defaultdict(float)
+    for series in instances:
+        for key, value in series.items():
+            total_series[key] += value
+    return dict(total_series)
+
+
+def exporters_of(instances: list[Series]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for series in instances:
+        for name in {
+            dict(labels)["project"] for (n, labels) in series if n == "outcomes_project_info"
+        }:
+            counts[name] += 1
+    return counts
+
+
+class DoubleExportWatch(threading.Thread):
+    """Records, per project, the longest time it was exported by two instances at once."""
+
+    def __init__(self, ports: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.ports = ports
+        self.longest_s: dict[str, float] = defaultdict(float)
+        self._since: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            now = time.monotonic()
+            doubled = {p for p, n in exporters_of(scrape_all(self.ports)).items() if n > 1}
+            for project in doubled:
+                self._since.setdefault(project, now)
+                self.longest_s[project] = max(self.longest_s[project], now - self._since[project])
+            for project in set(self._since) - doubled:
+                del self._since[project]
+
+
+def test_three_collectors_survive_ten_kills_with_exact_totals(
+    broker: EmbeddedBroker, topic: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    rng = random.Random(77)
+    documents = [random_document(rng, i) for i in range(DISTINCT)]
+    records = [to_record(d, rng) for d in documents]
+    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
+    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(BAD)]
+    rng.shuffle(records)
+    ports = [free_port() for _ in range(INSTANCES)]
+    log = tmp_path / "collectors.log"
+    processes = [start(broker, topic, postgres_dsn, port, log) for port in ports]
+    watch = DoubleExportWatch(ports)
+    done = threading.Event()
+
+    def stream() -> None:
+        chunk = max(1, len(records) // 120)
+        for begin in range(0, len(records), chunk):
+            produce(broker.bootstrap_servers, topic, records[begin : begin + chunk])
+            time.sleep(1.0)
+        done.set()
+
+    producer = threading.Thread(target=stream, daemon=True)
+    try:
+        wait_until(
+            lambda: all(http_get(f"http://127.0.0.1:{p}/healthz")[0] == 200 for p in ports),
+            timeout_s=60,
+        )
+        producer.start()
+        watch.start()
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(3.0, 9.0))
+            victim = rng.randrange(INSTANCES)
+            processes[victim].send_signal(signal.SIGKILL)
+            processes[victim].wait()
+            processes[victim] = start(broker, topic, postgres_dsn, ports[victim], log)
+        producer.join(timeout=300)
+        assert done.is_set()
+
+        def converged() -> list[Series] | None:
+            instances = scrape_all(ports)
+            counted = total(merged(instances), "outcomes_collector_events_total")
+            single = all(n == 1 for n in exporters_of(instances).values())
+            return instances if counted >= len(records) and single and all(instances) else None
+
+        instances = wait_until(converged, timeout_s=240, interval_s=1.0)
+        time.sleep(2)  # and it stays converged
+        instances = wait_until(converged, timeout_s=60, interval_s=1.0)
+    finally:
+        watch.stop.set()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+    series = merged(instances)
+    assert total(series, "outcomes_collector_events_total", result="accepted") == DISTINCT
+    assert total(series, "outcomes_collector_events_total", result="duplicate") == DUPLICATES
+    assert total(series, "outcomes_collector_rejected_total", reason="malformed") == BAD
+    problems = mismatches(series, expected_totals(documents), Fraction(100))
+    assert problems == [], log.read_text()[-3000:]
+    assert set(exporters_of(instances)) == {d["data"]["project"] for d in documents}
+    assert max(watch.longest_s.values(), default=0.0) <= REBALANCE_S, dict(watch.longest_s)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collector.state.model import LoadedState, PeriodRow, ProjectRow, SeenRow, StateChanges
+from collector.state.postgres import PostgresStore
+from collector.state.sqlite import SqliteStore
+from collector.state.store import FencedError, StateStore, TransientStoreError
+
+CHANGES = StateChanges(
+    projects=(ProjectRow("alpha", 2, {"runs": [["x", "succeeded", 3]]}),),
+    periods=(PeriodRow("alpha", "2026-11", "month", 1.0, 2.0, {"runs": {"succeeded": 3}}),),
+    seen=(SeenRow(b"\x01" * 16, 2, 100.0), SeenRow(b"\x02" * 16, 2, 200.0)),
+    health=((2, {"events": [["outcomes.run.finished", "accepted", 3]]}),),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """The same contract, on SQLite and on the local PostgreSQL."""
+    made: StateStore
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "state.db")
+    else:
+        made = PostgresStore(request.getfixturevalue("postgres_dsn"))
+    yield made
+    made.close()
+
+
+def test_commit_then_load_round_trips(store: StateStore) -> None:
+    store.commit(CHANGES, {("events", 2): 42, ("events", 1): 7}, {})
+    loaded = store.load("events", [2])
+    assert loaded.projects == CHANGES.projects
+    assert loaded.periods == CHANGES.periods
+    assert sorted(loaded.seen, key=lambda r: r.digest) == list(CHANGES.seen)
+    assert loaded.health == dict(CHANGES.health)
+    assert loaded.offsets == {("events", 2): 42}
+    other = store.load("events", [1])
+    assert (other.projects, other.seen, other.offsets) == ((), (), {("events", 1): 7})
+
+
+def test_upserts_replace_rows_and_forget_prunes_seen(store: StateStore) -> None:
+    store.commit(CHANGES, {("events", 2): 1}, {})
+    newer = ProjectRow("alpha", 2, {"runs": []})
+    store.commit(
+        StateChanges(projects=(newer,), forget_seen_before_s=150.0), {("events", 2): 9}, {}
+    )
+    loaded = store.load("events", [2])
+    assert loaded.projects == (newer,)
+    assert loaded.seen == (SeenRow(b"\x02" * 16, 2, 200.0),)
+    assert loaded.offsets == {("events", 2): 9}
+
+
+def test_a_failed_commit_writes_nothing(store: StateStore) -> None:
+    bad = StateChanges(projects=(ProjectRow("alpha", 0, {"x": object()}),))
+    with pytest.raises(TypeError):
+        store.commit(bad, {("events", 0): 5}, {})
+    assert store.load_all().offsets == {}
+    assert store.load_all().projects == ()
+
+
+def test_a_locked_database_is_a_transient_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteStore(path, busy_timeout_s=0.05)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(TransientStoreError, match="locked"):
+            store.commit(CHANGES, {("events", 0): 1}, {})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    store.commit(CHANGES, {("events", 0): 1}, {})
+    assert store.load_all().offsets == {("events", 0): 1}
+
+
+def test_readers_see_committed_state_while_a_writer_works(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteStore(path)
+    store.commit(CHANGES, {("events", 0): 1}, {})
+    seen: list[int] = []
+
+    def read() -> None:
+        seen.append(len(SqliteStore(path).load_all().projects))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    assert seen == [1]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(RuntimeError, match="newer than this collector"):
+        SqliteStore(path)
+
+
+def test_claims_bump_generations_and_fence_stale_writers(store: StateStore) -> None:
+    first = store.claim("events", [0, 1], "a")
+    assert first == {("events", 0): 1, ("events", 1): 1}
+    second = store.claim("events", [1], "b")
+    assert second == {("events", 1): 2}
+    store.commit(CHANGES, {("events", 0): 5}, {("events", 0): 1})  # still a's
+    with pytest.raises(FencedError) as fenced:
+        store.commit(CHANGES, {("events", 1): 5}, {("events", 0): 1, ("events", 1): 1})
+    assert fenced.value.lost == [("events", 1)]
+    assert store.load_all().offsets == {("events", 0): 5}
+
+
+def test_postgres_down_is_a_transient_error() -> None:
+    with pytest.raises(TransientStoreError, match="127.0.0.1"):
+        PostgresStore("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_postgres_schema_is_created_and_versioned(postgres_dsn: str) -> None:
+    PostgresStore(postgres_dsn).close()
+    again = PostgresStore(postgres_dsn)  # idempotent on an existing schema
+    assert again.load_all() == LoadedState()
+    again.close()
