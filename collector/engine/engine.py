@@ -115,7 +115,7 @@ class Engine:
                 f"data.currency {currency!r} differs from the reporting currency"
                 f" {self.settings.currency!r}",
             )
-        if event.time > now + self.settings.future_tolerance:
+        if event.time - now > self.settings.future_tolerance:
             raise EventError(Reason.FUTURE, f"time {event.time.isoformat()} is in the future")
         period = period_containing(event.time, self.policy.profile(event.project).period_kind)
         if period.end + self.settings.grace <= now:

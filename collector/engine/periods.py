@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 
 
 class PeriodKind(StrEnum):
@@ -50,9 +51,14 @@ class Period:
 def period_containing(moment: datetime, kind: PeriodKind) -> Period:
     """The period of `kind` that contains `moment` (any timezone; computed in UTC)."""
     utc = moment.astimezone(UTC)
+    return _period(utc.year, utc.month, kind)
+
+
+@lru_cache(maxsize=4096)
+def _period(year: int, month: int, kind: PeriodKind) -> Period:
     months = 1 if kind is PeriodKind.MONTH else 3
-    first_month = utc.month if kind is PeriodKind.MONTH else (utc.month - 1) // 3 * 3 + 1
-    start = datetime(utc.year, first_month, 1, tzinfo=UTC)
+    first_month = month if kind is PeriodKind.MONTH else (month - 1) // 3 * 3 + 1
+    start = datetime(year, first_month, 1, tzinfo=UTC)
     return Period(start, _add_months(start, months), kind)
 
 

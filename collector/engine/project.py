@@ -25,14 +25,19 @@ class ProjectState:
     partition: int
     counters: LifetimeCounters = field(default_factory=LifetimeCounters)
     months: dict[str, tuple[Period, PeriodTotals]] = field(default_factory=dict)
+    _automations: set[str] = field(default_factory=set, repr=False)
+    _services: set[str] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        self._automations = {automation for automation, _ in self.counters.runs}
+        self._services = set(self.counters.observed_us)
 
     def label_for(self, data: EventData, limit: int) -> tuple[str, str | None]:
         """(automation or service label, the label name if it was folded into `other`)."""
         if isinstance(data, RunFinished):
-            known = {automation for automation, _ in self.counters.runs}
-            return _fold(data.automation, known, limit, "automation")
+            return _fold(data.automation, self._automations, limit, "automation")
         if isinstance(data, AvailabilityObserved):
-            return _fold(data.service, set(self.counters.observed_us), limit, "service")
+            return _fold(data.service, self._services, limit, "service")
         return "", None
 
     def month_totals(self, month: Period) -> PeriodTotals:
@@ -73,6 +78,11 @@ def month_of(row: PeriodRow) -> Period:
 
 
 def _fold(value: str, known: set[str], limit: int, label: str) -> tuple[str, str | None]:
-    if value in known or len(known - {OTHER}) < limit:
+    """Keep `value` while fewer than `limit` distinct values are known (`known` grows)."""
+    if value in known:
         return value, None
+    if len(known) - (OTHER in known) < limit:
+        known.add(value)
+        return value, None
+    known.add(OTHER)
     return OTHER, label

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collector.engine.periods import PeriodKind, parse_period_key, period_containing
 from collector.engine.units import from_micros, to_micros
@@ -53,3 +56,10 @@ def test_micros_are_exact_decimal_sums() -> None:
     assert to_micros(1e-7) == 0
     assert to_micros(2.5e-6) == 2  # half to even
     assert to_micros(123456789.123456) == 123456789123456
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=9, allow_nan=False, allow_infinity=False))
+def test_fast_micros_equal_exact_decimal_rounding(value: Decimal) -> None:
+    number = float(value)
+    exact = int((Decimal(repr(number)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    assert to_micros(number) == exact

@@ -1,0 +1,101 @@
+"""/metrics render time and size for 100, 1k and 10k projects (µs per series)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from bench.common import table, write
+from collector.engine.engine import Engine, EngineSettings
+from collector.sdk.events import new_event
+from collector.targets.registry import DeclarationRegistry
+from exporters.prometheus import SnapshotCollector
+from schemas.events import EventType
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+DECLARATION = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {{name: {name}, labels: {{team: team-{team}}}}}
+spec:
+  owner: owner-{team}
+  budget: 100000
+  services: [api]
+  objectives: {{uptime: 0.999, savings: 2000, timeSavedHours: 40, roi: 0.5, successRate: 0.9}}
+"""
+
+
+def engine_with(projects: int) -> Engine:
+    directory = Path(tempfile.mkdtemp())
+    (directory / "projects.yaml").write_text(
+        "---\n".join(DECLARATION.format(name=f"p{i:05d}", team=i % 20) for i in range(projects))
+    )
+    catalog = DeclarationRegistry(directory).reload().catalog
+    engine = Engine(EngineSettings(), lambda: NOW, catalog)
+    for i in range(projects):
+        name = f"p{i:05d}"
+        for n, automation in enumerate(("deploy", "rollback", "verify")):
+            data = {
+                "project": name,
+                "automation": automation,
+                "outcome": "succeeded",
+                "duration_s": 1.0,
+                "manual_duration_s": 600.0,
+                "human_effort_s": 0.0,
+                "cost": 0.1,
+            }
+            engine.apply(
+                new_event(EventType.RUN_FINISHED, "b", data, event_id=f"{name}-{n}", time=NOW), 0
+            )
+        saving = {"project": name, "amount": 5.0, "category": "cloud", "basis": "b"}
+        event = new_event(EventType.SAVINGS_REALIZED, "b", saving, event_id=f"{name}-s", time=NOW)
+        engine.apply(event, 0)
+    return engine
+
+
+def measure(projects: int, rounds: int = 5) -> dict[str, float]:
+    snapshot = engine_with(projects).snapshot()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(lambda: snapshot))
+    timings = []
+    body = b""
+    for _ in range(rounds):
+        started = time.perf_counter()
+        body = generate_latest(registry)
+        timings.append(time.perf_counter() - started)
+    series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+    best = min(timings)
+    return {
+        "projects": projects,
+        "series": series,
+        "bytes": len(body),
+        "render_s": best,
+        "median_render_s": statistics.median(timings),
+        "us_per_series": best / series * 1e6,
+    }
+
+
+def main(sizes: tuple[int, ...] = (100, 1000, 10000)) -> list[dict[str, float]]:
+    results = [measure(size) for size in sizes]
+    table(
+        "/metrics render (best of 5)",
+        [
+            (
+                f"{int(r['projects']):>6} projects",
+                f"{int(r['series']):>8,} series  {r['bytes'] / 1e6:6.1f} MB"
+                f"  {r['render_s'] * 1000:8.1f} ms  {r['us_per_series']:5.2f} µs/series",
+            )
+            for r in results
+        ],
+    )
+    write("render", {"results": results})
+    return results
+
+
+if __name__ == "__main__":
+    main()

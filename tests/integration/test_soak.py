@@ -1,0 +1,69 @@
+"""Soak: 12,000 mixed good and bad messages through the real broker. Every message is
+accepted, a duplicate, or dead-lettered (with its reason); the metrics are exact."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from fractions import Fraction
+
+from collector.app import CollectorApp
+from collector.embedded import EmbeddedBroker
+from schemas.binding import KafkaRecord
+from tests.support.expected import expected_totals, mismatches
+from tests.support.generate import random_document, to_record
+from tests.support.live import consume_all, produce, scrape, total, wait_until
+
+GOOD, DUPLICATES, BAD = 9000, 1000, 2000
+
+
+def bad_message(rng: random.Random, index: int) -> tuple[str, KafkaRecord]:
+    document = random_document(rng, 100_000 + index)
+    key = document["data"]["project"].encode()
+    kind = rng.randrange(5)
+    if kind == 0:
+        return "malformed", KafkaRecord(key, [], rng.randbytes(rng.randrange(1, 64)) + b"\xff")
+    if kind == 1:
+        document["data"]["surprise"] = True
+        return "invalid", KafkaRecord(key, [], json.dumps(document).encode())
+    if kind == 2:
+        document["type"] = "outcomes.unknown.thing"
+        return "unknown_type", KafkaRecord(key, [], json.dumps(document).encode())
+    if kind == 3:
+        document["time"] = "2019-01-01T00:00:00Z"
+        return "too_late", KafkaRecord(key, [], json.dumps(document).encode())
+    document["time"] = "2099-01-01T00:00:00Z"
+    return "future", KafkaRecord(key, [], json.dumps(document).encode())
+
+
+def test_soak_accounts_for_every_message(
+    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+) -> None:
+    rng = random.Random(99)
+    documents = [random_document(rng, i) for i in range(GOOD)]
+    records = [to_record(d, rng) for d in documents]
+    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
+    bad = [bad_message(rng, i) for i in range(BAD)]
+    records += [record for _, record in bad]
+    rng.shuffle(records)
+    app = start_collector()
+    sent = produce(broker.bootstrap_servers, topic, records)
+    assert sent == GOOD + DUPLICATES + BAD
+    wait_until(
+        lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= sent,
+        timeout_s=180,
+    )
+    series = scrape(app.metrics_url)
+    accepted = total(series, "outcomes_collector_events_total", result="accepted")
+    duplicates = total(series, "outcomes_collector_events_total", result="duplicate")
+    rejected = total(series, "outcomes_collector_events_total", result="rejected")
+    assert (accepted, duplicates, rejected) == (GOOD, DUPLICATES, BAD)
+    for reason in {r for r, _ in bad}:
+        assert total(series, "outcomes_collector_rejected_total", reason=reason) == sum(
+            1 for r, _ in bad if r == reason
+        )
+    assert mismatches(series, expected_totals(documents), Fraction(100)) == []
+    dead = consume_all(broker.bootstrap_servers, f"{topic}.dlq", BAD, timeout_s=120)
+    assert len(dead) == BAD
+    assert accepted + duplicates + len(dead) == sent
