@@ -31,7 +31,7 @@ from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory
-from exporters.prometheus import MetricsServer, SnapshotCollector
+from exporters.prometheus import MetricsServer, SnapshotCollector, WebConfig
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,8 @@ class CollectorApp:
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(SnapshotCollector(self.latest.get))
         host, port = settings.listen_address
-        self.server = MetricsServer(self._registry, host, port, self._problems)
+        web_config = WebConfig.load(settings.web_config) if settings.web_config else None
+        self.server = MetricsServer(self._registry, host, port, self._problems, web_config)
         self.pipeline: Pipeline | None = None
         self.failure: BaseException | None = None
         self.declarations = DeclarationRegistry(
@@ -92,7 +93,7 @@ class CollectorApp:
     def metrics_url(self) -> str:
         host = self.settings.listen_address[0]
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        return f"http://{shown}:{self.server.port}/metrics"
+        return f"{self.server.scheme}://{shown}:{self.server.port}/metrics"
 
     def _problems(self) -> list[str]:
         if self.failure is not None:
@@ -175,7 +176,11 @@ class CollectorApp:
         dead_letters = _retry_until(
             self._stop,
             self.status,
-            lambda: DeadLetterProducer(self.bootstrap_servers, settings.dead_letter_topic),
+            lambda: DeadLetterProducer(
+                self.bootstrap_servers,
+                settings.dead_letter_topic,
+                security=settings.kafka_security().client_options(),
+            ),
         )
         if dead_letters is None:
             store.close()
@@ -209,6 +214,7 @@ class CollectorApp:
             grace=s.grace,
             max_automations_per_project=s.max_automations_per_project,
             max_services_per_project=s.max_services_per_project,
+            max_projects=s.max_projects,
             version=collector_version(),
         )
 
@@ -221,6 +227,7 @@ class CollectorApp:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             max_poll_records=s.max_poll_records,
+            security=tuple(s.kafka_security().client_options().items()),
         )
 
     def _pipeline_settings(self) -> PipelineSettings:

@@ -36,6 +36,7 @@ def _add_collect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         help="start a local Kafka-compatible broker (memory only) instead of connecting",
     )
+    collect.add_argument("--web-config", type=Path, help="TLS/auth for /metrics (web-config file)")
     collect.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
 
 
@@ -113,6 +114,9 @@ def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     gateway.add_argument("--tokens", type=Path, required=True, help="tokens YAML file")
     gateway.add_argument("--currency", default="USD", help="reporting currency")
     gateway.add_argument("--max-body-bytes", type=int, default=1_048_576)
+    gateway.add_argument(
+        "--rate-limit", type=float, help="requests/s per token (a token's rate_per_s wins)"
+    )
 
 
 def _add_targets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -164,6 +168,7 @@ def collect_settings(args: argparse.Namespace) -> Settings:
         "state": args.state,
         "listen": args.listen,
         "embedded_broker": args.embedded_broker,
+        "web_config": args.web_config,
         "log_level": args.log_level,
     }
     return load_settings(flags, args.config)
@@ -171,8 +176,13 @@ def collect_settings(args: argparse.Namespace) -> Settings:
 
 def run_collect(settings: Settings) -> int:
     from collector.app import CollectorApp
+    from exporters.prometheus import WebConfigError
 
-    app = CollectorApp(settings)
+    try:
+        app = CollectorApp(settings)
+    except WebConfigError as error:
+        print(f"outcomes collect: {error}", file=sys.stderr)
+        return 2
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -263,7 +273,7 @@ def run_gateway(args: argparse.Namespace) -> int:
 
     _setup_logging("INFO")
     host, _, port = args.listen.rpartition(":")
-    settings = GatewaySettings(args.topic, args.currency, args.max_body_bytes)
+    settings = GatewaySettings(args.topic, args.currency, args.max_body_bytes, args.rate_limit)
     try:
         server = build_server(args.bootstrap_servers, args.tokens, host, int(port), settings)
     except (TokenError, ValueError) as error:

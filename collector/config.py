@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from collector.source.security import KafkaSecurity
 
 
 class ConfigError(Exception):
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
     topic: str = "outcomes.events"
     group_id: str = "outcomes-collector"
     targets: Path | None = None
+    web_config: Path | None = Field(
+        default=None, description="TLS/auth for /metrics (exporter-toolkit web-config format)."
+    )
     state: str = "outcomes-state.db"
     listen: str = "0.0.0.0:9470"
     embedded_broker: bool = False
@@ -40,6 +45,7 @@ class Settings(BaseSettings):
     publish_interval_s: float = Field(default=0.2, gt=0)
     max_automations_per_project: int = Field(default=200, gt=0)
     max_services_per_project: int = Field(default=50, gt=0)
+    max_projects: int = Field(default=10_000, gt=0, description="Undeclared, per instance.")
     targets_poll_s: float = Field(default=2.0, gt=0, description="Declaration reload check.")
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP endpoint; or the standard OTEL_EXPORTER_OTLP_* vars."
@@ -50,6 +56,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Push interval (default OTEL_METRIC_EXPORT_INTERVAL or 30 s).",
     )
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$"
+    )
+    kafka_sasl_mechanism: str | None = Field(
+        default=None, pattern=r"^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$"
+    )
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_check_hostname: bool = True
     log_level: str = "INFO"
 
     @field_validator("listen")
@@ -59,6 +77,19 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:9470")
         return value
+
+    def kafka_security(self) -> KafkaSecurity:
+        """Raises ValueError (with the field) when the combination is inconsistent."""
+        return KafkaSecurity(
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
+            ssl_check_hostname=self.kafka_ssl_check_hostname,
+        )
 
     @property
     def dead_letter_topic(self) -> str:
@@ -100,10 +131,17 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
         with_env = Settings(**given)  # environment applies under explicit flags
         env_keys = with_env.model_fields_set - set(given)
         merged = {**from_file, **with_env.model_dump(include=env_keys), **given}
-        return Settings(**merged)
+        settings = Settings(**merged)
+        settings.kafka_security()
+        return settings
     except ValidationError as error:
         where = f"{config_file}: " if config_file else ""
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise ConfigError(f"{where}{problems}") from None
+        if error.title == "KafkaSecurity":
+            raise ConfigError(f"{where}kafka security: {_problems(error)}") from None
+        raise ConfigError(f"{where}{_problems(error)}") from None
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(settings)'}: {e['msg']}" for e in error.errors()
+    )

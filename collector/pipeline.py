@@ -51,6 +51,8 @@ class Source(Protocol):
 
     def partition_count(self) -> int | None: ...
 
+    def probe(self, timeout_s: float = 2.0) -> None: ...
+
 
 class DeadLetters(Protocol):
     def send_all(self, rejected: list[tuple[SourceRecord, EventError]]) -> None: ...
@@ -62,6 +64,8 @@ class PipelineSettings:
     poll_timeout_s: float = 0.2
     publish_interval_s: float = 0.2
     maintenance_interval_s: float = 60.0
+    probe_interval_s: float = 5.0
+    """How often the broker is asked for end offsets (readiness when it hangs)."""
     max_backoff_s: float = 10.0
     trust_stored_offsets: bool = True
     """False for a broker that starts empty every time (embedded): consume from the start."""
@@ -119,6 +123,7 @@ class Pipeline:
         self._stop: threading.Event | None = None
         self._last_publish = 0.0
         self._last_maintenance = time.monotonic()
+        self._last_probe = 0.0
         engine.owns = self._owns_declared
 
     # -- partitions --------------------------------------------------------------------
@@ -173,10 +178,11 @@ class Pipeline:
                 backoff_s = min(self.settings.max_backoff_s, backoff_s * 2)
                 continue
             backoff_s = 0.1
-            self.status.broker_error = None
             self.status.assigned = source.assigned
             if records:
+                self.status.broker_error = None
                 self.process(records)
+            self._probe(source)
             self._maintain()
             self._publish()
 
@@ -258,6 +264,19 @@ class Pipeline:
                 continue
             self.status.store_error = None
             return result
+
+    def _probe(self, source: Source) -> None:
+        now = time.monotonic()
+        if now - self._last_probe < self.settings.probe_interval_s:
+            return
+        self._last_probe = now
+        try:
+            source.probe()
+        except Exception as error:  # noqa: BLE001 - a hanging broker is transient
+            self.status.broker_error = f"not answering: {error or type(error).__name__}"
+            log.warning("broker not answering: %s", error)
+            return
+        self.status.broker_error = None
 
     def _maintain(self) -> None:
         now = time.monotonic()

@@ -20,7 +20,7 @@ from collector.engine.evaluate import current_period, portfolio, project_snapsho
 from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import DefaultPolicy, ProjectPolicy
-from collector.engine.project import ProjectState, month_of
+from collector.engine.project import OTHER, ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest
 from collector.engine.snapshots import health_snapshot
 from collector.state.model import LoadedState, SeenRow, StateChanges
@@ -46,6 +46,8 @@ class EngineSettings:
     future_tolerance: timedelta = timedelta(minutes=5)
     max_automations_per_project: int = 200
     max_services_per_project: int = 50
+    max_projects: int = 10_000
+    """Undeclared projects beyond this many (per instance) fold into project `other`."""
     refresh_s: float = 5.0
     """How stale a project's projections may get without new events (they move with time)."""
     version: str = "0.0.0"
@@ -127,9 +129,10 @@ class Engine:
         return period
 
     def _aggregate(self, event: OutcomeEvent, partition: int) -> None:
-        project = self._projects.get(event.project)
+        name = self._project_name(event.project, partition)
+        project = self._projects.get(name)
         if project is None:
-            project = self._projects[event.project] = ProjectState(event.project, partition)
+            project = self._projects[name] = ProjectState(name, partition)
         project.partition = partition
         label, folded = project.label_for(event.data, self._label_limit(event))
         if folded is not None:
@@ -139,8 +142,17 @@ class Engine:
         totals = project.month_totals(month)
         totals.add(event.data, label)
         totals.note_applied(self._clock().timestamp())
-        self._dirty_months.add((event.project, month.key))
-        self._stale.add(event.project)
+        self._dirty_months.add((name, month.key))
+        self._stale.add(name)
+
+    def _project_name(self, project: str, partition: int) -> str:
+        """`project`, or `other` once the instance holds `max_projects` undeclared ones."""
+        if project in self._projects or len(self._projects) < self.settings.max_projects:
+            return project
+        if self.policy.profile(project).declared:
+            return project
+        self._health_of(partition).overflow["project"] += 1
+        return OTHER
 
     def _label_limit(self, event: OutcomeEvent) -> int:
         if isinstance(event.data, AvailabilityObserved):

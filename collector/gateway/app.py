@@ -2,13 +2,14 @@
 
 `POST /v1/events` answers 202 only after the broker acknowledged every event of the
 request; 400 lists each invalid event; 401 unknown token; 403 project not allowed for
-the token; 413 body too large; 503 broker unavailable (retry). A request is all or
-nothing: no event of a refused request is produced.
+the token; 413 body too large; 429 over the token's rate limit; 503 broker unavailable
+(retry). A request is all or nothing: no event of a refused request is produced.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class GatewaySettings:
     topic: str = "outcomes.events"
     currency: str = "USD"
     max_body_bytes: int = 1_048_576
+    rate_per_s: float | None = None
+    """Default per-token request rate (None: unlimited unless the token sets one)."""
 
 
 class RefusedError(Exception):
@@ -46,8 +49,10 @@ class RefusedError(Exception):
         self.body = {"error": message, **extra}
 
     def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="outcomes"'} if self.status == 401 else None
-        return JSONResponse(self.body, status_code=self.status, headers=headers)
+        headers = {"WWW-Authenticate": 'Bearer realm="outcomes"'} if self.status == 401 else {}
+        if self.status == 429:
+            headers["Retry-After"] = str(max(1, math.ceil(float(self.body["retry_after_s"]))))
+        return JSONResponse(self.body, status_code=self.status, headers=headers or None)
 
 
 class Producer:
@@ -91,6 +96,11 @@ def _authorize(request: Request, tokens: TokenBook) -> Grant:
     grant = tokens.grant_for(token.strip()) if scheme.lower() == "bearer" else None
     if grant is None:
         raise RefusedError(401, "missing or unknown bearer token")
+    wait_s = grant.limit.take() if grant.limit else 0.0
+    if wait_s:
+        raise RefusedError(
+            429, f"rate limit of token {grant.name!r} exceeded", retry_after_s=wait_s
+        )
     return grant
 
 

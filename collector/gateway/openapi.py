@@ -67,6 +67,7 @@ OPENAPI: Final[dict[str, Any]] = {
                     "401": _reply("missing or unknown bearer token"),
                     "403": _reply("a project is not allowed for this token"),
                     "413": _reply("body too large"),
+                    "429": _reply("over the token's rate limit; retry after Retry-After"),
                     "503": _reply("broker unavailable; retry after the Retry-After seconds"),
                 },
             }

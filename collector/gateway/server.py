@@ -16,7 +16,7 @@ from collector.sdk.delivery import KafkaSender
 def build_server(
     bootstrap_servers: str, tokens_file: Path, host: str, port: int, settings: GatewaySettings
 ) -> uvicorn.Server:
-    tokens = TokenBook.load(tokens_file)
+    tokens = TokenBook.load(tokens_file, settings.rate_per_s)
     producer = Producer(lambda: KafkaSender(bootstrap_servers, max_block_ms=5000), settings.topic)
     app = create_app(settings, tokens, producer)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)

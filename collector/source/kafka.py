@@ -128,6 +128,16 @@ class KafkaSource:
         """Stop fetching `partitions` (fenced) until the group takes them away."""
         self._consumer.pause(*(TopicPartition(self.settings.topic, p) for p in partitions))
 
+    def probe(self, timeout_s: float = 2.0) -> None:
+        """A real round trip to the broker (end offsets of assigned partitions).
+
+        Raises when the broker does not answer in time; a consumer's poll alone just
+        returns nothing while a broker hangs, so readiness needs this.
+        """
+        partitions = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        if partitions:
+            self._consumer.end_offsets(partitions, timeout_ms=int(timeout_s * 1000))
+
     def partition_count(self) -> int | None:
         found = self._consumer.partitions_for_topic(self.settings.topic)
         return len(found) if found else None

@@ -3,5 +3,13 @@
 from exporters.prometheus.collector import SnapshotCollector
 from exporters.prometheus.families import families
 from exporters.prometheus.server import MetricsServer, Readiness
+from exporters.prometheus.webconfig import WebConfig, WebConfigError
 
-__all__ = ["MetricsServer", "Readiness", "SnapshotCollector", "families"]
+__all__ = [
+    "MetricsServer",
+    "Readiness",
+    "SnapshotCollector",
+    "WebConfig",
+    "WebConfigError",
+    "families",
+]

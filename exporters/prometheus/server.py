@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import CollectorRegistry
 
+from exporters.prometheus.webconfig import Authenticator, WebConfig
+
 log = logging.getLogger(__name__)
 
 Readiness = Callable[[], list[str]]
@@ -23,11 +25,26 @@ Readiness = Callable[[], list[str]]
 
 class MetricsServer:
     def __init__(
-        self, registry: CollectorRegistry, host: str, port: int, readiness: Readiness
+        self,
+        registry: CollectorRegistry,
+        host: str,
+        port: int,
+        readiness: Readiness,
+        web_config: WebConfig | None = None,
     ) -> None:
-        handler = _handler_for(registry, readiness)
+        config = web_config or WebConfig()
+        authenticator = Authenticator(config) if config.requires_auth else None
+        handler = _handler_for(registry, readiness, authenticator)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
+        context = config.ssl_context()
+        self.scheme = "https" if context else "http"
+        if context is not None:
+            # the handshake happens on the handler's thread: a client that never completes
+            # it cannot block accepting other scrapes
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="metrics-http", daemon=True
         )
@@ -44,47 +61,64 @@ class MetricsServer:
         self._server.server_close()
 
 
-def _handler_for(registry: CollectorRegistry, readiness: Readiness) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "outcomes-collector"
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "outcomes-collector"
+    registry: CollectorRegistry
+    readiness: Readiness
+    authenticator: Authenticator | None = None
 
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._metrics()
-            elif path == "/healthz":
-                self._reply(200, b"ok\n")
-            elif path == "/readyz":
-                problems = readiness()
-                body = ("ready\n" if not problems else "\n".join(problems) + "\n").encode()
-                self._reply(503 if problems else 200, body)
-            else:
-                self._reply(404, b"not found: try /metrics, /healthz or /readyz\n")
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            self._metrics()
+        elif path == "/healthz":
+            self._reply(200, b"ok\n")
+        elif path == "/readyz":
+            problems = type(self).readiness()
+            body = ("ready\n" if not problems else "\n".join(problems) + "\n").encode()
+            self._reply(503 if problems else 200, body)
+        else:
+            self._reply(404, b"not found: try /metrics, /healthz or /readyz\n")
 
-        def _metrics(self) -> None:
-            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-            body = encoder(registry)
-            gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
-            if gzipped:
-                body = gzip.compress(body, compresslevel=1)
-            self._reply(200, body, content_type, "gzip" if gzipped else None)
+    def _metrics(self) -> None:
+        authenticator = self.authenticator
+        if authenticator and not authenticator.allows(self.headers.get("Authorization")):
+            self._reply(
+                401, b"unauthorized\n", extra={"WWW-Authenticate": 'Basic realm="outcomes"'}
+            )
+            return
+        encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+        body = encoder(self.registry)
+        gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+        if gzipped:
+            body = gzip.compress(body, compresslevel=1)
+        self._reply(200, body, content_type, {"Content-Encoding": "gzip"} if gzipped else None)
 
-        def _reply(
-            self,
-            status: int,
-            body: bytes,
-            content_type: str = "text/plain; charset=utf-8",
-            encoding: str | None = None,
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            if encoding:
-                self.send_header("Content-Encoding", encoding)
-            self.end_headers()
-            self.wfile.write(body)
+    def _reply(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/plain; charset=utf-8",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("http: " + format, *args)
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("http: " + format, *args)
 
-    return Handler
+
+def _handler_for(
+    registry: CollectorRegistry, readiness: Readiness, authenticator: Authenticator | None
+) -> type[BaseHTTPRequestHandler]:
+    attributes = {
+        "registry": registry,
+        "readiness": staticmethod(readiness),
+        "authenticator": authenticator,
+    }
+    return type("Handler", (_Handler,), attributes)

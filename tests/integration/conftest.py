@@ -30,7 +30,9 @@ def topic(broker: EmbeddedBroker) -> str:
     return name
 
 
-def collector_settings(broker: EmbeddedBroker, topic: str, state: Path, **extra: Any) -> Settings:
+def collector_settings(
+    broker: EmbeddedBroker, topic: str, state: Path | str, **extra: Any
+) -> Settings:
     return Settings(
         bootstrap_servers=broker.bootstrap_servers,
         topic=topic,

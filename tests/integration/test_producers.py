@@ -226,6 +226,7 @@ def gateway(broker: EmbeddedBroker, topic: str, tmp_path: Path) -> Iterator[str]
     tokens.write_text(
         f"tokens:\n  - {{name: ci, sha256: {digest(TOKEN)}, projects: ['ticket-*', 'patch-rollout']}}\n"
         f"  - {{name: other, sha256: {digest(OTHER_TOKEN)}, projects: ['finops-*']}}\n"
+        f"  - {{name: slow, sha256: {digest('slow-token')}, projects: ['*'], rate_per_s: 0.01, burst: 1}}\n"
     )
     port = free_port()
     server = ThreadedServer(build_server(broker.bootstrap_servers, tokens, "127.0.0.1", port,
@@ -313,5 +314,9 @@ def test_gateway_refusals(gateway: str) -> None:
     assert (status, body["error"]) == (413, "body larger than 20000 bytes")
     assert post(gateway, b"{", structured)[0] == 400
     assert post(gateway, b"[]", batch)[0] == 400
+    status, _ = post(gateway, good, structured, token="slow-token")
+    assert status == 202
+    status, body = post(gateway, json.dumps(_event("r9")).encode(), structured, token="slow-token")
+    assert (status, body["error"]) == (429, "rate limit of token 'slow' exceeded")
     with urllib.request.urlopen(gateway + "/openapi.json") as response:
         assert "/v1/events" in json.loads(response.read())["paths"]

@@ -52,6 +52,9 @@ class MemorySource:
     def partition_count(self) -> int | None:
         return None
 
+    def probe(self, timeout_s: float = 2.0) -> None:
+        pass
+
     def lag(self, next_offsets: dict[TopicPartitionKey, int]) -> list[tuple[str, int, int]]:
         return [
             (self.topic, p, end - next_offsets.get((self.topic, p), 0))

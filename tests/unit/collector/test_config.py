@@ -56,3 +56,53 @@ def test_bad_config_files_name_file_and_field(tmp_path: Path, text: str, message
     with pytest.raises(ConfigError, match="collector.yaml") as caught:
         load_settings({}, config)
     assert message in str(caught.value)
+
+
+def test_sasl_scram_over_tls_maps_to_kafka_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    config = tmp_path / "collector.yaml"
+    config.write_text(
+        f"kafka_security_protocol: SASL_SSL\nkafka_sasl_mechanism: SCRAM-SHA-512\n"
+        f"kafka_sasl_username: collector\nkafka_ssl_cafile: {ca}\n"
+    )
+    monkeypatch.setenv("OUTCOMES_KAFKA_SASL_PASSWORD", "s3cr3t-pass")
+    settings = load_settings({}, config)
+    assert settings.kafka_security().client_options() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "collector",
+        "sasl_plain_password": "s3cr3t-pass",
+        "ssl_check_hostname": True,
+        "ssl_cafile": str(ca),
+    }
+    assert "s3cr3t-pass" not in repr(settings)
+    assert "s3cr3t-pass" not in str(settings.model_dump())
+
+
+def test_plaintext_sends_no_credentials() -> None:
+    assert load_settings({}).kafka_security().client_options() == {"security_protocol": "PLAINTEXT"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "kafka_security_protocol: SASL_PLAINTEXT\n",
+            "needs sasl_mechanism, sasl_username, sasl_password",
+        ),
+        (
+            "kafka_security_protocol: SSL\nkafka_ssl_cafile: /nope/ca.pem\n",
+            "ssl_cafile: /nope/ca.pem does not exist",
+        ),
+        ("kafka_sasl_mechanism: GSSAPI\n", "kafka_sasl_mechanism: String should match pattern"),
+    ],
+)
+def test_inconsistent_security_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match="collector.yaml") as caught:
+        load_settings({}, config)
+    assert message in str(caught.value)

@@ -175,3 +175,13 @@ def test_declared_projects_count_before_their_first_event(tmp_path: Path) -> Non
         ("quiet", "off_target", True)
     ]
     assert dict(snap.portfolio.projects)["off_target"] == 1
+
+
+def test_undeclared_projects_beyond_the_limit_fold_into_other() -> None:
+    engine = new_engine(max_projects=2)
+    feed(engine, [make_event(project=f"p{i}") for i in range(5)])
+    snap = engine.snapshot()
+    assert [p.name for p in snap.projects] == ["other", "p0", "p1"]
+    assert dict(snap.health.label_overflow) == {"project": 3}
+    other = next(p for p in snap.projects if p.name == "other")
+    assert other.period.runs[0] == ("succeeded", 3)
