@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from collector.engine.units import to_micros
 from schemas.events import (
@@ -21,6 +21,24 @@ from schemas.events import (
 )
 
 RUN_COST_CATEGORY = "run"
+
+
+class _MoneyAndWindows(Protocol):
+    cost_u: Counter[str]
+    savings_u: Counter[str]
+    downtime_us: Counter[str]
+    observed_us: Counter[str]
+
+
+def add_money_and_windows(sums: _MoneyAndWindows, data: EventData, service: str) -> None:
+    """Cost, savings and availability windows add up the same way in every aggregate."""
+    if isinstance(data, CostIncurred):
+        sums.cost_u[data.category] += to_micros(data.amount)
+    elif isinstance(data, SavingsRealized):
+        sums.savings_u[data.category] += to_micros(data.amount)
+    elif isinstance(data, AvailabilityObserved):
+        sums.downtime_us[service] += to_micros(data.downtime_s)
+        sums.observed_us[service] += to_micros(data.window_length_s)
 
 
 @dataclass
@@ -53,13 +71,8 @@ class PeriodTotals:
             if data.outcome == "succeeded":
                 self.manual_succeeded_us += to_micros(data.manual_duration_s)
             self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
-        elif isinstance(data, CostIncurred):
-            self.cost_u[data.category] += to_micros(data.amount)
-        elif isinstance(data, SavingsRealized):
-            self.savings_u[data.category] += to_micros(data.amount)
-        elif isinstance(data, AvailabilityObserved):
-            self.downtime_us[service] += to_micros(data.downtime_s)
-            self.observed_us[service] += to_micros(data.window_length_s)
+        else:
+            add_money_and_windows(self, data, service)
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -130,13 +143,8 @@ class LifetimeCounters:
             if data.outcome == "succeeded":
                 self.manual_avoided_us += to_micros(data.manual_duration_s)
             self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
-        elif isinstance(data, CostIncurred):
-            self.cost_u[data.category] += to_micros(data.amount)
-        elif isinstance(data, SavingsRealized):
-            self.savings_u[data.category] += to_micros(data.amount)
-        elif isinstance(data, AvailabilityObserved):
-            self.downtime_us[label] += to_micros(data.downtime_s)
-            self.observed_us[label] += to_micros(data.window_length_s)
+        else:
+            add_money_and_windows(self, data, label)
 
     def _note_time(self, event_time_s: float) -> None:
         if self.first_event_s is None or event_time_s < self.first_event_s:
