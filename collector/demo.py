@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import tempfile
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -68,7 +70,8 @@ def _produce(
             producer.send(app.settings.topic, key=b"ticket-triage", value=b"{not json")
         next_at += interval_s
         stop.wait(max(0.0, next_at - time.monotonic()))
-    producer.close(timeout=5)
+    with contextlib.suppress(KafkaError):  # shutting down: unsent simulated events don't matter
+        producer.close(timeout=5)
 
 
 def _targets(project: ProjectSnapshot) -> Text:

@@ -74,6 +74,7 @@ class EmbeddedBroker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us, not the broker: we stop it last
         )
         self._wait_until_serving()
         log.info("embedded broker on %s (log %s)", self.bootstrap_servers, self.log_path)
