@@ -26,7 +26,7 @@ from kafka.partitioner.default import murmur2
 from collector.decode import decode
 from collector.engine.engine import Engine
 from collector.source.records import SourceRecord
-from collector.state.model import LoadedState, StateChanges, TopicPartitionKey
+from collector.state.model import LoadedState, TopicPartitionKey
 from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
 from schemas.envelope import EventError
 from schemas.snapshot import Snapshot
@@ -294,6 +294,3 @@ class Pipeline:
         self._last_publish = now
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
         self.publish(self.engine.snapshot(lag))
-
-
-__all__ = ["Pipeline", "PipelineSettings", "PipelineStatus", "StateChanges", "partition_of"]

@@ -26,8 +26,6 @@ from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from schemas.snapshot import ProjectSnapshot
 
-FORMATS = ("table", "json", "csv")
-
 
 class ReportError(Exception):
     pass

@@ -11,14 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from schemas.events import DATA_MODELS, EventData, EventType, Timestamp
-
-SPEC_VERSION: Final = "1.0"
-REQUIRED_ATTRIBUTES: Final = ("specversion", "id", "source", "type", "time")
 
 
 class Reason(StrEnum):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 OUTCOMES: Final = ("succeeded", "failed", "cancelled")
-TARGETS: Final = ("uptime", "savings", "time_saved", "roi", "success_rate")
 TARGET_STATUSES: Final = ("met", "at_risk", "off_target", "insufficient_data")
 PROJECT_STATUSES: Final = (*TARGET_STATUSES, "unscoped")
 

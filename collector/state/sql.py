@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Final
 
 from collector.state.model import (
@@ -225,14 +224,3 @@ class SqlStore(ABC):
             " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
             [(topic, partition, offset) for (topic, partition), offset in offsets.items()],
         )
-
-
-@contextmanager
-def rollback_on_error(begin: Any, commit: Any, rollback: Any) -> Iterator[None]:
-    begin()
-    try:
-        yield
-    except BaseException:
-        rollback()
-        raise
-    commit()

@@ -1,5 +1,8 @@
 """Snapshot -> Prometheus metric families (DESIGN §6, binding names). Pure functions.
 
+Counter names are written as exposed (`…_total`); prometheus_client keeps the family
+name without the suffix and adds it back to the samples.
+
 An undefined value (None in the snapshot) produces no sample at all, never 0 or NaN.
 """
 
@@ -30,29 +33,33 @@ def families(snapshot: Snapshot) -> Iterator[Metric]:
 def counter_families(snapshot: Snapshot) -> Iterator[Metric]:
     currency = snapshot.currency
     runs = CounterMetricFamily(
-        "outcomes_runs", "Automation runs finished.", labels=["project", "automation", "outcome"]
+        "outcomes_runs_total",
+        "Automation runs finished.",
+        labels=["project", "automation", "outcome"],
     )
     manual = CounterMetricFamily(
-        "outcomes_manual_time_avoided_seconds",
+        "outcomes_manual_time_avoided_seconds_total",
         "Manual (baseline) time of succeeded runs.",
         labels=["project"],
     )
     effort = CounterMetricFamily(
-        "outcomes_human_effort_seconds", "Human time spent on runs.", labels=["project"]
+        "outcomes_human_effort_seconds_total", "Human time spent on runs.", labels=["project"]
     )
     cost = CounterMetricFamily(
-        "outcomes_cost",
+        "outcomes_cost_total",
         "Money spent; run costs use category run.",
         labels=["project", "category", "currency"],
     )
     savings = CounterMetricFamily(
-        "outcomes_savings", "Money saved.", labels=["project", "category", "currency"]
+        "outcomes_savings_total", "Money saved.", labels=["project", "category", "currency"]
     )
     downtime = CounterMetricFamily(
-        "outcomes_downtime_seconds", "Observed downtime.", labels=["project", "service"]
+        "outcomes_downtime_seconds_total", "Observed downtime.", labels=["project", "service"]
     )
     observed = CounterMetricFamily(
-        "outcomes_observed_seconds", "Length of observed windows.", labels=["project", "service"]
+        "outcomes_observed_seconds_total",
+        "Length of observed windows.",
+        labels=["project", "service"],
     )
     for project in snapshot.projects:
         name, counters = project.name, project.counters
@@ -203,14 +210,14 @@ def _add_defined(family: GaugeMetricFamily, labels: list[str], value: float | No
 
 def health_families(health: HealthSnapshot) -> Iterator[Metric]:
     events = CounterMetricFamily(
-        "outcomes_collector_events",
+        "outcomes_collector_events_total",
         "Events consumed, by type and result (accepted, duplicate, rejected).",
         labels=["type", "result"],
     )
     for event_type, result, count in health.events:
         events.add_metric([event_type, result], count)
     rejected = CounterMetricFamily(
-        "outcomes_collector_rejected", "Events dead-lettered, by reason.", labels=["reason"]
+        "outcomes_collector_rejected_total", "Events dead-lettered, by reason.", labels=["reason"]
     )
     for reason, count in health.rejected:
         rejected.add_metric([reason], count)
@@ -222,7 +229,7 @@ def health_families(health: HealthSnapshot) -> Iterator[Metric]:
     for topic, partition, behind in health.consumer_lag:
         lag.add_metric([topic, str(partition)], behind)
     overflow = CounterMetricFamily(
-        "outcomes_collector_label_overflow",
+        "outcomes_collector_label_overflow_total",
         "Label values folded into 'other' by the cardinality limit.",
         labels=["label"],
     )
@@ -244,7 +251,7 @@ def _declaration_families(health: HealthSnapshot) -> Iterator[Metric]:
     for file, ok in health.declaration_files:
         valid.add_metric([file], float(ok))
     reloads = CounterMetricFamily(
-        "outcomes_collector_declaration_reloads",
+        "outcomes_collector_declaration_reloads_total",
         "Declaration file loads by result.",
         labels=["result"],
     )
@@ -253,7 +260,7 @@ def _declaration_families(health: HealthSnapshot) -> Iterator[Metric]:
     yield from (valid, reloads)
     if health.otlp_exports:
         pushes = CounterMetricFamily(
-            "outcomes_collector_otlp_exports",
+            "outcomes_collector_otlp_exports_total",
             "OTLP metric pushes by result.",
             labels=["result"],
         )

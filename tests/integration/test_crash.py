@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from fractions import Fraction
@@ -18,6 +16,7 @@ from schemas.binding import KafkaRecord
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
 from tests.support.live import http_get, parse_series, produce, scrape, total, wait_until
+from tests.support.processes import start_collect_process
 
 DISTINCT, DUPLICATES, BAD = 3000, 300, 30
 
@@ -25,23 +24,16 @@ DISTINCT, DUPLICATES, BAD = 3000, 300, 30
 def start_collector(
     broker: EmbeddedBroker, topic: str, state: Path, port: int, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
-        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
-        "OUTCOMES_MAX_POLL_RECORDS": "40",
-        "OUTCOMES_PUBLISH_INTERVAL_S": "0.05",
-    }
-    command = [
-        sys.executable, "-m", "collector", "collect",
-        "--bootstrap-servers", broker.bootstrap_servers,
-        "--topic", topic,
-        "--group-id", f"{topic}-crash",
-        "--state", str(state),
-        "--listen", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    with log.open("ab") as sink:
-        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    return start_collect_process(
+        broker.bootstrap_servers,
+        topic,
+        f"{topic}-crash",
+        str(state),
+        port,
+        log,
+        max_poll_records="40",
+        publish_interval_s="0.05",
+    )
 
 
 def events_counted(url: str) -> float:

@@ -4,11 +4,9 @@ the distinct events imply, and no project is exported twice for longer than a re
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -20,6 +18,7 @@ from schemas.binding import KafkaRecord
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
 from tests.support.live import Series, http_get, parse_series, produce, total, wait_until
+from tests.support.processes import start_collect_process
 
 INSTANCES, KILLS = 3, 10
 DISTINCT, DUPLICATES, BAD = 6000, 600, 40
@@ -29,19 +28,16 @@ REBALANCE_S = 20.0  # 6 s session timeout: a replacement gets partitions in ~11 
 def start(
     broker: EmbeddedBroker, topic: str, dsn: str, port: int, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
-        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
-        "OUTCOMES_MAX_POLL_RECORDS": "100",
-        "OUTCOMES_PUBLISH_INTERVAL_S": "0.1",
-    }
-    command = [
-        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", broker.bootstrap_servers,
-        "--topic", topic, "--group-id", f"{topic}-scale", "--state", dsn, "--listen", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    with log.open("ab") as sink:
-        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    return start_collect_process(
+        broker.bootstrap_servers,
+        topic,
+        f"{topic}-scale",
+        dsn,
+        port,
+        log,
+        max_poll_records="100",
+        publish_interval_s="0.1",
+    )
 
 
 def scrape_all(ports: list[int]) -> list[Series]:

@@ -1,0 +1,32 @@
+"""`outcomes collect` as a separate process, for tests that kill or signal it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def start_collect_process(
+    bootstrap_servers: str,
+    topic: str,
+    group_id: str,
+    state: str,
+    port: int,
+    log: Path,
+    **settings: str,
+) -> subprocess.Popen[bytes]:
+    """A collector with a short session timeout; `settings` become OUTCOMES_* variables."""
+    env = {
+        **os.environ,
+        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
+        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
+    }
+    command = [
+        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap_servers,
+        "--topic", topic, "--group-id", group_id, "--state", state, "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
