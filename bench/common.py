@@ -6,7 +6,10 @@ import json
 import os
 import platform
 import random
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,3 +109,67 @@ def table(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"\n{title}\n" + "-" * len(title))
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
+
+
+def start_collector(
+    bootstrap: str, topic: str, group: str, state: str, port: int, **settings: str
+) -> subprocess.Popen[bytes]:
+    """`outcomes collect` in its own process, as deployed; `settings` -> OUTCOMES_*."""
+    env = {
+        **os.environ,
+        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
+        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
+    }
+    command = [
+        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap,
+        "--topic", topic, "--group-id", group, "--state", state, "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def events_counted(port: int) -> int:
+    """Sum of `outcomes_collector_events_total` on a collector's /metrics (0 if down).
+
+    Scans lines instead of parsing the whole exposition, so a frequent watcher stays
+    cheap next to the process it measures.
+    """
+    prefix = b"outcomes_collector_events_total{"
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            body: bytes = response.read()
+    except OSError:
+        return 0
+    start = body.find(prefix)
+    if start < 0:
+        return 0
+    counted = 0
+    for line in body[start:].split(b"\n"):
+        if not line.startswith(prefix):
+            break
+        counted += int(float(line.rsplit(b" ", 1)[1]))
+    return counted
+
+
+def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) -> float:
+    """Events/s the collectors on `ports` apply while they work through `expected` events.
+
+    Measured between two samples of their summed event counters (the first non-zero
+    one and the last one before all are counted), so start-up and the group join are
+    excluded and neither end is rounded to the sampling interval. Sampling every half
+    second keeps the scrapes' own cost small.
+    """
+    first: tuple[float, int] | None = None
+    last: tuple[float, int] | None = None
+    while True:
+        counted = sum(events_counted(port) for port in ports)
+        now = time.perf_counter()
+        if counted >= expected:
+            break
+        if counted:
+            first = first or (now, counted)
+            last = (now, counted)
+        time.sleep(interval_s)
+    if first is None or last is None or last[0] <= first[0]:
+        raise RuntimeError("too few samples: use more events")
+    return (last[1] - first[1]) / (last[0] - first[0])

@@ -1,4 +1,9 @@
-"""Freshness: at a fixed produce rate, time from produce to the value visible on /metrics."""
+"""Freshness: at a fixed produce rate, time from produce to the value visible on /metrics.
+
+The collector runs as its own process (as deployed); this process produces at the
+fixed rate and a watcher thread reads /metrics every 20 ms, so a delay includes up
+to 20 ms of sampling.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,12 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from bench.common import realistic_records, table, write
-from collector.app import CollectorApp
-from collector.config import Settings
-from collector.embedded import EmbeddedBroker
-from tests.support.live import http_get, parse_series, total
+from bench.common import events_counted, realistic_records, start_collector, table, write
+from collector.embedded import EmbeddedBroker, free_port
+from schemas.binding import KafkaRecord
+from tests.support.live import http_get
+
+SAMPLE_S = 0.02
 
 
 def main(rate: int = 1000, seconds: int = 20) -> dict[str, float]:
@@ -24,53 +30,19 @@ def main(rate: int = 1000, seconds: int = 20) -> dict[str, float]:
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as directory:
         topic = f"fresh-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: 6, f"{topic}.dlq": 1})
-        app = CollectorApp(
-            Settings(
-                bootstrap_servers=broker.bootstrap_servers,
-                topic=topic,
-                group_id=topic,
-                state=str(Path(directory) / "s.db"),
-                listen="127.0.0.1:0",
-                session_timeout_ms=6000,
-                heartbeat_interval_ms=1000,
-            )
-        )
-        app.start()
-        base = app.metrics_url.removesuffix("/metrics")
-        while http_get(f"{base}/readyz")[0] != 200:
-            time.sleep(0.1)
-        sent: list[float] = []
-        visible: list[float] = []
-        done = threading.Event()
-
-        def watch() -> None:
-            while not done.is_set() or len(visible) < len(sent):
-                status, text = http_get(app.metrics_url)
-                now = time.perf_counter()
-                counted = (
-                    int(total(parse_series(text), "outcomes_collector_events_total"))
-                    if status == 200
-                    else 0
-                )
-                while len(visible) < min(counted, len(sent)):
-                    visible.append(now)
-                time.sleep(0.05)  # a sampling watcher, not a load generator
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, linger_ms=0, acks=1)
-        started = time.perf_counter()
-        for index, record in enumerate(records):
-            target = started + index / rate
-            time.sleep(max(0.0, target - time.perf_counter()))
-            sent.append(time.perf_counter())
-            producer.send(topic, key=record.key, value=record.value, headers=record.headers)
-        producer.flush()
-        done.set()
-        watcher.join(timeout=60)
-        producer.close()
-        app.stop()
-    delays = sorted(v - s for s, v in zip(sent, visible, strict=False))
+        port = free_port()
+        state = str(Path(directory) / "s.db")
+        process = start_collector(broker.bootstrap_servers, topic, topic, state, port)
+        try:
+            deadline = time.monotonic() + 60
+            while http_get(f"http://127.0.0.1:{port}/readyz")[0] != 200:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the collector did not become ready")
+                time.sleep(0.1)
+            delays = measure(broker.bootstrap_servers, topic, port, records, rate)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
     p50 = statistics.median(delays)
     p99 = delays[int(len(delays) * 0.99) - 1]
     result = {"rate_per_s": rate, "events": count, "p50_s": p50, "p99_s": p99, "max_s": delays[-1]}
@@ -84,6 +56,37 @@ def main(rate: int = 1000, seconds: int = 20) -> dict[str, float]:
     )
     write("freshness", result)
     return result
+
+
+def measure(
+    bootstrap: str, topic: str, port: int, records: list[KafkaRecord], rate: int
+) -> list[float]:
+    sent: list[float] = []
+    visible: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set() or len(visible) < len(sent):
+            counted = events_counted(port)
+            now = time.perf_counter()
+            while len(visible) < min(counted, len(sent)):
+                visible.append(now)
+            time.sleep(SAMPLE_S)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+    started = time.perf_counter()
+    for index, record in enumerate(records):
+        target = started + index / rate
+        time.sleep(max(0.0, target - time.perf_counter()))
+        sent.append(time.perf_counter())
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+    producer.flush()
+    done.set()
+    watcher.join(timeout=60)
+    producer.close()
+    return sorted(v - s for s, v in zip(sent, visible, strict=False))
 
 
 if __name__ == "__main__":

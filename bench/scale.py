@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 
 import psycopg
 
-from bench.common import preload, realistic_records, table, write
+from bench.common import (
+    preload,
+    processing_rate,
+    realistic_records,
+    start_collector,
+    table,
+    write,
+)
 from collector.embedded import EmbeddedBroker, free_port
-from tests.support.live import http_get, parse_series, total
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -23,51 +25,12 @@ def run(broker: EmbeddedBroker, topic: str, instances: int, expected: int) -> fl
         admin.execute(f"CREATE SCHEMA {schema}")
     dsn = f"{POSTGRES}?options=-csearch_path%3D{schema}"
     ports = [free_port() for _ in range(instances)]
-    env = {
-        **os.environ,
-        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
-        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
-    }
     group = f"{topic}-{instances}"
     processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "collector",
-                "collect",
-                "--bootstrap-servers",
-                broker.bootstrap_servers,
-                "--topic",
-                topic,
-                "--group-id",
-                group,
-                "--state",
-                dsn,
-                "--listen",
-                f"127.0.0.1:{port}",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
+        start_collector(broker.bootstrap_servers, topic, group, dsn, port) for port in ports
     ]
-    first = None
     try:
-        while True:
-            counted = 0.0
-            for port in ports:
-                status, text = http_get(f"http://127.0.0.1:{port}/metrics")
-                if status == 200:
-                    counted += total(parse_series(text), "outcomes_collector_events_total")
-            if counted and first is None:
-                first = (time.perf_counter(), counted)
-            if counted >= expected:
-                break
-            time.sleep(0.05)
-        assert first is not None
-        return (expected - first[1]) / (time.perf_counter() - first[0])
+        return processing_rate(ports, expected)
     finally:
         for process in processes:
             process.terminate()

@@ -2,8 +2,8 @@
 
 Preloads N realistic events into a 6-partition topic on the embedded broker, then
 1. counts them with a bare consumer (same consumer settings, no processing);
-2. runs a collector (consumed, validated, deduplicated, aggregated, state committed)
-   and times it from its first applied event to the last one.
+2. runs `outcomes collect` as its own process (consumed, validated, deduplicated,
+   aggregated, state committed) and measures its rate while it works through them.
 """
 
 from __future__ import annotations
@@ -16,10 +16,15 @@ from pathlib import Path
 
 from kafka import KafkaConsumer
 
-from bench.common import preload, realistic_records, table, write
-from collector.app import CollectorApp
-from collector.config import Settings
-from collector.embedded import EmbeddedBroker
+from bench.common import (
+    preload,
+    processing_rate,
+    realistic_records,
+    start_collector,
+    table,
+    write,
+)
+from collector.embedded import EmbeddedBroker, free_port
 
 PARTITIONS = 6
 
@@ -47,32 +52,14 @@ def bare_rate(bootstrap: str, topic: str, expected: int) -> float:
 
 
 def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> float:
-    settings = Settings(
-        bootstrap_servers=bootstrap,
-        topic=topic,
-        group_id=f"bench-{uuid.uuid4().hex[:6]}",
-        state=state,
-        listen="127.0.0.1:0",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
-        publish_interval_s=0.05,
-    )
-    app = CollectorApp(settings)
-    app.start()
-    first = None
+    """`outcomes collect` as its own process, with its default settings."""
+    port = free_port()
+    process = start_collector(bootstrap, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
     try:
-        while True:
-            snapshot = app.latest.get()
-            counted = sum(n for _, _, n in snapshot.health.events) if snapshot else 0
-            if counted and first is None:
-                first = time.perf_counter(), counted
-            if counted >= expected:
-                break
-            time.sleep(0.01)
-        assert first is not None
-        return (expected - first[1]) / (time.perf_counter() - first[0])
+        return processing_rate([port], expected)
     finally:
-        app.stop()
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def main(count: int, postgres: str | None) -> dict[str, float]:

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
 
-from prometheus_client import CollectorRegistry
-
 from collector.config import Settings
 from collector.embedded import EmbeddedBroker
 from collector.engine.engine import Clock, Engine, EngineSettings
@@ -31,7 +29,7 @@ from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory
-from exporters.prometheus import MetricsServer, SnapshotCollector, WebConfig
+from exporters.prometheus import MetricsServer, WebConfig
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -76,11 +74,9 @@ class CollectorApp:
         self.bootstrap_servers = settings.bootstrap_servers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._registry = CollectorRegistry(auto_describe=False)
-        self._registry.register(SnapshotCollector(self.latest.get))
         host, port = settings.listen_address
         web_config = WebConfig.load(settings.web_config) if settings.web_config else None
-        self.server = MetricsServer(self._registry, host, port, self._problems, web_config)
+        self.server = MetricsServer(self.latest.get, host, port, self._problems, web_config)
         self.pipeline: Pipeline | None = None
         self.failure: BaseException | None = None
         self.declarations = DeclarationRegistry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -174,6 +175,16 @@ def collect_settings(args: argparse.Namespace) -> Settings:
     return load_settings(flags, args.config)
 
 
+def tune_garbage_collector() -> None:
+    """Ingestion allocates many short-lived, acyclic objects per event; with CPython's
+    default thresholds the cycle collector runs every 700 allocations and keeps walking
+    the long-lived state. Start-up objects are frozen out of collection and young
+    collections run ~15x less often (a fifth less CPU per event, see PERFORMANCE.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def run_collect(settings: Settings) -> int:
     from collector.app import CollectorApp
     from exporters.prometheus import WebConfigError
@@ -191,6 +202,7 @@ def run_collect(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    tune_garbage_collector()
     app.start()
     print(f"outcomes collector: metrics at {app.metrics_url}", flush=True)
     while not stopping.is_set() and not app.wait(0.5):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
+from schemas.envelope import EventError, OutcomeEvent, Reason, parse_binary_event, parse_event
 
 Headers = Sequence[tuple[str, bytes | None]]
 
@@ -96,7 +96,12 @@ def from_record(key: bytes | None, headers: Headers, value: bytes | None) -> Out
     if content_type is not None and content_type.startswith("application/cloudevents"):
         attributes, data = _structured(value, content_type)
     elif "ce_specversion" in header_map:
-        attributes, data = _binary(header_map, value, content_type)
+        attributes = _binary_attributes(header_map, content_type)
+        valid = parse_binary_event(attributes, value) if value else None
+        if valid is not None:
+            _check_key(key, valid)
+            return valid
+        data = _parse_json(value, "data")
     elif content_type is None or _is_json(content_type):
         attributes, data = _structured(value, STRUCTURED_CONTENT_TYPE)
         if "specversion" not in attributes:
@@ -159,16 +164,13 @@ def _structured(value: bytes | None, content_type: str) -> tuple[dict[str, Any],
     return document, data
 
 
-def _binary(
-    header_map: dict[str, str], value: bytes | None, content_type: str | None
-) -> tuple[dict[str, Any], Any]:
+def _binary_attributes(header_map: dict[str, str], content_type: str | None) -> dict[str, Any]:
     _require_json_data(content_type)
-    attributes: dict[str, Any] = {
+    return {
         name[len(_CE_PREFIX) :]: text
         for name, text in header_map.items()
         if name.startswith(_CE_PREFIX)
     }
-    return attributes, _parse_json(value, "data")
 
 
 def _is_json(media: str) -> bool:

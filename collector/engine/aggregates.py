@@ -22,6 +22,23 @@ from schemas.events import (
 
 RUN_COST_CATEGORY = "run"
 
+Micros = tuple[int, int, int]
+"""One event's numbers in millionths, converted once for every aggregate (`micros_of`)."""
+
+
+def micros_of(data: EventData) -> Micros:
+    """Runs: (human effort, manual duration, cost); cost and savings: (amount, 0, 0);
+    availability: (downtime, window length, 0)."""
+    if isinstance(data, RunFinished):
+        return (
+            to_micros(data.human_effort_s),
+            to_micros(data.manual_duration_s),
+            to_micros(data.cost),
+        )
+    if isinstance(data, AvailabilityObserved):
+        return to_micros(data.downtime_s), to_micros(data.window_length_s), 0
+    return to_micros(data.amount), 0, 0
+
 
 class _MoneyAndWindows(Protocol):
     cost_u: Counter[str]
@@ -30,15 +47,17 @@ class _MoneyAndWindows(Protocol):
     observed_us: Counter[str]
 
 
-def add_money_and_windows(sums: _MoneyAndWindows, data: EventData, service: str) -> None:
+def add_money_and_windows(
+    sums: _MoneyAndWindows, data: EventData, service: str, micros: Micros
+) -> None:
     """Cost, savings and availability windows add up the same way in every aggregate."""
     if isinstance(data, CostIncurred):
-        sums.cost_u[data.category] += to_micros(data.amount)
+        sums.cost_u[data.category] += micros[0]
     elif isinstance(data, SavingsRealized):
-        sums.savings_u[data.category] += to_micros(data.amount)
+        sums.savings_u[data.category] += micros[0]
     elif isinstance(data, AvailabilityObserved):
-        sums.downtime_us[service] += to_micros(data.downtime_s)
-        sums.observed_us[service] += to_micros(data.window_length_s)
+        sums.downtime_us[service] += micros[0]
+        sums.observed_us[service] += micros[1]
 
 
 @dataclass
@@ -61,18 +80,18 @@ class PeriodTotals:
         if self.last_applied_s is None or now_s > self.last_applied_s:
             self.last_applied_s = now_s
 
-    def add(self, data: EventData, service: str) -> None:
-        """Sum `data`; `service` is its service label after cardinality folding."""
+    def add(self, data: EventData, service: str, micros: Micros) -> None:
+        """Sum `data` (`micros`: its numbers); `service`: its label after folding."""
         if isinstance(data, RunFinished):
             self.runs[data.outcome] += 1
-            effort_us = to_micros(data.human_effort_s)
+            effort_us, manual_us, cost_us = micros
             self.human_effort_us += effort_us
             self.runs_with_effort += effort_us > 0
             if data.outcome == "succeeded":
-                self.manual_succeeded_us += to_micros(data.manual_duration_s)
-            self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
+                self.manual_succeeded_us += manual_us
+            self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
-            add_money_and_windows(self, data, service)
+            add_money_and_windows(self, data, service, micros)
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -134,17 +153,18 @@ class LifetimeCounters:
     first_event_s: float | None = None
     last_event_s: float | None = None
 
-    def add(self, data: EventData, label: str, event_time_s: float) -> None:
-        """Count `data`; `label` is its automation or service after cardinality folding."""
+    def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
+        """Count `data` (`micros`: its numbers); `label`: its automation or service."""
         self._note_time(event_time_s)
         if isinstance(data, RunFinished):
             self.runs[(label, data.outcome)] += 1
-            self.human_effort_us += to_micros(data.human_effort_s)
+            effort_us, manual_us, cost_us = micros
+            self.human_effort_us += effort_us
             if data.outcome == "succeeded":
-                self.manual_avoided_us += to_micros(data.manual_duration_s)
-            self.cost_u[RUN_COST_CATEGORY] += to_micros(data.cost)
+                self.manual_avoided_us += manual_us
+            self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
-            add_money_and_windows(self, data, label)
+            add_money_and_windows(self, data, label, micros)
 
     def _note_time(self, event_time_s: float) -> None:
         if self.first_event_s is None or event_time_s < self.first_event_s:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from collector.engine.aggregates import LifetimeCounters
+from collector.engine.aggregates import LifetimeCounters, micros_of
 from collector.engine.evaluate import current_period, portfolio, project_snapshot
 from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.periods import Period, PeriodKind, period_containing
@@ -25,7 +25,7 @@ from collector.engine.seen import SeenIndex, event_digest
 from collector.engine.snapshots import health_snapshot
 from collector.state.model import LoadedState, SeenRow, StateChanges
 from schemas.envelope import EventError, OutcomeEvent, Reason
-from schemas.events import AvailabilityObserved, money_currency
+from schemas.events import AvailabilityObserved, EventData, money_currency
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
 Clock = Callable[[], datetime]
@@ -37,6 +37,10 @@ class Verdict(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+
+
+# plain strings for the per-event hot path (an enum's .value is a descriptor call)
+_ACCEPTED, _DUPLICATE, _REJECTED = (verdict.value for verdict in Verdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class Engine:
         """Whether this instance exports a declared project that has no events yet."""
         self._cache: dict[str, _Cached] = {}
         self._stale: set[str] = set()
+        self._grace_s = settings.grace.total_seconds()
 
     # -- ingest -----------------------------------------------------------------
 
@@ -91,21 +96,27 @@ class Engine:
         now = self._clock()
         period = self._check_acceptable(event, now)
         digest = event_digest(event.source, event.id)
-        seen = self._seen.setdefault(partition, SeenIndex())
+        seen = self._seen.get(partition)
+        if seen is None:
+            seen = self._seen[partition] = SeenIndex()
+        event_type = event.type.value
         if digest in seen:
-            self._count(partition, event.type.value, Verdict.DUPLICATE)
+            self._count(partition, event_type, _DUPLICATE, now)
             return Verdict.DUPLICATE
-        forget_after_s = (period.end + self.settings.grace).timestamp()
+        forget_after_s = period.end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
-        self._aggregate(event, partition)
-        self._delay.observe((now - event.time).total_seconds())
-        self._count(partition, event.type.value, Verdict.ACCEPTED)
+        now_s = now.timestamp()
+        event_s = event.time.timestamp()
+        month = period if period.kind is PeriodKind.MONTH else None
+        self._aggregate(event, partition, month, now_s, event_s)
+        self._delay.observe(now_s - event_s)
+        self._count(partition, event_type, _ACCEPTED, now)
         return Verdict.ACCEPTED
 
     def reject(self, event_type: str | None, reason: Reason, partition: int = 0) -> None:
         """Count a rejection; `event_type` only when it is one we know (else `unknown`)."""
-        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, Verdict.REJECTED)
+        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, self._clock())
         self._health[partition].rejected[reason.value] += 1
 
     def _check_acceptable(self, event: OutcomeEvent, now: datetime) -> Period:
@@ -128,20 +139,29 @@ class Engine:
             )
         return period
 
-    def _aggregate(self, event: OutcomeEvent, partition: int) -> None:
-        name = self._project_name(event.project, partition)
+    def _aggregate(
+        self,
+        event: OutcomeEvent,
+        partition: int,
+        month: Period | None,
+        now_s: float,
+        event_s: float,
+    ) -> None:
+        data = event.data
+        name = self._project_name(data.project, partition)
         project = self._projects.get(name)
         if project is None:
             project = self._projects[name] = ProjectState(name, partition)
         project.partition = partition
-        label, folded = project.label_for(event.data, self._label_limit(event))
+        label, folded = project.label_for(data, self._label_limit(data))
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
-        project.counters.add(event.data, label, event.time.timestamp())
-        month = period_containing(event.time, PeriodKind.MONTH)
+        micros = micros_of(data)
+        project.counters.add(data, label, micros, event_s)
+        month = month or period_containing(event.time, PeriodKind.MONTH)
         totals = project.month_totals(month)
-        totals.add(event.data, label)
-        totals.note_applied(self._clock().timestamp())
+        totals.add(data, label, micros)
+        totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
         self._stale.add(name)
 
@@ -154,8 +174,8 @@ class Engine:
         self._health_of(partition).overflow["project"] += 1
         return OTHER
 
-    def _label_limit(self, event: OutcomeEvent) -> int:
-        if isinstance(event.data, AvailabilityObserved):
+    def _label_limit(self, data: EventData) -> int:
+        if isinstance(data, AvailabilityObserved):
             return self.settings.max_services_per_project
         return self.settings.max_automations_per_project
 
@@ -166,11 +186,11 @@ class Engine:
         self._dirty_health.add(partition)
         return health
 
-    def _count(self, partition: int, event_type: str, verdict: Verdict) -> None:
+    def _count(self, partition: int, event_type: str, verdict: str, now: datetime) -> None:
         health = self._health_of(partition)
         if health.since_s is None:
-            health.since_s = self._clock().timestamp()
-        health.events[(event_type, verdict.value)] += 1
+            health.since_s = now.timestamp()
+        health.events[(event_type, verdict)] += 1
 
     # -- persistence --------------------------------------------------------------
 

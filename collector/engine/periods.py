@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from fractions import Fraction
@@ -21,20 +21,21 @@ class Period:
     start: datetime
     end: datetime
     kind: PeriodKind
+    key: str = field(init=False, compare=False, repr=False)
+    """`2026-11` for a month, `2026-Q4` for a quarter."""
+    start_s: float = field(init=False, compare=False, repr=False)
+    end_s: float = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
+    def __post_init__(self) -> None:
+        # derived once: periods are shared (cached) and read on every event
+        start = self.start
         if self.kind is PeriodKind.MONTH:
-            return f"{self.start.year}-{self.start.month:02d}"
-        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-
-    @property
-    def start_s(self) -> float:
-        return self.start.timestamp()
-
-    @property
-    def end_s(self) -> float:
-        return self.end.timestamp()
+            key = f"{start.year}-{start.month:02d}"
+        else:
+            key = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "start_s", start.timestamp())
+        object.__setattr__(self, "end_s", self.end.timestamp())
 
     def elapsed(self, now: datetime) -> Fraction:
         """f = (now - start) / (end - start), exact, clamped to [0, 1]."""

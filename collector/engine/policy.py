@@ -78,9 +78,13 @@ class ProjectPolicy(Protocol):
 class DefaultPolicy:
     default_hourly_rate: Fraction = Fraction(100)
     version: int = 0
+    _profile: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_profile", ProjectProfile(hourly_rate=self.default_hourly_rate))
 
     def profile(self, project: str) -> ProjectProfile:
-        return ProjectProfile(hourly_rate=self.default_hourly_rate)
+        return self._profile
 
     def declared_projects(self) -> Iterable[str]:
         return ()

@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from collector.state.model import DIGEST_SIZE
+
 
 def event_digest(source: str, event_id: str) -> bytes:
     """A collision-resistant key for (source, id); NUL cannot occur inside either."""
-    return hashlib.blake2b(source.encode() + b"\0" + event_id.encode(), digest_size=16).digest()
+    return hashlib.blake2b(
+        source.encode() + b"\0" + event_id.encode(), digest_size=DIGEST_SIZE
+    ).digest()
 
 
 class SeenIndex:
@@ -24,13 +28,20 @@ class SeenIndex:
         self._buckets: dict[float, set[bytes]] = {}
 
     def __contains__(self, digest: bytes) -> bool:
-        return any(digest in bucket for bucket in self._buckets.values())
+        # a loop, not any(<generator>): this runs once per event; one or two buckets
+        for bucket in self._buckets.values():  # noqa: SIM110
+            if digest in bucket:
+                return True
+        return False
 
     def __len__(self) -> int:
         return sum(len(bucket) for bucket in self._buckets.values())
 
     def add(self, digest: bytes, forget_after_s: float) -> None:
-        self._buckets.setdefault(forget_after_s, set()).add(digest)
+        bucket = self._buckets.get(forget_after_s)
+        if bucket is None:
+            bucket = self._buckets[forget_after_s] = set()
+        bucket.add(digest)
 
     def load(self, rows: Iterable[tuple[bytes, float]]) -> None:
         for digest, forget_after_s in rows:

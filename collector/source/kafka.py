@@ -153,6 +153,10 @@ class KafkaSource:
                 tuple(m.headers or ()),
                 m.value,
                 m.timestamp or 0,
+                # measured by kafka-python already (-1 for an absent part)
+                max(m.serialized_key_size, 0)
+                + max(m.serialized_value_size, 0)
+                + max(m.serialized_header_size, 0),
             )
             for messages in batches.values()
             for m in messages

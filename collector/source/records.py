@@ -14,9 +14,13 @@ class SourceRecord:
     headers: tuple[tuple[str, bytes | None], ...]
     value: bytes | None
     timestamp_ms: int = 0
+    serialized_size: int | None = None
+    """Bytes of key, value and headers when the client measured them already."""
 
     @property
     def size(self) -> int:
         """Bytes of key, value and headers, as the too_large limit counts them."""
-        header_bytes = sum(len(name) + len(raw or b"") for name, raw in self.headers)
+        if self.serialized_size is not None:
+            return self.serialized_size
+        header_bytes = sum(len(name.encode()) + len(raw or b"") for name, raw in self.headers)
         return len(self.key or b"") + len(self.value or b"") + header_bytes

@@ -8,9 +8,11 @@ a project lives on one partition, so whoever owns the partition owns its state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 TopicPartitionKey = tuple[str, int]
+DIGEST_SIZE: Final = 16
+"""Bytes of one seen digest (BLAKE2b of source and id)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from collector.state.model import (
+    DIGEST_SIZE,
     LoadedState,
     PeriodRow,
     ProjectRow,
@@ -21,7 +22,8 @@ from collector.state.model import (
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -32,11 +34,12 @@ TABLES: Final = (
     " project TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,"
     " start_s {real} NOT NULL, end_s {real} NOT NULL, totals TEXT NOT NULL,"
     " PRIMARY KEY (project, key))",
-    "CREATE TABLE IF NOT EXISTS seen ("
-    " digest {blob} PRIMARY KEY, partition INTEGER NOT NULL, forget_after_s {real} NOT NULL)"
-    " {without_rowid}",
-    "CREATE INDEX IF NOT EXISTS seen_partition ON seen (partition)",
-    "CREATE INDEX IF NOT EXISTS seen_forget ON seen (forget_after_s)",
+    # the digests of one batch that share a partition and a forget-after time, as one
+    # blob of DIGEST_SIZE-byte digests: one row per batch instead of one per event
+    "CREATE TABLE IF NOT EXISTS seen_batches ("
+    " partition INTEGER NOT NULL, forget_after_s {real} NOT NULL, digests {blob} NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS seen_batches_partition ON seen_batches (partition)",
+    "CREATE INDEX IF NOT EXISTS seen_batches_forget ON seen_batches (forget_after_s)",
     "CREATE TABLE IF NOT EXISTS offsets ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
     " PRIMARY KEY (topic, partition))",
@@ -45,6 +48,24 @@ TABLES: Final = (
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
 )
+
+
+def seen_batches(rows: Sequence[SeenRow]) -> list[tuple[int, float, bytes]]:
+    """(partition, forget-after time, concatenated digests) per group of `rows`."""
+    groups: dict[tuple[int, float], list[bytes]] = {}
+    for row in rows:
+        key = (row.partition, row.forget_after_s)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(row.digest)
+    return [(p, forget, b"".join(digests)) for (p, forget), digests in groups.items()]
+
+
+def split_digests(blob: bytes) -> list[bytes]:
+    if len(blob) % DIGEST_SIZE:
+        raise ValueError(f"seen digests: {len(blob)} bytes is not a multiple of {DIGEST_SIZE}")
+    return [blob[i : i + DIGEST_SIZE] for i in range(0, len(blob), DIGEST_SIZE)]
 
 
 class SqlStore(ABC):
@@ -92,6 +113,17 @@ class SqlStore(ABC):
                 raise RuntimeError(
                     f"{self.location}: state schema version {row[0]} is newer than this"
                     f" collector understands ({SCHEMA_VERSION}); upgrade the collector"
+                )
+            elif int(row[0]) == 1:
+                # each digest of the old per-event table becomes a batch of one
+                self._execute(
+                    "INSERT INTO seen_batches (partition, forget_after_s, digests)"
+                    " SELECT partition, forget_after_s, digest FROM seen"
+                )
+                self._execute("DROP TABLE seen")
+                self._execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
                 )
 
     # -- ownership -------------------------------------------------------------------
@@ -169,8 +201,14 @@ class SqlStore(ABC):
         )
 
     def _seen(self, where: str, params: Sequence[Any]) -> tuple[SeenRow, ...]:
-        rows = self._execute(f"SELECT digest, partition, forget_after_s FROM seen {where}", params)
-        return tuple(SeenRow(bytes(d), part, float(f)) for d, part, f in rows.fetchall())
+        rows = self._execute(
+            f"SELECT digests, partition, forget_after_s FROM seen_batches {where}", params
+        )
+        return tuple(
+            SeenRow(digest, int(partition), float(forget_after_s))
+            for blob, partition, forget_after_s in rows.fetchall()
+            for digest in split_digests(bytes(blob))
+        )
 
     def _health(self, where: str, params: Sequence[Any]) -> dict[int, dict[str, Any]]:
         rows = self._execute(f"SELECT partition, data FROM health {where}", params)
@@ -206,13 +244,13 @@ class SqlStore(ABC):
             ],
         )
         self._executemany(
-            "INSERT INTO seen (digest, partition, forget_after_s) VALUES (?, ?, ?)"
-            " ON CONFLICT (digest) DO NOTHING",
-            [(r.digest, r.partition, r.forget_after_s) for r in changes.seen],
+            "INSERT INTO seen_batches (partition, forget_after_s, digests) VALUES (?, ?, ?)",
+            seen_batches(changes.seen),
         )
         if changes.forget_seen_before_s is not None:
             self._execute(
-                "DELETE FROM seen WHERE forget_after_s <= ?", (changes.forget_seen_before_s,)
+                "DELETE FROM seen_batches WHERE forget_after_s <= ?",
+                (changes.forget_seen_before_s,),
             )
         self._executemany(
             "INSERT INTO health (partition, data) VALUES (?, ?)"

@@ -59,14 +59,16 @@ class Catalog:
     default_hourly_rate: Fraction = Fraction(100)
     version: int = 0
     _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
+    _default: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, declaration in self.declarations.items():
             self._profiles[name] = profile_of(declaration, self.default_hourly_rate)
+        object.__setattr__(self, "_default", ProjectProfile(hourly_rate=self.default_hourly_rate))
 
     def profile(self, project: str) -> ProjectProfile:
         found = self._profiles.get(project)
-        return found if found is not None else ProjectProfile(hourly_rate=self.default_hourly_rate)
+        return found if found is not None else self._default
 
     def declared_projects(self) -> Iterable[str]:
         return self._profiles.keys()

@@ -1,7 +1,8 @@
 """HTTP endpoint: `/metrics` (Prometheus text or OpenMetrics), `/healthz`, `/readyz`.
 
-Runs on its own daemon threads; it only reads the registry (and so the latest
-immutable snapshot) and calls the readiness probe, never touching ingestion state.
+Runs on its own daemon threads; it only reads the latest immutable snapshot and calls
+the readiness probe, never touching ingestion state. Content negotiation follows
+prometheus_client (OpenMetrics when the scraper asks for it, as Prometheus does).
 """
 
 from __future__ import annotations
@@ -13,20 +14,23 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.registry import CollectorRegistry
 
+from exporters.prometheus.exposition import Renderer
 from exporters.prometheus.webconfig import Authenticator, WebConfig
+from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
 Readiness = Callable[[], list[str]]
 """Returns the reasons the collector is not ready; empty when it is."""
+Latest = Callable[[], Snapshot | None]
+"""Returns the snapshot to expose (None before the first one)."""
 
 
 class MetricsServer:
     def __init__(
         self,
-        registry: CollectorRegistry,
+        latest: Latest,
         host: str,
         port: int,
         readiness: Readiness,
@@ -34,7 +38,7 @@ class MetricsServer:
     ) -> None:
         config = web_config or WebConfig()
         authenticator = Authenticator(config) if config.requires_auth else None
-        handler = _handler_for(registry, readiness, authenticator)
+        handler = _handler_for(latest, readiness, authenticator)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         context = config.ssl_context()
@@ -63,7 +67,8 @@ class MetricsServer:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "outcomes-collector"
-    registry: CollectorRegistry
+    latest: Latest
+    renderer: Renderer
     readiness: Readiness
     authenticator: Authenticator | None = None
 
@@ -87,8 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
                 401, b"unauthorized\n", extra={"WWW-Authenticate": 'Basic realm="outcomes"'}
             )
             return
-        encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-        body = encoder(self.registry)
+        _, content_type = choose_encoder(self.headers.get("Accept", ""))
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        body = self.renderer.render(type(self).latest(), openmetrics)
         gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
         if gzipped:
             body = gzip.compress(body, compresslevel=1)
@@ -114,10 +120,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _handler_for(
-    registry: CollectorRegistry, readiness: Readiness, authenticator: Authenticator | None
+    latest: Latest, readiness: Readiness, authenticator: Authenticator | None
 ) -> type[BaseHTTPRequestHandler]:
     attributes = {
-        "registry": registry,
+        "latest": staticmethod(latest),
+        "renderer": Renderer(),
         "readiness": staticmethod(readiness),
         "authenticator": authenticator,
     }

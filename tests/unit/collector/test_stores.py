@@ -105,6 +105,41 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         SqliteStore(path)
 
 
+def test_many_seen_digests_round_trip_in_batches(store: StateStore) -> None:
+    rows = tuple(SeenRow(i.to_bytes(16, "big"), i % 3, 100.0 * (i % 2)) for i in range(1000))
+    store.commit(StateChanges(seen=rows[:400]), {}, {})
+    store.commit(StateChanges(seen=rows[400:]), {}, {})
+    loaded = store.load("events", [1, 2])
+    assert sorted(loaded.seen, key=lambda r: r.digest) == [r for r in rows if r.partition]
+    store.commit(StateChanges(forget_seen_before_s=50.0), {}, {})
+    assert {r.forget_after_s for r in store.load_all().seen} == {100.0}
+
+
+def test_a_version_1_state_file_is_migrated(tmp_path: Path) -> None:
+    """Version 1 kept one `seen` row per digest; they become batches of one."""
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('schema_version', '1');"
+        "CREATE TABLE seen (digest BLOB PRIMARY KEY, partition INTEGER NOT NULL,"
+        " forget_after_s REAL NOT NULL) WITHOUT ROWID;"
+    )
+    db.executemany(
+        "INSERT INTO seen VALUES (?, ?, ?)", [(b"\x07" * 16, 1, 9.0), (b"\x08" * 16, 2, 9.0)]
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    assert sorted(store.load_all().seen, key=lambda r: r.digest) == [
+        SeenRow(b"\x07" * 16, 1, 9.0),
+        SeenRow(b"\x08" * 16, 2, 9.0),
+    ]
+    store.close()
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "seen" not in tables
+
+
 def test_claims_bump_generations_and_fence_stale_writers(store: StateStore) -> None:
     first = store.claim("events", [0, 1], "a")
     assert first == {("events", 0): 1, ("events", 1): 1}
