@@ -169,6 +169,13 @@ class CollectorApp:
         engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
         self.engine = engine
         engine.policy = self.declarations.catalog  # a reload may have raced the line above
+        pipeline = Pipeline(
+            engine, store, None, publish=self._publish, settings=self._pipeline_settings()
+        )
+        pipeline.status.broker_error = self.status.broker_error
+        self.pipeline, self.status = pipeline, pipeline.status
+        if store.single_instance:
+            pipeline.preload()
         dead_letters = _retry_until(
             self._stop,
             self.status,
@@ -181,11 +188,7 @@ class CollectorApp:
         if dead_letters is None:
             store.close()
             return
-        pipeline = Pipeline(
-            engine, store, dead_letters, publish=self._publish, settings=self._pipeline_settings()
-        )
-        pipeline.status.broker_error = self.status.broker_error
-        self.pipeline, self.status = pipeline, pipeline.status
+        pipeline.dead_letters = dead_letters
         source = _retry_until(
             self._stop,
             self.status,

@@ -80,12 +80,14 @@ class PipelineStatus:
     store_error: str | None = None
     broker_error: str | None = None
     assigned: frozenset[TopicPartitionKey] = field(default_factory=frozenset)
+    preloaded: bool = False
+    """Exporting the whole stored state while the group join is pending (single instance)."""
 
     def problems(self) -> list[str]:
         problems = []
         if not self.loaded:
             problems.append("state not loaded")
-        if not self.assigned:
+        if not self.assigned and not self.preloaded:
             problems.append("no partitions assigned")
         if self.store_error:
             problems.append(f"state store: {self.store_error}")
@@ -105,7 +107,7 @@ class Pipeline:
         self,
         engine: Engine,
         store: StateStore,
-        dead_letters: DeadLetters,
+        dead_letters: DeadLetters | None,
         *,
         publish: Callable[[Snapshot], None],
         settings: PipelineSettings | None = None,
@@ -124,14 +126,32 @@ class Pipeline:
         self._last_publish = 0.0
         self._last_maintenance = time.monotonic()
         self._last_probe = 0.0
+        self._preloaded: set[int] = set()
         engine.owns = self._owns_declared
 
     # -- partitions --------------------------------------------------------------------
+
+    def preload(self) -> None:
+        """Export everything stored before the group join (a single-instance store).
+
+        A restarted collector then serves its last committed numbers at once instead
+        of after the join; they move again once the partitions are assigned (which
+        reloads them from the same store).
+        """
+        state = self._retry(self.store.load_all)
+        self.engine.restore(state)
+        self._preloaded = {row.partition for row in state.projects} | set(state.health)
+        self._publish(force=True)
+        self.status.loaded = self.status.preloaded = True  # ready once it is on /metrics
+        log.info("serving the stored state of %d projects", len(state.projects))
 
     def assign(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
         """Claim `partitions`, load their state; returns where to resume each."""
         fence = self._retry(lambda: self.store.claim(topic, partitions, self.settings.owner))
         state = self._retry(lambda: self.store.load(topic, partitions))
+        if self.status.preloaded:  # from now on only what the group assigned
+            self.engine.release(self._preloaded - set(partitions))
+            self.status.preloaded = False
         self.engine.release(partitions)
         self.engine.adopt(state, partitions)
         self.fence.update(fence)
@@ -196,6 +216,8 @@ class Pipeline:
                 rejected.append((record, error))
             offsets[(record.topic, record.partition)] = record.offset + 1
         if rejected:
+            if self.dead_letters is None:
+                raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
             self.dead_letters.send_all(rejected)
         fence = {tp: self.fence[tp] for tp in offsets if tp in self.fence}
         try:

@@ -120,10 +120,11 @@ def from_record(key: bytes | None, headers: Headers, value: bytes | None) -> Out
 
 
 def _header_map(headers: Headers) -> dict[str, str]:
+    """`content-type` and the `ce_*` headers (names lowercased), decoded as UTF-8."""
     result: dict[str, str] = {}
     for name, raw in headers:
         lowered = name.lower()
-        if lowered != "content-type" and not lowered.startswith(_CE_PREFIX):
+        if lowered[:3] != _CE_PREFIX and lowered != "content-type":
             continue
         try:
             result[lowered] = (raw or b"").decode("utf-8")
@@ -165,12 +166,10 @@ def _structured(value: bytes | None, content_type: str) -> tuple[dict[str, Any],
 
 
 def _binary_attributes(header_map: dict[str, str], content_type: str | None) -> dict[str, Any]:
-    _require_json_data(content_type)
-    return {
-        name[len(_CE_PREFIX) :]: text
-        for name, text in header_map.items()
-        if name.startswith(_CE_PREFIX)
-    }
+    if content_type is not None and not _is_json(content_type):
+        _require_json_data(content_type)  # raises
+    prefix = len(_CE_PREFIX)
+    return {name[prefix:]: text for name, text in header_map.items() if name != "content-type"}
 
 
 def _is_json(media: str) -> bool:

@@ -74,6 +74,7 @@ class SqlStore(ABC):
     placeholder = "?"
     lock_suffix = ""
     location = ""
+    single_instance = False
 
     @abstractmethod
     def _transaction(self) -> Any:

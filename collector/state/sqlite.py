@@ -16,6 +16,8 @@ from collector.state.store import TransientStoreError
 
 
 class SqliteStore(SqlStore):
+    single_instance = True
+
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
         self.location = str(path)
         if self.location != ":memory:":

@@ -35,6 +35,10 @@ class FencedError(Exception):
 class StateStore(Protocol):
     """Owned by the pipeline thread; implementations need not be thread-safe."""
 
+    single_instance: bool
+    """True when one collector owns everything stored (SQLite: one host, one file), so
+    the stored state can be exported before the consumer group assigns partitions."""
+
     def claim(self, topic: str, partitions: list[int], owner: str) -> Fence:
         """Become the owner of `partitions`, returning the new generations."""
         ...

@@ -97,3 +97,29 @@ def test_declared_projects_belong_to_the_partition_of_their_key() -> None:
         partition_of("ticket-triage", 6)
     }
     assert len({partition_of(f"p{i}", 6) for i in range(100)}) == 6
+
+
+def test_a_single_instance_store_is_served_before_the_group_join(tmp_path: Path) -> None:
+    """After a restart the stored numbers are exported (and ready) before any
+    assignment; the first assignment keeps only what the group assigned."""
+    pipeline, source, _, _ = build(tmp_path / "state.db")
+    pipeline.assign("events", [0, 1])
+    projects = {partition: f"project-{partition}" for partition in (0, 1)}
+    for partition, project in projects.items():
+        event = make_event(event_id=f"e{partition}", project=project)
+        source.add([to_binary(event)], partition=partition)
+        pipeline.process(source.poll(0))
+
+    published: list[Snapshot] = []
+    restarted = Pipeline(
+        new_engine(), SqliteStore(tmp_path / "state.db"), None, publish=published.append
+    )
+    assert restarted.status.problems() == ["state not loaded", "no partitions assigned"]
+    restarted.preload()
+    assert restarted.status.problems() == []
+    assert {p.name for p in published[-1].projects} == set(projects.values())
+    assert sum(n for _, result, n in published[-1].health.events if result == "accepted") == 2
+
+    restarted.assign("events", [1])
+    assert restarted.engine.project_names() == ["project-1"]
+    assert not restarted.status.preloaded  # readiness follows the assignment again
