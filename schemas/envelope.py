@@ -8,10 +8,9 @@ headers use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
@@ -60,9 +59,10 @@ class Envelope(BaseModel):
     partitionkey: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutcomeEvent:
-    """A validated outcome event. `time` is its event time (timezone-aware)."""
+class OutcomeEvent(NamedTuple):
+    """A validated outcome event. `time` is its event time (timezone-aware).
+
+    Immutable; a named tuple because one is built per consumed record."""
 
     id: str
     source: str

@@ -8,7 +8,7 @@ a project lives on one partition, so whoever owns the partition owns its state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 TopicPartitionKey = tuple[str, int]
 DIGEST_SIZE: Final = 16
@@ -32,8 +32,9 @@ class PeriodRow:
     totals: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class SeenRow:
+class SeenRow(NamedTuple):
+    """One event counted (a named tuple: one is built per accepted event)."""
+
     digest: bytes
     partition: int
     forget_after_s: float
