@@ -15,7 +15,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 
@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 OnAssigned = Callable[[str, list[int]], dict[int, int | None]]
 """(topic, partitions) -> next offset to consume per partition (None: from the start)."""
 OnRevoked = Callable[[str, list[int]], None]
+JOIN_POLL_S: Final = 3.5
+"""Poll timeout while no partition is assigned. kafka-python 3.0.12 drops a join that
+completes just after a poll timed out and joins again (another ~3 s): brokers answer a
+new group's JoinGroup after a fixed 3 s (`group.initial.rebalance.delay.ms`, and Tansu
+with a 6 s session), a multiple of short poll timeouts, so that happened about every
+third start. A poll longer than that delay lets the join finish inside one poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,8 @@ class KafkaSource:
         return len(found) if found else None
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
+        if not self._assigned:  # joining: see JOIN_POLL_S
+            timeout_s = max(timeout_s, JOIN_POLL_S)
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         return [
             SourceRecord(
