@@ -30,8 +30,8 @@ JOIN_POLL_S: Final = 3.5
 """Poll timeout while no partition is assigned. kafka-python 3.0.12 drops a join that
 completes just after a poll timed out and joins again (another ~3 s): brokers answer a
 new group's JoinGroup after a fixed 3 s (`group.initial.rebalance.delay.ms`, and Tansu
-with a 6 s session), a multiple of short poll timeouts, so that happened about every
-third start. A poll longer than that delay lets the join finish inside one poll."""
+with a 6 s session), a multiple of short poll timeouts, so some starts took a second
+join. A poll longer than that delay lets the join finish inside one poll."""
 
 
 @dataclass(frozen=True, slots=True)

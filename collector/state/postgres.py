@@ -20,6 +20,8 @@ from collector.state.store import TransientStoreError
 class PostgresStore(SqlStore):
     placeholder = "%s"
     lock_suffix = " FOR UPDATE"
+    # held until the migrating transaction ends; SQLite's BEGIN IMMEDIATE does the same
+    migration_lock = "SELECT pg_advisory_xact_lock(7468735)"
 
     def __init__(self, dsn: str, connect_timeout_s: int = 5) -> None:
         self.location = _redact(dsn)

@@ -75,6 +75,8 @@ class SqlStore(ABC):
     lock_suffix = ""
     location = ""
     single_instance = False
+    migration_lock = ""
+    """A statement that serializes schema migrations of concurrently starting instances."""
 
     @abstractmethod
     def _transaction(self) -> Any:
@@ -102,6 +104,8 @@ class SqlStore(ABC):
 
     def _migrate(self, ddl: dict[str, str]) -> None:
         with self._transaction():
+            if self.migration_lock:
+                self._execute(self.migration_lock)
             for statement in TABLES:
                 self._execute(statement.format(**ddl))
             row = self._execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

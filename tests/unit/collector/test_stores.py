@@ -5,6 +5,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from collector.state.model import LoadedState, PeriodRow, ProjectRow, SeenRow, StateChanges
@@ -162,3 +163,33 @@ def test_postgres_schema_is_created_and_versioned(postgres_dsn: str) -> None:
     again = PostgresStore(postgres_dsn)  # idempotent on an existing schema
     assert again.load_all() == LoadedState()
     again.close()
+
+
+def test_postgres_instances_starting_together_migrate_once(postgres_dsn: str) -> None:
+    """Four collectors start on a version-1 schema at once: one migrates, none fails."""
+    with psycopg.connect(postgres_dsn, autocommit=True) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        db.execute(
+            "CREATE TABLE seen (digest BYTEA PRIMARY KEY, partition INTEGER NOT NULL,"
+            " forget_after_s DOUBLE PRECISION NOT NULL)"
+        )
+        db.execute("INSERT INTO seen VALUES (%s, 3, 9.0)", (b"\x05" * 16,))
+    stores: list[PostgresStore] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            stores.append(PostgresStore(postgres_dsn))
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert stores[0].load_all().seen == (SeenRow(b"\x05" * 16, 3, 9.0),)
+    for store in stores:
+        store.close()
