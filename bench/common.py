@@ -6,8 +6,6 @@ import json
 import os
 import platform
 import random
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -109,23 +107,6 @@ def table(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"\n{title}\n" + "-" * len(title))
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
-
-
-def start_collector(
-    bootstrap: str, topic: str, group: str, state: str, port: int, **settings: str
-) -> subprocess.Popen[bytes]:
-    """`outcomes collect` in its own process, as deployed; `settings` -> OUTCOMES_*."""
-    env = {
-        **os.environ,
-        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
-        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
-        **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
-    }
-    command = [
-        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap,
-        "--topic", topic, "--group-id", group, "--state", state, "--listen", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def events_counted(port: int) -> int:

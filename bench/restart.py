@@ -17,7 +17,6 @@ from bench.common import (
     events_counted,
     preload,
     realistic_records,
-    start_collector,
     table,
     write,
 )
@@ -27,6 +26,7 @@ from collector.engine.engine import Engine, EngineSettings
 from collector.state.model import PeriodRow, ProjectRow, StateChanges
 from collector.state.sqlite import SqliteStore
 from tests.support.live import http_get
+from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
 
@@ -66,7 +66,7 @@ def main(projects: int = 1000, months: int = 12) -> dict[str, float]:
         preload(broker.bootstrap_servers, topic, realistic_records(1))
         port = free_port()
         started = time.perf_counter()
-        process = start_collector(broker.bootstrap_servers, topic, topic, str(path), port)
+        process = start_collect_process(broker.bootstrap_servers, topic, topic, str(path), port)
         try:
             ready_s = _until(lambda: http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
             ready_s -= started

@@ -10,11 +10,11 @@ from bench.common import (
     preload,
     processing_rate,
     realistic_records,
-    start_collector,
     table,
     write,
 )
 from collector.embedded import EmbeddedBroker, free_port
+from tests.support.processes import start_collect_process
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -27,7 +27,7 @@ def run(broker: EmbeddedBroker, topic: str, instances: int, expected: int) -> fl
     ports = [free_port() for _ in range(instances)]
     group = f"{topic}-{instances}"
     processes = [
-        start_collector(broker.bootstrap_servers, topic, group, dsn, port) for port in ports
+        start_collect_process(broker.bootstrap_servers, topic, group, dsn, port) for port in ports
     ]
     try:
         return processing_rate(ports, expected)

@@ -20,11 +20,11 @@ from bench.common import (
     preload,
     processing_rate,
     realistic_records,
-    start_collector,
     table,
     write,
 )
 from collector.embedded import EmbeddedBroker, free_port
+from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
 
@@ -54,7 +54,7 @@ def bare_rate(bootstrap: str, topic: str, expected: int) -> float:
 def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> float:
     """`outcomes collect` as its own process, with its default settings."""
     port = free_port()
-    process = start_collector(bootstrap, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
+    process = start_collect_process(bootstrap, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
     try:
         return processing_rate([port], expected)
     finally:

@@ -14,10 +14,12 @@ def start_collect_process(
     group_id: str,
     state: str,
     port: int,
-    log: Path,
+    log: Path | None = None,
     **settings: str,
 ) -> subprocess.Popen[bytes]:
-    """A collector with a short session timeout; `settings` become OUTCOMES_* variables."""
+    """A collector with a short session timeout; `settings` become OUTCOMES_* variables.
+
+    Its output is appended to `log`, or discarded without one."""
     env = {
         **os.environ,
         "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
@@ -28,5 +30,9 @@ def start_collect_process(
         sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap_servers,
         "--topic", topic, "--group-id", group_id, "--state", state, "--listen", f"127.0.0.1:{port}",
     ]  # fmt: skip
+    if log is None:
+        return subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     with log.open("ab") as sink:
         return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
