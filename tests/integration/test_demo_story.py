@@ -12,8 +12,8 @@ from collector.engine.periods import PeriodKind, period_containing
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
+from tests.support.live import counted, scrape, total, value, wait_until
 from tests.support.live import produce as produce_records
-from tests.support.live import scrape, total, value, wait_until
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -31,9 +31,7 @@ def test_fleet_shows_met_at_risk_off_target_unscoped_and_stalled(
     app.start()
     try:
         produce_records(broker.bootstrap_servers, topic, [to_binary(e) for e in events])
-        wait_until(
-            lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= len(events)
-        )
+        wait_until(counted(app.metrics_url, len(events)))
         series = scrape(app.metrics_url)
     finally:
         app.stop()

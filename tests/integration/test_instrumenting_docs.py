@@ -16,7 +16,7 @@ from collector.embedded import EmbeddedBroker, free_port
 from collector.gateway.app import GatewaySettings
 from collector.gateway.server import ThreadedServer, build_server
 from collector.gateway.tokens import digest
-from tests.support.live import scrape, total, value, wait_until
+from tests.support.live import counted, scrape, total, value, wait_until
 
 DOC = Path(__file__).parents[2] / "docs" / "INSTRUMENTING.md"
 
@@ -90,7 +90,7 @@ def test_every_documented_example_works(
     finally:
         gateway.stop()
 
-    wait_until(lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= 6)
+    wait_until(counted(app.metrics_url, 6))
     series = scrape(app.metrics_url)
     assert total(series, "outcomes_collector_events_total", result="rejected") == 0
     succeeded = {"outcome": "succeeded"}

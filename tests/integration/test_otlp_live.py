@@ -15,7 +15,7 @@ from collector.embedded import EmbeddedBroker, free_port
 from collector.simulate import FleetSimulator
 from schemas.binding import KafkaRecord, to_binary
 from tests.integration.conftest import collector_settings
-from tests.support.live import http_get, produce, scrape, total, wait_until
+from tests.support.live import counted, http_get, produce, scrape, total, wait_until
 from tests.support.otlp import OtlpReceiver, to_series
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -42,12 +42,7 @@ def test_otlp_delivers_every_metric_with_the_values_of_metrics(
         try:
             records = fleet_records(400)
             produce(broker.bootstrap_servers, topic, records)
-            wait_until(
-                lambda: (
-                    total(scrape(app.metrics_url), "outcomes_collector_events_total")
-                    >= len(records)
-                )
-            )
+            wait_until(counted(app.metrics_url, len(records)))
             assert app.otlp is not None and app.otlp.force_flush(30)
             pushed = to_series(receiver.requests[-1])
             exposed = scrape(app.metrics_url)
@@ -75,11 +70,7 @@ def test_an_unreachable_endpoint_changes_nothing_for_ingestion(
     try:
         records = fleet_records(300)
         produce(broker.bootstrap_servers, topic, records)
-        wait_until(
-            lambda: (
-                total(scrape(app.metrics_url), "outcomes_collector_events_total") >= len(records)
-            )
-        )
+        wait_until(counted(app.metrics_url, len(records)))
         base = app.metrics_url.removesuffix("/metrics")
         wait_until(lambda: http_get(f"{base}/readyz")[0] == 200)
         failures = wait_until(

@@ -22,11 +22,7 @@ from collector.gateway.server import ThreadedServer, build_server
 from collector.gateway.tokens import digest
 from collector.sdk import Emitter
 from schemas.binding import format_time
-from tests.support.live import scrape, total, value, wait_until
-
-
-def counted(app: CollectorApp, expected: int) -> Callable[[], bool]:
-    return lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= expected
+from tests.support.live import counted, scrape, total, value, wait_until
 
 
 def outcomes(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,7 +44,7 @@ def test_sdk_events_arrive_exactly(
             raise OSError("disk busy")
         emitter.savings("disk-cleanup", 40.5, "cloud", basis="volumes deleted")
         assert emitter.flush(30)
-    wait_until(counted(app, 5))
+    wait_until(counted(app.metrics_url, 5))
     series = scrape(app.metrics_url)
     runs = dict(project="disk-cleanup", automation="sweep")
     assert value(series, "outcomes_runs_total", **runs, outcome="succeeded") == 3
@@ -109,7 +105,7 @@ def test_emit_single_event_then_dry_run(
                    "--human-effort-s", "0", "--cost", "0")  # fmt: skip
     assert bad.returncode == 2
     assert "--outcome: Input should be 'succeeded', 'failed' or 'cancelled'" in bad.stderr
-    wait_until(counted(app, 1))
+    wait_until(counted(app.metrics_url, 1))
     series = scrape(app.metrics_url)
     assert value(series, "outcomes_period_time_saved_seconds", project="patch-rollout") == 3300
     assert total(series, "outcomes_collector_events_total") == 1  # the dry run sent nothing
@@ -138,6 +134,13 @@ def _jsonl_lines(count: int, now: datetime, bad: set[int]) -> Iterator[str]:
         })  # fmt: skip
 
 
+def import_file(broker: EmbeddedBroker, topic: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return outcomes(
+        "emit", "--file", str(path), "--bootstrap-servers", broker.bootstrap_servers,
+        "--topic", topic,
+    )  # fmt: skip
+
+
 def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
     broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
 ) -> None:
@@ -147,22 +150,14 @@ def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
     )
     path = tmp_path / "history.jsonl"
     path.write_text("\n".join(_jsonl_lines(count, now, bad)) + "\n")
-    result = outcomes(
-        "emit",
-        "--file",
-        str(path),
-        "--bootstrap-servers",
-        broker.bootstrap_servers,
-        "--topic",
-        topic,
-    )
+    result = import_file(broker, topic, path)
     assert result.returncode == 1
     reported = [line for line in result.stderr.splitlines() if line.startswith(str(path))]
     assert [int(line.split(":")[1]) for line in reported] == sorted(bad)
     assert f"{count - len(bad)} events sent, 3 bad lines, 0 unsent" in result.stderr
     assert "importing history.jsonl" in result.stderr  # the progress bar
     app = start_collector()
-    wait_until(counted(app, count - len(bad)), timeout_s=240)
+    wait_until(counted(app.metrics_url, count - len(bad)), timeout_s=240)
     series = scrape(app.metrics_url)
     assert total(series, "outcomes_runs_total") == count - len(bad)
     assert total(series, "outcomes_manual_time_avoided_seconds_total") == 300.0 * (count - len(bad))
@@ -180,20 +175,12 @@ def test_bulk_import_csv(
         f"outcomes.cost.incurred,c1,finops,{now},cost-optimizer,20,licence,\n"
         f"outcomes.nonsense,c2,finops,{now},cost-optimizer,20,licence,\n"
     )
-    result = outcomes(
-        "emit",
-        "--file",
-        str(path),
-        "--bootstrap-servers",
-        broker.bootstrap_servers,
-        "--topic",
-        topic,
-    )
+    result = import_file(broker, topic, path)
     assert result.returncode == 1
     assert f"{path}:3: invalid: data.amount: Input should be greater than 0" in result.stderr
     assert f"{path}:5: type: 'outcomes.nonsense' is not an outcome event type" in result.stderr
     app = start_collector()
-    wait_until(counted(app, 2))
+    wait_until(counted(app.metrics_url, 2))
     series = scrape(app.metrics_url)
     assert (
         value(
@@ -278,7 +265,7 @@ def test_gateway_modes_arrive_exactly(
         gateway, json.dumps(batch).encode(), {"Content-Type": "application/cloudevents-batch+json"}
     )
     assert (status, body["accepted"]) == (202, 2)
-    wait_until(counted(app, 4))
+    wait_until(counted(app.metrics_url, 4))
     series = scrape(app.metrics_url)
     assert (
         value(

@@ -13,7 +13,7 @@ from collector.embedded import EmbeddedBroker
 from schemas.binding import KafkaRecord
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
-from tests.support.live import consume_all, produce, scrape, total, wait_until
+from tests.support.live import consume_all, counted, produce, scrape, total, wait_until
 
 GOOD, DUPLICATES, BAD = 9000, 1000, 2000
 
@@ -50,10 +50,7 @@ def test_soak_accounts_for_every_message(
     app = start_collector()
     sent = produce(broker.bootstrap_servers, topic, records)
     assert sent == GOOD + DUPLICATES + BAD
-    wait_until(
-        lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= sent,
-        timeout_s=180,
-    )
+    wait_until(counted(app.metrics_url, sent), timeout_s=180)
     series = scrape(app.metrics_url)
     accepted = total(series, "outcomes_collector_events_total", result="accepted")
     duplicates = total(series, "outcomes_collector_events_total", result="duplicate")

@@ -14,6 +14,7 @@ from collector.embedded import EmbeddedBroker
 from tests.support.generate import random_document, to_record
 from tests.support.live import (
     Series,
+    counted,
     http_get,
     parse_series,
     produce,
@@ -68,7 +69,7 @@ def test_targets_hot_reload_and_report_match_metrics(
     rng = random.Random(4)
     records = [to_record(random_document(rng, i), rng) for i in range(300)]
     sent = produce(broker.bootstrap_servers, topic, records)
-    wait_until(lambda: total(scrape(app.metrics_url), "outcomes_collector_events_total") >= sent)
+    wait_until(counted(app.metrics_url, sent))
     series = scrape(app.metrics_url)
 
     assert value(series, "outcomes_project_info", project="ticket-triage", team="itsm", owner="itsm-sre",

@@ -68,6 +68,11 @@ def total(series: Series, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in series.items() if n == name and wanted <= ls)
 
 
+def counted(metrics_url: str, expected: int) -> Callable[[], bool]:
+    """For `wait_until`: the collector at `metrics_url` has counted `expected` events."""
+    return lambda: total(scrape(metrics_url), "outcomes_collector_events_total") >= expected
+
+
 def produce(bootstrap: str, topic: str, records: Iterable[KafkaRecord]) -> int:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     futures = [producer.send(topic, key=r.key, value=r.value, headers=r.headers) for r in records]
