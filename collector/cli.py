@@ -179,7 +179,7 @@ def tune_garbage_collector() -> None:
     """Ingestion allocates many short-lived, acyclic objects per event; with CPython's
     default thresholds the cycle collector runs every 700 allocations and keeps walking
     the long-lived state. Start-up objects are frozen out of collection and young
-    collections run ~15x less often (a fifth less CPU per event, see PERFORMANCE.md)."""
+    collections run ~15x less often (measured: ~7% more events/s end to end)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)

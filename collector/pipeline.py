@@ -126,7 +126,8 @@ class Pipeline:
         self._last_publish = 0.0
         self._last_maintenance = time.monotonic()
         self._last_probe = 0.0
-        self._preloaded: set[int] = set()
+        self._preloaded: LoadedState | None = None
+        """What `preload` exported, until the first assignment takes over from it."""
         engine.owns = self._owns_declared
 
     # -- partitions --------------------------------------------------------------------
@@ -135,12 +136,12 @@ class Pipeline:
         """Export everything stored before the group join (a single-instance store).
 
         A restarted collector then serves its last committed numbers at once instead
-        of after the join; they move again once the partitions are assigned (which
-        reloads them from the same store).
+        of after the join; they move again once the partitions are assigned. Nothing
+        is written before that, so the first assignment keeps this state as loaded.
         """
         state = self._retry(self.store.load_all)
         self.engine.restore(state)
-        self._preloaded = {row.partition for row in state.projects} | set(state.health)
+        self._preloaded = state
         self._publish(force=True)
         self.status.loaded = self.status.preloaded = True  # ready once it is on /metrics
         log.info("serving the stored state of %d projects", len(state.projects))
@@ -148,12 +149,16 @@ class Pipeline:
     def assign(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
         """Claim `partitions`, load their state; returns where to resume each."""
         fence = self._retry(lambda: self.store.claim(topic, partitions, self.settings.owner))
-        state = self._retry(lambda: self.store.load(topic, partitions))
-        if self.status.preloaded:  # from now on only what the group assigned
-            self.engine.release(self._preloaded - set(partitions))
-            self.status.preloaded = False
-        self.engine.release(partitions)
-        self.engine.adopt(state, partitions)
+        preloaded, self._preloaded = self._preloaded, None
+        self.status.preloaded = False
+        if preloaded is not None:  # the engine holds it already: keep what was assigned
+            state = preloaded
+            held = {row.partition for row in state.projects} | set(state.health)
+            self.engine.release(held - set(partitions))
+        else:
+            state = self._retry(lambda: self.store.load(topic, partitions))
+            self.engine.release(partitions)
+            self.engine.adopt(state, partitions)
         self.fence.update(fence)
         resume: dict[int, int | None] = {}
         for partition in partitions:

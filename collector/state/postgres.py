@@ -28,7 +28,7 @@ class PostgresStore(SqlStore):
         self._dsn = dsn
         self._timeout_s = connect_timeout_s
         self._conn: psycopg.Connection[Any] | None = None
-        self._migrate({"real": "DOUBLE PRECISION", "blob": "BYTEA", "without_rowid": ""})
+        self._migrate({"real": "DOUBLE PRECISION", "blob": "BYTEA"})
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:

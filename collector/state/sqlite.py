@@ -27,7 +27,7 @@ class SqliteStore(SqlStore):
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate({"real": "REAL", "blob": "BLOB", "without_rowid": "WITHOUT ROWID"})
+        self._migrate({"real": "REAL", "blob": "BLOB"})
 
     def _cursor(self) -> sqlite3.Cursor:
         return self._db.cursor()

@@ -17,6 +17,8 @@ from prometheus_client.utils import floatToGoString
 
 from exporters.prometheus.families import (
     DELAY,
+    GLOBAL_FAMILIES,
+    OTLP_EXPORTS,
     PROJECT_FAMILIES,
     Family,
     Sample,
@@ -74,7 +76,9 @@ class _Template:
 
 
 _PROJECT_TEMPLATES: Final = tuple(_Template.of(family) for family in PROJECT_FAMILIES)
-_DELAY_TEMPLATE: Final = _Template.of(DELAY)
+_GLOBAL_TEMPLATES: Final = {
+    family: _Template.of(family) for family in (*GLOBAL_FAMILIES, DELAY, OTLP_EXPORTS)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class Renderer:
             if family is DELAY:
                 parts.append(_histogram(snapshot, openmetrics))
                 continue
-            template = _Template.of(family)
+            template = _GLOBAL_TEMPLATES[family]
             parts.append(template.header(openmetrics))
             parts.append(template.lines(family_samples))
         if openmetrics:
@@ -129,7 +133,7 @@ class Renderer:
 def _histogram(snapshot: Snapshot, openmetrics: bool) -> str:
     buckets, total = delay_buckets(snapshot)
     name = DELAY.name
-    lines = [_DELAY_TEMPLATE.header(openmetrics)]
+    lines = [_GLOBAL_TEMPLATES[DELAY].header(openmetrics)]
     lines.extend(f'{name}_bucket{{le="{le}"}} {go_float(count)}\n' for le, count in buckets)
     lines.append(f"{name}_count {go_float(buckets[-1][1])}\n")
     lines.append(f"{name}_sum {go_float(total)}\n")

@@ -186,80 +186,73 @@ DELAY: Final = Family(
 OTLP_EXPORTS: Final = _counter(
     "outcomes_collector_otlp_exports_total", "OTLP metric pushes by result.", "result"
 )
+(
+    PORTFOLIO_PROJECTS,
+    MEETING_OBJECTIVES,
+    EVENTS,
+    REJECTED,
+    CONSUMER_LAG,
+    LABEL_OVERFLOW,
+    DECLARATION_VALID,
+    DECLARATION_RELOADS,
+    BUILD,
+) = GLOBAL_FAMILIES = (
+    _gauge("outcomes_portfolio_projects", "Projects by status.", "status"),
+    _gauge("outcomes_portfolio_meeting_objectives_ratio", "met / (met + at_risk + off_target)."),
+    _counter(
+        "outcomes_collector_events_total",
+        "Events consumed, by type and result (accepted, duplicate, rejected).",
+        "type",
+        "result",
+    ),
+    _counter("outcomes_collector_rejected_total", "Events dead-lettered, by reason.", "reason"),
+    _gauge(
+        "outcomes_collector_consumer_lag",
+        "Records behind the end of each assigned partition.",
+        "topic",
+        "partition",
+    ),
+    _counter(
+        "outcomes_collector_label_overflow_total",
+        "Label values folded into 'other' by the cardinality limit.",
+        "label",
+    ),
+    _gauge(
+        "outcomes_collector_declaration_file_valid",
+        "1 if the declaration file is valid; 0 means its last good version is in force.",
+        "file",
+    ),
+    _counter(
+        "outcomes_collector_declaration_reloads_total",
+        "Declaration file loads by result.",
+        "result",
+    ),
+    _gauge("outcomes_collector_build_info", "Collector build.", "version"),
+)
+"""Portfolio and collector-health families (with `DELAY` and `OTLP_EXPORTS`)."""
 
 
 def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
     """Portfolio and collector-health families, in exposition order; `DELAY` has no
     samples here (see `delay_buckets`), OTLP pushes only when that exporter runs."""
     portfolio, health = snapshot.portfolio, snapshot.health
-    ratio = portfolio.meeting_objectives_ratio
     result: list[tuple[Family, list[Sample]]] = [
+        (PORTFOLIO_PROJECTS, [((state,), float(n)) for state, n in portfolio.projects]),
+        (MEETING_OBJECTIVES, _defined((), portfolio.meeting_objectives_ratio)),
+        (EVENTS, [((kind, result), float(n)) for kind, result, n in health.events]),
+        (REJECTED, [((reason,), float(n)) for reason, n in health.rejected]),
         (
-            _gauge("outcomes_portfolio_projects", "Projects by status.", "status"),
-            [((state,), float(count)) for state, count in portfolio.projects],
-        ),
-        (
-            _gauge(
-                "outcomes_portfolio_meeting_objectives_ratio",
-                "met / (met + at_risk + off_target).",
-            ),
-            _defined((), ratio),
-        ),
-        (
-            _counter(
-                "outcomes_collector_events_total",
-                "Events consumed, by type and result (accepted, duplicate, rejected).",
-                "type",
-                "result",
-            ),
-            [((kind, outcome), float(count)) for kind, outcome, count in health.events],
-        ),
-        (
-            _counter(
-                "outcomes_collector_rejected_total", "Events dead-lettered, by reason.", "reason"
-            ),
-            [((reason,), float(count)) for reason, count in health.rejected],
-        ),
-        (
-            _gauge(
-                "outcomes_collector_consumer_lag",
-                "Records behind the end of each assigned partition.",
-                "topic",
-                "partition",
-            ),
+            CONSUMER_LAG,
             [((topic, str(part)), float(behind)) for topic, part, behind in health.consumer_lag],
         ),
-        (
-            _counter(
-                "outcomes_collector_label_overflow_total",
-                "Label values folded into 'other' by the cardinality limit.",
-                "label",
-            ),
-            [((label,), float(count)) for label, count in health.label_overflow],
-        ),
+        (LABEL_OVERFLOW, [((label,), float(n)) for label, n in health.label_overflow]),
         (DELAY, []),
-        (
-            _gauge(
-                "outcomes_collector_declaration_file_valid",
-                "1 if the declaration file is valid; 0 means its last good version is in force.",
-                "file",
-            ),
-            [((file,), float(ok)) for file, ok in health.declaration_files],
-        ),
-        (
-            _counter(
-                "outcomes_collector_declaration_reloads_total",
-                "Declaration file loads by result.",
-                "result",
-            ),
-            [((result,), float(count)) for result, count in health.declaration_reloads],
-        ),
+        (DECLARATION_VALID, [((file,), float(ok)) for file, ok in health.declaration_files]),
+        (DECLARATION_RELOADS, [((result,), float(n)) for result, n in health.declaration_reloads]),
     ]
     if health.otlp_exports:
-        pushes: list[Sample] = [((o,), float(n)) for o, n in health.otlp_exports]
-        result.append((OTLP_EXPORTS, pushes))
-    build = _gauge("outcomes_collector_build_info", "Collector build.", "version")
-    result.append((build, [((health.version,), 1.0)]))
+        result.append((OTLP_EXPORTS, [((o,), float(n)) for o, n in health.otlp_exports]))
+    result.append((BUILD, [((health.version,), 1.0)]))
     return result
 
 

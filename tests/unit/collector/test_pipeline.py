@@ -120,6 +120,6 @@ def test_a_single_instance_store_is_served_before_the_group_join(tmp_path: Path)
     assert {p.name for p in published[-1].projects} == set(projects.values())
     assert sum(n for _, result, n in published[-1].health.events if result == "accepted") == 2
 
-    restarted.assign("events", [1])
+    assert restarted.assign("events", [1]) == {1: 1}  # resumes after the stored offset
     assert restarted.engine.project_names() == ["project-1"]
     assert not restarted.status.preloaded  # readiness follows the assignment again
