@@ -25,6 +25,7 @@ from collector.engine.formulas import exact
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.kafka import ConsumerSettings, KafkaSource
+from collector.source.process import ProcessSource
 from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from exporters.otlp import OtlpPusher
@@ -192,7 +193,7 @@ class CollectorApp:
         source = _retry_until(
             self._stop,
             self.status,
-            lambda: KafkaSource(self._consumer_settings(), pipeline.assign, pipeline.revoke),
+            lambda: self._source(pipeline),
         )
         if source is None:
             dead_letters.close()
@@ -205,6 +206,13 @@ class CollectorApp:
             dead_letters.close()
             store.close()
             log.info("ingestion stopped cleanly")
+
+    def _source(self, pipeline: Pipeline) -> KafkaSource | ProcessSource:
+        if self.settings.consumer_process:
+            return ProcessSource(
+                self._consumer_settings(), pipeline.assign, pipeline.revoke, self.settings.log_level
+            )
+        return KafkaSource(self._consumer_settings(), pipeline.assign, pipeline.revoke)
 
     def _engine_settings(self) -> EngineSettings:
         s = self.settings

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(default=2_000, ge=100)
     max_poll_records: int = Field(default=2_000, gt=0)
+    consumer_process: bool = Field(
+        default=True,
+        description="Run the Kafka consumer in a child process (fetching and record decoding "
+        "on a second core); false keeps it on the ingest thread.",
+    )
     publish_interval_s: float = Field(default=0.2, gt=0)
     max_automations_per_project: int = Field(default=200, gt=0)
     max_services_per_project: int = Field(default=50, gt=0)

@@ -109,20 +109,3 @@ def parse_event(attributes: dict[str, Any], data: Any) -> OutcomeEvent:
         detail = describe_errors(error, "data.")
         raise EventError(Reason.INVALID, detail, event_type.value) from None
     return OutcomeEvent(envelope.id, envelope.source, event_type, envelope.time, payload)
-
-
-def parse_binary_event(attributes: dict[str, Any], data: bytes) -> OutcomeEvent | None:
-    """`parse_event(attributes, json.loads(data))` in one pass, for valid input.
-
-    pydantic validates `data` straight from the bytes, skipping the intermediate
-    Python objects. Returns None when anything is invalid: the caller then goes
-    through `json.loads` and `parse_event`, which report exactly what (the same
-    reasons and details as for every other input).
-    """
-    try:
-        envelope = Envelope.model_validate(attributes)
-        event_type = EventType(envelope.type)
-        payload = DATA_MODELS[event_type].model_validate_json(data)
-    except ValueError:  # ValidationError included
-        return None
-    return OutcomeEvent(envelope.id, envelope.source, event_type, envelope.time, payload)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from collector.source.records import SourceRecord
 
@@ -148,10 +149,16 @@ class KafkaSource:
         found = self._consumer.partitions_for_topic(self.settings.topic)
         return len(found) if found else None
 
-    def poll(self, timeout_s: float) -> list[SourceRecord]:
+    def fetch(self, timeout_s: float) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """kafka-python's records as polled, by partition (rebalance callbacks run here)."""
         if not self._assigned:  # joining: see JOIN_POLL_S
             timeout_s = max(timeout_s, JOIN_POLL_S)
-        batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
+        batches: dict[TopicPartition, list[ConsumerRecord]] = self._consumer.poll(
+            timeout_ms=int(timeout_s * 1000)
+        )
+        return batches
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
         return [
             SourceRecord(
                 m.topic,
@@ -161,12 +168,9 @@ class KafkaSource:
                 tuple(m.headers or ()),
                 m.value,
                 m.timestamp or 0,
-                # measured by kafka-python already (-1 for an absent part)
-                max(m.serialized_key_size, 0)
-                + max(m.serialized_value_size, 0)
-                + max(m.serialized_header_size, 0),
+                serialized_size(m),
             )
-            for messages in batches.values()
+            for messages in self.fetch(timeout_s).values()
             for m in messages
         ]
 
@@ -180,18 +184,43 @@ class KafkaSource:
         if mine:
             self._consumer.commit_async(mine, callback=_log_commit_failure)
 
+    def highwaters(self) -> dict[int, int]:
+        """Partition -> end offset, as last reported by fetches, for assigned partitions."""
+        ends = {}
+        for topic, partition in self._assigned:
+            end = self._consumer.highwater(TopicPartition(topic, partition))
+            if end is not None:
+                ends[partition] = end
+        return ends
+
     def lag(self, next_offsets: dict[tuple[str, int], int]) -> list[tuple[str, int, int]]:
         """(topic, partition, records behind the partition's end) for assigned partitions."""
-        result = []
-        for topic, partition in sorted(self._assigned):
-            end = self._consumer.highwater(TopicPartition(topic, partition))
-            position = next_offsets.get((topic, partition))
-            if end is not None and position is not None:
-                result.append((topic, partition, max(0, end - position)))
-        return result
+        return lag_of(self.settings.topic, self.highwaters(), next_offsets)
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def serialized_size(record: ConsumerRecord) -> int:
+    """Bytes of key, value and headers, as kafka-python measured them (-1: absent)."""
+    size: int = (
+        max(record.serialized_key_size, 0)
+        + max(record.serialized_value_size, 0)
+        + max(record.serialized_header_size, 0)
+    )
+    return size
+
+
+def lag_of(
+    topic: str, ends: dict[int, int], next_offsets: dict[tuple[str, int], int]
+) -> list[tuple[str, int, int]]:
+    """(topic, partition, records behind the end) where both end and position are known."""
+    result = []
+    for partition, end in sorted(ends.items()):
+        position = next_offsets.get((topic, partition))
+        if position is not None:
+            result.append((topic, partition, max(0, end - position)))
+    return result
 
 
 def _log_commit_failure(offsets: object, response: object) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
+
+from schemas.fast_path import EnvelopeFields
 
 
 class SourceRecord(NamedTuple):
@@ -13,11 +16,13 @@ class SourceRecord(NamedTuple):
     partition: int
     offset: int
     key: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...]
+    headers: Sequence[tuple[str, bytes | None]]
     value: bytes | None
     timestamp_ms: int = 0
     serialized_size: int | None = None
     """Bytes of key, value and headers when the client measured them already."""
+    envelope: EnvelopeFields | None = None
+    """The binary-mode envelope, when the fetcher process validated it already."""
 
     @property
     def size(self) -> int:

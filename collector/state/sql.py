@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Final
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from collector.state.model import (
     DIGEST_SIZE,
     LoadedState,
@@ -48,6 +50,15 @@ TABLES: Final = (
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
 )
+
+
+def _json(value: Any) -> str:
+    """Compact JSON of stored state (ints, strings, containers). pydantic-core's encoder:
+    several times faster than `json.dumps`, exact for any integer; read with `json.loads`."""
+    try:
+        return to_json(value).decode()
+    except PydanticSerializationError as error:  # a programming error, as in json.dumps
+        raise TypeError(str(error)) from None
 
 
 def seen_batches(rows: Sequence[SeenRow]) -> list[tuple[int, float, bytes]]:
@@ -237,14 +248,14 @@ class SqlStore(ABC):
             "INSERT INTO projects (project, partition, counters) VALUES (?, ?, ?)"
             " ON CONFLICT (project) DO UPDATE SET partition = excluded.partition,"
             " counters = excluded.counters",
-            [(r.project, r.partition, json.dumps(r.counters)) for r in changes.projects],
+            [(r.project, r.partition, _json(r.counters)) for r in changes.projects],
         )
         self._executemany(
             "INSERT INTO periods (project, key, kind, start_s, end_s, totals)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, key) DO UPDATE SET"
             " totals = excluded.totals",
             [
-                (r.project, r.key, r.kind, r.start_s, r.end_s, json.dumps(r.totals))
+                (r.project, r.key, r.kind, r.start_s, r.end_s, _json(r.totals))
                 for r in changes.periods
             ],
         )
@@ -260,7 +271,7 @@ class SqlStore(ABC):
         self._executemany(
             "INSERT INTO health (partition, data) VALUES (?, ?)"
             " ON CONFLICT (partition) DO UPDATE SET data = excluded.data",
-            [(partition, json.dumps(data)) for partition, data in changes.health],
+            [(partition, _json(data)) for partition, data in changes.health],
         )
         self._executemany(
             "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)"

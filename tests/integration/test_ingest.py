@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary as sdk_to_binary
 from cloudevents.v1.kafka import to_structured as sdk_to_structured
@@ -107,10 +108,14 @@ def _bad_inputs(now: datetime) -> list[tuple[str, KafkaRecord]]:
     ]
 
 
+@pytest.mark.parametrize("consumer_process", [True, False], ids=["fetcher-process", "in-thread"])
 def test_every_bad_input_is_dead_lettered_unchanged_and_counted(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: EmbeddedBroker,
+    topic: str,
+    start_collector: Callable[..., CollectorApp],
+    consumer_process: bool,
 ) -> None:
-    app = start_collector(max_event_bytes=10_000)
+    app = start_collector(max_event_bytes=10_000, consumer_process=consumer_process)
     cases = _bad_inputs(recent_time(random.Random(2)))
     produce(broker.bootstrap_servers, topic, [record for _, record in cases])
     wait_until(accepted_and_more(app, len(cases)))

@@ -1,0 +1,277 @@
+"""The fetcher process: the Kafka consumer in a child process, feeding the collector.
+
+kafka-python fetches, checks and decodes record batches in pure Python, which costs
+about as much CPU per event as validating and aggregating it. With the consumer in its
+own process the two halves run on two cores (see docs/PERFORMANCE.md). The fetcher
+also validates binary-mode envelopes (headers), the first half of decoding; the
+collector keeps every decision: what is accepted, which offsets to resume from, what
+is committed.
+
+Messages are marshal-encoded tuples (both processes run the same interpreter).
+Fetcher -> collector, on the data pipe, in the order things happened:
+  (READY,) | (FAILED, reason)                     once, after creating the consumer
+  (BATCH, groups, ends, partition_count, broker_error)
+      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size,
+                                    envelope)])]   envelope: validated here, or None
+  (ASSIGNED, partitions, partition_count)         then waits for RESUME
+  (REVOKED, partitions)                           then waits for REVOKED_DONE
+  (POLL_FAILED, reason)
+Collector -> fetcher, on the control pipe:
+  (RESUME, {partition: offset | None}, {partition: epoch})
+  (REVOKED_DONE,)
+  (COMMIT, [(partition, offset)])   informational Kafka offset commit
+  (SEEK, partition, offset | None, epoch)
+  (PAUSE, partitions)
+  (CLOSE,)
+An epoch tags a partition's records with the collector's latest positioning of it, so
+records fetched before a seek and still in the pipe are recognised and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import queue
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+from collector.runtime import setup_logging, tune_garbage_collector
+from collector.source.kafka import ConsumerSettings, KafkaSource, serialized_size
+from schemas.fast_path import binary_envelope_of
+
+log = logging.getLogger(__name__)
+
+READY, FAILED, BATCH, ASSIGNED, REVOKED, POLL_FAILED = range(6)
+RESUME, REVOKED_DONE, COMMIT, SEEK, PAUSE, CLOSE = range(10, 16)
+IN_FLIGHT: Final = 2
+"""Messages sent ahead of what the collector has read (beyond what the pipe holds)."""
+POLL_TIMEOUT_S: Final = 0.2
+PROBE_INTERVAL_S: Final = 5.0
+
+
+class _ClosingError(Exception):
+    """The collector asked to close, or went away."""
+
+
+class _Outbox:
+    """Sends messages in order from a thread of its own, so the next fetch goes on while
+    the collector reads a batch (a pipe holds far less than one batch). At most `limit`
+    messages wait: a slow collector blocks `put`, which is the backpressure."""
+
+    def __init__(self, data: Connection, limit: int) -> None:
+        self._data = data
+        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(limit)
+        self.broken = False
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+        self._thread.start()
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        if self.broken:
+            raise _ClosingError
+        self._queue.put(message)
+
+    def _run(self) -> None:
+        while (message := self._queue.get()) is not None:
+            if self.broken:
+                continue  # keep draining: `put` must never block on a dead collector
+            try:
+                self._data.send_bytes(marshal.dumps(message))
+            except OSError:  # the collector is gone
+                self.broken = True
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+
+
+class Fetcher:
+    """Runs in the child process: polls, forwards batches, obeys the control pipe."""
+
+    def __init__(self, settings: ConsumerSettings, data: Connection, control: Connection) -> None:
+        self.settings = settings
+        self._data = data
+        self._outbox = _Outbox(data, IN_FLIGHT)
+        self._control = control
+        self._epochs: dict[int, int] = {}
+        self._broker_error: str | None = None
+        self._last_probe = time.monotonic()
+        self._deferred: list[list[tuple[int, int]]] = []
+        self._closing = False
+        """Set when a callback inside kafka-python (which swallows errors) saw CLOSE."""
+        self.source: KafkaSource | None = None
+
+    def send(self, *message: Any) -> None:
+        try:
+            self._outbox.put(message)
+        except _ClosingError:
+            self._closing = True
+            raise
+
+    def run(self) -> None:
+        try:
+            self.source = KafkaSource(self.settings, self._assigned, self._revoked)
+        except Exception as error:  # noqa: BLE001 - reported to the collector, which retries
+            self.send(FAILED, str(error) or type(error).__name__)
+            self._outbox.close()
+            return
+        self.send(READY)
+        try:
+            self._loop(self.source)
+        except _ClosingError:
+            pass
+        finally:
+            self.source.close()
+            self._outbox.close()
+
+    def _loop(self, source: KafkaSource) -> None:
+        backoff_s = 0.1
+        while True:
+            self._drain()
+            try:
+                polled = source.fetch(POLL_TIMEOUT_S)
+                if self._closing:
+                    raise _ClosingError
+            except _ClosingError:
+                raise
+            except Exception as error:  # noqa: BLE001 - broker trouble is transient
+                self.send(POLL_FAILED, str(error) or type(error).__name__)
+                time.sleep(backoff_s)
+                backoff_s = min(10.0, backoff_s * 2)
+                continue
+            backoff_s = 0.1
+            self._probe(source)
+            groups = [
+                (
+                    tp.partition,
+                    self._epochs.get(tp.partition, 0),
+                    [
+                        (
+                            m.offset,
+                            m.key,
+                            m.headers,
+                            m.value,
+                            m.timestamp,
+                            serialized_size(m),
+                            binary_envelope_of(m.headers),
+                        )
+                        for m in messages
+                    ],
+                )
+                for tp, messages in polled.items()
+            ]
+            self.send(
+                BATCH, groups, source.highwaters(), source.partition_count(), self._broker_error
+            )
+
+    def _probe(self, source: KafkaSource) -> None:
+        now = time.monotonic()
+        if now - self._last_probe < PROBE_INTERVAL_S:
+            return
+        self._last_probe = now
+        try:
+            source.probe()
+        except Exception as error:  # noqa: BLE001 - a hanging broker is transient
+            self._broker_error = f"not answering: {error or type(error).__name__}"
+            return
+        self._broker_error = None
+
+    # -- control -----------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Handle every waiting control message (and commits deferred by a callback)."""
+        deferred, self._deferred = self._deferred, []
+        for offsets in deferred:
+            self._commit(offsets)
+        while self._control.poll():
+            self._handle(self._receive())
+
+    def _receive(self) -> tuple[Any, ...]:
+        try:
+            message: tuple[Any, ...] = marshal.loads(self._control.recv_bytes())
+        except (EOFError, OSError):
+            message = (CLOSE,)
+        if message[0] == CLOSE:
+            self._closing = True
+            raise _ClosingError
+        return message
+
+    def _await(self, kind: int) -> tuple[Any, ...]:
+        """The collector's reply `kind`, handling whatever control arrives before it.
+
+        Runs inside a rebalance callback (on kafka-python's network thread): seeks and
+        pauses apply at once, offset commits wait for the polling thread.
+        """
+        while True:
+            message = self._receive()
+            if message[0] == kind:
+                return message
+            if message[0] == COMMIT:
+                self._deferred.append(message[1])
+            else:
+                self._handle(message)
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == COMMIT:
+            self._commit(message[1])
+        elif kind == SEEK:
+            _, partition, offset, epoch = message
+            if epoch > self._epochs.get(partition, 0):  # else an assignment superseded it
+                self._epochs[partition] = epoch
+                self._position(partition, offset)
+        elif kind == PAUSE:
+            assert self.source is not None
+            self.source.pause(message[1])
+        else:
+            raise ValueError(f"unexpected control message {kind}")
+
+    def _position(self, partition: int, offset: int | None) -> None:
+        assert self.source is not None
+        try:
+            self.source.seek(partition, offset)
+        except Exception as error:  # noqa: BLE001 - no longer assigned: nothing to position
+            log.debug("cannot seek partition %d: %s", partition, error)
+
+    def _commit(self, offsets: list[tuple[int, int]]) -> None:
+        assert self.source is not None
+        topic = self.settings.topic
+        self.source.commit_async({(topic, partition): offset for partition, offset in offsets})
+
+    # -- rebalance callbacks (inside `fetch`) ------------------------------------------
+
+    def _assigned(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
+        assert self.source is not None
+        if self._closing:
+            return {}
+        self.send(ASSIGNED, partitions, self.source.partition_count())
+        _, resume, epochs = self._await(RESUME)
+        self._epochs.update(epochs)
+        return {int(partition): offset for partition, offset in resume.items()}
+
+    def _revoked(self, topic: str, partitions: list[int]) -> None:
+        if self._closing:  # leaving the group: the collector stops, nothing to hand back
+            return
+        self.send(REVOKED, partitions)
+        self._await(REVOKED_DONE)
+
+
+def serve(
+    settings: ConsumerSettings, data: Connection, control: Connection, log_level: str
+) -> None:
+    """The child process's entry point (multiprocessing target)."""
+    # Ctrl-C or a group-wide SIGTERM reaches this process too: the collector decides
+    # when to stop and says so (CLOSE), or its pipe closes when it dies.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    setup_logging(log_level)
+    tune_garbage_collector()
+    try:
+        Fetcher(settings, data, control).run()
+    except (BrokenPipeError, _ClosingError):
+        pass  # the collector is gone
+    finally:
+        data.close()
+        control.close()

@@ -1,0 +1,240 @@
+"""A source whose Kafka consumer runs in a child process (collector.source.fetcher).
+
+Implements the pipeline's Source protocol on the collector's side of the pipes:
+rebalance callbacks still run inside `poll` on the pipeline thread, in the order the
+consumer saw them, after every batch fetched before them; offsets to resume from
+still come from the state store. A fetcher that dies is replaced: its partitions are
+revoked first, and the new consumer joins the group again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import marshal
+import multiprocessing
+import time
+from typing import Any, Final
+
+from collector.source import fetcher
+from collector.source.kafka import ConsumerSettings, OnAssigned, OnRevoked, lag_of
+from collector.source.records import SourceRecord
+
+log = logging.getLogger(__name__)
+
+PIPE_BYTES: Final = 1 << 20
+"""Data pipe capacity asked of Linux (default 64 KiB): about a batch, fewer wake-ups."""
+START_TIMEOUT_S: Final = 60.0
+CLOSE_TIMEOUT_S: Final = 15.0
+
+
+class FetcherError(ConnectionError):
+    """The fetcher could not reach the broker, or stopped answering."""
+
+
+class ProcessSource:
+    def __init__(
+        self,
+        settings: ConsumerSettings,
+        on_assigned: OnAssigned,
+        on_revoked: OnRevoked,
+        log_level: str = "INFO",
+    ) -> None:
+        self.settings = settings
+        self._on_assigned = on_assigned
+        self._on_revoked = on_revoked
+        self._log_level = log_level
+        self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self._epochs: dict[int, int] = {}
+        self._paused: set[int] = set()
+        self._ends: dict[int, int] = {}
+        self._partition_count: int | None = None
+        self._broker_error: str | None = None
+        self._running = False
+        self._start()
+
+    # -- the child ---------------------------------------------------------------------
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._data, data_end = context.Pipe(duplex=False)
+        with contextlib.suppress(OSError, AttributeError):  # Linux only; best effort
+            fcntl.fcntl(data_end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        control_end, self._control = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=fetcher.serve,
+            args=(self.settings, data_end, control_end, self._log_level),
+            name="outcomes-fetcher",
+            daemon=True,
+        )
+        self._process.start()
+        data_end.close()  # only the child holds these now: EOF tells either side
+        control_end.close()
+        ready = self._data.poll(START_TIMEOUT_S) and self._receive()
+        if not ready or ready[0] != fetcher.READY:
+            reason = ready[1] if ready and ready[0] == fetcher.FAILED else "did not start"
+            self._discard()
+            raise FetcherError(reason)
+        self._running = True
+        log.info("Kafka consumer running in process %d", self._process.pid)
+
+    def _discard(self) -> None:
+        """Wait for the child to exit (reading what it still sends, so it never blocks
+        on a full pipe), kill it after CLOSE_TIMEOUT_S, and close the pipes."""
+        self._running = False
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        while self._process.is_alive() and time.monotonic() < deadline:
+            if self._data.poll(0.05) and self._receive() is None:
+                break  # the child closed its end: it is exiting
+        self._process.join(max(0.0, deadline - time.monotonic()))
+        if self._process.is_alive():
+            log.warning("the Kafka consumer process did not exit; killing it")
+            self._process.kill()
+            self._process.join()
+        self._data.close()
+        self._control.close()
+
+    def _restart(self) -> None:
+        """The fetcher died: give up its partitions (the group moves them) and start anew."""
+        if self._running:
+            log.warning(
+                "the Kafka consumer process exited (%s); restarting it", self._process.exitcode
+            )
+            self._discard()
+        lost = sorted(partition for _, partition in self._assigned)
+        self._assigned = frozenset()
+        if lost:
+            self._on_revoked(self.settings.topic, lost)
+        self._start()
+
+    def _send(self, *message: Any) -> None:
+        try:
+            self._control.send_bytes(marshal.dumps(message))
+        except OSError:  # the child is gone; the next poll restarts it
+            log.debug("fetcher gone; not sent: %s", message[0])
+
+    def _receive(self) -> tuple[Any, ...] | None:
+        try:
+            message: tuple[Any, ...] = marshal.loads(self._data.recv_bytes())
+        except (EOFError, OSError):
+            return None
+        return message
+
+    # -- Source ------------------------------------------------------------------------
+
+    @property
+    def assigned(self) -> frozenset[tuple[str, int]]:
+        return self._assigned
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
+        """The next batch: waits up to `timeout_s`, runs rebalance callbacks on the way."""
+        if not self._running or (not self._process.is_alive() and not self._data.poll()):
+            self._restart()
+        deadline = time.monotonic() + timeout_s
+        while self._data.poll(max(0.0, deadline - time.monotonic())):
+            message = self._receive()
+            if message is None:
+                self._restart()
+                return []
+            kind = message[0]
+            if kind == fetcher.BATCH:
+                return self._records(*message[1:])
+            if kind == fetcher.ASSIGNED:
+                self._assign(message[1], message[2])
+                return []
+            if kind == fetcher.REVOKED:
+                self._revoke(message[1])
+                return []
+            if kind == fetcher.POLL_FAILED:
+                raise FetcherError(message[1])
+            raise ValueError(f"unexpected message {kind} from the fetcher")
+        return []
+
+    def _records(
+        self,
+        groups: list[tuple[int, int, list[tuple[Any, ...]]]],
+        ends: dict[int, int],
+        partition_count: int | None,
+        broker_error: str | None,
+    ) -> list[SourceRecord]:
+        self._ends, self._partition_count, self._broker_error = ends, partition_count, broker_error
+        topic, epochs, paused = self.settings.topic, self._epochs, self._paused
+        records: list[SourceRecord] = []
+        for partition, epoch, rows in groups:
+            if epoch != epochs.get(partition) or partition in paused:
+                continue  # fetched before a seek (sent again from there) or fenced off
+            records.extend(
+                SourceRecord(
+                    topic,
+                    partition,
+                    offset,
+                    key,
+                    headers,
+                    value,
+                    timestamp_ms,
+                    size,
+                    envelope,
+                )
+                for offset, key, headers, value, timestamp_ms, size, envelope in rows
+            )
+        return records
+
+    def _assign(self, partitions: list[int], partition_count: int | None) -> None:
+        self._partition_count = partition_count
+        self._assigned = self._assigned | {(self.settings.topic, p) for p in partitions}
+        self._paused.difference_update(partitions)
+        epochs = {p: self._epochs.get(p, 0) + 1 for p in partitions}
+        try:
+            resume = self._on_assigned(self.settings.topic, partitions)
+        except BaseException:
+            self._send(fetcher.RESUME, {}, epochs)  # the consumer keeps its own positions
+            raise
+        finally:
+            self._epochs.update(epochs)
+        self._send(fetcher.RESUME, resume, epochs)
+
+    def _revoke(self, partitions: list[int]) -> None:
+        self._assigned = self._assigned - {(self.settings.topic, p) for p in partitions}
+        try:
+            self._on_revoked(self.settings.topic, partitions)
+        finally:
+            self._send(fetcher.REVOKED_DONE)
+
+    def commit_async(self, offsets: dict[tuple[str, int], int]) -> None:
+        mine = [
+            (p, offset) for (topic, p), offset in offsets.items() if topic == self.settings.topic
+        ]
+        if mine:
+            self._send(fetcher.COMMIT, mine)
+
+    def lag(self, next_offsets: dict[tuple[str, int], int]) -> list[tuple[str, int, int]]:
+        mine = {
+            p: end for p, end in self._ends.items() if (self.settings.topic, p) in self._assigned
+        }
+        return lag_of(self.settings.topic, mine, next_offsets)
+
+    def seek(self, partition: int, offset: int | None) -> None:
+        epoch = self._epochs[partition] = self._epochs.get(partition, 0) + 1
+        self._send(fetcher.SEEK, partition, offset, epoch)
+
+    def pause(self, partitions: list[int]) -> None:
+        self._paused.update(partitions)
+        self._send(fetcher.PAUSE, partitions)
+
+    def partition_count(self) -> int | None:
+        return self._partition_count
+
+    def probe(self, timeout_s: float = 2.0) -> None:
+        """Raises what the fetcher's own last probe of the broker found (it probes every
+        few seconds; a broker that stopped answering blocks the child, not this thread)."""
+        if self._broker_error is not None:
+            raise FetcherError(self._broker_error)
+        if not self._running or not self._process.is_alive():
+            raise FetcherError("the Kafka consumer process is not running")
+
+    def close(self) -> None:
+        """Ask the fetcher to leave the group and exit; kill it if it does not."""
+        if self._running:
+            self._send(fetcher.CLOSE)
+            self._discard()

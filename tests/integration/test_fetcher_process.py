@@ -1,0 +1,152 @@
+"""The Kafka consumer in a child process (ProcessSource), against the real broker:
+rebalance callbacks in the collector, stored offsets honoured, in-flight records
+dropped after a seek, a killed fetcher replaced, a clean close."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from collector.embedded import EmbeddedBroker, free_port
+from collector.source.kafka import ConsumerSettings
+from collector.source.process import FetcherError, ProcessSource
+from collector.source.records import SourceRecord
+from schemas.binding import to_binary
+from schemas.events import EventType
+from tests.integration.conftest import TEST_SESSION_TIMEOUT_MS
+from tests.support.events import make_event
+from tests.support.live import produce
+
+PARTITIONS = 3
+
+
+class Owner:
+    """Stands in for the pipeline: records the callbacks, resumes where told."""
+
+    def __init__(self, resume: dict[int, int] | None = None) -> None:
+        self.resume = resume or {}
+        self.assigned: list[list[int]] = []
+        self.revoked: list[list[int]] = []
+
+    def on_assigned(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
+        self.assigned.append(partitions)
+        return {p: self.resume.get(p) for p in partitions}
+
+    def on_revoked(self, topic: str, partitions: list[int]) -> None:
+        self.revoked.append(partitions)
+
+
+@pytest.fixture
+def loaded_topic(broker: EmbeddedBroker) -> Iterator[tuple[str, int]]:
+    """A topic with 60 valid binary-mode events spread over its partitions."""
+    name = f"fetch-{uuid.uuid4().hex[:10]}"
+    broker.create_topics({name: PARTITIONS})
+    records = [
+        to_binary(make_event(EventType.RUN_FINISHED, project=f"project-{i % 7}")) for i in range(60)
+    ]
+    yield name, produce(broker.bootstrap_servers, name, records)
+
+
+def settings_for(
+    broker: EmbeddedBroker, topic: str, max_poll_records: int = 2_000
+) -> ConsumerSettings:
+    return ConsumerSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        topic=topic,
+        group_id=f"{topic}-group",
+        session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=1_000,
+        max_poll_records=max_poll_records,
+    )
+
+
+def poll_until(source: ProcessSource, enough: int, timeout_s: float = 40.0) -> list[SourceRecord]:
+    records: list[SourceRecord] = []
+    deadline = time.monotonic() + timeout_s
+    while len(records) < enough and time.monotonic() < deadline:
+        records.extend(source.poll(0.2))
+    return records
+
+
+def by_partition(records: list[SourceRecord]) -> dict[int, list[int]]:
+    offsets: dict[int, list[int]] = {}
+    for record in records:
+        offsets.setdefault(record.partition, []).append(record.offset)
+    return offsets
+
+
+def test_records_flow_from_the_offsets_the_collector_stored(
+    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+) -> None:
+    topic, produced = loaded_topic
+    owner = Owner(resume={0: 2})
+    source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
+    try:
+        records = poll_until(source, produced - 2)
+        assert owner.assigned == [[0, 1, 2]]  # called here, on the polling thread
+        assert source.assigned == {(topic, p) for p in range(PARTITIONS)}
+        offsets = by_partition(records)
+        assert offsets[0][0] == 2  # resumed where the store said
+        assert all(o == list(range(o[0], o[0] + len(o))) for o in offsets.values())
+        assert len(records) == produced - 2
+        assert all(r.envelope is not None and r.topic == topic for r in records)
+        source.commit_async({(topic, 1): len(offsets[1])})
+        assert source.lag({(topic, p): o[-1] + 1 for p, o in offsets.items()}) == [
+            (topic, p, 0) for p in range(PARTITIONS)
+        ]
+    finally:
+        source.close()
+    assert source._process.exitcode == 0  # left the group and exited on its own
+
+
+def test_a_seek_drops_records_fetched_before_it(
+    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+) -> None:
+    topic, produced = loaded_topic
+    owner = Owner()
+    # one record per poll: several batches are in flight when the seek is sent
+    source = ProcessSource(
+        settings_for(broker, topic, max_poll_records=1), owner.on_assigned, owner.on_revoked
+    )
+    try:
+        first = poll_until(source, 1)
+        partition = first[0].partition
+        source.seek(partition, 0)
+        after = [r.offset for r in poll_until(source, produced) if r.partition == partition]
+        total = len([r for r in first if r.partition == partition])
+        assert after[0] == 0, "records fetched before the seek were delivered after it"
+        assert after == list(range(len(after)))
+        assert len(after) >= total
+    finally:
+        source.close()
+
+
+def test_a_killed_fetcher_is_replaced_after_revoking_its_partitions(
+    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+) -> None:
+    topic, produced = loaded_topic
+    owner = Owner()
+    source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
+    try:
+        assert len(poll_until(source, produced)) == produced
+        os.kill(source._process.pid or 0, signal.SIGKILL)
+        again = poll_until(source, produced, timeout_s=60)  # no stored offsets: from the start
+        assert owner.revoked == [[0, 1, 2]]
+        assert owner.assigned == [[0, 1, 2], [0, 1, 2]]
+        assert len(again) == produced
+    finally:
+        source.close()
+
+
+def test_an_unreachable_broker_is_reported_by_the_constructor() -> None:
+    settings = ConsumerSettings(
+        bootstrap_servers=f"127.0.0.1:{free_port()}", topic="t", group_id="g"
+    )
+    owner = Owner()
+    with pytest.raises(FetcherError, match="no bootstrap server reachable"):
+        ProcessSource(settings, owner.on_assigned, owner.on_revoked)
