@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collector.source.records import SourceRecord
-from schemas.binding import from_record, general_from_record
+from schemas.binding import from_record
 from schemas.envelope import EventError, OutcomeEvent, Reason
-from schemas.fast_path import from_binary
 
 
 def decode(record: SourceRecord, max_event_bytes: int) -> OutcomeEvent:
@@ -15,13 +14,7 @@ def decode(record: SourceRecord, max_event_bytes: int) -> OutcomeEvent:
             Reason.TOO_LARGE, f"record is {record.size} bytes, the limit is {max_event_bytes}"
         )
     try:
-        if record.envelope is None:
-            return from_record(record.key, record.headers, record.value)
-        # the fetcher process checked the envelope already: the fast path's first half
-        event = from_binary(record.envelope, record.key, record.value)
-        if event is not None:
-            return event
-        return general_from_record(record.key, record.headers, record.value)
+        return from_record(record.key, record.headers, record.value)
     except EventError:
         raise
     except Exception as error:  # noqa: BLE001 - a poison message must never stop a partition

@@ -3,9 +3,8 @@
 `binding.from_record` is exact for every input but builds several intermediate objects
 per record. Most records are binary-mode events with lowercase `ce_` headers,
 `content-type: application/json` and an RFC 3339 time in its usual spelling. For those
-the envelope is checked in one pass over the headers (`binary_envelope_of`: cheap, and
-runnable in the fetcher process) and `data` is validated by pydantic straight from the
-bytes (`from_binary`).
+the envelope is checked in one pass over the raw headers (`binary_envelope_of`) and
+`data` is validated by pydantic straight from the bytes (`from_binary`).
 
 Both return None for anything else, and `from_record` then takes the general path,
 which decides and reports what is wrong. They accept only what the general path
@@ -23,8 +22,8 @@ from schemas.envelope import OutcomeEvent
 from schemas.events import DATA_MODELS, EventType
 
 EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
-"""The checked envelope of a known type: the raw id, source, type and time headers.
-Cheap to pass between processes; `from_binary` completes the event."""
+"""The checked envelope of a known type: the raw id, source, type and time headers;
+`from_binary` completes the event."""
 
 _EVENT_TYPES: Final = {event_type.value.encode(): event_type for event_type in EventType}
 _MAX_ATTRIBUTE: Final = 1024

@@ -3,16 +3,14 @@
 kafka-python fetches, checks and decodes record batches in pure Python, which costs
 about as much CPU per event as validating and aggregating it. With the consumer in its
 own process the two halves run on two cores (see docs/PERFORMANCE.md). The fetcher
-also validates binary-mode envelopes (headers), the first half of decoding; the
-collector keeps every decision: what is accepted, which offsets to resume from, what
-is committed.
+only fetches; the collector keeps every decision: what is accepted, which offsets to
+resume from, what is committed.
 
 Messages are marshal-encoded tuples (both processes run the same interpreter).
 Fetcher -> collector, on the data pipe, in the order things happened:
   (READY,) | (FAILED, reason)                     once, after creating the consumer
   (BATCH, groups, ends, partition_count, broker_error)
-      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size,
-                                    envelope)])]   envelope: validated here, or None
+      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size)])]
   (ASSIGNED, partitions, partition_count)         then waits for RESUME
   (REVOKED, partitions)                           then waits for REVOKED_DONE
   (POLL_FAILED, reason)
@@ -40,7 +38,6 @@ from typing import Any, Final
 
 from collector.runtime import setup_logging, tune_garbage_collector
 from collector.source.kafka import ConsumerSettings, KafkaSource, serialized_size
-from schemas.fast_path import binary_envelope_of
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +152,6 @@ class Fetcher:
                             m.value,
                             m.timestamp,
                             serialized_size(m),
-                            binary_envelope_of(m.headers),
                         )
                         for m in messages
                     ],

@@ -174,9 +174,8 @@ class ProcessSource:
                     value,
                     timestamp_ms,
                     size,
-                    envelope,
                 )
-                for offset, key, headers, value, timestamp_ms, size, envelope in rows
+                for offset, key, headers, value, timestamp_ms, size in rows
             )
         return records
 

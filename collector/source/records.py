@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from schemas.fast_path import EnvelopeFields
-
 
 class SourceRecord(NamedTuple):
     """Immutable; a named tuple because one is built per consumed record (cheaper than
@@ -21,8 +19,6 @@ class SourceRecord(NamedTuple):
     timestamp_ms: int = 0
     serialized_size: int | None = None
     """Bytes of key, value and headers when the client measured them already."""
-    envelope: EnvelopeFields | None = None
-    """The binary-mode envelope, when the fetcher process validated it already."""
 
     @property
     def size(self) -> int:
