@@ -209,9 +209,7 @@ class CollectorApp:
 
     def _source(self, pipeline: Pipeline) -> KafkaSource | ProcessSource:
         if self.settings.consumer_process:
-            return ProcessSource(
-                self._consumer_settings(), pipeline.assign, pipeline.revoke, self.settings.log_level
-            )
+            return ProcessSource(self._consumer_settings(), pipeline.assign, pipeline.revoke)
         return KafkaSource(self._consumer_settings(), pipeline.assign, pipeline.revoke)
 
     def _engine_settings(self) -> EngineSettings:

@@ -9,9 +9,20 @@ import sys
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+def setup_logging(level: str | int) -> None:
+    logging.basicConfig(
+        level=level.upper() if isinstance(level, str) else level,
+        format=LOG_FORMAT,
+        stream=sys.stderr,
+    )
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def effective_log_level() -> int:
+    """The least severe level this process logs, `logging.disable` included: what a
+    child process should log at to say no more than its parent."""
+    disabled = logging.root.manager.disable
+    return max(logging.getLogger().getEffectiveLevel(), disabled + 1 if disabled else 0)
 
 
 def tune_garbage_collector() -> None:

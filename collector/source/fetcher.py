@@ -148,7 +148,7 @@ class Fetcher:
                         (
                             m.offset,
                             m.key,
-                            m.headers,
+                            m.headers or [],
                             m.value,
                             m.timestamp,
                             serialized_size(m),
@@ -255,7 +255,7 @@ class Fetcher:
 
 
 def serve(
-    settings: ConsumerSettings, data: Connection, control: Connection, log_level: str
+    settings: ConsumerSettings, data: Connection, control: Connection, log_level: int
 ) -> None:
     """The child process's entry point (multiprocessing target)."""
     # Ctrl-C or a group-wide SIGTERM reaches this process too: the collector decides

@@ -17,6 +17,7 @@ import multiprocessing
 import time
 from typing import Any, Final
 
+from collector.runtime import effective_log_level
 from collector.source import fetcher
 from collector.source.kafka import ConsumerSettings, OnAssigned, OnRevoked, lag_of
 from collector.source.records import SourceRecord
@@ -39,12 +40,10 @@ class ProcessSource:
         settings: ConsumerSettings,
         on_assigned: OnAssigned,
         on_revoked: OnRevoked,
-        log_level: str = "INFO",
     ) -> None:
         self.settings = settings
         self._on_assigned = on_assigned
         self._on_revoked = on_revoked
-        self._log_level = log_level
         self._assigned: frozenset[tuple[str, int]] = frozenset()
         self._epochs: dict[int, int] = {}
         self._paused: set[int] = set()
@@ -64,7 +63,7 @@ class ProcessSource:
         control_end, self._control = context.Pipe(duplex=False)
         self._process = context.Process(
             target=fetcher.serve,
-            args=(self.settings, data_end, control_end, self._log_level),
+            args=(self.settings, data_end, control_end, effective_log_level()),
             name="outcomes-fetcher",
             daemon=True,
         )
