@@ -208,9 +208,8 @@ class CollectorApp:
             log.info("ingestion stopped cleanly")
 
     def _source(self, pipeline: Pipeline) -> KafkaSource | ProcessSource:
-        if self.settings.consumer_process:
-            return ProcessSource(self._consumer_settings(), pipeline.assign, pipeline.revoke)
-        return KafkaSource(self._consumer_settings(), pipeline.assign, pipeline.revoke)
+        kind = ProcessSource if self.settings.consumer_process else KafkaSource
+        return kind(self._consumer_settings(), pipeline.assign, pipeline.revoke)
 
     def _engine_settings(self) -> EngineSettings:
         s = self.settings

@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from collector.runtime import setup_logging, tune_garbage_collector
-from collector.source.kafka import ConsumerSettings, KafkaSource, serialized_size
+from collector.source.kafka import ConsumerSettings, KafkaSource, record_fields
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,6 @@ class Fetcher:
 
     def __init__(self, settings: ConsumerSettings, data: Connection, control: Connection) -> None:
         self.settings = settings
-        self._data = data
         self._outbox = _Outbox(data, IN_FLIGHT)
         self._control = control
         self._epochs: dict[int, int] = {}
@@ -141,22 +140,8 @@ class Fetcher:
             backoff_s = 0.1
             self._probe(source)
             groups = [
-                (
-                    tp.partition,
-                    self._epochs.get(tp.partition, 0),
-                    [
-                        (
-                            m.offset,
-                            m.key,
-                            m.headers or [],
-                            m.value,
-                            m.timestamp,
-                            serialized_size(m),
-                        )
-                        for m in messages
-                    ],
-                )
-                for tp, messages in polled.items()
+                (tp.partition, self._epochs.get(tp.partition, 0), list(map(record_fields, rows)))
+                for tp, rows in polled.items()
             ]
             self.send(
                 BATCH, groups, source.highwaters(), source.partition_count(), self._broker_error
@@ -266,8 +251,8 @@ def serve(
     tune_garbage_collector()
     try:
         Fetcher(settings, data, control).run()
-    except (BrokenPipeError, _ClosingError):
-        pass  # the collector is gone
+    except _ClosingError:
+        pass  # the collector is gone (before the loop started)
     finally:
         data.close()
         control.close()

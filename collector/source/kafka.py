@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -160,16 +160,7 @@ class KafkaSource:
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         return [
-            SourceRecord(
-                m.topic,
-                m.partition,
-                m.offset,
-                m.key,
-                tuple(m.headers or ()),
-                m.value,
-                m.timestamp or 0,
-                serialized_size(m),
-            )
+            SourceRecord(m.topic, m.partition, *record_fields(m))
             for messages in self.fetch(timeout_s).values()
             for m in messages
         ]
@@ -201,14 +192,27 @@ class KafkaSource:
         self._consumer.close(autocommit=False)
 
 
-def serialized_size(record: ConsumerRecord) -> int:
-    """Bytes of key, value and headers, as kafka-python measured them (-1: absent)."""
-    size: int = (
+RecordFields = tuple[int, bytes | None, Sequence[tuple[str, bytes | None]], bytes | None, int, int]
+"""(offset, key, headers, value, timestamp ms, size): a `SourceRecord` without its topic
+and partition, in plain values (what the fetcher process sends)."""
+
+
+def record_fields(record: ConsumerRecord) -> RecordFields:
+    """The fields of a kafka-python record; the size is what kafka-python measured of key,
+    value and headers (-1 for an absent part)."""
+    size = (
         max(record.serialized_key_size, 0)
         + max(record.serialized_value_size, 0)
         + max(record.serialized_header_size, 0)
     )
-    return size
+    return (
+        record.offset,
+        record.key,
+        record.headers or [],
+        record.value,
+        record.timestamp or 0,
+        size,
+    )
 
 
 def lag_of(

@@ -163,19 +163,7 @@ class ProcessSource:
         for partition, epoch, rows in groups:
             if epoch != epochs.get(partition) or partition in paused:
                 continue  # fetched before a seek (sent again from there) or fenced off
-            records.extend(
-                SourceRecord(
-                    topic,
-                    partition,
-                    offset,
-                    key,
-                    headers,
-                    value,
-                    timestamp_ms,
-                    size,
-                )
-                for offset, key, headers, value, timestamp_ms, size in rows
-            )
+            records.extend(SourceRecord(topic, partition, *fields) for fields in rows)
         return records
 
     def _assign(self, partitions: list[int], partition_count: int | None) -> None:
