@@ -95,6 +95,10 @@ class Fetcher:
         self._broker_error: str | None = None
         self._last_probe = time.monotonic()
         self._deferred: list[list[tuple[int, int]]] = []
+        self._reading = threading.Lock()
+        """Held by whoever reads the control pipe: a rebalance callback (kafka-python's
+        network thread) may still await its reply after the poll that started it timed
+        out, and the polling thread must not take that reply away."""
         self._closing = False
         """Set when a callback inside kafka-python (which swallows errors) saw CLOSE."""
         self.source: KafkaSource | None = None
@@ -162,12 +166,18 @@ class Fetcher:
     # -- control -----------------------------------------------------------------------
 
     def _drain(self) -> None:
-        """Handle every waiting control message (and commits deferred by a callback)."""
-        deferred, self._deferred = self._deferred, []
-        for offsets in deferred:
-            self._commit(offsets)
-        while self._control.poll():
-            self._handle(self._receive())
+        """Handle every waiting control message (and commits deferred by a callback);
+        nothing while a rebalance callback is reading."""
+        if not self._reading.acquire(blocking=False):
+            return
+        try:
+            deferred, self._deferred = self._deferred, []
+            for offsets in deferred:
+                self._commit(offsets)
+            while self._control.poll():
+                self._handle(self._receive())
+        finally:
+            self._reading.release()
 
     def _receive(self) -> tuple[Any, ...]:
         try:
@@ -185,14 +195,15 @@ class Fetcher:
         Runs inside a rebalance callback (on kafka-python's network thread): seeks and
         pauses apply at once, offset commits wait for the polling thread.
         """
-        while True:
-            message = self._receive()
-            if message[0] == kind:
-                return message
-            if message[0] == COMMIT:
-                self._deferred.append(message[1])
-            else:
-                self._handle(message)
+        with self._reading:
+            while True:
+                message = self._receive()
+                if message[0] == kind:
+                    return message
+                if message[0] == COMMIT:
+                    self._deferred.append(message[1])
+                else:
+                    self._handle(message)
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
