@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from collector.embedded import EmbeddedBroker, free_port
-from collector.source.kafka import ConsumerSettings
+from collector.source.kafka import JOIN_POLL_S, ConsumerSettings
 from collector.source.process import FetcherError, ProcessSource
 from collector.source.records import SourceRecord
 from schemas.binding import to_binary
@@ -28,13 +28,15 @@ PARTITIONS = 3
 class Owner:
     """Stands in for the pipeline: records the callbacks, resumes where told."""
 
-    def __init__(self, resume: dict[int, int] | None = None) -> None:
+    def __init__(self, resume: dict[int, int] | None = None, load_s: float = 0.0) -> None:
         self.resume = resume or {}
+        self.load_s = load_s
         self.assigned: list[list[int]] = []
         self.revoked: list[list[int]] = []
 
     def on_assigned(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
         self.assigned.append(partitions)
+        time.sleep(self.load_s)  # claiming and loading the partitions' state
         return {p: self.resume.get(p) for p in partitions}
 
     def on_revoked(self, topic: str, partitions: list[int]) -> None:
@@ -102,6 +104,23 @@ def test_records_flow_from_the_offsets_the_collector_stored(
     finally:
         source.close()
     assert source._process.exitcode == 0  # left the group and exited on its own
+
+
+def test_an_assignment_slower_than_the_fetchers_poll_still_resumes_where_told(
+    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+) -> None:
+    topic, produced = loaded_topic
+    # longer than the fetcher's joining poll: its reply arrives after that poll timed out
+    owner = Owner(resume={1: 3}, load_s=JOIN_POLL_S + 1.5)
+    source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
+    try:
+        records = poll_until(source, produced - 3, timeout_s=60)
+        assert owner.assigned == [[0, 1, 2]]
+        assert by_partition(records)[1][0] == 3
+        assert len(records) == produced - 3
+    finally:
+        source.close()
+    assert source._process.exitcode == 0
 
 
 def test_a_seek_drops_records_fetched_before_it(
