@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 from kafka.partitioner.default import murmur2
 
 from collector.decode import decode
-from collector.engine.engine import Engine
+from collector.engine.engine import Engine, Instant
 from collector.source.records import SourceRecord
 from collector.state.model import LoadedState, TopicPartitionKey
 from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
@@ -215,8 +215,9 @@ class Pipeline:
         """Apply one polled batch and commit it; returns once it is durable (or fenced)."""
         rejected: list[tuple[SourceRecord, EventError]] = []
         offsets: dict[TopicPartitionKey, int] = {}
+        at = self.engine.instant()
         for record in records:
-            error = self._apply(record)
+            error = self._apply(record, at)
             if error is not None:
                 rejected.append((record, error))
             offsets[(record.topic, record.partition)] = record.offset + 1
@@ -234,16 +235,16 @@ class Pipeline:
         if self.source is not None:
             self.source.commit_async(offsets)
 
-    def _apply(self, record: SourceRecord) -> EventError | None:
+    def _apply(self, record: SourceRecord, at: Instant) -> EventError | None:
         try:
             event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
-            self.engine.reject(error.event_type, error.reason, record.partition)
+            self.engine.reject(error.event_type, error.reason, record.partition, at)
             return error
         try:
-            self.engine.apply(event, record.partition)
+            self.engine.apply(event, record.partition, at)
         except EventError as error:
-            self.engine.reject(event.type.value, error.reason, record.partition)
+            self.engine.reject(event.type.value, error.reason, record.partition, at)
             return error
         return None
 

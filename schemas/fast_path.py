@@ -14,7 +14,7 @@ accepts, with the same result: a property test checks that against it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -26,6 +26,8 @@ EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
 `from_binary` completes the event."""
 
 _EVENT_TYPES: Final = {event_type.value.encode(): event_type for event_type in EventType}
+_VALIDATORS: Final = {kind: model.__pydantic_validator__ for kind, model in DATA_MODELS.items()}
+"""Each data model's validator, called directly (`model_validate_json` adds a layer)."""
 _MAX_ATTRIBUTE: Final = 1024
 """Characters; a value of at most this many bytes has at most this many characters."""
 _TIME: Final = re.compile(
@@ -42,18 +44,13 @@ def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeF
     Works on the raw bytes: `from_binary` decodes id and source (and declines what is
     not UTF-8); the values of any other attribute are checked here.
     """
-    attributes: dict[str, bytes | None] = {}
-    content_type: bytes | None = None
-    for name, raw in headers:
-        if name[:3] == "ce_" and name.islower() and name[3:] not in attributes:
-            attributes[name[3:]] = raw
-        elif name == "content-type" and content_type is None:
-            content_type = raw
-        elif name.lower()[:3] == "ce_" or name.lower() == "content-type":
-            return None  # the general path folds case and checks every duplicate
-    specversion = attributes.pop("specversion", None)
-    event_id, source = attributes.pop("id", None), attributes.pop("source", None)
-    event_type, time = attributes.pop("type", None), attributes.pop("time", None)
+    found = dict(headers)
+    if len(found) != len(headers):
+        return None  # a repeated header: the general path checks which copy counts
+    content_type = found.pop("content-type", None)
+    specversion = found.pop("ce_specversion", None)
+    event_id, source = found.pop("ce_id", None), found.pop("ce_source", None)
+    event_type, time = found.pop("ce_type", None), found.pop("ce_time", None)
     if (
         content_type not in (None, b"application/json")
         or specversion != b"1.0"
@@ -64,18 +61,28 @@ def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeF
         or event_type not in _EVENT_TYPES
         or time is None
         or _TIME.fullmatch(time) is None
-        or (attributes and not _all_utf8(attributes.values()))
+        or (found and not _usual_extensions(found))
     ):
         return None
     return event_id, source, event_type, time
 
 
-def _all_utf8(values: Iterable[bytes | None]) -> bool:
-    """Whether every value decodes (the general path decodes every attribute)."""
+def _usual_extensions(others: dict[str, bytes | None]) -> bool:
+    """Whether the headers beside the envelope are ignored or lowercase `ce_` extension
+    attributes in UTF-8 (the general path folds case and decodes every attribute)."""
+    for name, raw in others.items():
+        lowered = name.lower()
+        if lowered[:3] == "ce_":
+            if name != lowered or not _utf8(raw):
+                return False
+        elif lowered == "content-type":
+            return False
+    return True
+
+
+def _utf8(raw: bytes | None) -> bool:
     try:
-        for raw in values:
-            if raw:
-                raw.decode()
+        (raw or b"").decode()
     except UnicodeDecodeError:
         return False
     return True
@@ -93,7 +100,7 @@ def from_binary(
     try:
         event_id, source = raw_id.decode(), raw_source.decode()
         moment = datetime.fromisoformat(time.decode())  # a day that does not exist raises
-        payload = DATA_MODELS[event_type].model_validate_json(value)
+        payload = _VALIDATORS[event_type].validate_json(value)
     except ValueError:  # UnicodeDecodeError and ValidationError included
         return None
     if key != payload.project.encode():

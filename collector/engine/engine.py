@@ -58,6 +58,19 @@ class EngineSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Instant:
+    """One reading of the clock and the limits it implies. A batch's events are all
+    judged at its instant (`Engine.instant`), so the clock is read once per batch."""
+
+    now: datetime
+    now_s: float
+    future_limit: datetime
+    """An event time later than this is in the future."""
+    closed_before: datetime
+    """A period that ended at or before this closed more than the grace window ago."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Cached:
     snapshot: ProjectSnapshot
     policy_version: int
@@ -91,35 +104,49 @@ class Engine:
 
     # -- ingest -----------------------------------------------------------------
 
-    def apply(self, event: OutcomeEvent, partition: int) -> Verdict:
-        """Count one decoded event, or raise `EventError` (future, too_late, currency)."""
+    def instant(self) -> Instant:
+        """Now, by the engine's clock, for `apply` and `reject`."""
         now = self._clock()
-        period = self._check_acceptable(event, now)
+        settings = self.settings
+        return Instant(now, now.timestamp(), now + settings.future_tolerance, now - settings.grace)
+
+    def apply(self, event: OutcomeEvent, partition: int, at: Instant | None = None) -> Verdict:
+        """Count one decoded event, or raise `EventError` (future, too_late, currency).
+
+        `at`: the batch's instant; the clock is read when it is omitted."""
+        at = at or self.instant()
+        period = self._check_acceptable(event, at)
         digest = event_digest(event.source, event.id)
         seen = self._seen.get(partition)
         if seen is None:
             seen = self._seen[partition] = SeenIndex()
         event_type = event.type.value
         if digest in seen:
-            self._count(partition, event_type, _DUPLICATE, now)
+            self._count(partition, event_type, _DUPLICATE, at.now_s)
             return Verdict.DUPLICATE
         forget_after_s = period.end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
-        now_s = now.timestamp()
         event_s = event.time.timestamp()
         month = period if period.kind is PeriodKind.MONTH else None
-        self._aggregate(event, partition, month, now_s, event_s)
-        self._delay.observe(now_s - event_s)
-        self._count(partition, event_type, _ACCEPTED, now)
+        self._aggregate(event, partition, month, at.now_s, event_s)
+        self._delay.observe(at.now_s - event_s)
+        self._count(partition, event_type, _ACCEPTED, at.now_s)
         return Verdict.ACCEPTED
 
-    def reject(self, event_type: str | None, reason: Reason, partition: int = 0) -> None:
+    def reject(
+        self,
+        event_type: str | None,
+        reason: Reason,
+        partition: int = 0,
+        at: Instant | None = None,
+    ) -> None:
         """Count a rejection; `event_type` only when it is one we know (else `unknown`)."""
-        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, self._clock())
+        now_s = at.now_s if at is not None else self._clock().timestamp()
+        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
         self._health[partition].rejected[reason.value] += 1
 
-    def _check_acceptable(self, event: OutcomeEvent, now: datetime) -> Period:
+    def _check_acceptable(self, event: OutcomeEvent, at: Instant) -> Period:
         """The event's declared period, or `EventError` if it cannot be counted."""
         currency = money_currency(event.data)
         if currency is not None and currency != self.settings.currency:
@@ -128,10 +155,10 @@ class Engine:
                 f"data.currency {currency!r} differs from the reporting currency"
                 f" {self.settings.currency!r}",
             )
-        if event.time - now > self.settings.future_tolerance:
+        if event.time > at.future_limit:
             raise EventError(Reason.FUTURE, f"time {event.time.isoformat()} is in the future")
         period = period_containing(event.time, self.policy.profile(event.project).period_kind)
-        if period.end + self.settings.grace <= now:
+        if period.end <= at.closed_before:
             raise EventError(
                 Reason.TOO_LATE,
                 f"time {event.time.isoformat()} is in period {period.key}, closed more than"
@@ -186,10 +213,10 @@ class Engine:
         self._dirty_health.add(partition)
         return health
 
-    def _count(self, partition: int, event_type: str, verdict: str, now: datetime) -> None:
+    def _count(self, partition: int, event_type: str, verdict: str, now_s: float) -> None:
         health = self._health_of(partition)
         if health.since_s is None:
-            health.since_s = now.timestamp()
+            health.since_s = now_s
         health.events[(event_type, verdict)] += 1
 
     # -- persistence --------------------------------------------------------------
