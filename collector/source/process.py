@@ -28,6 +28,13 @@ PIPE_BYTES: Final = 1 << 20
 """Data pipe capacity asked of Linux (default 64 KiB): about a batch, fewer wake-ups."""
 START_TIMEOUT_S: Final = 60.0
 CLOSE_TIMEOUT_S: Final = 15.0
+COALESCE_RECORDS: Final = 10_000
+COALESCE_BYTES: Final = 16 << 20
+"""Batches already waiting go into one poll's result while it holds fewer than
+COALESCE_RECORDS records and they came in fewer than COALESCE_BYTES: one state
+transaction for several fetches when the collector is behind, in bounded memory."""
+_GONE: Final = -1
+"""Message kind standing for the end of the data pipe (the fetcher exited)."""
 
 
 class FetcherError(ConnectionError):
@@ -51,6 +58,10 @@ class ProcessSource:
         self._partition_count: int | None = None
         self._broker_error: str | None = None
         self._running = False
+        self._received_bytes = 0
+        """Bytes read from the data pipe so far."""
+        self._pending: tuple[Any, ...] | None = None
+        """A message `poll` received after a batch it returned, handled by the next poll."""
         self._start()
 
     # -- the child ---------------------------------------------------------------------
@@ -82,6 +93,7 @@ class ProcessSource:
         """Wait for the child to exit (reading what it still sends, so it never blocks
         on a full pipe), kill it after CLOSE_TIMEOUT_S, and close the pipes."""
         self._running = False
+        self._pending = None
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
         while self._process.is_alive() and time.monotonic() < deadline:
             if self._data.poll(0.05) and self._receive() is None:
@@ -115,9 +127,11 @@ class ProcessSource:
 
     def _receive(self) -> tuple[Any, ...] | None:
         try:
-            message: tuple[Any, ...] = marshal.loads(self._data.recv_bytes())
+            raw = self._data.recv_bytes()
         except (EOFError, OSError):
             return None
+        self._received_bytes += len(raw)
+        message: tuple[Any, ...] = marshal.loads(raw)
         return message
 
     # -- Source ------------------------------------------------------------------------
@@ -127,28 +141,57 @@ class ProcessSource:
         return self._assigned
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
-        """The next batch: waits up to `timeout_s`, runs rebalance callbacks on the way."""
+        """The next records: waits up to `timeout_s`, runs rebalance callbacks on the way.
+
+        Batches that are already waiting are returned together (up to COALESCE_RECORDS),
+        so a backlog is worked through in fewer, larger state commits."""
         if not self._running or (not self._process.is_alive() and not self._data.poll()):
             self._restart()
         deadline = time.monotonic() + timeout_s
-        while self._data.poll(max(0.0, deadline - time.monotonic())):
-            message = self._receive()
-            if message is None:
-                self._restart()
-                return []
+        while (message := self._next(deadline)) is not None:
             kind = message[0]
             if kind == fetcher.BATCH:
-                return self._records(*message[1:])
-            if kind == fetcher.ASSIGNED:
+                return self._coalesced(self._records(*message[1:]))
+            if kind == _GONE:
+                self._restart()
+            elif kind == fetcher.ASSIGNED:
                 self._assign(message[1], message[2])
-                return []
-            if kind == fetcher.REVOKED:
+            elif kind == fetcher.REVOKED:
                 self._revoke(message[1])
-                return []
-            if kind == fetcher.POLL_FAILED:
+            elif kind == fetcher.POLL_FAILED:
                 raise FetcherError(message[1])
-            raise ValueError(f"unexpected message {kind} from the fetcher")
+            else:
+                raise ValueError(f"unexpected message {kind} from the fetcher")
+            return []
         return []
+
+    def _next(self, deadline: float) -> tuple[Any, ...] | None:
+        """The message set aside by `_coalesced`, else the next one to arrive before
+        `deadline` ((_GONE,) if the fetcher closed its end), else None."""
+        if self._pending is not None:
+            message, self._pending = self._pending, None
+            return message
+        if not self._data.poll(max(0.0, deadline - time.monotonic())):
+            return None
+        return self._receive() or (_GONE,)
+
+    def _coalesced(self, records: list[SourceRecord]) -> list[SourceRecord]:
+        """`records` and those of the batches waiting behind them; the first message
+        that is not a batch is kept for the next poll, which handles it in order."""
+        stop_at_bytes = self._received_bytes + COALESCE_BYTES
+        while (
+            len(records) < COALESCE_RECORDS
+            and self._received_bytes < stop_at_bytes
+            and self._data.poll(0)
+        ):
+            message = self._receive()
+            if message is None:  # the fetcher exited: the next poll sees the pipe's end
+                break
+            if message[0] != fetcher.BATCH:
+                self._pending = message
+                break
+            records += self._records(*message[1:])
+        return records
 
     def _records(
         self,

@@ -169,3 +169,41 @@ def test_an_unreachable_broker_is_reported_by_the_constructor() -> None:
     owner = Owner()
     with pytest.raises(FetcherError, match="no bootstrap server reachable"):
         ProcessSource(settings, owner.on_assigned, owner.on_revoked)
+
+
+def test_waiting_batches_come_in_one_poll_and_a_rebalance_behind_them_waits_its_turn(
+    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+) -> None:
+    topic, produced = loaded_topic
+    received: list[SourceRecord] = []
+    seen_at_revoke: list[int] = []
+    owner = Owner()
+
+    def on_revoked(topic: str, partitions: list[int]) -> None:
+        seen_at_revoke.append(len(received))
+        owner.on_revoked(topic, partitions)
+
+    # two records per fetch: every record of the topic is waiting in many small batches
+    settings = settings_for(broker, topic, max_poll_records=2)
+    first = ProcessSource(settings, owner.on_assigned, on_revoked)
+    second: ProcessSource | None = None
+    try:
+        deadline = time.monotonic() + 40
+        while not owner.assigned and time.monotonic() < deadline:
+            received.extend(first.poll(0.2))
+        assert owner.assigned == [[0, 1, 2]]
+        # a second member joins: the first one's revocation queues up behind its batches
+        second = ProcessSource(settings, Owner().on_assigned, Owner().on_revoked)
+        time.sleep(JOIN_POLL_S + 2)
+        received.extend(first.poll(0.2))
+        assert len(received) > 2 * PARTITIONS, "waiting batches were not returned together"
+        while not owner.revoked and time.monotonic() < deadline + 30:
+            received.extend(first.poll(0.2))
+        assert owner.revoked, "the revocation behind the batches was never handled"
+        assert seen_at_revoke[0] == produced, "records fetched before the revocation came after it"
+        offsets = by_partition(received[:produced])
+        assert all(o == list(range(len(o))) for o in offsets.values())
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
