@@ -15,7 +15,11 @@ def setup_logging(level: str | int) -> None:
         format=LOG_FORMAT,
         stream=sys.stderr,
     )
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+    root_level = logging.getLogger().level
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, root_level))
+    # joins, leaves and failed joins of the consumer group: few lines, and what an
+    # operator needs when partitions do not arrive
+    logging.getLogger("kafka.coordinator").setLevel(root_level)
 
 
 def effective_log_level() -> int:

@@ -122,7 +122,7 @@ class KafkaSource:
         self._assigned = self._assigned - {(self.settings.topic, p) for p in gone}
         if gone:
             self._on_revoked(self.settings.topic, gone)
-        log.info("revoked partitions %s", gone)
+            log.info("revoked partitions %s", gone)
 
     def seek(self, partition: int, offset: int | None) -> None:
         tp = TopicPartition(self.settings.topic, partition)

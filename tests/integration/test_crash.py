@@ -76,7 +76,10 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
             kills += 1
             process = start_collector(broker, topic, state, port, log)
         producer.join()
-        wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)
+        try:
+            wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; collector log:\n{log.read_text()[-6000:]}") from None
         series = scrape(url)
     finally:
         process.terminate()
