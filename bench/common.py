@@ -8,11 +8,14 @@ import platform
 import random
 import time
 import urllib.request
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from kafka import KafkaProducer
 
 from collector.sdk.events import new_event
@@ -20,6 +23,8 @@ from schemas.binding import KafkaRecord, to_binary
 from schemas.events import EventType
 
 RESULTS = Path(__file__).parent / "results"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+"""The local PostgreSQL's test database; each run gets a fresh schema in it."""
 
 
 def machine() -> dict[str, Any]:
@@ -154,3 +159,16 @@ def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) ->
     if first is None or last is None or last[0] <= first[0]:
         raise RuntimeError("too few samples: use more events")
     return (last[1] - first[1]) / (last[0] - first[0])
+
+
+@contextmanager
+def fresh_schema(database: str = POSTGRES) -> Iterator[str]:
+    """A DSN whose search_path is a new, empty schema of `database` (dropped after)."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{database}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(database, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
-
 from bench.common import (
+    fresh_schema,
     preload,
     processing_rate,
     realistic_records,
@@ -16,27 +15,21 @@ from bench.common import (
 from collector.embedded import EmbeddedBroker, free_port
 from tests.support.processes import start_collect_process
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 def run(broker: EmbeddedBroker, topic: str, instances: int, expected: int) -> float:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    dsn = f"{POSTGRES}?options=-csearch_path%3D{schema}"
     ports = [free_port() for _ in range(instances)]
     group = f"{topic}-{instances}"
-    processes = [
-        start_collect_process(broker.bootstrap_servers, topic, group, dsn, port) for port in ports
-    ]
-    try:
-        return processing_rate(ports, expected)
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(30)
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_schema() as dsn:
+        processes = [
+            start_collect_process(broker.bootstrap_servers, topic, group, dsn, port)
+            for port in ports
+        ]
+        try:
+            return processing_rate(ports, expected)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(30)
 
 
 def main(events: int = 200_000) -> dict[str, float]:

@@ -15,10 +15,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 from kafka import KafkaConsumer
 
 from bench.common import (
+    fresh_schema,
     preload,
     processing_rate,
     realistic_records,
@@ -30,6 +33,7 @@ from collector.runtime import tune_garbage_collector
 from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
+STORES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 def bare_rate(bootstrap: str, topic: str, expected: int) -> float:
@@ -78,65 +82,75 @@ def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> flo
         process.wait(timeout=30)
 
 
-def main(count: int, postgres: str | None) -> dict[str, float]:
+def main(count: int, postgres: str | None, rounds: int = 1) -> dict[str, Any]:
+    """`rounds` times: the bare consumer (both ways), then the collector on SQLite (and
+    PostgreSQL); ratios are taken within a round, so drift between rounds cancels out."""
     with EmbeddedBroker() as broker:
         topic = f"bench-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         records = realistic_records(count)
         produce_s = preload(broker.bootstrap_servers, topic, records)
-        bare = bare_rate(broker.bootstrap_servers, topic, count)
-        bare_tuned = bare_rate_tuned_gc(broker.bootstrap_servers, topic, count)
-        with tempfile.TemporaryDirectory() as directory:
-            sqlite = collector_rate(
-                broker.bootstrap_servers, topic, count, str(Path(directory) / "s.db")
-            )
-        result = {
-            "events": count,
-            "produce_per_s": count / produce_s,
-            "bare_per_s": bare,
-            "bare_tuned_gc_per_s": bare_tuned,
-            "collector_sqlite_per_s": sqlite,
-            "ratio_sqlite": sqlite / bare,
-            "ratio_sqlite_tuned_gc": sqlite / bare_tuned,
-        }
-        if postgres:
-            pg = collector_rate(broker.bootstrap_servers, topic, count, postgres)
-            result |= {
-                "collector_postgres_per_s": pg,
-                "ratio_postgres": pg / bare,
-                "ratio_postgres_tuned_gc": pg / bare_tuned,
-            }
-    table(
-        f"throughput ({count:,} events, {PARTITIONS} partitions)",
-        [
-            ("bare kafka-python consumer", f"{bare:,.0f} events/s"),
-            ("bare consumer, collector's GC tuning", f"{bare_tuned:,.0f} events/s"),
+        measured = [one_round(broker, topic, count, postgres) for _ in range(rounds)]
+    result: dict[str, Any] = {
+        "events": count,
+        "produce_per_s": count / produce_s,
+        **{key: median(r[key] for r in measured) for key in measured[0]},
+        "rounds": measured,
+    }
+    rows = [
+        ("bare kafka-python consumer", f"{result['bare_per_s']:,.0f} events/s"),
+        ("bare consumer, collector's GC tuning", f"{result['bare_tuned_gc_per_s']:,.0f} events/s"),
+    ]
+    for store in ("sqlite", "postgres") if postgres else ("sqlite",):
+        ratios = ", ".join(f"{r[f'ratio_{store}']:.0%}" for r in measured)
+        rows.append(
             (
-                "collector end to end (SQLite)",
-                f"{sqlite:,.0f} events/s  ({sqlite / bare:.0%} of bare,"
-                f" {sqlite / bare_tuned:.0%} of tuned)",
-            ),
-            *(
-                [
-                    (
-                        "collector end to end (PostgreSQL)",
-                        f"{result['collector_postgres_per_s']:,.0f} events/s"
-                        f"  ({result['ratio_postgres']:.0%} of bare,"
-                        f" {result['ratio_postgres_tuned_gc']:.0%} of tuned)",
-                    )
-                ]
-                if postgres
-                else []
-            ),
-        ],
-    )
+                f"collector end to end ({STORES[store]})",
+                f"{result[f'collector_{store}_per_s']:,.0f} events/s"
+                f"  ({result[f'ratio_{store}']:.0%} of bare,"
+                f" {result[f'ratio_{store}_tuned_gc']:.0%} of tuned)",
+            )
+        )
+        if rounds > 1:
+            rows.append((f"  ratio to bare in each round ({STORES[store]})", ratios))
+    title = f"throughput ({count:,} events, {PARTITIONS} partitions"
+    table(title + (f", median of {rounds} rounds)" if rounds > 1 else ")"), rows)
     write("throughput", result)
     return result
+
+
+def one_round(
+    broker: EmbeddedBroker, topic: str, count: int, postgres: str | None
+) -> dict[str, float]:
+    bootstrap = broker.bootstrap_servers
+    bare = bare_rate(bootstrap, topic, count)
+    bare_tuned = bare_rate_tuned_gc(bootstrap, topic, count)
+    with tempfile.TemporaryDirectory() as directory:
+        sqlite = collector_rate(bootstrap, topic, count, str(Path(directory) / "s.db"))
+    measured = {
+        "bare_per_s": bare,
+        "bare_tuned_gc_per_s": bare_tuned,
+        "collector_sqlite_per_s": sqlite,
+        "ratio_sqlite": sqlite / bare,
+        "ratio_sqlite_tuned_gc": sqlite / bare_tuned,
+    }
+    if postgres:
+        with fresh_schema(postgres) as dsn:
+            pg = collector_rate(bootstrap, topic, count, dsn)
+        measured |= {
+            "collector_postgres_per_s": pg,
+            "ratio_postgres": pg / bare,
+            "ratio_postgres_tuned_gc": pg / bare_tuned,
+        }
+    return measured
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--postgres", help="also measure with this PostgreSQL DSN")
+    parser.add_argument(
+        "--postgres", help="also measure with this PostgreSQL database (a fresh schema per round)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat; report medians")
     args = parser.parse_args()
-    main(args.events, args.postgres)
+    main(args.events, args.postgres, args.rounds)

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.engine.engine import Engine
+from collector.engine.engine import Engine, EngineSettings, Verdict
 from collector.state.model import LoadedState
 from collector.targets.registry import DeclarationRegistry
+from schemas.envelope import EventError, Reason
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot
 from tests.support.engines import FixedClock, feed, new_engine
@@ -90,6 +91,30 @@ def test_late_event_within_grace_restates_the_closed_period() -> None:
 def test_future_tolerance_is_five_minutes() -> None:
     engine = new_engine()
     assert feed(engine, [make_event(time=NOW + timedelta(minutes=5))]) == ["accepted"]
+    later = NOW + timedelta(minutes=5, microseconds=1)
+    assert feed(engine, [make_event(time=later, event_id="later")]) == ["future"]
+
+
+def test_a_period_stays_open_for_exactly_the_grace_window() -> None:
+    october = NOW.replace(month=10, day=20)
+    november_1 = datetime(2026, 11, 1, tzinfo=UTC)
+    just_open = new_engine(now=november_1 + timedelta(days=7, microseconds=-1))
+    assert feed(just_open, [make_event(time=october)]) == ["accepted"]
+    closed = new_engine(now=november_1 + timedelta(days=7))
+    assert feed(closed, [make_event(time=october)]) == ["too_late"]
+
+
+def test_a_batch_is_judged_at_its_instant_not_when_each_event_is_applied() -> None:
+    clock = FixedClock(NOW)
+    engine = Engine(EngineSettings(), clock)
+    at = engine.instant()
+    clock.now = NOW + timedelta(hours=1)  # the batch took long; its events still count at NOW
+    soon = make_event(time=NOW + timedelta(minutes=30))
+    with pytest.raises(EventError) as rejected:
+        engine.apply(soon, 0, at)
+    assert rejected.value.reason is Reason.FUTURE
+    assert engine.apply(make_event(), 0, at) is Verdict.ACCEPTED
+    assert engine.apply(soon, 0) is Verdict.ACCEPTED  # a new instant: no longer in the future
 
 
 def test_currency_must_match() -> None:

@@ -1,0 +1,109 @@
+"""The collector's ingest side alone, in-process: what one event costs after the fetch.
+
+Realistic records, as the fetcher process delivers them, go through the real pipeline
+(decode and validation, dedup and aggregation, one SQLite transaction per batch) in one
+process with the collector's GC tuning. Reported per event, best of several runs:
+decode alone, `Engine.apply` alone, and the whole `Pipeline.process` (the difference is
+the batch's state commit and the loop around it). No broker: this is the ceiling of one
+ingest thread, the number to compare with the fetcher's cost (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import realistic_records, table, write
+from collector.app import utc_now
+from collector.decode import decode
+from collector.engine.engine import Engine, EngineSettings
+from collector.pipeline import Pipeline
+from collector.runtime import tune_garbage_collector
+from collector.source.records import SourceRecord
+from collector.state.sqlite import SqliteStore
+from schemas.envelope import OutcomeEvent
+
+TOPIC = "bench"
+PARTITIONS = 6
+MAX_EVENT_BYTES = 1_048_576
+
+
+def delivered(count: int) -> list[SourceRecord]:
+    """Records as the fetcher hands them over (plain headers, sizes measured)."""
+    records = []
+    for offset, record in enumerate(realistic_records(count)):
+        size = len(record.key) + len(record.value) + sum(len(n) + len(v) for n, v in record.headers)
+        partition = offset % PARTITIONS
+        fields = (record.key, record.headers, record.value, 0, size)
+        records.append(SourceRecord(TOPIC, partition, offset, *fields))
+    return records
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    """The fastest of `runs` timings of `work` (the least disturbed by the machine)."""
+    fastest = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
+
+
+def apply_all(events: list[OutcomeEvent], batch: int) -> None:
+    engine = Engine(EngineSettings(), utc_now)
+    for start in range(0, len(events), batch):
+        at = engine.instant()
+        for index in range(start, min(start + batch, len(events))):
+            engine.apply(events[index], index % PARTITIONS, at)
+
+
+def process_all(records: list[SourceRecord], batch: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        store = SqliteStore(Path(directory) / "state.db")
+        pipeline = Pipeline(Engine(EngineSettings(), utc_now), store, None, publish=lambda _: None)
+        pipeline.assign(TOPIC, list(range(PARTITIONS)))
+        for start in range(0, len(records), batch):
+            pipeline.process(records[start : start + batch])
+        store.close()
+
+
+def main(count: int = 50_000, batch: int = 2_000, runs: int = 5) -> dict[str, float]:
+    records = delivered(count)
+    tune_garbage_collector()  # as `outcomes collect` does
+    decode_s = best_of(runs, lambda: [decode(r, MAX_EVENT_BYTES) for r in records])
+    events = [decode(r, MAX_EVENT_BYTES) for r in records]
+    apply_s = best_of(runs, lambda: apply_all(events, batch))
+    process_s = best_of(runs, lambda: process_all(records, batch))
+    result = {
+        "events": count,
+        "batch": batch,
+        "decode_us": decode_s / count * 1e6,
+        "apply_us": apply_s / count * 1e6,
+        "process_us": process_s / count * 1e6,
+        "commit_and_loop_us": (process_s - decode_s - apply_s) / count * 1e6,
+        "ceiling_per_s": count / process_s,
+    }
+    table(
+        f"ingest side in-process ({count:,} events, batches of {batch:,}, best of {runs})",
+        [
+            ("decode + validation", f"{result['decode_us']:.2f} µs/event"),
+            ("Engine.apply", f"{result['apply_us']:.2f} µs/event"),
+            ("state commit and the loop around", f"{result['commit_and_loop_us']:.2f} µs/event"),
+            ("Pipeline.process in all", f"{result['process_us']:.2f} µs/event"),
+            ("one ingest thread's ceiling", f"{result['ceiling_per_s']:,.0f} events/s"),
+        ],
+    )
+    write("ingest", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    main(args.events, args.batch, args.runs)
