@@ -27,8 +27,10 @@ records fetched before a seek and still in the pipe are recognised and dropped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import marshal
+import os
 import queue
 import signal
 import threading
@@ -50,7 +52,7 @@ PROBE_INTERVAL_S: Final = 5.0
 
 
 class _ClosingError(Exception):
-    """The collector asked to close, or went away."""
+    """The collector asked to close, or went away (`Fetcher.orphaned`)."""
 
 
 class _Outbox:
@@ -101,14 +103,30 @@ class Fetcher:
         out, and the polling thread must not take that reply away."""
         self._closing = False
         """Set when a callback inside kafka-python (which swallows errors) saw CLOSE."""
+        self.orphaned = False
+        """The collector went away (its pipes closed) without asking to close."""
         self.source: KafkaSource | None = None
 
     def send(self, *message: Any) -> None:
         try:
             self._outbox.put(message)
         except _ClosingError:
-            self._closing = True
+            self._closing = self.orphaned = True
             raise
+
+    def leaves_group(self) -> bool:
+        """Whether to leave the consumer group on the way out, or vanish without a word
+        (the broker drops the member when its session expires).
+
+        Only a fetcher the collector asked to close leaves, and only while it holds
+        partitions. One whose collector was killed vanishes, as the collector did; one
+        still joining does not leave either. Tansu 0.6 (the embedded broker) can keep a
+        member that leaves while the group rebalances as the group's leader: the group
+        then never completes a rebalance again, whoever joins (reproduced with plain
+        kafka-python consumers). On Kafka, vanishing only makes the next rebalance wait
+        for the session timeout.
+        """
+        return not self.orphaned and self.source is not None and bool(self.source.assigned)
 
     def run(self) -> None:
         try:
@@ -123,7 +141,9 @@ class Fetcher:
         except _ClosingError:
             pass
         finally:
-            self.source.close()
+            if self.leaves_group():
+                self.source.close()
+                self.source = None
             self._outbox.close()
 
     def _loop(self, source: KafkaSource) -> None:
@@ -184,6 +204,7 @@ class Fetcher:
             message: tuple[Any, ...] = marshal.loads(self._control.recv_bytes())
         except (EOFError, OSError):
             message = (CLOSE,)
+            self.orphaned = True
         if message[0] == CLOSE:
             self._closing = True
             raise _ClosingError
@@ -234,20 +255,28 @@ class Fetcher:
 
     # -- rebalance callbacks (inside `fetch`) ------------------------------------------
 
+    # Closing while a callback waits for its reply: the callback returns at once (the
+    # loop stops after the poll, `_closing` is set) instead of raising into kafka-python,
+    # which would log the exception as an error on a clean shutdown.
+
     def _assigned(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
         assert self.source is not None
         if self._closing:
             return {}
-        self.send(ASSIGNED, partitions, self.source.partition_count())
-        _, resume, epochs = self._await(RESUME)
+        try:
+            self.send(ASSIGNED, partitions, self.source.partition_count())
+            _, resume, epochs = self._await(RESUME)
+        except _ClosingError:
+            return {}
         self._epochs.update(epochs)
         return {int(partition): offset for partition, offset in resume.items()}
 
     def _revoked(self, topic: str, partitions: list[int]) -> None:
         if self._closing:  # leaving the group: the collector stops, nothing to hand back
             return
-        self.send(REVOKED, partitions)
-        self._await(REVOKED_DONE)
+        with contextlib.suppress(_ClosingError):
+            self.send(REVOKED, partitions)
+            self._await(REVOKED_DONE)
 
 
 def serve(
@@ -260,10 +289,19 @@ def serve(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(log_level)
     tune_garbage_collector()
+    fetcher = Fetcher(settings, data, control)
     try:
-        Fetcher(settings, data, control).run()
+        fetcher.run()
     except _ClosingError:
         pass  # the collector is gone (before the loop started)
     finally:
         data.close()
         control.close()
+    if fetcher.source is not None:  # not closed: vanish, see `Fetcher.leaves_group`
+        log.info(
+            "exiting without leaving the group (%s); the broker drops this member when"
+            " its session expires",
+            "the collector went away" if fetcher.orphaned else "no partitions held",
+        )
+        logging.shutdown()
+        os._exit(0)

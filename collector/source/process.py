@@ -263,7 +263,8 @@ class ProcessSource:
             raise FetcherError("the Kafka consumer process is not running")
 
     def close(self) -> None:
-        """Ask the fetcher to leave the group and exit; kill it if it does not."""
+        """Ask the fetcher to exit (leaving the group if it holds partitions); kill it if it
+        does not."""
         if self._running:
             self._send(fetcher.CLOSE)
             self._discard()

@@ -1,9 +1,11 @@
 """The Kafka consumer in a child process (ProcessSource), against the real broker:
 rebalance callbacks in the collector, stored offsets honoured, in-flight records
-dropped after a seek, a killed fetcher replaced, a clean close."""
+dropped after a seek, waiting batches coalesced, a killed fetcher replaced, a clean
+close, and no LeaveGroup from a consumer still joining."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -11,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from kafka import KafkaConsumer
 
 from collector.embedded import EmbeddedBroker, free_port
 from collector.source.kafka import JOIN_POLL_S, ConsumerSettings
@@ -83,8 +86,12 @@ def by_partition(records: list[SourceRecord]) -> dict[int, list[int]]:
 
 
 def test_records_flow_from_the_offsets_the_collector_stored(
-    broker: EmbeddedBroker, loaded_topic: tuple[str, int]
+    broker: EmbeddedBroker,
+    loaded_topic: tuple[str, int],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
     topic, produced = loaded_topic
     owner = Owner(resume={0: 2})
     source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
@@ -103,7 +110,8 @@ def test_records_flow_from_the_offsets_the_collector_stored(
         ]
     finally:
         source.close()
-    assert source._process.exitcode == 0  # left the group and exited on its own
+    assert source._process.exitcode == 0  # exited on its own
+    assert "Leaving consumer group" in capfd.readouterr().err  # held partitions: hands over
 
 
 def test_an_assignment_slower_than_the_fetchers_poll_still_resumes_where_told(
@@ -207,3 +215,61 @@ def test_waiting_batches_come_in_one_poll_and_a_rebalance_behind_them_waits_its_
         first.close()
         if second is not None:
             second.close()
+
+
+def test_a_consumer_holding_partitions_when_the_collector_dies_exits_without_leaving(
+    broker: EmbeddedBroker,
+    loaded_topic: tuple[str, int],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
+    topic, produced = loaded_topic
+    owner = Owner()
+    source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
+    assert len(poll_until(source, produced)) == produced
+    source._data.close()  # the collector dies: its ends of the pipes close
+    source._control.close()
+    source._process.join(timeout=15)
+    assert source._process.exitcode == 0
+    log = capfd.readouterr().err
+    assert "exiting without leaving the group (the collector went away)" in log
+    assert "Leaving consumer group" not in log
+
+
+def test_a_consumer_closed_while_still_joining_exits_without_leaving_the_group(
+    broker: EmbeddedBroker,
+    loaded_topic: tuple[str, int],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
+    topic, _ = loaded_topic
+    settings = settings_for(broker, topic)
+    # a member that holds every partition and stops polling: the group's next rebalance
+    # waits for it, so a newcomer stays in its join for many seconds
+    holder = KafkaConsumer(
+        bootstrap_servers=broker.bootstrap_servers,
+        group_id=settings.group_id,
+        session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=1_000,
+        max_poll_interval_ms=30_000,
+        enable_auto_commit=False,
+    )
+    holder.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 30
+        while not holder.assignment() and time.monotonic() < deadline:
+            holder.poll(timeout_ms=500)
+        assert holder.assignment()
+        owner = Owner()
+        joining = ProcessSource(settings, owner.on_assigned, owner.on_revoked)
+        time.sleep(1.0)  # its JoinGroup is waiting for the holder to rejoin
+        joining.close()  # the collector shuts down cleanly
+        assert joining._process.exitcode == 0
+        assert owner.assigned == []
+        log = capfd.readouterr().err
+        assert "exiting without leaving the group (no partitions held)" in log
+        assert "Leaving consumer group" not in log
+    finally:
+        holder.close()
