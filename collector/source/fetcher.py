@@ -143,7 +143,7 @@ class Fetcher:
         finally:
             if self.leaves_group():
                 self.source.close()
-                self.source = None
+                self.source = None  # closed: `serve` lets the process end normally
             self._outbox.close()
 
     def _loop(self, source: KafkaSource) -> None:

@@ -147,22 +147,22 @@ class ProcessSource:
         so a backlog is worked through in fewer, larger state commits."""
         if not self._running or (not self._process.is_alive() and not self._data.poll()):
             self._restart()
-        deadline = time.monotonic() + timeout_s
-        while (message := self._next(deadline)) is not None:
-            kind = message[0]
-            if kind == fetcher.BATCH:
-                return self._coalesced(self._records(*message[1:]))
-            if kind == _GONE:
-                self._restart()
-            elif kind == fetcher.ASSIGNED:
-                self._assign(message[1], message[2])
-            elif kind == fetcher.REVOKED:
-                self._revoke(message[1])
-            elif kind == fetcher.POLL_FAILED:
-                raise FetcherError(message[1])
-            else:
-                raise ValueError(f"unexpected message {kind} from the fetcher")
+        message = self._next(time.monotonic() + timeout_s)
+        if message is None:
             return []
+        kind = message[0]
+        if kind == fetcher.BATCH:
+            return self._coalesced(self._records(*message[1:]))
+        if kind == _GONE:
+            self._restart()
+        elif kind == fetcher.ASSIGNED:
+            self._assign(message[1], message[2])
+        elif kind == fetcher.REVOKED:
+            self._revoke(message[1])
+        elif kind == fetcher.POLL_FAILED:
+            raise FetcherError(message[1])
+        else:
+            raise ValueError(f"unexpected message {kind} from the fetcher")
         return []
 
     def _next(self, deadline: float) -> tuple[Any, ...] | None:
