@@ -1,6 +1,8 @@
 """A simulated fleet of automations that tells the product's story (the demo).
 
-Each project's behaviour is fixed so its status is stable whatever the day of the month:
+Each project's behaviour is fixed so that, with a good part of the period behind it, its
+status is the same whatever the day (in a period's first days the daily lumps of licence
+cost and savings can swing the young numbers: ROI has no elapsed-time guard, DESIGN §5):
 ticket-triage and cost-optimizer meet their objectives, incident-autoremediation is at
 risk (17 of 18 runs succeed against a 95% objective), patch-rollout is clearly off target,
 disk-cleanup has no declaration (unscoped) and capacity-planner went silent four days ago

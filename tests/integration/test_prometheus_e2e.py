@@ -10,7 +10,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,22 @@ VARIABLES = {
 }
 
 
+def story_clock() -> Callable[[], datetime]:
+    """Wall-clock time moved back to the 20th of a month at most (the previous month's
+    before the 20th). The simulated fleet tells its story once most of a period is behind
+    it: in a period's first days its daily lumps of cost and savings swing young projects'
+    statuses (ROI has no elapsed-time guard, DESIGN §5), and the alert check below would
+    depend on the date the tests run."""
+    real = utc_now()
+    story = real if real.day >= 20 else (real.replace(day=1) - timedelta(days=1)).replace(day=20)
+    shift = real - story
+    return lambda: utc_now() - shift
+
+
 def feed(app: CollectorApp, stop: threading.Event) -> None:
-    simulator = FleetSimulator(utc_now)
+    simulator = FleetSimulator(app.clock)
     producer = KafkaProducer(bootstrap_servers=app.bootstrap_servers, linger_ms=5)
-    now = utc_now()
+    now = app.clock()
     month, quarter = (
         period_containing(now, PeriodKind.MONTH),
         period_containing(now, PeriodKind.QUARTER),
@@ -83,7 +96,7 @@ def prometheus(
     tmp_path: Path, broker: EmbeddedBroker, topic: str
 ) -> Iterator[tuple[str, CollectorApp]]:
     settings = collector_settings(broker, topic, tmp_path / "state.db", targets=EXAMPLE_PROJECTS)
-    app = CollectorApp(settings)
+    app = CollectorApp(settings, clock=story_clock())
     app.start()
     stop = threading.Event()
     feeder = threading.Thread(target=feed, args=(app, stop), daemon=True)
