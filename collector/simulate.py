@@ -1,8 +1,9 @@
 """A simulated fleet of automations that tells the product's story (the demo).
 
-Each project's behaviour is fixed so that, with a good part of the period behind it, its
-status is the same whatever the day (in a period's first days the daily lumps of licence
-cost and savings can swing the young numbers: ROI has no elapsed-time guard, DESIGN §5):
+Each project's behaviour is fixed so that its status is the same whatever the day, from
+about three days into a period (before, the few events so far can swing young numbers:
+ROI has no elapsed-time guard, DESIGN §5; costs and savings come in hourly-sized pieces to
+keep that window short):
 ticket-triage and cost-optimizer meet their objectives, incident-autoremediation is at
 risk (17 of 18 runs succeed against a 95% objective), patch-rollout is clearly off target,
 disk-cleanup has no declaration (unscoped) and capacity-planner went silent four days ago
@@ -23,6 +24,7 @@ from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
 
 SOURCE = "demo/simulator"
+HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class SimulatedProject:
     service: str | None = None
     outage_s_per_day: float = 0.0
     cost_per_day: float = 0.0
-    """Licence, labour or compute outside runs, booked once a day."""
+    """Licence, labour or compute outside runs, booked hourly (a 24th each hour) so that a
+    young period's ROI is not swung by one daily lump; a multiple of 24 keeps it exact."""
     silent_for: timedelta | None = None
     backfill_from_quarter: bool = False
 
@@ -53,18 +56,18 @@ FLEET: tuple[SimulatedProject, ...] = (
     SimulatedProject("ticket-triage", ("classify", "route"), 40, 900, 4, 0.05,
                      fail_every=40, effort_every=10, effort_s=60, cost_per_day=300),
     SimulatedProject("cost-optimizer", ("rightsize",), 4, 1200, 30, 1.0,
-                     fail_every=25, savings_per_day=2, savings_each=500.0, cost_per_day=400),
+                     fail_every=25, savings_per_day=24, savings_each=40.0, cost_per_day=384),
     SimulatedProject("incident-autoremediation", ("restart-pod", "failover"), 20, 1800, 45, 0.2,
                      fail_every=18, effort_every=4, effort_s=300,
-                     service="servicedesk-api", outage_s_per_day=2, cost_per_day=500,
+                     service="servicedesk-api", outage_s_per_day=2, cost_per_day=480,
                      savings_per_day=1, savings_each=400.0, savings_category="incident",
                      savings_basis="P2 incidents auto-resolved x average incident cost"),
     SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
                      fail_every=6, effort_every=3, effort_s=900, backfill_from_quarter=True,
                      cost_per_day=300),
-    SimulatedProject("disk-cleanup", ("sweep",), 10, 600, 20, 0.01, cost_per_day=20),
+    SimulatedProject("disk-cleanup", ("sweep",), 10, 600, 20, 0.01, cost_per_day=24),
     SimulatedProject("capacity-planner", ("forecast",), 3, 1800, 120, 0.5,
-                     silent_for=timedelta(days=4), cost_per_day=100),
+                     silent_for=timedelta(days=4), cost_per_day=96),
 )  # fmt: skip
 
 
@@ -100,37 +103,37 @@ class FleetSimulator:
             yield self._run(project, self._moment(start, end))
         for _ in range(round(project.savings_per_day * days)):
             yield self._savings(project, self._moment(start, end))
-        if project.cost_per_day:
-            for day in range(round(days)):
-                yield self._cost(project, min(end, start + timedelta(days=day, hours=12)))
-        if project.service:
-            hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            while hour <= end:
+        hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        while hour <= end:
+            if project.cost_per_day:
+                yield self._cost(project, hour)
+            if project.service:
                 outage = project.outage_s_per_day if hour.hour == 3 else 0.0
                 yield self._window(project, hour, outage)
-                hour += timedelta(hours=1)
+            hour += timedelta(hours=1)
 
     def _moment(self, start: datetime, end: datetime) -> datetime:
         return start + (end - start) * self._random.random()
 
     def next_event(self) -> OutcomeEvent:
-        """One live event, projects and kinds weighted by their daily rates."""
-        weights = [p.runs_per_day + p.savings_per_day + 1 for p in self._live]
+        """One live event, projects and kinds weighted by their daily rates (a day's cost
+        comes in 24 hourly slices)."""
+        weights = [p.runs_per_day + p.savings_per_day + HOURS for p in self._live]
         project = self._random.choices(self._live, weights)[0]
         now = self._clock()
-        roll = self._random.random() * (project.runs_per_day + project.savings_per_day + 1)
-        if roll < 1:
+        roll = self._random.random() * (project.runs_per_day + project.savings_per_day + HOURS)
+        if roll < HOURS:
             return self._cost(project, now)
-        if roll < 1 + project.savings_per_day:
+        if roll < HOURS + project.savings_per_day:
             return self._savings(project, now)
         return self._run(project, now)
 
     def _cost(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
         data = {
             "project": project.name,
-            "amount": project.cost_per_day,
+            "amount": project.cost_per_day / HOURS,
             "category": "licence",
-            "description": "daily licence and platform share",
+            "description": "hourly licence and platform share",
         }
         return self._event(EventType.COST_INCURRED, data, time)
 
