@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench import freshness, ingest, memory, render, restart, scale, throughput
-from bench.common import POSTGRES
+from tests.conftest import POSTGRES
 
 if __name__ == "__main__":
     throughput.main(500_000, POSTGRES)

@@ -21,10 +21,9 @@ from kafka import KafkaProducer
 from collector.sdk.events import new_event
 from schemas.binding import KafkaRecord, to_binary
 from schemas.events import EventType
+from tests.conftest import POSTGRES
 
 RESULTS = Path(__file__).parent / "results"
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-"""The local PostgreSQL's test database; each run gets a fresh schema in it."""
 
 
 def machine() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from kafka import KafkaConsumer
@@ -78,6 +78,16 @@ def poll_until(source: ProcessSource, enough: int, timeout_s: float = 40.0) -> l
     return records
 
 
+@pytest.fixture
+def fetcher_log(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> Callable[[], str]:
+    """What the fetcher process wrote to stderr so far (it logs at its parent's level,
+    INFO here)."""
+    caplog.set_level(logging.INFO)
+    return lambda: capfd.readouterr().err
+
+
 def by_partition(records: list[SourceRecord]) -> dict[int, list[int]]:
     offsets: dict[int, list[int]] = {}
     for record in records:
@@ -88,10 +98,8 @@ def by_partition(records: list[SourceRecord]) -> dict[int, list[int]]:
 def test_records_flow_from_the_offsets_the_collector_stored(
     broker: EmbeddedBroker,
     loaded_topic: tuple[str, int],
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    fetcher_log: Callable[[], str],
 ) -> None:
-    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
     topic, produced = loaded_topic
     owner = Owner(resume={0: 2})
     source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
@@ -111,7 +119,7 @@ def test_records_flow_from_the_offsets_the_collector_stored(
     finally:
         source.close()
     assert source._process.exitcode == 0  # exited on its own
-    assert "Leaving consumer group" in capfd.readouterr().err  # held partitions: hands over
+    assert "Leaving consumer group" in fetcher_log()  # held partitions: hands over
 
 
 def test_an_assignment_slower_than_the_fetchers_poll_still_resumes_where_told(
@@ -220,10 +228,8 @@ def test_waiting_batches_come_in_one_poll_and_a_rebalance_behind_them_waits_its_
 def test_a_consumer_holding_partitions_when_the_collector_dies_exits_without_leaving(
     broker: EmbeddedBroker,
     loaded_topic: tuple[str, int],
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    fetcher_log: Callable[[], str],
 ) -> None:
-    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
     topic, produced = loaded_topic
     owner = Owner()
     source = ProcessSource(settings_for(broker, topic), owner.on_assigned, owner.on_revoked)
@@ -232,7 +238,7 @@ def test_a_consumer_holding_partitions_when_the_collector_dies_exits_without_lea
     source._control.close()
     source._process.join(timeout=15)
     assert source._process.exitcode == 0
-    log = capfd.readouterr().err
+    log = fetcher_log()
     assert "exiting without leaving the group (the collector went away)" in log
     assert "Leaving consumer group" not in log
 
@@ -240,10 +246,8 @@ def test_a_consumer_holding_partitions_when_the_collector_dies_exits_without_lea
 def test_a_consumer_closed_while_still_joining_exits_without_leaving_the_group(
     broker: EmbeddedBroker,
     loaded_topic: tuple[str, int],
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    fetcher_log: Callable[[], str],
 ) -> None:
-    caplog.set_level(logging.INFO)  # the fetcher logs at its parent's level
     topic, _ = loaded_topic
     settings = settings_for(broker, topic)
     # a member that holds every partition and stops polling: the group's next rebalance
@@ -268,7 +272,7 @@ def test_a_consumer_closed_while_still_joining_exits_without_leaving_the_group(
         joining.close()  # the collector shuts down cleanly
         assert joining._process.exitcode == 0
         assert owner.assigned == []
-        log = capfd.readouterr().err
+        log = fetcher_log()
         assert "exiting without leaving the group (no partitions held)" in log
         assert "Leaving consumer group" not in log
     finally:
