@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bench import freshness, ingest, memory, render, restart, scale, throughput
-from tests.conftest import POSTGRES
+from tests.support.postgres import postgres_database
 
 if __name__ == "__main__":
-    throughput.main(500_000, POSTGRES)
+    with postgres_database() as database:
+        throughput.main(500_000, database)
     ingest.main()
     freshness.main()
     render.main()

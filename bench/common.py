@@ -8,20 +8,16 @@ import platform
 import random
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from kafka import KafkaProducer
 
 from collector.sdk.events import new_event
 from schemas.binding import KafkaRecord, to_binary
 from schemas.events import EventType
-from tests.conftest import POSTGRES
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -158,16 +154,3 @@ def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) ->
     if first is None or last is None or last[0] <= first[0]:
         raise RuntimeError("too few samples: use more events")
     return (last[1] - first[1]) / (last[0] - first[0])
-
-
-@contextmanager
-def fresh_schema(database: str = POSTGRES) -> Iterator[str]:
-    """A DSN whose search_path is a new, empty schema of `database` (dropped after)."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{database}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(database, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")

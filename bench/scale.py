@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from bench.common import (
-    fresh_schema,
     preload,
     processing_rate,
     realistic_records,
@@ -13,17 +12,15 @@ from bench.common import (
     write,
 )
 from collector.embedded import EmbeddedBroker, free_port
+from tests.support.postgres import fresh_schema, postgres_database
 from tests.support.processes import start_collect_process
 
 
 def run(broker: EmbeddedBroker, topic: str, instances: int, expected: int) -> float:
     ports = [free_port() for _ in range(instances)]
     group = f"{topic}-{instances}"
-    with fresh_schema() as dsn:
-        processes = [
-            start_collect_process(broker.bootstrap_servers, topic, group, dsn, port)
-            for port in ports
-        ]
+    with postgres_database() as database, fresh_schema(database, "bench") as dsn:
+        processes = [start_collect_process(broker, topic, group, dsn, port) for port in ports]
         try:
             return processing_rate(ports, expected)
         finally:

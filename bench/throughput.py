@@ -21,15 +21,16 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from bench.common import (
-    fresh_schema,
     preload,
     processing_rate,
     realistic_records,
     table,
     write,
 )
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from collector.runtime import tune_garbage_collector
+from tests.support.brokers import KINDS, Broker, running_broker
+from tests.support.postgres import fresh_schema
 from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
@@ -71,10 +72,10 @@ def bare_rate_tuned_gc(bootstrap: str, topic: str, expected: int) -> float:
         gc.set_threshold(*threshold)
 
 
-def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> float:
+def collector_rate(broker: Broker, topic: str, expected: int, state: str) -> float:
     """`outcomes collect` as its own process, with its default settings."""
     port = free_port()
-    process = start_collect_process(bootstrap, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
+    process = start_collect_process(broker, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
     try:
         return processing_rate([port], expected)
     finally:
@@ -82,16 +83,20 @@ def collector_rate(bootstrap: str, topic: str, expected: int, state: str) -> flo
         process.wait(timeout=30)
 
 
-def main(count: int, postgres: str | None, rounds: int = 1) -> dict[str, Any]:
+def main(
+    count: int, postgres: str | None, rounds: int = 1, broker_kind: str = "embedded"
+) -> dict[str, Any]:
     """`rounds` times: the bare consumer (both ways), then the collector on SQLite (and
-    PostgreSQL); ratios are taken within a round, so drift between rounds cancels out."""
-    with EmbeddedBroker() as broker:
+    PostgreSQL); ratios are taken within a round, so drift between rounds cancels out.
+    `broker_kind`: the embedded broker (Tansu) or Apache Kafka (tests/support/brokers.py)."""
+    with running_broker(broker_kind) as broker:
         topic = f"bench-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         records = realistic_records(count)
         produce_s = preload(broker.bootstrap_servers, topic, records)
         measured = [one_round(broker, topic, count, postgres) for _ in range(rounds)]
     result: dict[str, Any] = {
+        "broker": broker.description,
         "events": count,
         "produce_per_s": count / produce_s,
         **{key: median(r[key] for r in measured) for key in measured[0]},
@@ -113,20 +118,18 @@ def main(count: int, postgres: str | None, rounds: int = 1) -> dict[str, Any]:
         )
         if rounds > 1:
             rows.append((f"  ratio to bare in each round ({STORES[store]})", ratios))
-    title = f"throughput ({count:,} events, {PARTITIONS} partitions"
+    title = f"throughput on {broker_kind} ({count:,} events, {PARTITIONS} partitions"
     table(title + (f", median of {rounds} rounds)" if rounds > 1 else ")"), rows)
-    write("throughput", result)
+    write("throughput" if broker_kind == "embedded" else f"throughput-{broker_kind}", result)
     return result
 
 
-def one_round(
-    broker: EmbeddedBroker, topic: str, count: int, postgres: str | None
-) -> dict[str, float]:
+def one_round(broker: Broker, topic: str, count: int, postgres: str | None) -> dict[str, float]:
     bootstrap = broker.bootstrap_servers
     bare = bare_rate(bootstrap, topic, count)
     bare_tuned = bare_rate_tuned_gc(bootstrap, topic, count)
     with tempfile.TemporaryDirectory() as directory:
-        sqlite = collector_rate(bootstrap, topic, count, str(Path(directory) / "s.db"))
+        sqlite = collector_rate(broker, topic, count, str(Path(directory) / "s.db"))
     measured = {
         "bare_per_s": bare,
         "bare_tuned_gc_per_s": bare_tuned,
@@ -135,8 +138,8 @@ def one_round(
         "ratio_sqlite_tuned_gc": sqlite / bare_tuned,
     }
     if postgres:
-        with fresh_schema(postgres) as dsn:
-            pg = collector_rate(bootstrap, topic, count, dsn)
+        with fresh_schema(postgres, "bench") as dsn:
+            pg = collector_rate(broker, topic, count, dsn)
         measured |= {
             "collector_postgres_per_s": pg,
             "ratio_postgres": pg / bare,
@@ -152,5 +155,6 @@ if __name__ == "__main__":
         "--postgres", help="also measure with this PostgreSQL database (a fresh schema per round)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="repeat; report medians")
+    parser.add_argument("--broker", choices=KINDS, default="embedded")
     args = parser.parse_args()
-    main(args.events, args.postgres, args.rounds)
+    main(args.events, args.postgres, args.rounds, args.broker)

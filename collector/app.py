@@ -24,6 +24,7 @@ from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.engine.formulas import exact
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
+from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings, KafkaSource
 from collector.source.process import ProcessSource
 from collector.state.open import open_store
@@ -231,6 +232,8 @@ class CollectorApp:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             max_poll_records=s.max_poll_records,
+            # the embedded broker (Tansu 0.6) mishandles a LeaveGroup during a rebalance
+            leave_group="assigned" if self.broker is not None else s.leave_group,
             security=tuple(s.kafka_security().client_options().items()),
         )
 
@@ -271,8 +274,9 @@ def _retry_until(
         try:
             made = make()
         except Exception as error:  # noqa: BLE001 - connection failures are transient
-            _note(status, what, str(error) or type(error).__name__)
-            log.warning("cannot reach the %s yet (%s); retrying in %.1fs", what, error, backoff_s)
+            problem = explain(error)
+            _note(status, what, problem)
+            log.warning("cannot reach the %s yet (%s); retrying in %.1fs", what, problem, backoff_s)
             stop.wait(backoff_s)
             backoff_s = min(max_backoff_s, backoff_s * 2)
             continue

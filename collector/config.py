@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         default=True,
         description="Run the Kafka consumer in a child process (fetching and record decoding "
         "on a second core); false keeps it on the ingest thread.",
+    )
+    leave_group: Literal["always", "assigned"] = Field(
+        default="always",
+        description="When a consumer holding partitions leaves the group on its way out: "
+        "always (also when its collector was killed; the partitions move at once), or "
+        "assigned: only on a clean shutdown (for Tansu 0.6, which can wedge a group when a "
+        "member leaves mid-rebalance; the embedded broker always uses it).",
     )
     publish_interval_s: float = Field(default=0.2, gt=0)
     max_automations_per_project: int = Field(default=200, gt=0)

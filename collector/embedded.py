@@ -49,8 +49,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def create_topics(bootstrap_servers: str, partitions: dict[str, int]) -> None:
+    """Create each topic with its partition count (replication 1); existing topics are
+    left alone. Works on any Kafka-protocol broker."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="outcomes-admin")
+    try:
+        for name, count in partitions.items():
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics([NewTopic(name, count, 1)])
+    except KafkaError as error:
+        raise EmbeddedBrokerError(f"creating topics failed: {error}") from error
+    finally:
+        admin.close()
+
+
 class EmbeddedBroker:
     """Starts Tansu on `127.0.0.1:<free port>`; use as a context manager."""
+
+    kind = "embedded"
 
     def __init__(self, port: int | None = None, startup_timeout_s: float = 20.0) -> None:
         self.port = port or free_port()
@@ -62,6 +78,10 @@ class EmbeddedBroker:
     @property
     def log_path(self) -> Path:
         return Path(self._log.name)
+
+    @property
+    def description(self) -> str:
+        return f"embedded broker (Tansu, {self.bootstrap_servers})"
 
     @property
     def pid(self) -> int | None:
@@ -93,18 +113,7 @@ class EmbeddedBroker:
         raise EmbeddedBrokerError(f"broker did not listen within {self._startup_timeout_s}s")
 
     def create_topics(self, partitions: dict[str, int]) -> None:
-        """Create each topic with its partition count; existing topics are left alone."""
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, client_id="outcomes-admin"
-        )
-        try:
-            for name, count in partitions.items():
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    admin.create_topics([NewTopic(name, count, 1)])
-        except KafkaError as error:
-            raise EmbeddedBrokerError(f"creating topics failed: {error}") from error
-        finally:
-            admin.close()
+        create_topics(self.bootstrap_servers, partitions)
 
     def stop(self) -> None:
         if self._process is None:

@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.support.brokers import KINDS, STARTED
+from tests.support.postgres import PostgresUnavailableError, fresh_schema, postgres_database
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """DSN of the session's PostgreSQL database: a throwaway cluster started on first use
+    (or `OUTCOMES_TEST_POSTGRES`). A machine without PostgreSQL fails, never skips."""
+    try:
+        with postgres_database() as dsn:
+            yield dsn
+    except PostgresUnavailableError as error:
+        pytest.fail(f"PostgreSQL is required: {error}")
 
 
 @pytest.fixture
-def postgres_dsn() -> Iterator[str]:
-    """A DSN whose search_path is a fresh schema of the local test database (dropped after)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES} is required: {error}")
-    admin.execute(f"CREATE SCHEMA {schema}")
-    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    admin.close()
+def postgres_dsn(postgres_server: str) -> Iterator[str]:
+    """A DSN whose search_path is a fresh schema of the session's database (dropped after)."""
+    with fresh_schema(postgres_server) as dsn:
+        yield dsn
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Which brokers the Kafka tests ran on, and how each fared (CI's evidence that the
+    Apache Kafka variants ran rather than skipped)."""
+    outcomes: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            kind = broker_of(getattr(report, "nodeid", ""))
+            if kind is not None and (report.when == "call" or outcome != "passed"):
+                counts = outcomes.setdefault(kind, {})
+                counts[outcome] = counts.get(outcome, 0) + 1
+    if not outcomes:
+        return
+    terminalreporter.section("Kafka integration tests per broker")
+    for kind, counts in sorted(outcomes.items()):
+        described = STARTED.get(kind, "not started")
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{kind}: {tally} — {described}")
+
+
+def broker_of(nodeid: str) -> str | None:
+    params = nodeid.rpartition("[")[2].rstrip("]").split("-") if "[" in nodeid else []
+    joined = "-".join(params)
+    for kind in KINDS:
+        if joined == kind or joined.startswith(f"{kind}-") or f"-{kind}" in joined:
+            return kind
+    return None

@@ -36,9 +36,10 @@ import signal
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from collector.runtime import setup_logging, tune_garbage_collector
+from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings, KafkaSource, record_fields
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,16 @@ IN_FLIGHT: Final = 2
 """Messages sent ahead of what the collector has read (beyond what the pipe holds)."""
 POLL_TIMEOUT_S: Final = 0.2
 PROBE_INTERVAL_S: Final = 5.0
+LIVENESS_TICK_S: Final = 0.5
+"""How often the collector stamps its liveness; the fetcher checks as often."""
+EXIT_COLLECTOR_FROZEN: Final = 3
+
+
+class Liveness(Protocol):
+    """A shared `time.monotonic()` stamp (multiprocessing.Value "d"): the collector
+    process writes it every LIVENESS_TICK_S from a thread of its own, the fetcher reads it."""
+
+    value: float
 
 
 class _ClosingError(Exception):
@@ -118,21 +129,27 @@ class Fetcher:
         """Whether to leave the consumer group on the way out, or vanish without a word
         (the broker drops the member when its session expires).
 
-        Only a fetcher the collector asked to close leaves, and only while it holds
-        partitions. One whose collector was killed vanishes, as the collector did; one
-        still joining does not leave either. Tansu 0.6 (the embedded broker) can keep a
-        member that leaves while the group rebalances as the group's leader: the group
-        then never completes a rebalance again, whoever joins (reproduced with plain
-        kafka-python consumers). On Kafka, vanishing only makes the next rebalance wait
-        for the session timeout.
+        A fetcher holding partitions leaves, so they move to the other members at once
+        instead of after the session timeout: whether the collector closed it or was
+        killed with `leave_group="always"` (Apache Kafka), only on a clean shutdown with
+        "assigned" (Tansu 0.6, the embedded broker, can keep a member that leaves while the
+        group rebalances as the group's leader; the group then never completes a rebalance
+        again, whoever joins: reproduced with plain kafka-python consumers).
+
+        A fetcher still joining holds nothing to hand over, and does not leave on either
+        broker: on Apache Kafka its LeaveGroup would queue behind the JoinGroup waiting at
+        the coordinator (a broker answers one request per connection at a time), so the
+        close would block until the group's rebalance completes.
         """
-        return not self.orphaned and self.source is not None and bool(self.source.assigned)
+        if self.source is None or not self.source.assigned:
+            return False
+        return self.settings.leave_group == "always" or not self.orphaned
 
     def run(self) -> None:
         try:
             self.source = KafkaSource(self.settings, self._assigned, self._revoked)
         except Exception as error:  # noqa: BLE001 - reported to the collector, which retries
-            self.send(FAILED, str(error) or type(error).__name__)
+            self.send(FAILED, explain(error))
             self._outbox.close()
             return
         self.send(READY)
@@ -157,7 +174,7 @@ class Fetcher:
             except _ClosingError:
                 raise
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
-                self.send(POLL_FAILED, str(error) or type(error).__name__)
+                self.send(POLL_FAILED, explain(error))
                 time.sleep(backoff_s)
                 backoff_s = min(10.0, backoff_s * 2)
                 continue
@@ -279,8 +296,35 @@ class Fetcher:
             self._await(REVOKED_DONE)
 
 
+def watch_collector(liveness: Liveness, frozen_after_s: float) -> None:
+    """Exit the fetcher process when the collector has not run for `frozen_after_s`.
+
+    A collector that is frozen (SIGSTOP, a paused VM or container cgroup) while its
+    fetcher still heartbeats would keep its partitions, and their projects would stall,
+    until the broker's max.poll.interval expires (minutes). A frozen single-process
+    consumer is dropped after its session timeout; exiting without a word (no LeaveGroup:
+    the collector may wake with a batch in hand, which the state store's fence refuses)
+    gives the same: the group moves the partitions, and the collector, when it runs
+    again, finds its fetcher gone and starts a new one."""
+    while True:
+        time.sleep(LIVENESS_TICK_S)
+        silent_s = time.monotonic() - liveness.value
+        if silent_s > frozen_after_s:
+            log.warning(
+                "the collector process has not run for %.1fs (frozen?): the Kafka consumer"
+                " exits so that the group moves its partitions",
+                silent_s,
+            )
+            logging.shutdown()
+            os._exit(EXIT_COLLECTOR_FROZEN)
+
+
 def serve(
-    settings: ConsumerSettings, data: Connection, control: Connection, log_level: int
+    settings: ConsumerSettings,
+    data: Connection,
+    control: Connection,
+    log_level: int,
+    liveness: Liveness | None = None,
 ) -> None:
     """The child process's entry point (multiprocessing target)."""
     # Ctrl-C or a group-wide SIGTERM reaches this process too: the collector decides
@@ -289,6 +333,11 @@ def serve(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(log_level)
     tune_garbage_collector()
+    if liveness is not None:
+        frozen_after_s = max(settings.session_timeout_ms / 1000, 10 * LIVENESS_TICK_S)
+        threading.Thread(
+            target=watch_collector, args=(liveness, frozen_after_s), name="liveness", daemon=True
+        ).start()
     fetcher = Fetcher(settings, data, control)
     try:
         fetcher.run()

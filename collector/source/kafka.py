@@ -11,9 +11,10 @@ Threading: every method must be called from the one thread that owns the consume
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -46,6 +47,12 @@ class ConsumerSettings:
     max_poll_interval_ms: int = 300_000
     fetch_max_wait_ms: int = 100
     client_id: str = "outcomes-collector"
+    leave_group: str = "always"
+    """When a consumer process holding partitions leaves the group on its way out:
+    `always` (also when its collector was killed: the partitions move at once), or
+    `assigned`: only on a clean shutdown, else it vanishes and the broker drops it when its
+    session expires (Tansu 0.6, the embedded broker, can wedge a group when a member leaves
+    mid-rebalance). See `fetcher.Fetcher.leaves_group`."""
     security: tuple[tuple[str, Any], ...] = ()
     """Extra kafka-python settings (SSL, SASL), passed through unchanged."""
 
@@ -55,10 +62,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._source = source
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self._source.note_revoked(revoked)
+        with self._source.in_rebalance():
+            self._source.note_revoked(revoked)
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._source.seek_assigned(assigned)
+        with self._source.in_rebalance():
+            self._source.seek_assigned(assigned)
 
 
 def check_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> None:
@@ -102,6 +111,8 @@ class KafkaSource:
             **dict(settings.security),
         )
         self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self._partition_count: int | None = None
+        self._rebalancing = False
         self._consumer.subscribe(topics=[settings.topic], listener=_Rebalance(self))
 
     @property
@@ -145,9 +156,26 @@ class KafkaSource:
         if partitions:
             self._consumer.end_offsets(partitions, timeout_ms=int(timeout_s * 1000))
 
+    @contextlib.contextmanager
+    def in_rebalance(self) -> Iterator[None]:
+        """Marks a rebalance callback: it runs on kafka-python's IO thread, which must not
+        block on a request of its own."""
+        self._rebalancing = True
+        try:
+            yield
+        finally:
+            self._rebalancing = False
+
     def partition_count(self) -> int | None:
-        found = self._consumer.partitions_for_topic(self.settings.topic)
-        return len(found) if found else None
+        """Partitions of the topic. Outside a rebalance callback the client's metadata is
+        asked (fetched when it does not know the topic); inside one the last count known
+        is returned (None before the first): fetching there raises on Apache Kafka, whose
+        metadata for the topic is often not cached yet at the first assignment."""
+        if not self._rebalancing:
+            found = self._consumer.partitions_for_topic(self.settings.topic)
+            if found:
+                self._partition_count = len(found)
+        return self._partition_count
 
     def fetch(self, timeout_s: float) -> dict[TopicPartition, list[ConsumerRecord]]:
         """kafka-python's records as polled, by partition (rebalance callbacks run here)."""

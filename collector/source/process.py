@@ -14,6 +14,7 @@ import fcntl
 import logging
 import marshal
 import multiprocessing
+import threading
 import time
 from typing import Any, Final
 
@@ -62,7 +63,17 @@ class ProcessSource:
         """Bytes read from the data pipe so far."""
         self._pending: tuple[Any, ...] | None = None
         """A message `poll` received after a batch it returned, handled by the next poll."""
+        context = multiprocessing.get_context("spawn")
+        self._liveness = context.Value("d", time.monotonic(), lock=False)
+        self._stamping = threading.Event()
+        threading.Thread(target=self._stamp_liveness, name="liveness", daemon=True).start()
         self._start()
+
+    def _stamp_liveness(self) -> None:
+        """Tells the fetcher this process runs (see `fetcher.watch_collector`); a thread
+        of its own, so a long batch or a store retry on the ingest thread never stops it."""
+        while not self._stamping.wait(fetcher.LIVENESS_TICK_S):
+            self._liveness.value = time.monotonic()
 
     # -- the child ---------------------------------------------------------------------
 
@@ -74,7 +85,7 @@ class ProcessSource:
         control_end, self._control = context.Pipe(duplex=False)
         self._process = context.Process(
             target=fetcher.serve,
-            args=(self.settings, data_end, control_end, effective_log_level()),
+            args=(self.settings, data_end, control_end, effective_log_level(), self._liveness),
             name="outcomes-fetcher",
             daemon=True,
         )
@@ -200,7 +211,8 @@ class ProcessSource:
         partition_count: int | None,
         broker_error: str | None,
     ) -> list[SourceRecord]:
-        self._ends, self._partition_count, self._broker_error = ends, partition_count, broker_error
+        self._ends, self._broker_error = ends, broker_error
+        self._partition_count = partition_count or self._partition_count
         topic, epochs, paused = self.settings.topic, self._epochs, self._paused
         records: list[SourceRecord] = []
         for partition, epoch, rows in groups:
@@ -210,7 +222,7 @@ class ProcessSource:
         return records
 
     def _assign(self, partitions: list[int], partition_count: int | None) -> None:
-        self._partition_count = partition_count
+        self._partition_count = partition_count or self._partition_count
         self._assigned = self._assigned | {(self.settings.topic, p) for p in partitions}
         self._paused.difference_update(partitions)
         epochs = {p: self._epochs.get(p, 0) + 1 for p in partitions}
@@ -268,3 +280,4 @@ class ProcessSource:
         if self._running:
             self._send(fetcher.CLOSE)
             self._discard()
+        self._stamping.set()

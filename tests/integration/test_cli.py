@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from collector.embedded import free_port
+from tests.support.brokers import Broker
 from tests.support.generate import random_document, to_record
 from tests.support.live import Series, http_get, produce, scrape, total, wait_until
 
@@ -59,11 +60,8 @@ def test_bad_config_exits_2_with_the_file_named(tmp_path: Path) -> None:
 
 
 def test_sigterm_mid_stream_commits_what_was_applied(
-    broker: object, topic: str, tmp_path: Path
+    broker: Broker, topic: str, tmp_path: Path
 ) -> None:
-    from collector.embedded import EmbeddedBroker
-
-    assert isinstance(broker, EmbeddedBroker)
     port, state = free_port(), tmp_path / "state.db"
     command = [
         sys.executable, "-m", "collector", "collect",

@@ -11,8 +11,9 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from schemas.binding import KafkaRecord
+from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
 from tests.support.live import http_get, parse_series, produce, scrape, total, wait_until
@@ -22,10 +23,10 @@ DISTINCT, DUPLICATES, BAD = 3000, 300, 30
 
 
 def start_collector(
-    broker: EmbeddedBroker, topic: str, state: Path, port: int, log: Path
+    broker: Broker, topic: str, state: Path, port: int, log: Path
 ) -> subprocess.Popen[bytes]:
     return start_collect_process(
-        broker.bootstrap_servers,
+        broker,
         topic,
         f"{topic}-crash",
         str(state),
@@ -41,9 +42,7 @@ def events_counted(url: str) -> float:
     return total(parse_series(text), "outcomes_collector_events_total") if status == 200 else 0
 
 
-def stream(
-    broker: EmbeddedBroker, topic: str, records: list[KafkaRecord], done: threading.Event
-) -> None:
+def stream(broker: Broker, topic: str, records: list[KafkaRecord], done: threading.Event) -> None:
     for start in range(0, len(records), 50):
         produce(broker.bootstrap_servers, topic, records[start : start + 50])
         time.sleep(0.1)
@@ -51,7 +50,7 @@ def stream(
 
 
 def test_kill_9_mid_stream_loses_and_doubles_nothing(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path
+    broker: Broker, topic: str, tmp_path: Path
 ) -> None:
     rng = random.Random(2026)
     documents = [random_document(rng, i) for i in range(DISTINCT)]

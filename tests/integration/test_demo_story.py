@@ -7,11 +7,11 @@ from pathlib import Path
 
 from collector.app import CollectorApp
 from collector.demo import EXAMPLE_PROJECTS
-from collector.embedded import EmbeddedBroker
 from collector.engine.periods import PeriodKind, period_containing
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
+from tests.support.brokers import Broker
 from tests.support.live import counted, scrape, total, value, wait_until
 from tests.support.live import produce as produce_records
 
@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 def test_fleet_shows_met_at_risk_off_target_unscoped_and_stalled(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path
+    broker: Broker, topic: str, tmp_path: Path
 ) -> None:
     simulator = FleetSimulator(lambda: NOW)
     month = period_containing(NOW, PeriodKind.MONTH)

@@ -17,8 +17,8 @@ from cloudevents.v1.kafka import to_binary as sdk_to_binary
 from cloudevents.v1.kafka import to_structured as sdk_to_structured
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker
 from schemas.binding import KafkaRecord, format_time, to_binary
+from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, recent_time, to_record
 from tests.support.live import as_bytes, consume_all, http_get, produce, scrape, total, wait_until
@@ -49,14 +49,18 @@ def sdk_records(documents: list[dict[str, Any]]) -> list[KafkaRecord]:
 
 
 def test_both_modes_sdk_and_duplicates_give_exact_metrics(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
+    assert_both_modes_exact(broker, topic, start_collector())
+
+
+def assert_both_modes_exact(broker: Broker, topic: str, app: CollectorApp) -> None:
+    """Binary, structured and the official SDK's records plus duplicates: exact metrics."""
     rng = random.Random(11)
     documents = [random_document(rng, i) for i in range(400)]
     ours = [to_record(d, rng) for d in documents[:300]]
     official = sdk_records(documents[300:])
     duplicates = [to_record(d, rng) for d in rng.sample(documents, 60)]
-    app = start_collector()
     sent = produce(broker.bootstrap_servers, topic, ours + official + duplicates)
 
     wait_until(accepted_and_more(app, sent))
@@ -110,7 +114,7 @@ def _bad_inputs(now: datetime) -> list[tuple[str, KafkaRecord]]:
 
 @pytest.mark.parametrize("consumer_process", [True, False], ids=["fetcher-process", "in-thread"])
 def test_every_bad_input_is_dead_lettered_unchanged_and_counted(
-    broker: EmbeddedBroker,
+    broker: Broker,
     topic: str,
     start_collector: Callable[..., CollectorApp],
     consumer_process: bool,
@@ -181,7 +185,7 @@ def test_readyz_fails_while_the_broker_is_unreachable(tmp_path: Path) -> None:
 
 
 def test_live_metrics_pass_promtool(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
     import shutil
     import subprocess
@@ -202,7 +206,7 @@ def test_live_metrics_pass_promtool(
 
 
 def test_binary_mode_record_round_trips_through_the_broker(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
     from tests.support.events import make_event
 

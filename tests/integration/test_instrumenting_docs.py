@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from collector.gateway.app import GatewaySettings
 from collector.gateway.server import ThreadedServer, build_server
 from collector.gateway.tokens import digest
+from tests.support.brokers import Broker
 from tests.support.live import counted, scrape, total, value, wait_until
 
 DOC = Path(__file__).parents[2] / "docs" / "INSTRUMENTING.md"
@@ -32,7 +33,7 @@ def run(command: list[str], env: dict[str, str], cwd: Path) -> None:
 
 
 def test_every_documented_example_works(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
 ) -> None:
     found = examples()
     assert set(found) == {"python", "shell", "github-actions", "webhook"}

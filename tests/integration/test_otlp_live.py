@@ -11,10 +11,11 @@ import pytest
 
 from collector.app import CollectorApp
 from collector.demo import EXAMPLE_PROJECTS
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from collector.simulate import FleetSimulator
 from schemas.binding import KafkaRecord, to_binary
 from tests.integration.conftest import collector_settings
+from tests.support.brokers import Broker
 from tests.support.live import counted, http_get, produce, scrape, total, wait_until
 from tests.support.otlp import OtlpReceiver, to_series
 
@@ -29,7 +30,7 @@ def fleet_records(count: int) -> list[KafkaRecord]:
 
 
 def test_otlp_delivers_every_metric_with_the_values_of_metrics(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    broker: Broker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
     with OtlpReceiver() as receiver:
@@ -60,7 +61,7 @@ def test_otlp_delivers_every_metric_with_the_values_of_metrics(
 
 
 def test_an_unreachable_endpoint_changes_nothing_for_ingestion(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path
+    broker: Broker, topic: str, tmp_path: Path
 ) -> None:
     settings = collector_settings(
         broker, topic, tmp_path / "state.db", otlp_endpoint=f"http://127.0.0.1:{free_port()}", otlp_interval_s=0.2,

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker
 from tests.integration.conftest import collector_settings
+from tests.support.brokers import Broker
 from tests.support.generate import random_document, to_record
 from tests.support.live import http_get, produce, scrape, total, wait_until
+from tests.support.postgres import port_of
 from tests.support.proxy import CuttableProxy
 
 
@@ -46,7 +47,7 @@ def batch(seed: int, count: int) -> list[object]:
 
 
 def test_sqlite_locked_then_released(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
 ) -> None:
     app = start_collector()
     wait_until(lambda: readiness(app)[0] == 200)
@@ -65,10 +66,10 @@ def test_sqlite_locked_then_released(
 
 
 def test_postgres_unavailable_then_back(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path, postgres_dsn: str
+    broker: Broker, topic: str, tmp_path: Path, postgres_dsn: str
 ) -> None:
-    proxy = CuttableProxy(5432)
-    dsn = postgres_dsn.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    proxy = CuttableProxy(port_of(postgres_dsn))
+    dsn = postgres_dsn.replace(f":{port_of(postgres_dsn)}/", f":{proxy.port}/")
     app = CollectorApp(collector_settings(broker, topic, dsn))
     app.start()
     try:
@@ -89,28 +90,28 @@ def test_postgres_unavailable_then_back(
         proxy.close()
 
 
-def test_broker_unresponsive_for_a_minute(tmp_path: Path) -> None:
-    with EmbeddedBroker() as broker:
-        topic = f"outage-{uuid.uuid4().hex[:8]}"
-        broker.create_topics({topic: 3, f"{topic}.dlq": 1})
-        app = CollectorApp(collector_settings(broker, topic, tmp_path / "state.db"))
-        app.start()
+def test_broker_unresponsive_for_a_minute(tmp_path: Path, own_broker: Callable[[], Broker]) -> None:
+    broker = own_broker()
+    topic = f"outage-{uuid.uuid4().hex[:8]}"
+    broker.create_topics({topic: 3, f"{topic}.dlq": 1})
+    app = CollectorApp(collector_settings(broker, topic, tmp_path / "state.db"))
+    app.start()
+    try:
+        wait_until(lambda: readiness(app)[0] == 200, timeout_s=60)
+        produce(broker.bootstrap_servers, topic, batch(4, 100))  # type: ignore[arg-type]
+        wait_until(lambda: accepted(app) >= 100)
+        assert broker.pid is not None
+        os.kill(broker.pid, signal.SIGSTOP)
+        paused_at = time.monotonic()
         try:
-            wait_until(lambda: readiness(app)[0] == 200, timeout_s=60)
-            produce(broker.bootstrap_servers, topic, batch(4, 100))  # type: ignore[arg-type]
-            wait_until(lambda: accepted(app) >= 100)
-            assert broker.pid is not None
-            os.kill(broker.pid, signal.SIGSTOP)
-            paused_at = time.monotonic()
-            try:
-                wait_until(not_ready_because(app, "broker"), timeout_s=45)
-                assert healthy(app)
-                time.sleep(max(0.0, 60 - (time.monotonic() - paused_at)))  # a full minute
-            finally:
-                os.kill(broker.pid, signal.SIGCONT)
-            produce(broker.bootstrap_servers, topic, batch(5, 100))  # type: ignore[arg-type]
-            wait_until(lambda: accepted(app) >= 200, timeout_s=120)
-            wait_until(lambda: readiness(app)[0] == 200, timeout_s=60)
-            assert accepted(app) == 200
+            wait_until(not_ready_because(app, "broker"), timeout_s=45)
+            assert healthy(app)
+            time.sleep(max(0.0, 60 - (time.monotonic() - paused_at)))  # a full minute
         finally:
-            app.stop()
+            os.kill(broker.pid, signal.SIGCONT)
+        produce(broker.bootstrap_servers, topic, batch(5, 100))  # type: ignore[arg-type]
+        wait_until(lambda: accepted(app) >= 200, timeout_s=120)
+        wait_until(lambda: readiness(app)[0] == 200, timeout_s=60)
+        assert accepted(app) == 200
+    finally:
+        app.stop()

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from collector.gateway.app import GatewaySettings
 from collector.gateway.server import ThreadedServer, build_server
 from collector.gateway.tokens import digest
 from collector.sdk import Emitter
 from schemas.binding import format_time
+from tests.support.brokers import Broker
 from tests.support.live import counted, scrape, total, value, wait_until
 
 
@@ -33,7 +34,7 @@ def outcomes(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
 
 
 def test_sdk_events_arrive_exactly(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
     app = start_collector()
     with Emitter(broker.bootstrap_servers, source="tests/sdk", topic=topic) as emitter:
@@ -81,7 +82,7 @@ def test_sdk_with_kafka_down_never_blocks_the_automation() -> None:
 
 
 def test_emit_single_event_then_dry_run(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
     app = start_collector()
     common = ["--bootstrap-servers", broker.bootstrap_servers, "--topic", topic]
@@ -134,7 +135,7 @@ def _jsonl_lines(count: int, now: datetime, bad: set[int]) -> Iterator[str]:
         })  # fmt: skip
 
 
-def import_file(broker: EmbeddedBroker, topic: str, path: Path) -> subprocess.CompletedProcess[str]:
+def import_file(broker: Broker, topic: str, path: Path) -> subprocess.CompletedProcess[str]:
     return outcomes(
         "emit", "--file", str(path), "--bootstrap-servers", broker.bootstrap_servers,
         "--topic", topic,
@@ -142,7 +143,7 @@ def import_file(broker: EmbeddedBroker, topic: str, path: Path) -> subprocess.Co
 
 
 def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
 ) -> None:
     count, bad = 100_000, {17, 50_000, 99_999}
     now = max(
@@ -164,7 +165,7 @@ def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
 
 
 def test_bulk_import_csv(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp], tmp_path: Path
 ) -> None:
     now = format_time(datetime.now(UTC) - timedelta(minutes=1))
     path = tmp_path / "export.csv"
@@ -208,7 +209,7 @@ TOKEN, OTHER_TOKEN = "s3cret-ci-token", "other-token"
 
 
 @pytest.fixture
-def gateway(broker: EmbeddedBroker, topic: str, tmp_path: Path) -> Iterator[str]:
+def gateway(broker: Broker, topic: str, tmp_path: Path) -> Iterator[str]:
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(
         f"tokens:\n  - {{name: ci, sha256: {digest(TOKEN)}, projects: ['ticket-*', 'patch-rollout']}}\n"

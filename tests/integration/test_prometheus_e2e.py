@@ -21,11 +21,12 @@ from kafka import KafkaProducer
 
 from collector.app import CollectorApp, utc_now
 from collector.demo import EXAMPLE_PROJECTS
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
+from tests.support.brokers import Broker
 from tests.support.live import http_get, wait_until
 from tests.support.tools import DEPLOY, tool
 
@@ -92,9 +93,7 @@ def prometheus_config(directory: Path, collector_port: int) -> Path:
 
 
 @pytest.fixture
-def prometheus(
-    tmp_path: Path, broker: EmbeddedBroker, topic: str
-) -> Iterator[tuple[str, CollectorApp]]:
+def prometheus(tmp_path: Path, broker: Broker, topic: str) -> Iterator[tuple[str, CollectorApp]]:
     settings = collector_settings(broker, topic, tmp_path / "state.db", targets=EXAMPLE_PROJECTS)
     app = CollectorApp(settings, clock=story_clock())
     app.start()

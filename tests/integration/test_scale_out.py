@@ -13,8 +13,9 @@ from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
 
-from collector.embedded import EmbeddedBroker, free_port
+from collector.embedded import free_port
 from schemas.binding import KafkaRecord
+from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
 from tests.support.live import Series, http_get, parse_series, produce, total, wait_until
@@ -23,13 +24,12 @@ from tests.support.processes import start_collect_process
 INSTANCES, KILLS = 3, 10
 DISTINCT, DUPLICATES, BAD = 6000, 600, 40
 REBALANCE_S = 20.0  # 6 s session timeout: a replacement gets partitions in ~11 s
+ZOMBIE_S = 15.0  # a frozen instance, well past the 6 s session timeout
 
 
-def start(
-    broker: EmbeddedBroker, topic: str, dsn: str, port: int, log: Path
-) -> subprocess.Popen[bytes]:
+def start(broker: Broker, topic: str, dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     return start_collect_process(
-        broker.bootstrap_servers,
+        broker,
         topic,
         f"{topic}-scale",
         dsn,
@@ -87,8 +87,8 @@ class DoubleExportWatch(threading.Thread):
                 del self._since[project]
 
 
-def test_three_collectors_survive_ten_kills_with_exact_totals(
-    broker: EmbeddedBroker, topic: str, postgres_dsn: str, tmp_path: Path
+def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
+    broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path
 ) -> None:
     rng = random.Random(77)
     documents = [random_document(rng, i) for i in range(DISTINCT)]
@@ -123,16 +123,30 @@ def test_three_collectors_survive_ten_kills_with_exact_totals(
             processes[victim].send_signal(signal.SIGKILL)
             processes[victim].wait()
             processes[victim] = start(broker, topic, postgres_dsn, ports[victim], log)
+        # a zombie: frozen past its session timeout, its partitions move to the others; on
+        # waking up it must not write over their state (fenced), and it rejoins
+        zombie = processes[rng.randrange(INSTANCES)]
+        zombie.send_signal(signal.SIGSTOP)
+        time.sleep(ZOMBIE_S)
+        zombie.send_signal(signal.SIGCONT)
         producer.join(timeout=300)
         assert done.is_set()
+
+        state: dict[str, object] = {}
 
         def converged() -> list[Series] | None:
             instances = scrape_all(ports)
             counted = total(merged(instances), "outcomes_collector_events_total")
-            single = all(n == 1 for n in exporters_of(instances).values())
-            return instances if counted >= len(records) and single and all(instances) else None
+            doubled = sorted(p for p, n in exporters_of(instances).items() if n != 1)
+            state.update(
+                counted=counted, doubled=doubled[:10], answering=list(map(bool, instances))
+            )
+            return instances if counted >= len(records) and not doubled and all(instances) else None
 
-        instances = wait_until(converged, timeout_s=240, interval_s=1.0)
+        try:
+            instances = wait_until(converged, timeout_s=240, interval_s=1.0)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {state} of {len(records)}") from None
         time.sleep(2)  # and it stays converged
         instances = wait_until(converged, timeout_s=60, interval_s=1.0)
     finally:

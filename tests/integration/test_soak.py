@@ -9,8 +9,8 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker
 from schemas.binding import KafkaRecord
+from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
 from tests.support.live import consume_all, counted, produce, scrape, total, wait_until
@@ -38,7 +38,7 @@ def bad_message(rng: random.Random, index: int) -> tuple[str, KafkaRecord]:
 
 
 def test_soak_accounts_for_every_message(
-    broker: EmbeddedBroker, topic: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, start_collector: Callable[..., CollectorApp]
 ) -> None:
     rng = random.Random(99)
     documents = [random_document(rng, i) for i in range(GOOD)]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collector.app import CollectorApp
-from collector.embedded import EmbeddedBroker
+from tests.support.brokers import Broker
 from tests.support.generate import random_document, to_record
 from tests.support.live import (
     Series,
@@ -61,7 +61,7 @@ def objective(url: str) -> float | None:
 
 
 def test_targets_hot_reload_and_report_match_metrics(
-    broker: EmbeddedBroker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
+    broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
 ) -> None:
     projects = tmp_path / "projects"
     declare(projects, "5000")

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.brokers import Broker, leave_group_for
+
 
 def start_collect_process(
-    bootstrap_servers: str,
+    broker: Broker,
     topic: str,
     group_id: str,
     state: str,
@@ -24,10 +26,11 @@ def start_collect_process(
         **os.environ,
         "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
         "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        "OUTCOMES_LEAVE_GROUP": leave_group_for(broker),
         **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
     }
     command = [
-        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap_servers,
+        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", broker.bootstrap_servers,
         "--topic", topic, "--group-id", group_id, "--state", state, "--listen", f"127.0.0.1:{port}",
     ]  # fmt: skip
     if log is None:
