@@ -116,6 +116,11 @@ def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     gateway.add_argument("--currency", default="USD", help="reporting currency")
     gateway.add_argument("--max-body-bytes", type=int, default=1_048_576)
     gateway.add_argument(
+        "--targets",
+        type=Path,
+        help="declarations directory: its Integration documents serve POST /v1/hooks/NAME",
+    )
+    gateway.add_argument(
         "--rate-limit", type=float, help="requests/s per token (a token's rate_per_s wins)"
     )
 
@@ -275,13 +280,17 @@ def run_gateway(args: argparse.Namespace) -> int:
 
     setup_logging("INFO")
     host, _, port = args.listen.rpartition(":")
-    settings = GatewaySettings(args.topic, args.currency, args.max_body_bytes, args.rate_limit)
+    settings = GatewaySettings(
+        args.topic, args.currency, args.max_body_bytes, args.rate_limit, args.targets
+    )
     try:
         server = build_server(args.bootstrap_servers, args.tokens, host, int(port), settings)
     except (TokenError, ValueError) as error:
         print(f"outcomes gateway: {error}", file=sys.stderr)
         return 2
     print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
+    if args.targets is not None:
+        print(f"outcomes gateway: POST http://{args.listen}/v1/hooks/INTEGRATION", flush=True)
     server.run()
     return 0
 
@@ -300,10 +309,11 @@ def run_targets_check(directory: Path) -> int:
     files = registry.file_states()
     invalid = sum(1 for _, ok in files if not ok)
     projects = len(list(result.catalog.declared_projects()))
+    integrations = len(result.catalog.integrations)
     if invalid:
         print(f"{invalid} of {len(files)} files invalid", file=sys.stderr)
         return 1
-    print(f"ok: {projects} projects in {len(files)} files")
+    print(f"ok: {projects} projects, {integrations} integrations in {len(files)} files")
     return 0
 
 

@@ -61,7 +61,9 @@ class RunFinished(_Data):
 
     automation: Name
     outcome: Literal["succeeded", "failed", "cancelled"]
-    duration_s: NonNegative
+    duration_s: NonNegative | None = Field(
+        default=None, description="How long the run took; absent when the source does not say."
+    )
     manual_duration_s: NonNegative = Field(
         description="Time a person would need to do this by hand (the baseline)."
     )

@@ -9,12 +9,12 @@ the token; 413 body too large; 429 over the token's rate limit; 503 broker unava
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,10 +22,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collector.gateway.binding import Problem, decode_body, validate
+from collector.gateway.hooks import HookMetrics, Hooks, Integrations
 from collector.gateway.openapi import OPENAPI
+from collector.gateway.refusals import RefusedError, read_body
 from collector.gateway.tokens import Grant, TokenBook
 from collector.sdk.delivery import Sender
-from schemas.binding import to_binary
+from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import OutcomeEvent
 
 log = logging.getLogger(__name__)
@@ -38,21 +40,8 @@ class GatewaySettings:
     max_body_bytes: int = 1_048_576
     rate_per_s: float | None = None
     """Default per-token request rate (None: unlimited unless the token sets one)."""
-
-
-class RefusedError(Exception):
-    """A request refused with `status`; nothing of it was produced."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": message, **extra}
-
-    def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="outcomes"'} if self.status == 401 else {}
-        if self.status == 429:
-            headers["Retry-After"] = str(max(1, math.ceil(float(self.body["retry_after_s"]))))
-        return JSONResponse(self.body, status_code=self.status, headers=headers or None)
+    targets: Path | None = None
+    """Declarations directory: its `kind: Integration` documents serve /v1/hooks/{name}."""
 
 
 class Producer:
@@ -64,10 +53,13 @@ class Producer:
         self._sender: Sender | None = None
 
     def send(self, events: list[OutcomeEvent]) -> None:
+        self.send_records(self._topic, [to_binary(e) for e in events])
+
+    def send_records(self, topic: str, records: list[KafkaRecord]) -> None:
         if self._sender is None:
             self._sender = self._connect()
         try:
-            self._sender.send_batch(self._topic, [to_binary(e) for e in events])
+            self._sender.send_batch(topic, records)
         except Exception:
             self.close()
             raise
@@ -76,19 +68,6 @@ class Producer:
         if self._sender is not None:
             self._sender.close()
             self._sender = None
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RefusedError(413, f"body larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RefusedError(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _authorize(request: Request, tokens: TokenBook) -> Grant:
@@ -124,10 +103,19 @@ def _check_projects(grant: Grant, events: list[OutcomeEvent]) -> None:
 
 
 def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer) -> Starlette:
+    registry = CollectorRegistry()
+    hooks = Hooks(
+        Integrations(settings.targets),
+        producer.send_records,
+        HookMetrics(registry),
+        settings.topic,
+        settings.max_body_bytes,
+    )
+
     async def ingest(request: Request) -> Response:
         try:
             grant = _authorize(request, tokens)
-            body = await _read_body(request, settings.max_body_bytes)
+            body = await read_body(request, settings.max_body_bytes)
             events = _events(request, body, settings.currency)
             _check_projects(grant, events)
             await run_in_threadpool(producer.send, events)
@@ -145,6 +133,9 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -153,6 +144,8 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
     return Starlette(
         routes=[
             Route("/v1/events", ingest, methods=["POST"]),
+            Route("/v1/hooks/{integration}", hooks.__call__, methods=["POST"]),
+            Route("/metrics", metrics),
             Route("/healthz", healthz),
             Route("/openapi.json", openapi),
         ],

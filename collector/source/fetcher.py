@@ -19,7 +19,7 @@ Collector -> fetcher, on the control pipe:
   (REVOKED_DONE,)
   (COMMIT, [(partition, offset)])   informational Kafka offset commit
   (SEEK, partition, offset | None, epoch)
-  (PAUSE, partitions)
+  (PAUSE, {partition: epoch})
   (CLOSE,)
 An epoch tags a partition's records with the collector's latest positioning of it, so
 records fetched before a seek and still in the pipe are recognised and dropped.
@@ -252,9 +252,11 @@ class Fetcher:
             if epoch > self._epochs.get(partition, 0):  # else an assignment superseded it
                 self._epochs[partition] = epoch
                 self._position(partition, offset)
-        elif kind == PAUSE:
+        elif kind == PAUSE:  # only where the epoch is current: not a later assignment
             assert self.source is not None
-            self.source.pause(message[1])
+            current = [p for p, epoch in message[1].items() if epoch == self._epochs.get(p, 0)]
+            if current:
+                self.source.pause(current)
         else:
             raise ValueError(f"unexpected control message {kind}")
 

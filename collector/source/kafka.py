@@ -143,8 +143,11 @@ class KafkaSource:
             self._consumer.seek(tp, offset)
 
     def pause(self, partitions: list[int]) -> None:
-        """Stop fetching `partitions` (fenced) until the group takes them away."""
-        self._consumer.pause(*(TopicPartition(self.settings.topic, p) for p in partitions))
+        """Stop fetching `partitions` (fenced) until the group takes them away; those no
+        longer assigned are left alone (kafka-python pauses only assigned ones)."""
+        held = [p for p in partitions if (self.settings.topic, p) in self._assigned]
+        if held:
+            self._consumer.pause(*(TopicPartition(self.settings.topic, p) for p in held))
 
     def probe(self, timeout_s: float = 2.0) -> None:
         """A real round trip to the broker (end offsets of assigned partitions).

@@ -260,8 +260,19 @@ class ProcessSource:
         self._send(fetcher.SEEK, partition, offset, epoch)
 
     def pause(self, partitions: list[int]) -> None:
+        """Stop fetching `partitions` (fenced off) until the group takes them away.
+
+        The pause names each partition's epoch: the fetcher ignores it for a partition
+        positioned again since (a later assignment), and it is not sent at all for one
+        this source no longer holds (a restarted fetcher)."""
         self._paused.update(partitions)
-        self._send(fetcher.PAUSE, partitions)
+        held = {
+            p: self._epochs.get(p, 0)
+            for p in partitions
+            if (self.settings.topic, p) in self._assigned
+        }
+        if held:
+            self._send(fetcher.PAUSE, held)
 
     def partition_count(self) -> int | None:
         return self._partition_count

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from collector.engine.formulas import exact
 from collector.engine.policy import Guards, Objectives, ProjectProfile
+from collector.integrations.declaration import IntegrationDeclaration
 from collector.targets.declaration import ProjectDeclaration
 
 SECONDS_PER_HOUR = 3600
@@ -58,6 +59,8 @@ class Catalog:
     declarations: Mapping[str, ProjectDeclaration] = field(default_factory=dict)
     default_hourly_rate: Fraction = Fraction(100)
     version: int = 0
+    integrations: Mapping[str, IntegrationDeclaration] = field(default_factory=dict)
+    """`kind: Integration` documents by name (the gateway's hooks, CDEvents on the topic)."""
     _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
     _default: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 

@@ -7,6 +7,7 @@ missing field, at its parent).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from collector.integrations.declaration import IntegrationDeclaration
 from collector.targets.declaration import ProjectDeclaration
 
 Path_ = tuple[str | int, ...]
@@ -33,11 +35,19 @@ class DeclarationError:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
+Declaration = ProjectDeclaration | IntegrationDeclaration
+_RULE_PROBLEM = re.compile(r"^Value error, rules\[(\d+)\]: (\w+)")
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
-    declaration: ProjectDeclaration
+    declaration: Declaration
     file: Path
     line: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.declaration.kind, self.declaration.name)
 
 
 def declaration_files(directory: Path) -> list[Path]:
@@ -87,12 +97,24 @@ def _validation_errors(
     return [
         DeclarationError(
             path,
-            _locate(index, tuple(item["loc"])),
-            ".".join(str(part) for part in item["loc"]),
-            item["msg"],
+            _locate(index, _location(item["loc"], item["msg"])),
+            ".".join(str(part) for part in _location(item["loc"], item["msg"])),
+            item["msg"].removeprefix("Value error, "),
         )
         for item in error.errors(include_url=False)
     ]
+
+
+def _location(loc: tuple[str | int, ...], message: str) -> Path_:
+    """Where an error points; a rule problem (raised for the whole spec) at its rule's key."""
+    rule = _RULE_PROBLEM.match(message)
+    if rule is None:
+        return tuple(loc)
+    return (*loc, "rules", int(rule.group(1)), rule.group(2))
+
+
+def _kind(document: Any) -> Any:
+    return document.get("kind") if isinstance(document, dict) else None
 
 
 def load_file(path: Path) -> tuple[list[Located], list[DeclarationError]]:
@@ -112,8 +134,9 @@ def load_file(path: Path) -> tuple[list[Located], list[DeclarationError]]:
     for document, index in documents:
         if document is None:
             continue
+        model = IntegrationDeclaration if _kind(document) == "Integration" else ProjectDeclaration
         try:
-            declaration = ProjectDeclaration.model_validate(document)
+            declaration: Declaration = model.model_validate(document)
         except ValidationError as error:
             errors.extend(_validation_errors(path, error, index))
             continue

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from collector.integrations.declaration import IntegrationDeclaration
 from collector.targets.catalog import Catalog
+from collector.targets.declaration import ProjectDeclaration
 from collector.targets.loader import DeclarationError, Located, declaration_files, load_file
 
 log = logging.getLogger(__name__)
@@ -91,34 +93,37 @@ class DeclarationRegistry:
 
     def _duplicates(self, path: Path, found: list[Located]) -> list[DeclarationError]:
         owners = {
-            item.declaration.name: item
-            for other, items in self._good.items()
-            if other != path
-            for item in items
+            item.key: item for other, items in self._good.items() if other != path for item in items
         }
         errors = []
         for item in found:
-            first = owners.get(item.declaration.name)
+            first = owners.get(item.key)
             if first is not None:
                 errors.append(
                     DeclarationError(
                         path,
                         item.line,
                         "metadata.name",
-                        f"project {item.declaration.name!r} is already declared at"
-                        f" {first.file}:{first.line}",
+                        f"{item.declaration.kind.lower()} {item.declaration.name!r} is already"
+                        f" declared at {first.file}:{first.line}",
                     )
                 )
-            owners.setdefault(item.declaration.name, item)
+            owners.setdefault(item.key, item)
         return errors
 
     def _build(self) -> Catalog:
-        declarations = {
+        located = [item for path in sorted(self._good) for item in self._good[path]]
+        projects = {
             item.declaration.name: item.declaration
-            for path in sorted(self._good)
-            for item in self._good[path]
+            for item in located
+            if isinstance(item.declaration, ProjectDeclaration)
         }
-        return Catalog(declarations, self._default_rate, self._version)
+        integrations = {
+            item.declaration.name: item.declaration
+            for item in located
+            if isinstance(item.declaration, IntegrationDeclaration)
+        }
+        return Catalog(projects, self._default_rate, self._version, integrations)
 
 
 def _signature(path: Path) -> Signature | None:

@@ -65,7 +65,7 @@ def test_run_outcome_follows_the_block(emitter: Emitter, sender: MemorySender) -
     got = runs(sender)
     assert [r.outcome for r in got] == ["succeeded", "failed", "cancelled", "cancelled"]
     assert (got[0].human_effort_s, got[0].cost, got[0].manual_duration_s) == (30, 0.02, 600)
-    assert all(r.duration_s >= 0 for r in got)
+    assert all(r.duration_s is not None and r.duration_s >= 0 for r in got)
     assert {e.source for e in sender.events()} == {"tests/sdk"}
     assert len({e.id for e in sender.events()}) == 4
     assert all(r.key == b"disk-cleanup" for r in sender.records)

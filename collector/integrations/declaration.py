@@ -1,0 +1,142 @@
+"""`kind: Integration` documents (DESIGN §4, binding format), validated with pydantic.
+
+A rule's `match` globs and its templates may only name the fields of its tool type;
+templates are `{field}` placeholders, the result lowercased. A template without
+placeholders is checked as a name here; the others when a delivery fills them in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.events import NAME_PATTERN
+
+IntegrationType = Literal[
+    "github", "gitlab", "jenkins", "awx", "tekton", "cdevents", "alertmanager", "pagerduty"
+]
+FIELDS: dict[str, tuple[str, ...]] = {
+    "github": ("repository", "workflow", "job", "branch", "event"),
+    "gitlab": ("project", "pipeline", "job", "stage", "ref"),
+    "jenkins": ("job",),
+    "awx": ("template", "playbook", "inventory", "project"),
+    "tekton": ("namespace", "pipeline", "task"),
+    "cdevents": ("source", "pipeline", "task", "service", "environment"),
+    "alertmanager": (),  # any alert label: labels.<name>
+    "pagerduty": ("service", "urgency", "priority", "team"),
+}
+JOB_FIELD: dict[str, str] = {"github": "job", "gitlab": "job", "cdevents": "task", "tekton": "task"}
+"""A rule that matches on this field takes job-level deliveries (GitHub workflow_job,
+GitLab Job Hook, CDEvents and Tekton taskruns); one without takes whole runs."""
+INCIDENT_TYPES = frozenset({"alertmanager", "pagerduty"})
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+_NAME = re.compile(NAME_PATTERN)
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Template = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def known_field(kind: str, name: str) -> bool:
+    if kind == "alertmanager":
+        return name.startswith("labels.") and len(name) > len("labels.")
+    return name in FIELDS[kind]
+
+
+def render(template: str, fields: dict[str, str] | None = None) -> str:
+    """`template` with its placeholders filled from `fields` (absent: empty), lowercased."""
+    values = fields or {}
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template).lower()
+
+
+class Secret(_Strict):
+    """Where the shared secret is: an environment variable or a file (never inline)."""
+
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Secret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        return self
+
+    def value(self) -> bytes | None:
+        """The secret's bytes (surrounding whitespace removed), or None when not set."""
+        if self.env is not None:
+            found = os.environ.get(self.env)
+            return found.strip().encode() if found else None
+        assert self.file is not None
+        try:
+            return self.file.read_bytes().strip() or None
+        except OSError:
+            return None
+
+
+class Rule(_Strict):
+    match: dict[str, Annotated[str, StringConstraints(min_length=1)]] = {}
+    project: Template
+    automation: Template | None = None
+    service: Template | None = None
+    manualDurationS: Amount = 0.0  # noqa: N815
+    humanEffortS: Amount = 0.0  # noqa: N815
+    cost: Amount = 0.0
+    costPerHour: Amount = 0.0  # noqa: N815
+
+    def templates(self) -> dict[str, str]:
+        named = {"project": self.project, "automation": self.automation, "service": self.service}
+        return {key: value for key, value in named.items() if value is not None}
+
+
+class IntegrationSpec(_Strict):
+    type: IntegrationType
+    secret: Secret
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rules_fit_the_type(self) -> IntegrationSpec:
+        for position, rule in enumerate(self.rules):
+            problems = _rule_problems(self.type, rule)
+            if problems:
+                raise ValueError(f"rules[{position}]: " + "; ".join(problems))
+        return self
+
+
+def _rule_problems(kind: str, rule: Rule) -> list[str]:
+    problems = [
+        f"match: {name!r} is not a {kind} field"
+        for name in rule.match
+        if not known_field(kind, name)
+    ]
+    for key, template in rule.templates().items():
+        unknown = [n for n in PLACEHOLDER.findall(template) if not known_field(kind, n)]
+        problems += [f"{key}: {{{name}}} is not a {kind} field" for name in unknown]
+        if not PLACEHOLDER.search(template) and not _NAME.match(template.lower()):
+            problems.append(f"{key}: {template!r} is not a valid name ({NAME_PATTERN})")
+    needed = "service" if kind in INCIDENT_TYPES else "automation"
+    if getattr(rule, needed) is None:
+        problems.append(f"{needed}: required for {kind} rules")
+    return problems
+
+
+class IntegrationMetadata(_Strict):
+    name: Name
+
+
+class IntegrationDeclaration(_Strict):
+    apiVersion: Literal["outcomes/v1"]  # noqa: N815
+    kind: Literal["Integration"]
+    metadata: IntegrationMetadata
+    spec: IntegrationSpec
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name

@@ -1,0 +1,262 @@
+"""Webhooks of the tools SREs run, through the gateway into a live collector: real
+payload shapes (tests/unit/collector/integrations/payloads), each tool's own
+authentication, redeliveries counted once, unmapped deliveries kept in the dead-letter
+topic, refusals where due, and the gateway's counters."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.app import CollectorApp
+from collector.embedded import free_port
+from collector.gateway.app import GatewaySettings
+from collector.gateway.server import ThreadedServer, build_server
+from collector.gateway.tokens import digest
+from tests.support.brokers import Broker
+from tests.support.live import (
+    consume_all,
+    counted,
+    http_get,
+    parse_series,
+    scrape,
+    total,
+    value,
+    wait_until,
+)
+
+PAYLOADS = Path(__file__).parents[1] / "unit" / "collector" / "integrations" / "payloads"
+GITHUB_SECRET, AWX_SECRET, JENKINS_SECRET = "gh-s3cret", "awx-s3cret", "jenkins-s3cret"
+GITLAB_SECRET, CDEVENTS_SECRET = "gl-s3cret", "cde-s3cret"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(minutes_ago: float) -> str:
+    return (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
+
+
+INTEGRATIONS = """\
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: github-ci}
+spec:
+  type: github
+  secret: {env: TEST_GITHUB_WEBHOOK_SECRET}
+  rules:
+    - match: {repository: "octo-org/*"}
+      project: release-automation
+      automation: "ci-{workflow}"
+      manualDurationS: 1800
+      cost: 0.05
+      costPerHour: 36
+---
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: awx}
+spec:
+  type: awx
+  secret: {file: SECRET_FILE}
+  rules:
+    - match: {project: "Demo*"}
+      project: patch-rollout
+      automation: "{playbook}"
+      manualDurationS: 3600
+      humanEffortS: 300
+---
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: jenkins}
+spec:
+  type: jenkins
+  secret: {env: TEST_JENKINS_SECRET}
+  rules:
+    - project: release-automation
+      automation: "jenkins-{job}"
+      manualDurationS: 600
+---
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: gitlab}
+spec:
+  type: gitlab
+  secret: {env: TEST_GITLAB_SECRET}
+  rules:
+    - match: {project: "gitlab-org/*"}
+      project: release-automation
+      automation: gitlab-pipeline
+      manualDurationS: 900
+---
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: cdevents}
+spec:
+  type: cdevents
+  secret: {env: TEST_CDEVENTS_SECRET}
+  rules:
+    - match: {pipeline: "my*"}
+      project: release-automation
+      automation: "cd-{pipeline}"
+      manualDurationS: 1200
+"""
+
+
+@pytest.fixture
+def hook_gateway(
+    broker: Broker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    secret_file = tmp_path / "awx-secret"
+    secret_file.write_text(AWX_SECRET + "\n")
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "integrations.yaml").write_text(
+        INTEGRATIONS.replace("SECRET_FILE", str(secret_file))
+    )
+    for name, secret in (("GITHUB_WEBHOOK", GITHUB_SECRET), ("JENKINS", JENKINS_SECRET),
+                         ("GITLAB", GITLAB_SECRET), ("CDEVENTS", CDEVENTS_SECRET)):  # fmt: skip
+        monkeypatch.setenv(f"TEST_{name}_SECRET", secret)
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  - {{name: ci, sha256: {digest('unused')}, projects: ['*']}}\n")
+    port = free_port()
+    settings = GatewaySettings(topic=topic, targets=targets)
+    server = ThreadedServer(
+        build_server(broker.bootstrap_servers, tokens, "127.0.0.1", port, settings)
+    )
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def github_body(repository: str = "octo-org/octo-repo", run_id: int = 289782451) -> bytes:
+    document = json.loads((PAYLOADS / "github-workflow_run-completed.json").read_text())
+    document["repository"]["full_name"] = repository
+    document["workflow_run"].update(id=run_id, created_at=stamp(10), updated_at=stamp(5))
+    return json.dumps(document).encode()
+
+
+def github_headers(
+    body: bytes, secret: str = GITHUB_SECRET, event: str = "workflow_run"
+) -> dict[str, str]:
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-GitHub-Event": event, "X-Hub-Signature-256": f"sha256={signature}",
+            "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+            "Content-Type": "application/json"}  # fmt: skip
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+
+
+def other_tool_deliveries() -> list[tuple[str, bytes, dict[str, str]]]:
+    awx = json.loads((PAYLOADS / "awx-notification.json").read_text())
+    awx.update(started=stamp(30), finished=stamp(20))
+    jenkins = json.loads((PAYLOADS / "jenkins-notification.json").read_text())
+    jenkins["build"]["timestamp"] = int((NOW - timedelta(minutes=3)).timestamp() * 1000)
+    gitlab = json.loads((PAYLOADS / "gitlab-pipeline-hook.json").read_text())
+    gitlab["object_attributes"].update(created_at=stamp(9), finished_at=stamp(8))
+    cdevent = json.loads((PAYLOADS / "cdevents-pipelinerun-finished-0.5.json").read_text())
+    cdevent["context"]["timestamp"] = stamp(2)
+    basic = base64.b64encode(f"tower:{AWX_SECRET}".encode()).decode()
+    return [
+        ("awx", json.dumps(awx).encode(), {"Authorization": f"Basic {basic}"}),
+        ("jenkins", json.dumps(jenkins).encode(), bearer(JENKINS_SECRET)),
+        ("gitlab", json.dumps(gitlab).encode(),
+         {"X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": GITLAB_SECRET}),
+        ("cdevents", json.dumps(cdevent).encode(), bearer(CDEVENTS_SECRET)),
+    ]  # fmt: skip
+
+
+def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
+    broker: Broker, topic: str, hook_gateway: str, start_collector: Callable[..., CollectorApp]
+) -> None:
+    app = start_collector()
+    hooks = f"{hook_gateway}/v1/hooks"
+    body = github_body()
+    assert post(f"{hooks}/github-ci", body, github_headers(body)) == (
+        202,
+        {"result": "accepted", "events": 1},
+    )
+    assert post(f"{hooks}/github-ci", body, github_headers(body))[0] == 202  # GitHub's redelivery
+    for name, payload, headers in other_tool_deliveries():
+        status, answer = post(f"{hooks}/{name}", payload, headers)
+        assert (status, answer) == (202, {"result": "accepted", "events": 1}), name
+    # refusals: nothing produced
+    assert post(f"{hooks}/github-ci", body, github_headers(body, secret="wrong"))[0] == 401
+    assert post(f"{hooks}/github-ci", body, {"X-GitHub-Event": "workflow_run"})[0] == 401
+    assert post(f"{hooks}/jenkins", body, bearer("wrong"))[0] == 401
+    assert post(f"{hooks}/nobody", body, github_headers(body))[0] == 404
+    broken = b'{"action": "completed", "workflow_run": '
+    assert post(f"{hooks}/github-ci", broken, github_headers(broken))[0] == 400
+    ping = b'{"zen": "Keep it logically awesome."}'
+    status, answer = post(f"{hooks}/github-ci", ping, github_headers(ping, event="ping"))
+    assert (status, answer["result"]) == (202, "ignored")
+    stranger = github_body("someone/else", run_id=7)
+    status, answer = post(f"{hooks}/github-ci", stranger, github_headers(stranger))
+    assert (status, answer["result"], answer["events"]) == (202, "unmapped", 0)
+
+    # the collector: 5 runs (the redelivery a duplicate), baselines and cost as the rules say
+    wait_until(counted(app.metrics_url, 6))
+    series = scrape(app.metrics_url)
+    assert total(series, "outcomes_collector_events_total", result="accepted") == 5
+    assert total(series, "outcomes_collector_events_total", result="duplicate") == 1
+    for automation in (
+        "ci-test",
+        "hello_world.yml",
+        "jenkins-asgard",
+        "gitlab-pipeline",
+        "cd-mypipeline",
+    ):
+        assert total(series, "outcomes_runs_total", automation=automation) == 1, automation
+    assert value(series, "outcomes_runs_total", project="release-automation", automation="cd-mypipeline",
+                 outcome="failed") == 1  # fmt: skip
+    assert (
+        value(series, "outcomes_manual_time_avoided_seconds_total", project="release-automation")
+        == 1800 + 600 + 900
+    )
+    assert value(series, "outcomes_human_effort_seconds_total", project="patch-rollout") == 300
+    assert value(
+        series, "outcomes_cost_total", project="release-automation", category="run", currency="USD"
+    ) == pytest.approx(0.05 + 36 * 300 / 3600)
+
+    # the unmapped delivery is in the dead-letter topic, raw, without its signature
+    (letter,) = consume_all(broker.bootstrap_servers, f"{topic}.dlq", 1)
+    headers = {name: raw.decode() for name, raw in letter.headers}
+    assert letter.value == stranger and letter.key == b"github-ci"
+    assert headers["outcomes_error_reason"] == "unmapped"
+    assert headers["outcomes_integration"] == "github-ci"
+    assert headers["http_x-github-event"] == "workflow_run"
+    assert "http_x-hub-signature-256" not in headers
+
+    gateway = parse_series(http_get(f"{hook_gateway}/metrics")[1])
+    hooks_total = {tuple(sorted(dict(labels).items())): v for (n, labels), v in gateway.items()
+                   if n == "outcomes_gateway_hooks_total"}  # fmt: skip
+    assert hooks_total == {
+        (("integration", "github-ci"), ("result", "accepted")): 2,
+        (("integration", "github-ci"), ("result", "unauthorized")): 2,
+        (("integration", "github-ci"), ("result", "invalid")): 1,
+        (("integration", "github-ci"), ("result", "ignored")): 1,
+        (("integration", "github-ci"), ("result", "unmapped")): 1,
+        (("integration", "awx"), ("result", "accepted")): 1,
+        (("integration", "jenkins"), ("result", "accepted")): 1,
+        (("integration", "jenkins"), ("result", "unauthorized")): 1,
+        (("integration", "gitlab"), ("result", "accepted")): 1,
+        (("integration", "cdevents"), ("result", "accepted")): 1,
+    }
