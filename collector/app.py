@@ -22,11 +22,14 @@ from collector.config import Settings
 from collector.embedded import EmbeddedBroker
 from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.engine.formulas import exact
+from collector.integrations.deliver import receive_cdevent
+from collector.integrations.model import Translation
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings, KafkaSource
 from collector.source.process import ProcessSource
+from collector.source.records import SourceRecord
 from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from exporters.otlp import OtlpPusher
@@ -175,6 +178,7 @@ class CollectorApp:
             engine, store, None, publish=self._publish, settings=self._pipeline_settings()
         )
         pipeline.status.broker_error = self.status.broker_error
+        pipeline.translate = self._translate
         self.pipeline, self.status = pipeline, pipeline.status
         if store.single_instance:
             pipeline.preload()
@@ -207,6 +211,12 @@ class CollectorApp:
             dead_letters.close()
             store.close()
             log.info("ingestion stopped cleanly")
+
+    def _translate(self, record: SourceRecord) -> Translation | None:
+        """CDEvents on the topic, by the `cdevents` integrations in force now."""
+        headers = {name: (raw or b"").decode("utf-8", "replace") for name, raw in record.headers}
+        integrations = self.declarations.catalog.integrations.values()
+        return receive_cdevent(integrations, headers, record.value or b"")
 
     def _source(self, pipeline: Pipeline) -> KafkaSource | ProcessSource:
         kind = ProcessSource if self.settings.consumer_process else KafkaSource

@@ -25,10 +25,12 @@ from kafka.partitioner.default import murmur2
 
 from collector.decode import decode
 from collector.engine.engine import Engine, Instant
+from collector.integrations.model import Accepted, Ignored, Translation, Unmapped
 from collector.source.records import SourceRecord
 from collector.state.model import LoadedState, TopicPartitionKey
 from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
-from schemas.envelope import EventError
+from schemas.binding import KafkaRecord, to_binary
+from schemas.envelope import EventError, Reason
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,18 @@ class Source(Protocol):
 
 
 class DeadLetters(Protocol):
+    """Produces and waits for the broker's acknowledgement (before the batch commits)."""
+
     def send_all(self, rejected: list[tuple[SourceRecord, EventError]]) -> None: ...
+
+    def forward(self, topic: str, records: list[KafkaRecord]) -> None: ...
+
+
+TRANSLATED_TYPE = "cdevents"
+"""The `type` label of tools' records counted by the collector (bounded, whatever they say)."""
+Translator = Callable[[SourceRecord], Translation | None]
+"""A tool's record (a CDEvent) -> its outcome events by the declared rules; None when the
+record is no tool's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,9 @@ class Pipeline:
         self._last_probe = 0.0
         self._preloaded: LoadedState | None = None
         """What `preload` exported, until the first assignment takes over from it."""
+        self.translate: Translator | None = None
+        """Set by the composition root: CDEvents on the topic become outcome events."""
+        self._forward: list[KafkaRecord] = []
         engine.owns = self._owns_declared
 
     # -- partitions --------------------------------------------------------------------
@@ -221,10 +237,14 @@ class Pipeline:
             if error is not None:
                 rejected.append((record, error))
             offsets[(record.topic, record.partition)] = record.offset + 1
-        if rejected:
+        if rejected or self._forward:
             if self.dead_letters is None:
                 raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
-            self.dead_letters.send_all(rejected)
+            if self._forward:  # produced before the offsets commit: a crash re-sends, deduped
+                self.dead_letters.forward(records[0].topic, self._forward)
+                self._forward = []
+            if rejected:
+                self.dead_letters.send_all(rejected)
         fence = {tp: self.fence[tp] for tp in offsets if tp in self.fence}
         try:
             self._retry(lambda: self.store.commit(self.engine.take_changes(), offsets, fence))
@@ -239,6 +259,9 @@ class Pipeline:
         try:
             event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
+            translated = self._translated(record, error)
+            if translated is not None:
+                return self._apply_translated(record, translated, at)
             self.engine.reject(error.event_type, error.reason, record.partition, at)
             return error
         try:
@@ -247,6 +270,31 @@ class Pipeline:
             self.engine.reject(event.type.value, error.reason, record.partition, at)
             return error
         return None
+
+    def _translated(self, record: SourceRecord, error: EventError) -> Translation | None:
+        """A record that is no outcome event may be a tool's (a CDEvent is malformed,
+        invalid or of unknown type to our schema, by the CloudEvents mode it came in)."""
+        if error.reason is Reason.TOO_LARGE or self.translate is None:
+            return None
+        return self.translate(record)
+
+    def _apply_translated(
+        self, record: SourceRecord, translated: Translation, at: Instant
+    ) -> EventError | None:
+        """A tool's record: its events are produced to the topic keyed by project (so each
+        project stays on its partition) and counted when they come back; ignored records
+        are counted; unmapped and invalid ones are dead-lettered."""
+        if isinstance(translated, Accepted):
+            self._forward.extend(to_binary(event) for event in translated.events)
+            self.engine.note(TRANSLATED_TYPE, "translated", record.partition, at)
+            return None
+        if isinstance(translated, Ignored):
+            self.engine.note(TRANSLATED_TYPE, "ignored", record.partition, at)
+            return None
+        reason = Reason.UNMAPPED if isinstance(translated, Unmapped) else Reason.INVALID
+        error = EventError(reason, translated.detail)
+        self.engine.reject(TRANSLATED_TYPE, reason, record.partition, at)
+        return error
 
     def _recover_from_fence(
         self, lost: list[TopicPartitionKey], touched: list[TopicPartitionKey]

@@ -27,6 +27,7 @@ class Reason(StrEnum):
     TOO_LATE = "too_late"
     FUTURE = "future"
     CURRENCY = "currency"
+    UNMAPPED = "unmapped"
 
 
 class EventError(Exception):

@@ -134,6 +134,11 @@ class Engine:
         self._count(partition, event_type, _ACCEPTED, at.now_s)
         return Verdict.ACCEPTED
 
+    def note(self, event_type: str, result: str, partition: int, at: Instant) -> None:
+        """Count a record that was neither applied nor rejected: a tool's record that was
+        `translated` into outcome events (counted again when they arrive) or `ignored`."""
+        self._count(partition, event_type, result, at.now_s)
+
     def reject(
         self,
         event_type: str | None,

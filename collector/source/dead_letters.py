@@ -18,11 +18,14 @@ from kafka.errors import KafkaError
 
 from collector.source.kafka import check_reachable
 from collector.source.records import SourceRecord
+from schemas.binding import KafkaRecord
 from schemas.envelope import EventError
 
 log = logging.getLogger(__name__)
 
 MAX_DETAIL_BYTES: Final = 2048
+Message = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
+"""(topic, key, value, headers) of one record to produce."""
 
 
 def dead_letter_headers(record: SourceRecord, error: EventError) -> list[tuple[str, bytes]]:
@@ -65,26 +68,33 @@ class DeadLetterProducer:
         )
 
     def send_all(self, rejected: Sequence[tuple[SourceRecord, EventError]]) -> None:
-        pending = list(rejected)
+        self._until_acknowledged(
+            [
+                (self.topic, record.key, record.value, dead_letter_headers(record, error))
+                for record, error in rejected
+            ]
+        )
+
+    def forward(self, topic: str, records: Sequence[KafkaRecord]) -> None:
+        """Produce `records` (events translated from a tool's records) and wait for the
+        broker's acknowledgement, retrying like `send_all`."""
+        self._until_acknowledged([(topic, r.key, r.value, r.headers) for r in records])
+
+    def _until_acknowledged(self, messages: list[Message]) -> None:
+        pending = messages
         backoff_s = 0.1
         while pending:
-            futures = [(item, self._send(*item)) for item in pending]
+            futures = [(item, self._send(item)) for item in pending]
             self._producer.flush()
             pending = [item for item, future in futures if _failed(future)]
             if pending:
-                log.warning(
-                    "dead-letter topic %s: %d sends failed, retrying", self.topic, len(pending)
-                )
+                log.warning("%s: %d sends failed, retrying", pending[0][0], len(pending))
                 time.sleep(backoff_s)
                 backoff_s = min(self._max_backoff_s, backoff_s * 2)
 
-    def _send(self, record: SourceRecord, error: EventError) -> Future[Any]:
-        future: Future[Any] = self._producer.send(
-            self.topic,
-            key=record.key,
-            value=record.value,
-            headers=dead_letter_headers(record, error),
-        )
+    def _send(self, message: Message) -> Future[Any]:
+        topic, key, value, headers = message
+        future: Future[Any] = self._producer.send(topic, key=key, value=value, headers=headers)
         return future
 
     def close(self) -> None:

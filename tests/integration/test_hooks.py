@@ -23,12 +23,14 @@ from collector.embedded import free_port
 from collector.gateway.app import GatewaySettings
 from collector.gateway.server import ThreadedServer, build_server
 from collector.gateway.tokens import digest
+from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
 from tests.support.live import (
     consume_all,
     counted,
     http_get,
     parse_series,
+    produce,
     scrape,
     total,
     value,
@@ -260,3 +262,94 @@ def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
         (("integration", "gitlab"), ("result", "accepted")): 1,
         (("integration", "cdevents"), ("result", "accepted")): 1,
     }
+
+
+CDEVENTS_ONLY = """\
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: cdevents}
+spec:
+  type: cdevents
+  secret: {env: TEST_CDEVENTS_SECRET}
+  rules:
+    - match: {pipeline: "my*"}
+      project: release-automation
+      automation: "cd-{pipeline}"
+      manualDurationS: 1200
+    - match: {task: "build"}
+      project: release-automation
+      automation: "task-{task}"
+      manualDurationS: 60
+"""
+
+
+def cdevent(sample: str, subject: str, minutes_ago: float, **content: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((PAYLOADS / sample).read_text())
+    document["context"]["timestamp"] = stamp(minutes_ago)
+    document["subject"]["id"] = subject
+    document["subject"]["content"].update(content)
+    return document
+
+
+def test_cdevents_on_the_topic_are_translated_by_the_rules(
+    broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
+) -> None:
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "cdevents.yaml").write_text(CDEVENTS_ONLY)
+    app = start_collector(targets=targets)
+    binary = cdevent("cdevents-pipelinerun-finished-0.5.json", "run-1", 4)
+    structured = cdevent("cdevents-pipelinerun-finished-0.4.json", "run-2", 3)
+    task = cdevent("cdevents-taskrun-finished-0.5.json", "task-1", 2, taskName="build")
+    queued = cdevent("cdevents-pipelinerun-finished-0.5.json", "run-3", 1)
+    queued["context"]["type"] = "dev.cdevents.pipelinerun.queued.0.2.0"
+    stranger = cdevent("cdevents-pipelinerun-finished-0.5.json", "run-4", 1, pipelineName="other")
+    ce = [("ce_specversion", b"1.0"), ("content-type", b"application/json")]
+    records = [
+        KafkaRecord(b"cd", [*ce, ("ce_type", binary["context"]["type"].encode())], json.dumps(binary).encode()),
+        KafkaRecord(b"cd", [("content-type", b"application/cloudevents+json")],
+                    json.dumps({"specversion": "1.0", "id": "x", "source": "/s", "type": structured["context"]["type"],
+                                "data": structured}).encode()),
+        KafkaRecord(b"cd", [], json.dumps(task).encode()),
+        KafkaRecord(b"cd", [], json.dumps(queued).encode()),
+        KafkaRecord(b"cd", [], json.dumps(stranger).encode()),
+        KafkaRecord(b"cd", [*ce, ("ce_type", binary["context"]["type"].encode())], json.dumps(binary).encode()),
+    ]  # fmt: skip
+    produce(broker.bootstrap_servers, topic, records)
+    # 6 tool records, then the 4 run events they became (one a duplicate) back on the topic
+    wait_until(counted(app.metrics_url, 10))
+    series = scrape(app.metrics_url)
+    assert (
+        total(series, "outcomes_collector_events_total", type="cdevents", result="translated") == 4
+    )
+    assert total(series, "outcomes_collector_events_total", type="cdevents", result="ignored") == 1
+    assert total(series, "outcomes_collector_rejected_total", reason="unmapped") == 1
+    assert (
+        total(
+            series,
+            "outcomes_collector_events_total",
+            type="outcomes.run.finished",
+            result="accepted",
+        )
+        == 3
+    )
+    assert (
+        total(
+            series,
+            "outcomes_collector_events_total",
+            type="outcomes.run.finished",
+            result="duplicate",
+        )
+        == 1
+    )
+    assert value(series, "outcomes_runs_total", project="release-automation", automation="cd-mypipeline",
+                 outcome="failed") == 1  # fmt: skip
+    assert value(series, "outcomes_runs_total", project="release-automation", automation="cd-mypipeline",
+                 outcome="succeeded") == 1  # fmt: skip
+    assert (
+        value(series, "outcomes_manual_time_avoided_seconds_total", project="release-automation")
+        == 1200
+    )
+    (letter,) = consume_all(broker.bootstrap_servers, f"{topic}.dlq", 1)
+    assert json.loads(letter.value)["subject"]["id"] == "run-4"
+    assert dict(letter.headers)["outcomes_error_reason"] == b"unmapped"

@@ -65,6 +65,10 @@ class MemorySource:
 class MemoryDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[SourceRecord, EventError]] = []
+        self.forwarded: list[tuple[str, KafkaRecord]] = []
+
+    def forward(self, topic: str, records: list[KafkaRecord]) -> None:
+        self.forwarded.extend((topic, record) for record in records)
 
     def send_all(self, rejected: list[tuple[SourceRecord, EventError]]) -> None:
         self.sent.extend(rejected)
