@@ -72,6 +72,50 @@ OPENAPI: Final[dict[str, Any]] = {
                 },
             }
         },
+        "/v1/hooks/{integration}": {
+            "post": {
+                "summary": "A tool's own webhook (GitHub, GitLab, Jenkins, AWX, Tekton, CDEvents),"
+                " translated by the Integration declaration's rules (docs/INTEGRATIONS.md)",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "integration",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "202": _reply(
+                        "accepted (events acknowledged by the broker), ignored (no outcome in"
+                        " it), unmapped or invalid (kept in the dead-letter topic)",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "result": {"enum": ["accepted", "ignored", "unmapped", "invalid"]},
+                                "events": {"type": "integer"},
+                            },
+                        },
+                    ),
+                    "400": _reply("not the tool's JSON"),
+                    "401": _reply("bad or missing signature or credentials (the tool's scheme)"),
+                    "404": _reply("no such integration is declared"),
+                    "413": _reply("body too large"),
+                    "503": _reply("broker unavailable; the tool retries"),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (outcomes_gateway_hooks_total)",
+                "security": [],
+                "responses": {"200": {"description": "text exposition"}},
+            }
+        },
         "/healthz": {"get": {"summary": "liveness", "responses": {"200": {"description": "ok"}}}},
     },
 }

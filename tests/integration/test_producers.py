@@ -307,4 +307,5 @@ def test_gateway_refusals(gateway: str) -> None:
     status, body = post(gateway, json.dumps(_event("r9")).encode(), structured, token="slow-token")
     assert (status, body["error"]) == (429, "rate limit of token 'slow' exceeded")
     with urllib.request.urlopen(gateway + "/openapi.json") as response:
-        assert "/v1/events" in json.loads(response.read())["paths"]
+        paths = json.loads(response.read())["paths"]
+        assert {"/v1/events", "/v1/hooks/{integration}", "/metrics"} <= set(paths)

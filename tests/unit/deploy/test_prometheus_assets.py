@@ -12,6 +12,7 @@ PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
+    "IntegrationDeliveriesNotCounted",
 }  # fmt: skip
 
 
