@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import socket
 import tempfile
 import threading
@@ -19,8 +20,12 @@ from rich.text import Text
 
 from collector.app import CollectorApp, utc_now
 from collector.config import Settings
+from collector.demo_hooks import ToolFleet, send_deliveries, write_integrations
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
+from collector.gateway.app import GatewaySettings
+from collector.gateway.server import ThreadedServer, build_server
+from collector.gateway.tokens import digest
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
@@ -134,6 +139,32 @@ def _header(snapshot: Snapshot) -> Text:
     return text
 
 
+def _start_gateway(
+    app: CollectorApp, workdir: Path, console: Console, stop: threading.Event
+) -> tuple[ThreadedServer, threading.Thread]:
+    """The HTTP gateway with the demo's integrations, and GitHub/AWX deliveries posted to it."""
+    integrations = workdir / "integrations"
+    secret = write_integrations(integrations)
+    token = secrets.token_urlsafe(16)
+    tokens = workdir / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  - {{name: demo, sha256: {digest(token)}, projects: ['*']}}\n")
+    port = free_port()
+    settings = GatewaySettings(topic=app.settings.topic, targets=integrations)
+    gateway = ThreadedServer(
+        build_server(app.bootstrap_servers, tokens, "127.0.0.1", port, settings)
+    )
+    gateway.start()
+    url = f"http://127.0.0.1:{port}"
+    console.print(
+        f"gateway: {url}/v1/events (bearer token {token})   webhooks from a simulated"
+        f" GitHub and AWX: {url}/v1/hooks/github-ci, /v1/hooks/awx ({integrations})"
+    )
+    fleet = ToolFleet(secret, utc_now)
+    hooks = threading.Thread(target=send_deliveries, args=(url, fleet, stop), daemon=True)
+    hooks.start()
+    return gateway, hooks
+
+
 def run_demo(listen: str, rate: float, duration_s: float | None, state: str | None) -> int:
     console = Console()
     workdir = Path(tempfile.mkdtemp(prefix="outcomes-demo-"))
@@ -156,6 +187,7 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
     simulator = FleetSimulator(utc_now)
     producer = threading.Thread(target=_produce, args=(app, rate, stop, simulator), daemon=True)
     producer.start()
+    gateway, hooks = _start_gateway(app, workdir, console, stop)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     try:
         with Live(render(None, app.metrics_url), console=console, refresh_per_second=2) as live:
@@ -167,6 +199,8 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
     finally:
         stop.set()
         producer.join(10)
+        hooks.join(10)
+        gateway.stop()
         app.stop()
     console.print("stopped.")
     return 0
