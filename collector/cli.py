@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_targets(commands)
     _add_report(commands)
     _add_demo(commands)
+    from collector import dlq
+
+    dlq.add_parser(commands)
     return parser
 
 
@@ -214,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gateway": run_gateway,
         "targets": lambda a: run_targets_check(a.directory),
         "report": run_report,
+        "dlq": _main_dlq,
         "demo": _main_demo,
     }
     return commands[args.command](args)
@@ -227,6 +231,12 @@ def _main_collect(args: argparse.Namespace) -> int:
         return 2
     setup_logging(settings.log_level)
     return run_collect(settings)
+
+
+def _main_dlq(args: argparse.Namespace) -> int:
+    from collector import dlq
+
+    return dlq.main(args)
 
 
 def _main_demo(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ import base64
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -186,8 +188,17 @@ def other_tool_deliveries() -> list[tuple[str, bytes, dict[str, str]]]:
     ]  # fmt: skip
 
 
+def outcomes(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "collector", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
 def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
-    broker: Broker, topic: str, hook_gateway: str, start_collector: Callable[..., CollectorApp]
+    broker: Broker,
+    topic: str,
+    tmp_path: Path,
+    hook_gateway: str,
+    start_collector: Callable[..., CollectorApp],
 ) -> None:
     app = start_collector()
     hooks = f"{hook_gateway}/v1/hooks"
@@ -246,6 +257,31 @@ def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
     assert headers["outcomes_integration"] == "github-ci"
     assert headers["http_x-github-event"] == "workflow_run"
     assert "http_x-hub-signature-256" not in headers
+
+    # a rule for the stranger's repository, then the documented replay: once
+    targets = tmp_path / "targets" / "integrations.yaml"
+    targets.write_text(targets.read_text().replace(
+        "      automation: \"ci-{workflow}\"",
+        "      automation: \"ci-{workflow}\"\n    - match: {repository: \"someone/*\"}\n"
+        "      project: release-automation\n      automation: adopted", 1))  # fmt: skip
+    common = ("--bootstrap-servers", broker.bootstrap_servers, "--topic", topic)
+    listed = outcomes("dlq", "tail", *common, "--reason", "unmapped", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert json.loads(line)["integration"] == "github-ci"
+    replayed = outcomes(
+        "dlq", "replay", *common, "--reason", "unmapped", "--targets", str(targets.parent)
+    )
+    assert replayed.returncode == 0 and "replayed 1;" in replayed.stdout, (
+        replayed.stdout + replayed.stderr
+    )
+    again = outcomes(
+        "dlq", "replay", *common, "--reason", "unmapped", "--targets", str(targets.parent)
+    )
+    assert "replayed 0;" in again.stdout, again.stdout + again.stderr
+    wait_until(counted(app.metrics_url, 7))
+    adopted = scrape(app.metrics_url)
+    assert total(adopted, "outcomes_runs_total", automation="adopted") == 1
 
     gateway = parse_series(http_get(f"{hook_gateway}/metrics")[1])
     hooks_total = {tuple(sorted(dict(labels).items())): v for (n, labels), v in gateway.items()
