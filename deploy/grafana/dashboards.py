@@ -381,6 +381,17 @@ def collector() -> dashboard.Dashboard:
                 ),
             )
         )
+        .with_panel(
+            series_panel(
+                "Webhook deliveries by integration and result (gateway)",
+                "none",
+                query(
+                    "sum by (integration, result)"
+                    " (increase(outcomes_gateway_hooks_total[$__range]))",
+                    "{{integration}} {{result}}",
+                ),
+            )
+        )
         .with_row(Row("Freshness and configuration"))
         .with_panel(
             stat_panel(

@@ -21,8 +21,12 @@ from kafka import KafkaProducer
 
 from collector.app import CollectorApp, utc_now
 from collector.demo import EXAMPLE_PROJECTS
+from collector.demo_hooks import ToolFleet, post, write_integrations
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
+from collector.gateway.app import GatewaySettings
+from collector.gateway.server import ThreadedServer, build_server
+from collector.gateway.tokens import digest
 from collector.simulate import FleetSimulator
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
@@ -73,7 +77,30 @@ def feed(app: CollectorApp, stop: threading.Event) -> None:
     producer.close(timeout=5)
 
 
-def prometheus_config(directory: Path, collector_port: int) -> Path:
+def start_gateway(broker: Broker, topic: str, directory: Path) -> ThreadedServer:
+    """The gateway with the demo's integrations, after a few of the demo tools' webhooks:
+    its /metrics feeds the collector board's webhook panel."""
+    integrations = directory / "integrations"
+    secret = write_integrations(integrations)
+    tokens = directory / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  - {{name: t, sha256: {digest('t')}, projects: ['*']}}\n")
+    hooks_topic = f"{topic}-hooks"  # the collector under test does not consume these runs
+    broker.create_topics({hooks_topic: 1, f"{hooks_topic}.dlq": 1})
+    settings = GatewaySettings(topic=hooks_topic, targets=integrations)
+    server = ThreadedServer(
+        build_server(broker.bootstrap_servers, tokens, "127.0.0.1", free_port(), settings)
+    )
+    server.start()
+    fleet = ToolFleet(secret, utc_now)
+    for _ in range(5):
+        assert post(f"http://127.0.0.1:{server.server.config.port}", fleet.next())["result"] in (
+            "accepted",
+            "unmapped",
+        )
+    return server
+
+
+def prometheus_config(directory: Path, collector_port: int, gateway_port: int) -> Path:
     rules = []
     for name in ("outcomes-recording.yml", "outcomes-alerts.yml"):
         text = (DEPLOY / "prometheus" / "rules" / name).read_text()
@@ -86,7 +113,9 @@ def prometheus_config(directory: Path, collector_port: int) -> Path:
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
     config["rule_files"] = rules
     config.pop("alerting")
-    config["scrape_configs"][0]["static_configs"] = [{"targets": [f"127.0.0.1:{collector_port}"]}]
+    collector, gateway = config["scrape_configs"]
+    collector["static_configs"] = [{"targets": [f"127.0.0.1:{collector_port}"]}]
+    gateway["static_configs"] = [{"targets": [f"127.0.0.1:{gateway_port}"]}]
     path = directory / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -101,7 +130,9 @@ def prometheus(tmp_path: Path, broker: Broker, topic: str) -> Iterator[tuple[str
     feeder = threading.Thread(target=feed, args=(app, stop), daemon=True)
     feeder.start()
     port = free_port()
-    config = prometheus_config(tmp_path, int(app.metrics_url.split(":")[2].split("/")[0]))
+    gateway = start_gateway(broker, topic, tmp_path)
+    collector_port = int(app.metrics_url.split(":")[2].split("/")[0])
+    config = prometheus_config(tmp_path, collector_port, gateway.server.config.port)
     log = (tmp_path / "prometheus.log").open("wb")
     process = subprocess.Popen(
         [tool("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
@@ -118,6 +149,7 @@ def prometheus(tmp_path: Path, broker: Broker, topic: str) -> Iterator[tuple[str
         log.close()
         stop.set()
         feeder.join(10)
+        gateway.stop()
         app.stop()
 
 
