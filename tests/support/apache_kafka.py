@@ -21,9 +21,9 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import TracebackType
 
 from collector.embedded import create_topics, free_port
+from tests.support.service import Service
 
 RUNTIME = Path(__file__).parent / "apache-kafka"
 POM = RUNTIME / "pom.xml"
@@ -131,7 +131,7 @@ def single_node_properties(
     }
 
 
-class ApacheKafka:
+class ApacheKafka(Service):
     """Starts Apache Kafka on `127.0.0.1:<free port>`; use as a context manager.
 
     With `sasl_users` (name -> password) it also serves a SASL_PLAINTEXT listener at
@@ -240,18 +240,3 @@ class ApacheKafka:
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             self._directory = None
-
-    def __enter__(self) -> ApacheKafka:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -21,12 +21,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from testcontainers.core.container import DockerContainer
 
 from collector.embedded import broker_binary, create_topics, free_port
+from tests.support.service import Service
 
 KAFKA_IMAGE = os.environ.get("OUTCOMES_TEST_KAFKA_IMAGE", "apache/kafka:4.1.1")
 POSTGRES_IMAGE = os.environ.get("OUTCOMES_TEST_POSTGRES_IMAGE", "postgres:17")
@@ -69,7 +69,7 @@ def wait_for_port(port: int, timeout_s: float) -> None:
     raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout_s}s")
 
 
-class ContainerBroker:
+class ContainerBroker(Service):
     """A Kafka-protocol broker in a container on the host network; a context manager."""
 
     kind = "apache-kafka"
@@ -123,21 +123,6 @@ class ContainerBroker:
         if self._container is not None:
             self._container.stop()
             self._container = None
-
-    def __enter__(self) -> ContainerBroker:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class ContainerKafka(ContainerBroker):

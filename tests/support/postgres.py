@@ -24,11 +24,11 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import psycopg
 
 from collector.embedded import free_port
+from tests.support.service import Service
 
 DATABASE = "test"
 INSTALL_HINT = "apt-get install postgresql (make test installs it)"
@@ -59,7 +59,7 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-class TemporaryPostgres:
+class TemporaryPostgres(Service):
     """initdb + pg_ctl in a temporary directory; use as a context manager."""
 
     def __init__(self, startup_timeout_s: float = 30.0) -> None:
@@ -138,21 +138,6 @@ class TemporaryPostgres:
             )  # fmt: skip
         shutil.rmtree(self._directory, ignore_errors=True)
         self._directory = None
-
-    def __enter__(self) -> TemporaryPostgres:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @contextlib.contextmanager
