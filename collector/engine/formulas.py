@@ -77,7 +77,7 @@ def realized(
         uptime=realized_uptime,
         observed_s=_micros(observed_us),
         success_rate=ratio(succeeded, succeeded + failed),
-        runs=sum(totals.runs.values()),
+        decided_runs=succeeded + failed,
     )
 
 

@@ -32,7 +32,8 @@ class Realized:
     uptime: Fraction | None
     observed_s: Fraction
     success_rate: Fraction | None
-    runs: int
+    decided_runs: int
+    """Succeeded + failed: cancelled runs decide nothing about success (minRuns guard)."""
 
 
 def status_of(attainment: Fraction) -> str:
@@ -60,7 +61,11 @@ def _result(
     attainment: Fraction | None,
     guarded: bool,
 ) -> TargetResult:
-    status = INSUFFICIENT if guarded or attainment is None else status_of(attainment)
+    """While a guard fails the attainment is absent (a leader must not read 50x from forty
+    minutes of data); the objective and the projection stay."""
+    if guarded:
+        attainment = None
+    status = INSUFFICIENT if attainment is None else status_of(attainment)
     return TargetResult(
         target=target,
         objective=float(objective),
@@ -86,13 +91,14 @@ def evaluate(
             results.append(_result(target, objective, projected, attainment, early))
     if objectives.roi is not None:
         attainment = None if realized.roi is None else realized.roi / objectives.roi
-        results.append(_result("roi", objectives.roi, realized.roi, attainment, realized.cost == 0))
+        guarded = early or realized.cost <= 0  # a day-one licence must not judge the period
+        results.append(_result("roi", objectives.roi, realized.roi, attainment, guarded))
     if objectives.uptime is not None:
         few_hours = realized.observed_s < guards.min_observed_s
         attainment = _reliability(objectives.uptime, realized.uptime)
         results.append(_result("uptime", objectives.uptime, realized.uptime, attainment, few_hours))
     if objectives.success_rate is not None:
-        few_runs = realized.runs < guards.min_runs
+        few_runs = realized.decided_runs < guards.min_runs
         attainment = _reliability(objectives.success_rate, realized.success_rate)
         results.append(
             _result(

@@ -92,7 +92,9 @@ PROJECT_FAMILIES: Final = (
     ),
     _gauge(
         "outcomes_target_attainment_ratio",
-        "Projected / objective (capped at 10).",
+        "How the projection compares with the objective: projected / objective for savings,"
+        " time saved and roi; for uptime and success rate the error budget (1 - objective) /"
+        " (1 - realized), at most 10. Absent while the target has insufficient data.",
         "project",
         "target",
     ),

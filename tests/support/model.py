@@ -85,7 +85,7 @@ def realized(
         "savings": savings, "time_saved": saved, "cost": cost, "value": value,
         "roi": (value - cost) / cost if cost else None,
         "uptime": 1 - down / observed if observed else None, "observed": observed,
-        "success_rate": Fraction(ok, ok + bad) if ok + bad else None, "runs": len(runs),
+        "success_rate": Fraction(ok, ok + bad) if ok + bad else None, "decided_runs": ok + bad,
     }  # fmt: skip
 
 
@@ -105,19 +105,16 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
             objective = q(objectives[key]) * scale
             projected = r[name] / r["f"] if r["f"] else None
             attainment = projected / objective if projected is not None else None
-            out[name] = (
-                objective,
-                projected,
-                attainment,
-                _status(attainment, r["f"] < min_elapsed),
-            )
+            early = r["f"] < min_elapsed
+            out[name] = (objective, projected, None if early else attainment, _status(attainment, early))
     if "roi" in objectives:
         objective = q(objectives["roi"])
         attainment = r["roi"] / objective if r["roi"] is not None else None
-        out["roi"] = (objective, r["roi"], attainment, _status(attainment, r["cost"] == 0))
+        guarded = r["cost"] <= 0 or r["f"] < min_elapsed
+        out["roi"] = (objective, r["roi"], None if guarded else attainment, _status(attainment, guarded))
     for name, key, guarded in (
         ("uptime", "uptime", r["observed"] < q(guards.get("minObservedHours", 1)) * 3600),
-        ("success_rate", "successRate", r["runs"] < guards.get("minRuns", 20)),
+        ("success_rate", "successRate", r["decided_runs"] < guards.get("minRuns", 20)),
     ):
         if key in objectives:
             objective, value = q(objectives[key]), r[name]
@@ -128,7 +125,7 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
                 if value == 1
                 else min(Fraction(10), (1 - objective) / (1 - value))
             )
-            out[name] = (objective, value, attainment, _status(attainment, guarded))
+            out[name] = (objective, value, None if guarded else attainment, _status(attainment, guarded))
     return out
 
 

@@ -210,3 +210,19 @@ def test_undeclared_projects_beyond_the_limit_fold_into_other() -> None:
     assert dict(snap.health.label_overflow) == {"project": 3}
     other = next(p for p in snap.projects if p.name == "other")
     assert other.period.runs[0] == ("succeeded", 3)
+
+
+def test_cancelled_runs_decide_nothing_about_success(tmp_path: Path) -> None:
+    """A2: 19 cancelled runs and 1 failed are one decided run, below minRuns (20): the
+    success-rate target has insufficient data, no attainment, its objective still shown."""
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: ticket-triage}\n"
+        "spec: {owner: o, objectives: {successRate: 0.95}}\n"
+    )
+    catalog = DeclarationRegistry(tmp_path).reload().catalog
+    engine = Engine(new_engine().settings, FixedClock(NOW), catalog)
+    runs = [make_event(outcome="cancelled", event_id=f"c{i}") for i in range(19)]
+    feed(engine, [*runs, make_event(outcome="failed", event_id="f")])
+    (target,) = project(engine).targets
+    assert (target.target, target.objective, target.projected) == ("success_rate", 0.95, 0.0)
+    assert (target.attainment, target.status) == (None, "insufficient_data")

@@ -23,7 +23,7 @@ def realized(**overrides: object) -> Realized:
         "uptime": None,
         "observed_s": F(0),
         "success_rate": None,
-        "runs": 0,
+        "decided_runs": 0,
     }
     values.update(overrides)
     return Realized(**values)  # type: ignore[arg-type]
@@ -42,12 +42,12 @@ def one(objectives: Objectives, facts: Realized, guards: Guards = GUARDS) -> Tar
         (F(20000), F(7999), F(1, 2), 15998.0, 0.7999, "off_target"),
         (F(20000), F(0), F(1, 2), 0.0, 0.0, "off_target"),
         (F(20000), F(30000), F(1), 30000.0, 1.5, "met"),
-        (F(20000), F(100), F(1, 20), 2000.0, 0.1, "insufficient_data"),  # f < minElapsed
+        (F(20000), F(100), F(1, 20), 2000.0, None, "insufficient_data"),  # f < minElapsed
         (F(20000), F(100), F(1, 10), 1000.0, 0.05, "off_target"),  # f == minElapsed
     ],
 )
 def test_savings(
-    objective: F, savings: F, elapsed: F, projected: float, attainment: float, status: str
+    objective: F, savings: F, elapsed: F, projected: float, attainment: float | None, status: str
 ) -> None:
     result = one(Objectives(savings=objective), realized(savings=savings, elapsed=elapsed))
     assert (result.target, result.objective) == ("savings", float(objective))
@@ -77,12 +77,30 @@ def test_nothing_elapsed_means_no_projection() -> None:
         (F(2, 5), F(100), 0.8, "at_risk"),
         (F(-1), F(100), -2.0, "off_target"),
         (None, F(0), None, "insufficient_data"),  # cost 0: ROI undefined
+        (F(3), F(-50), None, "insufficient_data"),  # credits exceed costs: cost <= 0
     ],
 )
 def test_roi(roi: F | None, cost: F, attainment: float | None, status: str) -> None:
     result = one(Objectives(roi=F(1, 2)), realized(roi=roi, cost=cost))
     assert result.projected == (None if roi is None else float(roi))
     assert (result.attainment, result.status) == (attainment, status)
+
+
+def test_a_day_one_licence_cost_does_not_judge_roi() -> None:
+    """A4: ROI -1 an hour into the month (a licence booked on day one) is too early to say."""
+    early = realized(roi=F(-1), cost=F(12000), elapsed=F(1, 720))
+    result = one(Objectives(roi=F(1, 2)), early)
+    assert (result.objective, result.projected) == (0.5, -1.0)
+    assert (result.attainment, result.status) == (None, "insufficient_data")
+
+
+def test_insufficient_data_exports_no_attainment() -> None:
+    """A3: savings 1000 forty minutes into a 30-day month would project 1.08M (attainment
+    54): absent until minElapsed, while the objective and the projection stay."""
+    forty_minutes = F(40, 30 * 24 * 60)
+    result = one(Objectives(savings=F(20000)), realized(savings=F(1000), elapsed=forty_minutes))
+    assert result.status == "insufficient_data" and result.attainment is None
+    assert (result.objective, result.projected) == (20000.0, 1080000.0)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +111,7 @@ def test_roi(roi: F | None, cost: F, attainment: float | None, status: str) -> N
         (F(99875, 100000), F(3600), 0.8, "at_risk"),  # (1-.999)/(1-.99875) = 0.8 exactly
         (F(99, 100), F(3600), 0.1, "off_target"),
         (F(9999999, 10000000), F(3600), 10.0, "met"),  # 100 capped to 10
-        (F(99, 100), F(3599), 0.1, "insufficient_data"),  # < minObservedHours
+        (F(99, 100), F(3599), None, "insufficient_data"),  # < minObservedHours
         (None, F(0), None, "insufficient_data"),
     ],
 )
@@ -108,7 +126,8 @@ def test_uptime(uptime: F | None, observed_s: F, attainment: float | None, statu
     [(F(19, 20), 20, "met"), (F(19, 20), 19, "insufficient_data"), (F(9, 10), 40, "off_target")],
 )
 def test_success_rate_needs_min_runs(rate: F, runs: int, status: str) -> None:
-    result = one(Objectives(success_rate=F(95, 100)), realized(success_rate=rate, runs=runs))
+    facts = realized(success_rate=rate, decided_runs=runs)
+    result = one(Objectives(success_rate=F(95, 100)), facts)
     assert result.status == status
 
 
