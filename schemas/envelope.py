@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from schemas.events import DATA_MODELS, EventData, EventType, Timestamp
+from schemas.events import DATA_MODELS, AvailabilityObserved, EventData, EventType, Timestamp
 
 
 class Reason(StrEnum):
@@ -109,4 +109,21 @@ def parse_event(attributes: dict[str, Any], data: Any) -> OutcomeEvent:
     except ValidationError as error:
         detail = describe_errors(error, "data.")
         raise EventError(Reason.INVALID, detail, event_type.value) from None
-    return OutcomeEvent(envelope.id, envelope.source, event_type, envelope.time, payload)
+    event = OutcomeEvent(envelope.id, envelope.source, event_type, envelope.time, payload)
+    problem = inconsistency(event)
+    if problem is not None:
+        raise EventError(Reason.INVALID, problem, event_type.value)
+    return event
+
+
+def inconsistency(event: OutcomeEvent) -> str | None:
+    """What ties the envelope to `data` and does not hold, or None: an availability
+    window's event time is its end (else a future window sent now would count, and a
+    September window sent in November would land in November)."""
+    data = event.data
+    if isinstance(data, AvailabilityObserved) and event.time != data.window_end:
+        return (
+            f"time {event.time.isoformat()} must equal data.window_end"
+            f" {data.window_end.isoformat()}"
+        )
+    return None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from schemas.envelope import OutcomeEvent
+from schemas.envelope import OutcomeEvent, inconsistency
 from schemas.events import DATA_MODELS, EventType
 
 EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
@@ -105,4 +105,5 @@ def from_binary(
         return None
     if key != payload.project.encode():
         return None
-    return OutcomeEvent(event_id, source, event_type, moment, payload)
+    event = OutcomeEvent(event_id, source, event_type, moment, payload)
+    return None if inconsistency(event) is not None else event

@@ -106,12 +106,22 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
             projected = r[name] / r["f"] if r["f"] else None
             attainment = projected / objective if projected is not None else None
             early = r["f"] < min_elapsed
-            out[name] = (objective, projected, None if early else attainment, _status(attainment, early))
+            out[name] = (
+                objective,
+                projected,
+                None if early else attainment,
+                _status(attainment, early),
+            )
     if "roi" in objectives:
         objective = q(objectives["roi"])
         attainment = r["roi"] / objective if r["roi"] is not None else None
         guarded = r["cost"] <= 0 or r["f"] < min_elapsed
-        out["roi"] = (objective, r["roi"], None if guarded else attainment, _status(attainment, guarded))
+        out["roi"] = (
+            objective,
+            r["roi"],
+            None if guarded else attainment,
+            _status(attainment, guarded),
+        )
     for name, key, guarded in (
         ("uptime", "uptime", r["observed"] < q(guards.get("minObservedHours", 1)) * 3600),
         ("success_rate", "successRate", r["decided_runs"] < guards.get("minRuns", 20)),
@@ -125,7 +135,12 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
                 if value == 1
                 else min(Fraction(10), (1 - objective) / (1 - value))
             )
-            out[name] = (objective, value, None if guarded else attainment, _status(attainment, guarded))
+            out[name] = (
+                objective,
+                value,
+                None if guarded else attainment,
+                _status(attainment, guarded),
+            )
     return out
 
 

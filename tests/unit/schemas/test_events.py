@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -132,3 +133,17 @@ def test_unknown_type_has_its_own_reason() -> None:
 def test_extension_attributes_are_allowed() -> None:
     document = structured(RUN, data_dict(EventType.RUN_FINISHED), traceparent="00-abc-def-01")
     assert parse(document).id == document["id"]
+
+
+def test_an_availability_event_is_timed_at_its_window_end() -> None:
+    """D4: a window sent with time = now is refused, whatever the window (a future window
+    would count; a September window sent in November would land in November)."""
+    data = {"project": "p", "service": "api", "window_start": "2026-09-10T10:00:00Z",
+            "window_end": "2026-09-10T11:00:00Z", "downtime_s": 0.0}  # fmt: skip
+    attributes = {"specversion": "1.0", "id": "1", "source": "s",
+                  "type": "outcomes.availability.observed", "time": "2026-11-20T12:00:00Z"}  # fmt: skip
+    with pytest.raises(EventError, match="must equal data.window_end") as refused:
+        parse_event(attributes, data)
+    assert refused.value.reason is Reason.INVALID
+    event = parse_event(attributes | {"time": "2026-09-10T11:00:00Z"}, data)
+    assert event.time == datetime(2026, 9, 10, 11, tzinfo=UTC)
