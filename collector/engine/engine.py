@@ -185,7 +185,8 @@ class Engine:
         if project is None:
             project = self._projects[name] = ProjectState(name, partition)
         project.partition = partition
-        label, folded = project.label_for(data, self._label_limit(data))
+        declared = self.policy.profile(name).services or frozenset()
+        label, folded = project.label_for(data, self._label_limit(data), declared)
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
         micros = micros_of(data)

@@ -32,11 +32,19 @@ class ProjectState:
         self._automations = {automation for automation, _ in self.counters.runs}
         self._services = set(self.counters.observed_us)
 
-    def label_for(self, data: EventData, limit: int) -> tuple[str, str | None]:
-        """(automation or service label, the label name if it was folded into `other`)."""
+    def label_for(
+        self, data: EventData, limit: int, declared: frozenset[str] = frozenset()
+    ) -> tuple[str, str | None]:
+        """(automation or service label, the label name if it was folded into `other`).
+
+        A `declared` name (the project's declared services) never folds, however many
+        undeclared ones came first: its uptime must not disappear into `other`."""
         if isinstance(data, RunFinished):
             return _fold(data.automation, self._automations, limit, "automation")
         if isinstance(data, AvailabilityObserved):
+            if data.service in declared:
+                self._services.add(data.service)
+                return data.service, None
             return _fold(data.service, self._services, limit, "service")
         return "", None
 

@@ -226,3 +226,26 @@ def test_cancelled_runs_decide_nothing_about_success(tmp_path: Path) -> None:
     (target,) = project(engine).targets
     assert (target.target, target.objective, target.projected) == ("success_rate", 0.95, 0.0)
     assert (target.attainment, target.status) == (None, "insufficient_data")
+
+
+def test_a_declared_service_never_folds_into_other(tmp_path: Path) -> None:
+    """D3: with a limit of one service, an undeclared service seen first takes the slot;
+    the declared service keeps its own series and its exact uptime."""
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: ticket-triage}\n"
+        "spec: {owner: o, services: [servicedesk-api], objectives: {uptime: 0.99},"
+        " guards: {minObservedHours: 0.1}}\n"
+    )
+    catalog = DeclarationRegistry(tmp_path).reload().catalog
+    engine = Engine(new_engine(max_services_per_project=1).settings, FixedClock(NOW), catalog)
+    hour = timedelta(hours=1)
+    feed(engine, [availability(NOW - 2 * hour, length=hour, service="cache", downtime_s=600.0)])
+    feed(
+        engine, [availability(NOW - hour, length=hour, service="servicedesk-api", downtime_s=36.0)]
+    )
+    feed(engine, [availability(NOW, length=hour, service="queue", downtime_s=0.0)])
+    snap = project(engine)
+    assert dict(snap.counters.downtime_s) == {"cache": 600.0, "servicedesk-api": 36.0, "other": 0.0}
+    assert snap.period.uptime == 0.99  # 1 - 36/3600: the declared service alone
+    (target,) = snap.targets
+    assert (target.target, target.status, target.attainment) == ("uptime", "met", 1.0)
