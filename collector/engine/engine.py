@@ -124,7 +124,7 @@ class Engine:
         if digest in seen:
             self._count(partition, event_type, _DUPLICATE, at.now_s)
             return Verdict.DUPLICATE
-        forget_after_s = period.end_s + self._grace_s
+        forget_after_s = self._recognised_until_s(event, period)
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
         event_s = event.time.timestamp()
@@ -150,6 +150,15 @@ class Engine:
         now_s = at.now_s if at is not None else self._clock().timestamp()
         self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
         self._health[partition].rejected[reason.value] += 1
+
+    def _recognised_until_s(self, event: OutcomeEvent, period: Period) -> float:
+        """How long a copy of `event` must count as a duplicate: as long as any period it
+        could belong to accepts it, whatever the declaration says later: the end of its
+        quarter (the longest period kind) plus the grace window. A project that switches
+        from month to quarter must not re-admit a copy of last month's event."""
+        if period.kind is not PeriodKind.QUARTER:
+            period = period_containing(event.time, PeriodKind.QUARTER)
+        return period.end_s + self._grace_s
 
     def _check_acceptable(self, event: OutcomeEvent, at: Instant) -> Period:
         """The event's declared period, or `EventError` if it cannot be counted."""

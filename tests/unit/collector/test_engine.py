@@ -163,13 +163,38 @@ def test_restore_from_changes_reproduces_the_snapshot() -> None:
     assert feed(restored, [event]) == ["duplicate"]
 
 
-def test_forget_closed_drops_seen_after_grace() -> None:
+def test_forget_closed_drops_seen_after_its_quarter_and_grace() -> None:
     clock = FixedClock(NOW)
     engine = Engine(new_engine().settings, clock)
     feed(engine, [make_event(event_id="old")])
-    clock.now = NOW.replace(month=12, day=9)
+    clock.now = datetime(2027, 1, 7, 23, tzinfo=UTC)  # Q4 ended, grace not yet over
+    assert engine.forget_closed().forget_seen_before_s is None
+    assert engine.seen_count() == 1
+    clock.now = datetime(2027, 1, 8, tzinfo=UTC)
     assert engine.forget_closed().forget_seen_before_s == clock.now.timestamp()
     assert engine.seen_count() == 0
+
+
+def test_a_switch_from_month_to_quarter_does_not_readmit_a_duplicate(tmp_path: Path) -> None:
+    """D1: a January event, the declaration switched to quarterly on February 9, the same
+    event re-sent on March 1: still a duplicate (Q1 savings are not doubled)."""
+    declaration = tmp_path / "p.yaml"
+    text = "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: ticket-triage}\n"
+    declaration.write_text(text + "spec: {owner: o, period: month}\n")
+    registry = DeclarationRegistry(tmp_path)
+    clock = FixedClock(datetime(2026, 1, 20, tzinfo=UTC))
+    engine = Engine(new_engine().settings, clock, registry.reload().catalog)
+    saving = make_event(EventType.SAVINGS_REALIZED, event_id="jan", amount=1000.0,
+                        time=datetime(2026, 1, 15, tzinfo=UTC))  # fmt: skip
+    assert feed(engine, [saving]) == ["accepted"]
+    clock.now = datetime(2026, 2, 9, tzinfo=UTC)
+    engine.forget_closed()
+    declaration.write_text(text + "spec: {owner: o, period: quarter}\n")
+    engine.policy = registry.reload().catalog
+    clock.now = datetime(2026, 3, 1, tzinfo=UTC)
+    engine.forget_closed()
+    assert feed(engine, [saving]) == ["duplicate"]
+    assert project(engine).period.savings == 1000.0
 
 
 def test_quarter_sums_its_months_and_rolls_over(tmp_path: Path) -> None:
