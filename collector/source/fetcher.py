@@ -107,7 +107,8 @@ class Fetcher:
         self._epochs: dict[int, int] = {}
         self._broker_error: str | None = None
         self._last_probe = time.monotonic()
-        self._deferred: list[list[tuple[int, int]]] = []
+        self._deferred: list[tuple[Any, ...]] = []
+        """COMMIT and PAUSE messages a rebalance callback set aside for the polling thread."""
         self._reading = threading.Lock()
         """Held by whoever reads the control pipe: a rebalance callback (kafka-python's
         network thread) may still await its reply after the poll that started it timed
@@ -203,14 +204,14 @@ class Fetcher:
     # -- control -----------------------------------------------------------------------
 
     def _drain(self) -> None:
-        """Handle every waiting control message (and commits deferred by a callback);
-        nothing while a rebalance callback is reading."""
+        """Handle every waiting control message (and those a callback deferred); nothing
+        while a rebalance callback is reading."""
         if not self._reading.acquire(blocking=False):
             return
         try:
             deferred, self._deferred = self._deferred, []
-            for offsets in deferred:
-                self._commit(offsets)
+            for message in deferred:
+                self._handle(message)
             while self._control.poll():
                 self._handle(self._receive())
         finally:
@@ -230,16 +231,19 @@ class Fetcher:
     def _await(self, kind: int) -> tuple[Any, ...]:
         """The collector's reply `kind`, handling whatever control arrives before it.
 
-        Runs inside a rebalance callback (on kafka-python's network thread): seeks and
-        pauses apply at once, offset commits wait for the polling thread.
+        Runs inside a rebalance callback (on kafka-python's network thread): seeks apply
+        at once; offset commits and pauses wait for the polling thread. A pause waits so that
+        it is judged by the epochs this callback's reply brings: one sent for the previous
+        owner of a partition that is being assigned again must not stop the new one (the
+        fetcher would hold the partition paused for good).
         """
         with self._reading:
             while True:
                 message = self._receive()
                 if message[0] == kind:
                     return message
-                if message[0] == COMMIT:
-                    self._deferred.append(message[1])
+                if message[0] in (COMMIT, PAUSE):
+                    self._deferred.append(message)
                 else:
                     self._handle(message)
 

@@ -166,8 +166,10 @@ class ProcessSource:
             return self._coalesced(self._records(*message[1:]))
         if kind == _GONE:
             self._restart()
-        elif kind == fetcher.ASSIGNED:
+        elif kind == fetcher.ASSIGNED and self._process.is_alive():
             self._assign(message[1], message[2])
+        elif kind == fetcher.ASSIGNED:  # from a fetcher that died since: the group reassigns
+            log.info("ignoring an assignment of a Kafka consumer that exited: %s", message[1])
         elif kind == fetcher.REVOKED:
             self._revoke(message[1])
         elif kind == fetcher.POLL_FAILED:
