@@ -7,6 +7,7 @@ core and the exporters.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -285,6 +286,10 @@ def _retry_until(
             made = make()
         except Exception as error:  # noqa: BLE001 - connection failures are transient
             problem = explain(error)
+            # kafka-python's clients leave their wake-up socket pair in reference cycles when
+            # their constructor gives up (wrong credentials, say): reclaim them now, or a
+            # long outage would pile up file descriptors between rare full collections
+            gc.collect()
             _note(status, what, problem)
             log.warning("cannot reach the %s yet (%s); retrying in %.1fs", what, problem, backoff_s)
             stop.wait(backoff_s)

@@ -37,6 +37,7 @@ class BootstrapFailures(logging.Filter):
         if "Bootstrap connection to" not in message and not _is_severe(message):
             return
         described = message.partition(" failed: ")[2] or message.rpartition(": Abort ")[2]
+        described = described.rpartition(" (backoff ")[0] or described
         noted = (time.monotonic(), (described or message).strip("() "))
         with self._lock:
             self._last = noted
@@ -61,10 +62,10 @@ for _name in ("kafka.net.manager", "kafka.net.connection", "kafka.net.transport"
     logging.getLogger(_name).addFilter(BOOTSTRAP_FAILURES)
 
 
-def explain(error: BaseException) -> str:
+def explain(error: BaseException, failures: BootstrapFailures = BOOTSTRAP_FAILURES) -> str:
     """`error` as text, with the client's recent connection failure when it says more."""
     text = str(error) or type(error).__name__
-    cause = BOOTSTRAP_FAILURES.recent()
+    cause = failures.recent()
     if cause is not None and "bootstrap" in text.lower() and cause not in text:
         return f"{text} (last connection failure: {cause})"
     return text

@@ -17,11 +17,13 @@ def start_collect_process(
     state: str,
     port: int,
     log: Path | None = None,
+    bootstrap_servers: str | None = None,
     **settings: str,
 ) -> subprocess.Popen[bytes]:
     """A collector with a short session timeout; `settings` become OUTCOMES_* variables.
 
-    Its output is appended to `log`, or discarded without one."""
+    Its output is appended to `log`, or discarded without one. `bootstrap_servers`: another
+    listener of `broker` (e.g. its SASL one)."""
     env = {
         **os.environ,
         "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
@@ -30,7 +32,7 @@ def start_collect_process(
         **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
     }
     command = [
-        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", broker.bootstrap_servers,
+        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap_servers or broker.bootstrap_servers,
         "--topic", topic, "--group-id", group_id, "--state", state, "--listen", f"127.0.0.1:{port}",
     ]  # fmt: skip
     if log is None:
