@@ -202,5 +202,6 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
         hooks.join(10)
         gateway.stop()
         app.stop()
+    console.print()
     console.print("stopped.")
     return 0
