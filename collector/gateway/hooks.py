@@ -32,7 +32,6 @@ from schemas.binding import KafkaRecord, to_binary
 
 log = logging.getLogger(__name__)
 
-RESULTS = ("accepted", "ignored", "unmapped", "unauthorized", "invalid")
 MAX_DETAIL_BYTES = 2048
 
 

@@ -67,7 +67,7 @@ def receive_cdevent(
         (i for i in integrations if i.spec.type == "cdevents"), key=lambda i: i.name
     )
     if not candidates:
-        return Unmapped({"reason": "no cdevents integration is declared"})
+        return Unmapped(why="a CDEvent, and no cdevents integration is declared")
     results = []
     for integration in candidates:
         try:

@@ -53,9 +53,13 @@ class Unmapped:
 
     fields: Mapping[str, str] = field(default_factory=dict)
     level: Level = "run"
+    why: str | None = None
+    """Said instead of the fields when no rule could have matched (no integration)."""
 
     @property
     def detail(self) -> str:
+        if self.why is not None:
+            return self.why
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(self.fields.items()))
         return f"no rule matched this {self.level} ({shown})"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
 
 from collector.integrations.declaration import (
     JOB_FIELD,
@@ -70,8 +69,3 @@ def translate(declaration: IntegrationDeclaration, facts: RunFacts | Ignored) ->
     except EventError as error:
         return Invalid(f"integration {declaration.name!r}: {error.detail}")
     return Accepted((event,))
-
-
-def field_values(fields: Mapping[str, object]) -> dict[str, str]:
-    """Fields as strings for globs and templates; absent (None) values are left out."""
-    return {name: str(value) for name, value in fields.items() if value is not None}
