@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 from collector.app import CollectorApp
-from schemas.binding import KafkaRecord
+from schemas.binding import KafkaRecord, format_time
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, to_record
@@ -30,11 +32,23 @@ def bad_message(rng: random.Random, index: int) -> tuple[str, KafkaRecord]:
     if kind == 2:
         document["type"] = "outcomes.unknown.thing"
         return "unknown_type", KafkaRecord(key, [], json.dumps(document).encode())
-    if kind == 3:
-        document["time"] = "2019-01-01T00:00:00Z"
-        return "too_late", KafkaRecord(key, [], json.dumps(document).encode())
-    document["time"] = "2099-01-01T00:00:00Z"
-    return "future", KafkaRecord(key, [], json.dumps(document).encode())
+    retimed = retime(document, "2019-01-01T00:00:00Z" if kind == 3 else "2099-01-01T00:00:00Z")
+    return ("too_late" if kind == 3 else "future"), KafkaRecord(
+        key, [], json.dumps(retimed).encode()
+    )
+
+
+def retime(document: dict[str, Any], time: str) -> dict[str, Any]:
+    """The event moved to `time`; an availability window moves with it (its time is its
+    end: otherwise it would be refused `invalid`, not for when it happened)."""
+    data = document["data"]
+    if "window_end" in data:
+        moved = datetime.fromisoformat(time.replace("Z", "+00:00"))
+        length = datetime.fromisoformat(
+            data["window_end"].replace("Z", "+00:00")
+        ) - datetime.fromisoformat(data["window_start"].replace("Z", "+00:00"))
+        data["window_start"], data["window_end"] = format_time(moved - length), format_time(moved)
+    return {**document, "time": time}
 
 
 def test_soak_accounts_for_every_message(
