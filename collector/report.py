@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ def row_of(project: ProjectSnapshot, period: Period, now: datetime) -> dict[str,
         "success_ratio": p.success_ratio,
         "intervention_ratio": p.intervention_ratio,
         "runs": dict(p.runs),
+        "hourly_rates": [
+            {"since": _day(since_s), "value": rate} for since_s, rate in p.hourly_rates
+        ],
         "targets": [
             {
                 "target": t.target,
@@ -92,6 +95,17 @@ def row_of(project: ProjectSnapshot, period: Period, now: datetime) -> dict[str,
     }
 
 
+def _day(moment_s: float) -> str:
+    return datetime.fromtimestamp(moment_s, tz=UTC).date().isoformat()
+
+
+def rates_text(rates: list[dict[str, Any]]) -> str:
+    """`85` for one rate; `85 (since 2026-01-01), 95 (since 2026-07-01)` for several."""
+    if len(rates) == 1:
+        return f"{rates[0]['value']:g}"
+    return ", ".join(f"{rate['value']:g} (since {rate['since']})" for rate in rates)
+
+
 def render_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=2) + "\n"
 
@@ -99,13 +113,14 @@ def render_json(rows: list[dict[str, Any]]) -> str:
 def render_csv(rows: list[dict[str, Any]]) -> str:
     """One line per project and target (a project without targets gets one line)."""
     out = io.StringIO()
-    scalar = [k for k in rows[0] if k not in ("runs", "targets")] if rows else []
-    fields = [*scalar, "runs", "target", "objective", "projected", "attainment", "target_status"]
+    scalar = [k for k in rows[0] if k not in ("runs", "hourly_rates", "targets")] if rows else []
+    fields = [*scalar, "runs", "hourly_rates", "target", "objective", "projected", "attainment", "target_status"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         base = {k: _cell(row[k]) for k in scalar}
         base["runs"] = sum(row["runs"].values())
+        base["hourly_rates"] = rates_text(row["hourly_rates"])
         for target in row["targets"] or [{}]:
             writer.writerow(
                 {
@@ -135,7 +150,7 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
         table.add_column(
             column, justify="left" if column in ("project", "team", "status") else "right"
         )
-    for column in ("ROI", "uptime", "success", "targets (attainment)"):
+    for column in ("rate/h", "ROI", "uptime", "success", "targets (attainment)"):
         table.add_column(column, justify="right" if column != "targets (attainment)" else "left")
     for row in rows:
         targets = ", ".join(
@@ -150,6 +165,7 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
             f"{row['cost']:,.2f}",
             f"{row['savings']:,.2f}",
             f"{row['value']:,.2f}",
+            rates_text(row["hourly_rates"]),
             _fmt(row["roi"], ".2f"),
             _fmt(row["uptime"], ".4%"),
             _fmt(row["success_ratio"], ".1%"),

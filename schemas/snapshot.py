@@ -57,6 +57,8 @@ class PeriodResult:
     observed_s: float
     last_applied_s: float | None = None
     """When the newest event was applied; at or after `end_s` the period was restated."""
+    hourly_rates: tuple[tuple[float, float], ...] = ()
+    """(in force since, rate) of every hourly rate that valued time saved in the period."""
 
     @property
     def restated(self) -> bool:
@@ -88,6 +90,8 @@ class ProjectInfo:
     stage: str = "unknown"
     stage_since_s: float | None = None
     budget: float | None = None
+    hourly_rate: float | None = None
+    """The hourly rate in force now (values time saved; a dated list changes it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from collector.engine.rates import epoch_day
 from collector.engine.units import to_micros
 from schemas.events import (
     AvailabilityObserved,
@@ -47,6 +48,22 @@ class _MoneyAndWindows(Protocol):
     observed_us: Counter[str]
 
 
+def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
+    """a + b keeping zero and negative entries (`Counter.__add__` drops them)."""
+    total = Counter(a)
+    total.update(b)
+    return total
+
+
+def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: int) -> Counter[int]:
+    """Time saved per day from stored state; state written before versioned rates has
+    none: its whole time saved is put on `fallback_day`."""
+    stored = raw.get(key)
+    if stored is None:
+        return Counter({fallback_day: saved_us} if saved_us else {})
+    return Counter({int(day): us for day, us in stored.items()})
+
+
 def add_money_and_windows(
     sums: _MoneyAndWindows, data: EventData, service: str, micros: Micros
 ) -> None:
@@ -73,6 +90,9 @@ class PeriodTotals:
     savings_u: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
+    saved_by_day_us: Counter[int] = field(default_factory=Counter)
+    """Epoch day -> time saved that day (manual time of succeeded runs − human effort),
+    so each day is valued at the hourly rate in force that day."""
     last_applied_s: float | None = None
     """Wall-clock time the newest event was applied: after the period's end = restated."""
 
@@ -80,7 +100,7 @@ class PeriodTotals:
         if self.last_applied_s is None or now_s > self.last_applied_s:
             self.last_applied_s = now_s
 
-    def add(self, data: EventData, service: str, micros: Micros) -> None:
+    def add(self, data: EventData, service: str, micros: Micros, event_s: float) -> None:
         """Sum `data` (`micros`: its numbers); `service`: its label after folding."""
         if isinstance(data, RunFinished):
             self.runs[data.outcome] += 1
@@ -89,6 +109,9 @@ class PeriodTotals:
             self.runs_with_effort += effort_us > 0
             if data.outcome == "succeeded":
                 self.manual_succeeded_us += manual_us
+                self.saved_by_day_us[epoch_day(event_s)] += manual_us - effort_us
+            elif effort_us:
+                self.saved_by_day_us[epoch_day(event_s)] -= effort_us
             self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
             add_money_and_windows(self, data, service, micros)
@@ -96,14 +119,15 @@ class PeriodTotals:
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
         return PeriodTotals(
-            runs=self.runs + other.runs,
+            runs=summed(self.runs, other.runs),
             manual_succeeded_us=self.manual_succeeded_us + other.manual_succeeded_us,
             human_effort_us=self.human_effort_us + other.human_effort_us,
             runs_with_effort=self.runs_with_effort + other.runs_with_effort,
-            cost_u=self.cost_u + other.cost_u,
-            savings_u=self.savings_u + other.savings_u,
-            downtime_us=self.downtime_us + other.downtime_us,
-            observed_us=self.observed_us + other.observed_us,
+            cost_u=summed(self.cost_u, other.cost_u),
+            savings_u=summed(self.savings_u, other.savings_u),
+            downtime_us=summed(self.downtime_us, other.downtime_us),
+            observed_us=summed(self.observed_us, other.observed_us),
+            saved_by_day_us=summed(self.saved_by_day_us, other.saved_by_day_us),
             last_applied_s=max(
                 (t for t in (self.last_applied_s, other.last_applied_s) if t is not None),
                 default=None,
@@ -120,11 +144,14 @@ class PeriodTotals:
             "savings_u": dict(self.savings_u),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
+            "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "last_applied_s": self.last_applied_s,
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> PeriodTotals:
+    def from_json(cls, raw: dict[str, Any], first_day: int) -> PeriodTotals:
+        """`first_day`: the period's first epoch day (for state older than dated rates)."""
+        saved_us = raw["manual_succeeded_us"] - raw["human_effort_us"]
         return cls(
             runs=Counter(raw["runs"]),
             manual_succeeded_us=raw["manual_succeeded_us"],
@@ -134,6 +161,7 @@ class PeriodTotals:
             savings_u=Counter(raw["savings_u"]),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
+            saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             last_applied_s=raw.get("last_applied_s"),
         )
 
@@ -150,6 +178,8 @@ class LifetimeCounters:
     savings_u: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
+    saved_by_day_us: Counter[int] = field(default_factory=Counter)
+    """Epoch day -> time saved that day (lifetime value at the rate of each day)."""
     first_event_s: float | None = None
     last_event_s: float | None = None
 
@@ -162,6 +192,9 @@ class LifetimeCounters:
             self.human_effort_us += effort_us
             if data.outcome == "succeeded":
                 self.manual_avoided_us += manual_us
+                self.saved_by_day_us[epoch_day(event_time_s)] += manual_us - effort_us
+            elif effort_us:
+                self.saved_by_day_us[epoch_day(event_time_s)] -= effort_us
             self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
             add_money_and_windows(self, data, label, micros)
@@ -181,12 +214,15 @@ class LifetimeCounters:
             "savings_u": dict(self.savings_u),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
+            "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "first_event_s": self.first_event_s,
             "last_event_s": self.last_event_s,
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> LifetimeCounters:
+        saved_us = raw["manual_avoided_us"] - raw["human_effort_us"]
+        first_day = epoch_day(raw["first_event_s"] or 0.0)
         return cls(
             runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
             manual_avoided_us=raw["manual_avoided_us"],
@@ -195,6 +231,7 @@ class LifetimeCounters:
             savings_u=Counter(raw["savings_u"]),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
+            saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             first_event_s=raw["first_event_s"],
             last_event_s=raw["last_event_s"],
         )

@@ -202,7 +202,7 @@ class Engine:
         project.counters.add(data, label, micros, event_s)
         month = month or period_containing(event.time, PeriodKind.MONTH)
         totals = project.month_totals(month)
-        totals.add(data, label, micros)
+        totals.add(data, label, micros, event_s)
         totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
         self._stale.add(name)

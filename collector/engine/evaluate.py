@@ -10,6 +10,7 @@ from collector.engine.formulas import lifetime_cost, lifetime_value, period_resu
 from collector.engine.periods import Period, period_containing
 from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
+from collector.engine.rates import epoch_day
 from collector.engine.snapshots import counters_snapshot
 from collector.engine.targets import evaluate, meeting_ratio, project_status
 from schemas.snapshot import PROJECT_STATUSES, Portfolio, ProjectInfo, ProjectSnapshot
@@ -25,23 +26,23 @@ def project_snapshot(
     """Realized values, targets and status of `project` over `period` at `now`."""
     totals = project.totals_over(period)
     services = profile.services
-    result = period_result(period, totals, profile.hourly_rate, services)
-    facts = realized(period, totals, profile.hourly_rate, services, now)
+    result = period_result(period, totals, profile.hourly_rates, services)
+    facts = realized(period, totals, profile.hourly_rates, services, now)
     targets = evaluate(profile.objectives, profile.guards, facts)
     return ProjectSnapshot(
         name=project.name,
         counters=counters_snapshot(project.counters),
         period=result,
         last_event_time_s=project.counters.last_event_s,
-        info=project_info(profile),
+        info=project_info(profile, now),
         targets=targets,
         status=project_status(profile.objectives, targets),
-        lifetime_value=float(lifetime_value(project.counters, profile.hourly_rate)),
+        lifetime_value=float(lifetime_value(project.counters, profile.hourly_rates)),
         lifetime_cost=float(lifetime_cost(project.counters)),
     )
 
 
-def project_info(profile: ProjectProfile) -> ProjectInfo:
+def project_info(profile: ProjectProfile, now: datetime) -> ProjectInfo:
     return ProjectInfo(
         declared=profile.declared,
         team=profile.team,
@@ -50,6 +51,7 @@ def project_info(profile: ProjectProfile) -> ProjectInfo:
         stage=profile.stage,
         stage_since_s=profile.stage_since_s,
         budget=None if profile.budget is None else float(profile.budget),
+        hourly_rate=float(profile.hourly_rates.rate_on(epoch_day(now.timestamp()))),
     )
 
 

@@ -6,13 +6,14 @@ to float once, so the result does not depend on the order the events came in.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.periods import Period
+from collector.engine.rates import SECONDS_PER_DAY, HourlyRates
 from collector.engine.targets import Realized
 from collector.engine.units import SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
@@ -29,9 +30,10 @@ def _micros(value: int) -> Fraction:
     return Fraction(value, SCALE)
 
 
-def value_of(savings_u: int, time_saved_us: int, hourly_rate: Fraction) -> Fraction:
-    """savings + time_saved_s / 3600 × hourlyRate."""
-    return _micros(savings_u) + Fraction(time_saved_us, SCALE * SECONDS_PER_HOUR) * hourly_rate
+def value_of(savings_u: int, saved_by_day_us: Mapping[int, int], rates: HourlyRates) -> Fraction:
+    """savings + time_saved_s / 3600 × hourlyRate, each day's time saved valued at the
+    rate in force that day."""
+    return _micros(savings_u) + rates.value_of_time(saved_by_day_us)
 
 
 def ratio(numerator: Fraction | int, denominator: Fraction | int) -> Fraction | None:
@@ -58,14 +60,14 @@ def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[Frac
 def realized(
     period: Period,
     totals: PeriodTotals,
-    hourly_rate: Fraction,
+    rates: HourlyRates,
     services: Collection[str] | None,
     now: datetime,
 ) -> Realized:
     """Exact realized values of `totals` over `period`, as targets judge them."""
     cost = _micros(sum(totals.cost_u.values()))
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
-    value = value_of(sum(totals.savings_u.values()), saved_us, hourly_rate)
+    value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
     realized_uptime, observed_us = uptime(totals, services)
     return Realized(
@@ -84,13 +86,13 @@ def realized(
 def period_result(
     period: Period,
     totals: PeriodTotals,
-    hourly_rate: Fraction,
+    rates: HourlyRates,
     services: Collection[str] | None,
 ) -> PeriodResult:
     """Every realized §5 value of one project over `period`."""
     cost = _micros(sum(totals.cost_u.values()))
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
-    value = value_of(sum(totals.savings_u.values()), saved_us, hourly_rate)
+    value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
     realized_uptime, observed_us = uptime(totals, services)
     return PeriodResult(
@@ -109,12 +111,15 @@ def period_result(
         runs=tuple((outcome, totals.runs[outcome]) for outcome in OUTCOMES),
         observed_s=observed_us / SCALE,
         last_applied_s=totals.last_applied_s,
+        hourly_rates=tuple(
+            (since_day * SECONDS_PER_DAY, float(rate))
+            for since_day, rate in rates.in_force(period.start_s, period.end_s)
+        ),
     )
 
 
-def lifetime_value(counters: LifetimeCounters, hourly_rate: Fraction) -> Fraction:
-    saved_us = counters.manual_avoided_us - counters.human_effort_us
-    return value_of(sum(counters.savings_u.values()), saved_us, hourly_rate)
+def lifetime_value(counters: LifetimeCounters, rates: HourlyRates) -> Fraction:
+    return value_of(sum(counters.savings_u.values()), counters.saved_by_day_us, rates)
 
 
 def lifetime_cost(counters: LifetimeCounters) -> Fraction:

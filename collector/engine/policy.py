@@ -14,8 +14,10 @@ from fractions import Fraction
 from typing import Protocol
 
 from collector.engine.periods import PeriodKind
+from collector.engine.rates import HourlyRates
 
 UNKNOWN = "unknown"
+DEFAULT_RATES = HourlyRates.flat(Fraction(100))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,8 @@ class Guards:
 @dataclass(frozen=True, slots=True)
 class ProjectProfile:
     period_kind: PeriodKind = PeriodKind.MONTH
-    hourly_rate: Fraction = Fraction(100)
+    hourly_rates: HourlyRates = DEFAULT_RATES
+    """The hourly rate in force on each day (values time saved)."""
     services: frozenset[str] | None = None
     """Services whose windows count for uptime; None means all reported."""
     objectives: Objectives = field(default_factory=Objectives)
@@ -81,7 +84,11 @@ class DefaultPolicy:
     _profile: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_profile", ProjectProfile(hourly_rate=self.default_hourly_rate))
+        object.__setattr__(
+            self,
+            "_profile",
+            ProjectProfile(hourly_rates=HourlyRates.flat(self.default_hourly_rate)),
+        )
 
     def profile(self, project: str) -> ProjectProfile:
         return self._profile

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.periods import Period, PeriodKind, period_containing
+from collector.engine.rates import epoch_day
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import AvailabilityObserved, EventData, RunFinished
 
@@ -74,7 +75,7 @@ class ProjectState:
         )
 
     def restore_month(self, row: PeriodRow, month: Period) -> None:
-        self.months[row.key] = (month, PeriodTotals.from_json(row.totals))
+        self.months[row.key] = (month, PeriodTotals.from_json(row.totals, epoch_day(month.start_s)))
 
     def drop_months_ended_before(self, moment_s: float) -> None:
         for key in [k for k, (month, _) in self.months.items() if month.end_s <= moment_s]:

@@ -9,14 +9,24 @@ from fractions import Fraction
 
 from collector.engine.formulas import exact
 from collector.engine.policy import Guards, Objectives, ProjectProfile
+from collector.engine.rates import HourlyRates, day_of
 from collector.integrations.declaration import IntegrationDeclaration
-from collector.targets.declaration import ProjectDeclaration
+from collector.targets.declaration import ProjectDeclaration, RateChange
 
 SECONDS_PER_HOUR = 3600
 
 
 def _maybe(value: float | None) -> Fraction | None:
     return None if value is None else exact(value)
+
+
+def rates_of(declared: float | list[RateChange] | None, default: Fraction) -> HourlyRates:
+    """A plain number is in force every day; a dated list from each `since` on."""
+    if declared is None:
+        return HourlyRates.flat(default)
+    if isinstance(declared, list):
+        return HourlyRates(tuple((day_of(rate.since), exact(rate.value)) for rate in declared))
+    return HourlyRates.flat(exact(declared))
 
 
 def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -> ProjectProfile:
@@ -26,7 +36,7 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
     since = spec.stageSince
     return ProjectProfile(
         period_kind=spec.period,
-        hourly_rate=default_hourly_rate if spec.hourlyRate is None else exact(spec.hourlyRate),
+        hourly_rates=rates_of(spec.hourlyRate, default_hourly_rate),
         services=frozenset(spec.services) if spec.services else None,
         objectives=Objectives(
             uptime=_maybe(wanted.uptime),
@@ -67,7 +77,8 @@ class Catalog:
     def __post_init__(self) -> None:
         for name, declaration in self.declarations.items():
             self._profiles[name] = profile_of(declaration, self.default_hourly_rate)
-        object.__setattr__(self, "_default", ProjectProfile(hourly_rate=self.default_hourly_rate))
+        default = ProjectProfile(hourly_rates=HourlyRates.flat(self.default_hourly_rate))
+        object.__setattr__(self, "_default", default)
 
     def profile(self, project: str) -> ProjectProfile:
         found = self._profiles.get(project)

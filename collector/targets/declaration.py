@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
 from collector.engine.periods import PeriodKind
 from schemas.events import NAME_PATTERN
@@ -40,13 +48,38 @@ class Guards(_Strict):
     minElapsed: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.1  # noqa: N815
 
 
+class RateChange(_Strict):
+    """One entry of a dated `hourlyRate` list: the rate in force from `since` (00:00 UTC)."""
+
+    since: date
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+def _distinct_days(rates: list[RateChange]) -> list[RateChange]:
+    days = [rate.since for rate in rates]
+    repeated = sorted({day for day in days if days.count(day) > 1})
+    if repeated:
+        raise ValueError(f"more than one rate since {', '.join(map(str, repeated))}")
+    return sorted(rates, key=lambda rate: rate.since)
+
+
+RateList = Annotated[list[RateChange], Field(min_length=1), AfterValidator(_distinct_days)]
+HourlyRate = Annotated[
+    Annotated[float, Field(ge=0, allow_inf_nan=False), Tag("<number>")]
+    | Annotated[RateList, Tag("<list>")],
+    Discriminator(lambda value: "<list>" if isinstance(value, list) else "<number>"),
+]
+"""A plain rate, or a dated list of them. The tags (dropped from error locations) make
+an error name the branch the value was meant for, not both."""
+
+
 class Spec(_Strict):
     owner: Label
     sponsor: Label | None = None
     stage: Literal["pilot", "production", "retired"] = "pilot"
     stageSince: date | None = None  # noqa: N815
     period: PeriodKind = PeriodKind.MONTH
-    hourlyRate: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None  # noqa: N815
+    hourlyRate: HourlyRate | None = None  # noqa: N815
     budget: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     services: list[Name] | None = None
     objectives: Objectives = Objectives()

@@ -108,8 +108,9 @@ def _validation_errors(
 def _location(loc: tuple[str | int, ...], message: str) -> Path_:
     """Where an error points; a rule problem (raised for the whole spec) at its rule's key."""
     rule = _RULE_PROBLEM.match(message)
+    loc = tuple(part for part in loc if not (isinstance(part, str) and part.startswith("<")))
     if rule is None:
-        return tuple(loc)
+        return loc
     return (*loc, "rules", int(rule.group(1)), rule.group(2))
 
 

@@ -128,6 +128,12 @@ PROJECT_FAMILIES: Final = (
     _gauge("outcomes_project_lifetime_value", "Value since the first event.", *_PC),
     _gauge("outcomes_project_lifetime_cost", "Cost since the first event.", *_PC),
     _gauge("outcomes_project_budget", "Declared total investment.", *_PC),
+    _gauge(
+        "outcomes_project_hourly_rate",
+        "Hourly rate in force now, valuing time saved (currency per hour; a dated list in the"
+        " declaration changes it without revaluing past runs).",
+        *_PC,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -172,6 +178,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(pc, project.lifetime_value)],
         [(pc, project.lifetime_cost)],
         _defined(pc, info.budget),
+        _defined(pc, info.hourly_rate),
     )
 
 

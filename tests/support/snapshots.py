@@ -52,6 +52,7 @@ def sample_snapshot() -> Snapshot:
             stage="pilot",
             stage_since_s=1772323200.0,
             budget=120000.0,
+            hourly_rate=85.0,
         ),
         targets=(
             TargetResult("savings", 20000.0, 500.0, 0.025, "off_target"),

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from collector.engine.engine import Engine, EngineSettings, Verdict
+from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.state.model import LoadedState
 from collector.targets.registry import DeclarationRegistry
 from schemas.envelope import EventError, Reason
@@ -274,3 +275,64 @@ def test_a_declared_service_never_folds_into_other(tmp_path: Path) -> None:
     assert snap.period.uptime == 0.99  # 1 - 36/3600: the declared service alone
     (target,) = snap.targets
     assert (target.target, target.status, target.attainment) == ("uptime", "met", 1.0)
+
+
+RATES = (
+    "apiVersion: outcomes/v1\nkind: Project\nmetadata: {{name: ticket-triage}}\n"
+    "spec:\n  owner: o\n  hourlyRate: {rates}\n"
+)
+
+
+def test_a_dated_rate_values_each_run_at_the_rate_of_its_day(tmp_path: Path) -> None:
+    """A5: two runs an hour apart across a rate change (100 -> 400 on December 1), each
+    saving half an hour: 50 + 200, in the period, in lifetime value, and after a reload
+    of the same declaration or a restart; the rate in force now is exported."""
+    (tmp_path / "p.yaml").write_text(
+        RATES.format(rates="[{since: 2026-01-01, value: 100}, {since: 2026-12-01, value: 400}]")
+    )
+    registry = DeclarationRegistry(tmp_path)
+    clock = FixedClock(datetime(2026, 12, 1, 0, 40, tzinfo=UTC))
+    engine = Engine(new_engine().settings, clock, registry.reload().catalog)
+    before, after = datetime(2026, 11, 30, 23, 30, tzinfo=UTC), datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    feed(engine, [
+        make_event(event_id="nov", time=before, manual_duration_s=1800.0, human_effort_s=0.0, cost=0.0),
+        make_event(event_id="dec", time=after, manual_duration_s=1800.0, human_effort_s=0.0, cost=0.0),
+    ])  # fmt: skip
+    snap = project(engine)
+    assert (snap.period.key, snap.period.value, snap.lifetime_value) == ("2026-12", 200.0, 250.0)
+    assert engine.period_view("ticket-triage", _month(before)).period.value == 50.0
+    assert snap.info.hourly_rate == 400.0
+    assert snap.period.hourly_rates == ((datetime(2026, 12, 1, tzinfo=UTC).timestamp(), 400.0),)
+
+    restarted = Engine(new_engine().settings, clock, registry.reload().catalog)
+    restarted.restore(_loaded(engine))
+    assert project(restarted).lifetime_value == 250.0
+
+
+def test_a_plain_rate_changed_later_revalues_like_one_list_entry(tmp_path: Path) -> None:
+    """A plain number is in force on every day; replacing it by a dated list that starts
+    with the old number keeps every past run's value."""
+    (tmp_path / "p.yaml").write_text(RATES.format(rates="100"))
+    registry = DeclarationRegistry(tmp_path)
+    clock = FixedClock(datetime(2026, 12, 10, tzinfo=UTC))
+    engine = Engine(new_engine().settings, clock, registry.reload().catalog)
+    feed(engine, [make_event(event_id="a", time=datetime(2026, 12, 2, tzinfo=UTC),
+                             manual_duration_s=3600.0, human_effort_s=0.0)])  # fmt: skip
+    (tmp_path / "p.yaml").write_text(
+        RATES.format(rates="[{since: 2026-01-01, value: 100}, {since: 2026-12-05, value: 150}]")
+    )
+    engine.policy = registry.reload().catalog
+    feed(engine, [make_event(event_id="b", time=datetime(2026, 12, 9, tzinfo=UTC),
+                             manual_duration_s=3600.0, human_effort_s=0.0)])  # fmt: skip
+    snap = project(engine)
+    assert (snap.period.value, snap.lifetime_value, snap.info.hourly_rate) == (250.0, 250.0, 150.0)
+    assert [rate for _, rate in snap.period.hourly_rates] == [100.0, 150.0]
+
+
+def _month(moment: datetime) -> Period:
+    return period_containing(moment, PeriodKind.MONTH)
+
+
+def _loaded(engine: Engine) -> LoadedState:
+    changes = engine.take_changes()
+    return LoadedState(changes.projects, changes.periods, changes.seen)

@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from fractions import Fraction
+from typing import Any
 
 from collector.engine.aggregates import PeriodTotals
 from collector.engine.formulas import period_result
 from collector.engine.periods import PeriodKind, period_containing
+from collector.engine.rates import HourlyRates, epoch_day
 
 PERIOD = period_containing(datetime(2026, 11, 15, tzinfo=UTC), PeriodKind.MONTH)
 M = 1_000_000
 
 
-def totals(**values: object) -> PeriodTotals:
-    return PeriodTotals(**values)  # type: ignore[arg-type]
+def totals(**values: Any) -> PeriodTotals:
+    """Totals as given; their time saved all on the period's first day."""
+    saved = values.get("manual_succeeded_us", 0) - values.get("human_effort_us", 0)
+    values.setdefault("saved_by_day_us", Counter({epoch_day(PERIOD.start_s): saved}))
+    return PeriodTotals(**values)
+
+
+def rate(value: int) -> HourlyRates:
+    return HourlyRates.flat(Fraction(value))
 
 
 def test_golden_period() -> None:
@@ -31,7 +40,7 @@ def test_golden_period() -> None:
             downtime_us=Counter({"api": 36 * M, "db": 0}),
             observed_us=Counter({"api": 3600 * M, "db": 3600 * M}),
         ),
-        Fraction(85),
+        rate(85),
         None,
     )
     # time saved = 7200 - 1800 = 5400 s = 1.5 h; value = 250 + 1.5*85 = 377.5
@@ -49,7 +58,7 @@ def test_golden_period() -> None:
 
 
 def test_no_events_leaves_ratios_undefined() -> None:
-    result = period_result(PERIOD, totals(), Fraction(100), None)
+    result = period_result(PERIOD, totals(), rate(100), None)
     assert (result.cost, result.value, result.net_value, result.time_saved_s) == (0, 0, 0, 0)
     assert result.roi is None
     assert result.uptime is None
@@ -59,7 +68,7 @@ def test_no_events_leaves_ratios_undefined() -> None:
 
 
 def test_cancelled_runs_do_not_count_for_success() -> None:
-    result = period_result(PERIOD, totals(runs=Counter(cancelled=4)), Fraction(100), None)
+    result = period_result(PERIOD, totals(runs=Counter(cancelled=4)), rate(100), None)
     assert result.success_ratio is None
     assert result.intervention_ratio == 0.0
 
@@ -73,7 +82,7 @@ def test_negative_time_saved_lowers_value() -> None:
             runs_with_effort=1,
             cost_u=Counter(run=M),
         ),
-        Fraction(100),
+        rate(100),
         None,
     )
     assert result.time_saved_s == -7200.0
@@ -87,13 +96,13 @@ def test_uptime_exactly_one_and_service_filter() -> None:
         downtime_us=Counter({"api": 0, "batch": 600 * M}),
         observed_us=Counter({"api": 3600 * M, "batch": 3600 * M}),
     )
-    assert period_result(PERIOD, observed, Fraction(1), {"api"}).uptime == 1.0
-    assert period_result(PERIOD, observed, Fraction(1), None).uptime == 1 - 600 / 7200
-    assert period_result(PERIOD, observed, Fraction(1), {"unknown"}).uptime is None
+    assert period_result(PERIOD, observed, rate(1), {"api"}).uptime == 1.0
+    assert period_result(PERIOD, observed, rate(1), None).uptime == 1 - 600 / 7200
+    assert period_result(PERIOD, observed, rate(1), {"unknown"}).uptime is None
 
 
 def test_exact_rounding_of_thirds() -> None:
     result = period_result(
-        PERIOD, totals(cost_u=Counter(run=3 * M), savings_u=Counter(cloud=4 * M)), Fraction(0), None
+        PERIOD, totals(cost_u=Counter(run=3 * M), savings_u=Counter(cloud=4 * M)), rate(0), None
     )
     assert result.roi == float(Fraction(1, 3))

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import os
 import textwrap
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from collector.engine.periods import PeriodKind
+from collector.engine.rates import HourlyRates, day_of
 from collector.targets.loader import load_file
 from collector.targets.registry import DeclarationRegistry
 
@@ -47,7 +49,7 @@ def test_the_design_example_becomes_a_profile(tmp_path: Path) -> None:
     catalog = DeclarationRegistry(tmp_path).reload().catalog
     profile = catalog.profile("ticket-triage")
     assert profile.period_kind is PeriodKind.QUARTER
-    assert profile.hourly_rate == 85
+    assert profile.hourly_rates == HourlyRates.flat(Fraction(85))
     assert profile.services == frozenset({"servicedesk-api"})
     assert profile.objectives.time_saved_s == 400 * 3600
     assert profile.objectives.uptime == Fraction(999, 1000)
@@ -68,13 +70,23 @@ def test_defaults_and_multiple_documents(tmp_path: Path) -> None:
     catalog = DeclarationRegistry(tmp_path, Fraction(70)).reload().catalog
     profile = catalog.profile("b")
     assert profile.period_kind is PeriodKind.MONTH
-    assert profile.hourly_rate == 70
+    assert profile.hourly_rates == HourlyRates.flat(Fraction(70))
     assert profile.services is None
     assert profile.objectives.is_empty()
     assert profile.guards.min_runs == 20
     assert profile.guards.min_observed_s == 3600
     assert profile.guards.min_elapsed == Fraction(1, 10)
     assert sorted(catalog.declared_projects()) == ["a", "b"]
+
+
+def test_a_dated_rate_list_in_any_order(tmp_path: Path) -> None:
+    rates = "[{since: 2026-07-01, value: 95}, {since: 2026-01-01, value: 85.5}]"
+    write(tmp_path, "itsm.yaml", GOOD.replace("hourlyRate: 85", f"hourlyRate: {rates}"))
+    profile = DeclarationRegistry(tmp_path).reload().catalog.profile("ticket-triage")
+    assert profile.hourly_rates.changes == (
+        (day_of(date(2026, 1, 1)), Fraction(171, 2)),
+        (day_of(date(2026, 7, 1)), Fraction(95)),
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,6 +102,11 @@ def test_defaults_and_multiple_documents(tmp_path: Path) -> None:
         (("stageSince: 2026-03-01", "stageSince: someday"), "itsm.yaml:10: spec.stageSince: Input should be a valid date"),
         (("kind: Project", "kind: Projekt"), "itsm.yaml:2: kind: Input should be 'Project'"),
         (("labels: {team: itsm}", "labels: {team: itsm"), "itsm.yaml:6: YAML:"),
+        (("hourlyRate: 85", "hourlyRate: [{since: 2026-01-01, value: 85}, {since: 2026-01-01, value: 90}]"),
+         "itsm.yaml:12: spec.hourlyRate: more than one rate since 2026-01-01"),
+        (("hourlyRate: 85", "hourlyRate: [{since: 2026-07-01T10:00:00Z, value: 85}]"),
+         "itsm.yaml:12: spec.hourlyRate.0.since: Datetimes provided to dates should have zero time"),
+        (("hourlyRate: 85", "hourlyRate: []"), "itsm.yaml:12: spec.hourlyRate: "),
     ],
 )  # fmt: skip
 def test_errors_name_file_line_and_field(
