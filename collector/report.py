@@ -114,7 +114,8 @@ def render_csv(rows: list[dict[str, Any]]) -> str:
     """One line per project and target (a project without targets gets one line)."""
     out = io.StringIO()
     scalar = [k for k in rows[0] if k not in ("runs", "hourly_rates", "targets")] if rows else []
-    fields = [*scalar, "runs", "hourly_rates", "target", "objective", "projected", "attainment", "target_status"]
+    fields = [*scalar, "runs", "hourly_rates", "target", "objective", "projected"]
+    fields += ["attainment", "target_status"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
