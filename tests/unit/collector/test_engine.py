@@ -293,7 +293,10 @@ def test_a_dated_rate_values_each_run_at_the_rate_of_its_day(tmp_path: Path) -> 
     registry = DeclarationRegistry(tmp_path)
     clock = FixedClock(datetime(2026, 12, 1, 0, 40, tzinfo=UTC))
     engine = Engine(new_engine().settings, clock, registry.reload().catalog)
-    before, after = datetime(2026, 11, 30, 23, 30, tzinfo=UTC), datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    before, after = (
+        datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 1, 0, 30, tzinfo=UTC),
+    )
     feed(engine, [
         make_event(event_id="nov", time=before, manual_duration_s=1800.0, human_effort_s=0.0, cost=0.0),
         make_event(event_id="dec", time=after, manual_duration_s=1800.0, human_effort_s=0.0, cost=0.0),
