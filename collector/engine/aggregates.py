@@ -41,11 +41,9 @@ def micros_of(data: EventData) -> Micros:
     return to_micros(data.amount), 0, 0
 
 
-class _MoneyAndWindows(Protocol):
+class _Money(Protocol):
     cost_u: Counter[str]
     savings_u: Counter[str]
-    downtime_us: Counter[str]
-    observed_us: Counter[str]
 
 
 def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
@@ -64,17 +62,13 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     return Counter({int(day): us for day, us in stored.items()})
 
 
-def add_money_and_windows(
-    sums: _MoneyAndWindows, data: EventData, service: str, micros: Micros
-) -> None:
-    """Cost, savings and availability windows add up the same way in every aggregate."""
+def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
+    """Cost and savings add up the same way in every aggregate. (Availability windows
+    are not summed: `ProjectState.observe_window` counts their union.)"""
     if isinstance(data, CostIncurred):
         sums.cost_u[data.category] += micros[0]
     elif isinstance(data, SavingsRealized):
         sums.savings_u[data.category] += micros[0]
-    elif isinstance(data, AvailabilityObserved):
-        sums.downtime_us[service] += micros[0]
-        sums.observed_us[service] += micros[1]
 
 
 @dataclass
@@ -100,8 +94,8 @@ class PeriodTotals:
         if self.last_applied_s is None or now_s > self.last_applied_s:
             self.last_applied_s = now_s
 
-    def add(self, data: EventData, service: str, micros: Micros, event_s: float) -> None:
-        """Sum `data` (`micros`: its numbers); `service`: its label after folding."""
+    def add(self, data: EventData, micros: Micros, event_s: float) -> None:
+        """Sum a run, cost or savings (`micros`: its numbers)."""
         if isinstance(data, RunFinished):
             self.runs[data.outcome] += 1
             effort_us, manual_us, cost_us = micros
@@ -114,7 +108,7 @@ class PeriodTotals:
                 self.saved_by_day_us[epoch_day(event_s)] -= effort_us
             self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
-            add_money_and_windows(self, data, service, micros)
+            add_money(self, data, micros)
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -184,7 +178,7 @@ class LifetimeCounters:
     last_event_s: float | None = None
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
-        """Count `data` (`micros`: its numbers); `label`: its automation or service."""
+        """Count a run, cost or savings (`micros`: its numbers); `label`: the automation."""
         self._note_time(event_time_s)
         if isinstance(data, RunFinished):
             self.runs[(label, data.outcome)] += 1
@@ -197,7 +191,15 @@ class LifetimeCounters:
                 self.saved_by_day_us[epoch_day(event_time_s)] -= effort_us
             self.cost_u[RUN_COST_CATEGORY] += cost_us
         else:
-            add_money_and_windows(self, data, label, micros)
+            add_money(self, data, micros)
+
+    def add_window(self, label: str, observed_us: int, downtime_us: int, event_s: float) -> None:
+        """Count what a window added to its service's union (never a decrease: a counter
+        only grows; a re-sent window with less downtime lowers the period's uptime loss,
+        not this counter)."""
+        self._note_time(event_s)
+        self.observed_us[label] += observed_us
+        self.downtime_us[label] += max(downtime_us, 0)
 
     def _note_time(self, event_time_s: float) -> None:
         if self.first_event_s is None or event_time_s < self.first_event_s:

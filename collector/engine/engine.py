@@ -21,9 +21,11 @@ from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import DefaultPolicy, ProjectPolicy
 from collector.engine.project import OTHER, ProjectState, month_of
-from collector.engine.seen import SeenIndex, event_digest
+from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
-from collector.state.model import LoadedState, SeenRow, StateChanges
+from collector.engine.units import to_micros
+from collector.engine.windows import epoch_us
+from collector.state.model import LoadedState, SeenRow, StateChanges, WindowRow
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import AvailabilityObserved, EventData, money_currency
 from schemas.snapshot import ProjectSnapshot, Snapshot
@@ -95,6 +97,8 @@ class Engine:
         self._delay = DelayHistogram(since_s=clock().timestamp())
         self._dirty_months: set[tuple[str, str]] = set()
         self._new_seen: list[SeenRow] = []
+        self._new_windows: list[WindowRow] = []
+        self._legacy_seen_until_s = 0.0
         self._dirty_health: set[int] = set()
         self.owns: Callable[[str], bool] = lambda project: True
         """Whether this instance exports a declared project that has no events yet."""
@@ -116,12 +120,14 @@ class Engine:
         `at`: the batch's instant; the clock is read when it is omitted."""
         at = at or self.instant()
         period = self._check_acceptable(event, at)
-        digest = event_digest(event.source, event.id)
+        digest = event_digest(event.project, event.source, event.id)
         seen = self._seen.get(partition)
         if seen is None:
             seen = self._seen[partition] = SeenIndex()
         event_type = event.type.value
-        if digest in seen:
+        if digest in seen or (
+            at.now_s < self._legacy_seen_until_s and legacy_digest(event.source, event.id) in seen
+        ):
             self._count(partition, event_type, _DUPLICATE, at.now_s)
             return Verdict.DUPLICATE
         forget_after_s = self._recognised_until_s(event, period)
@@ -129,7 +135,7 @@ class Engine:
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
         event_s = event.time.timestamp()
         month = period if period.kind is PeriodKind.MONTH else None
-        self._aggregate(event, partition, month, at.now_s, event_s)
+        self._aggregate(event, partition, month, at.now_s, event_s, forget_after_s=forget_after_s)
         self._delay.observe(at.now_s - event_s)
         self._count(partition, event_type, _ACCEPTED, at.now_s)
         return Verdict.ACCEPTED
@@ -187,6 +193,8 @@ class Engine:
         month: Period | None,
         now_s: float,
         event_s: float,
+        *,
+        forget_after_s: float,
     ) -> None:
         data = event.data
         name = self._project_name(data.project, partition)
@@ -198,14 +206,37 @@ class Engine:
         label, folded = project.label_for(data, self._label_limit(data), declared)
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
+        self._stale.add(name)
+        if isinstance(data, AvailabilityObserved):
+            self._observe(
+                project, data, label, now_s=now_s, event_s=event_s, forget_after_s=forget_after_s
+            )
+            return
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
         month = month or period_containing(event.time, PeriodKind.MONTH)
         totals = project.month_totals(month)
-        totals.add(data, label, micros, event_s)
+        totals.add(data, micros, event_s)
         totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
-        self._stale.add(name)
+
+    def _observe(
+        self,
+        project: ProjectState,
+        data: AvailabilityObserved,
+        label: str,
+        *,
+        now_s: float,
+        event_s: float,
+        forget_after_s: float,
+    ) -> None:
+        """A window counts in its service's union per month (DESIGN §5, windows basis)."""
+        key = (data.service, epoch_us(data.window_start), epoch_us(data.window_end))
+        downtime_us = to_micros(data.downtime_s)
+        months, observed, downtime = project.observe_window(key, label, downtime_us, now_s)
+        project.counters.add_window(label, observed, downtime, event_s)
+        self._dirty_months.update((project.name, month) for month in months)
+        self._new_windows.append(WindowRow(project.name, label, *key, downtime_us, forget_after_s))
 
     def _project_name(self, project: str, partition: int) -> str:
         """`project`, or `other` once the instance holds `max_projects` undeclared ones."""
@@ -245,10 +276,12 @@ class Engine:
                 self._projects[name].month_row(key) for name, key in sorted(self._dirty_months)
             ),
             seen=tuple(self._new_seen),
+            windows=tuple(self._new_windows),
             health=tuple((p, self._health[p].to_json()) for p in sorted(self._dirty_health)),
         )
         self._dirty_months.clear()
         self._new_seen = []
+        self._new_windows = []
         self._dirty_health.clear()
         return changes
 
@@ -264,10 +297,32 @@ class Engine:
         for period in state.periods:
             if period.project in self._projects:
                 self._projects[period.project].restore_month(period, month_of(period))
+        self._replay_windows(state.windows)
+        self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
         for partition, raw in state.health.items():
             self._health.setdefault(partition, HealthCounters()).restore(raw)
+
+    def _replay_windows(self, rows: Iterable[WindowRow]) -> None:
+        """Rebuild the adopted projects' window sets from the stored windows."""
+        replayed: dict[str, ProjectState] = {}
+        stored: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
+        for row in rows:
+            project = self._projects.get(row.project)
+            if project is None:
+                continue
+            if row.project not in replayed:
+                replayed[row.project] = project
+                stored[row.project] = {
+                    (key, label): (totals.observed_us[label], totals.downtime_us.get(label, 0))
+                    for key, (_, totals) in project.months.items()
+                    for label in totals.observed_us
+                }
+            key = (row.service, row.start_us, row.end_us)
+            project.observe_window(key, row.label, row.downtime_us, None)
+        for name, project in replayed.items():
+            project.settle_restored_windows(stored[name])
 
     def restore(self, state: LoadedState) -> None:
         """Adopt everything in `state` (a single instance owning every partition)."""

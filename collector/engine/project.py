@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.rates import epoch_day
+from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import AvailabilityObserved, EventData, RunFinished
 
@@ -26,6 +27,8 @@ class ProjectState:
     partition: int
     counters: LifetimeCounters = field(default_factory=LifetimeCounters)
     months: dict[str, tuple[Period, PeriodTotals]] = field(default_factory=dict)
+    windows: dict[tuple[str, str], WindowSet] = field(default_factory=dict, repr=False)
+    """(month key, service label) -> the month's windows of that service."""
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
 
@@ -57,6 +60,46 @@ class ProjectState:
             self.months[month.key] = entry
         return entry[1]
 
+    def observe_window(
+        self, key: WindowKey, label: str, downtime_us: int, now_s: float | None
+    ) -> tuple[list[str], int, int]:
+        """Count window `key` (start and end in it) under service `label`, replacing an
+        earlier copy. Returns the months changed and how much the union's observed time
+        and downtime grew (the lifetime counters). `now_s`: when it was applied (None:
+        replayed from the state store)."""
+        changed, observed, downtime = [], 0, 0
+        for month, start, end, down in pieces(key[1], key[2], downtime_us):
+            totals = self.month_totals(month)
+            windows = self._windows_of(month.key, label, totals, seed=now_s is not None)
+            before_observed, before_down = windows.totals
+            windows.put(key, start, end, down)
+            totals.observed_us[label], totals.downtime_us[label] = windows.totals
+            observed += totals.observed_us[label] - before_observed
+            downtime += totals.downtime_us[label] - before_down
+            if now_s is not None:
+                totals.note_applied(now_s)
+            changed.append(month.key)
+        return changed, observed, downtime
+
+    def _windows_of(self, month: str, label: str, totals: PeriodTotals, seed: bool) -> WindowSet:
+        windows = self.windows.get((month, label))
+        if windows is None:
+            windows = self.windows[(month, label)] = WindowSet()
+            if seed:  # totals counted before windows were kept one by one
+                windows.base_observed_us = totals.observed_us.get(label, 0)
+                windows.base_downtime_us = totals.downtime_us.get(label, 0)
+        return windows
+
+    def settle_restored_windows(self, stored: dict[tuple[str, str], tuple[int, int]]) -> None:
+        """After replaying stored windows: whatever the stored month totals hold beyond
+        them (state written before windows were kept one by one) stays as a base."""
+        for (month, label), windows in self.windows.items():
+            observed, downtime = stored.get((month, label), (0, 0))
+            windows.base_observed_us = max(observed - windows.observed_us, 0)
+            windows.base_downtime_us = max(downtime - windows.downtime_us, 0)
+            totals = self.months[month][1]
+            totals.observed_us[label], totals.downtime_us[label] = windows.totals
+
     def totals_over(self, period: Period) -> PeriodTotals:
         """A fresh sum of the months inside `period` (one month or a quarter)."""
         total = PeriodTotals()
@@ -80,6 +123,8 @@ class ProjectState:
     def drop_months_ended_before(self, moment_s: float) -> None:
         for key in [k for k, (month, _) in self.months.items() if month.end_s <= moment_s]:
             del self.months[key]
+        for month_label in [k for k in self.windows if k[0] not in self.months]:
+            del self.windows[month_label]
 
 
 def month_of(row: PeriodRow) -> Period:

@@ -14,8 +14,17 @@ from collections.abc import Iterable
 from collector.state.model import DIGEST_SIZE
 
 
-def event_digest(source: str, event_id: str) -> bytes:
-    """A collision-resistant key for (source, id); NUL cannot occur inside either."""
+def event_digest(project: str, source: str, event_id: str) -> bytes:
+    """A collision-resistant key for (project, source, id): a duplicate is the same
+    (source, id) for the same project (DESIGN §3). NUL cannot occur inside any of them."""
+    return hashlib.blake2b(
+        project.encode() + b"\0" + source.encode() + b"\0" + event_id.encode(),
+        digest_size=DIGEST_SIZE,
+    ).digest()
+
+
+def legacy_digest(source: str, event_id: str) -> bytes:
+    """The key state from schema version 2 holds: (source, id) only."""
     return hashlib.blake2b(
         source.encode() + b"\0" + event_id.encode(), digest_size=DIGEST_SIZE
     ).digest()

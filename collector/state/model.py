@@ -40,6 +40,19 @@ class SeenRow(NamedTuple):
     forget_after_s: float
 
 
+class WindowRow(NamedTuple):
+    """One availability window as counted (a re-sent one replaces it: same key)."""
+
+    project: str
+    label: str
+    """Its service label after folding."""
+    service: str
+    start_us: int
+    end_us: int
+    downtime_us: int
+    forget_after_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
@@ -47,7 +60,9 @@ class StateChanges:
     projects: tuple[ProjectRow, ...] = ()
     periods: tuple[PeriodRow, ...] = ()
     seen: tuple[SeenRow, ...] = ()
+    windows: tuple[WindowRow, ...] = ()
     forget_seen_before_s: float | None = None
+    """Seen digests and windows that can no longer matter are deleted."""
     health: tuple[tuple[int, dict[str, Any]], ...] = ()
     """(partition, health counters) for every partition whose counters changed."""
 
@@ -59,3 +74,7 @@ class LoadedState:
     seen: tuple[SeenRow, ...] = ()
     health: dict[int, dict[str, Any]] = field(default_factory=dict)
     offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)
+    windows: tuple[WindowRow, ...] = ()
+    legacy_seen_until_s: float = 0.0
+    """Until when digests written before duplicates were keyed by project may still be
+    held (state from schema version 2): such a digest also marks a duplicate."""

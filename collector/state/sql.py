@@ -21,11 +21,15 @@ from collector.state.model import (
     SeenRow,
     StateChanges,
     TopicPartitionKey,
+    WindowRow,
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 2
-"""1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each."""
+SCHEMA_VERSION: Final = 3
+"""1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
+2 -> 3: availability windows kept one by one (`windows`); seen digests keyed by project
+(the digests already stored, of (source, id) only, keep marking duplicates until they
+expire: `legacy_seen_until_s` in `meta`)."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -46,6 +50,11 @@ TABLES: Final = (
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
     " PRIMARY KEY (topic, partition))",
     "CREATE TABLE IF NOT EXISTS health ( partition INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS windows ("
+    " project TEXT NOT NULL, label TEXT NOT NULL, service TEXT NOT NULL,"
+    " start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, downtime_us BIGINT NOT NULL,"
+    " forget_after_s {real} NOT NULL, PRIMARY KEY (project, service, start_us, end_us))",
+    "CREATE INDEX IF NOT EXISTS windows_forget ON windows (forget_after_s)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
@@ -130,17 +139,26 @@ class SqlStore(ABC):
                     f"{self.location}: state schema version {row[0]} is newer than this"
                     f" collector understands ({SCHEMA_VERSION}); upgrade the collector"
                 )
-            elif int(row[0]) == 1:
-                # each digest of the old per-event table becomes a batch of one
-                self._execute(
-                    "INSERT INTO seen_batches (partition, forget_after_s, digests)"
-                    " SELECT partition, forget_after_s, digest FROM seen"
-                )
-                self._execute("DROP TABLE seen")
-                self._execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                    (str(SCHEMA_VERSION),),
-                )
+            elif int(row[0]) < SCHEMA_VERSION:
+                self._upgrade(int(row[0]))
+
+    def _upgrade(self, version: int) -> None:
+        if version == 1:
+            # each digest of the old per-event table becomes a batch of one
+            self._execute(
+                "INSERT INTO seen_batches (partition, forget_after_s, digests)"
+                " SELECT partition, forget_after_s, digest FROM seen"
+            )
+            self._execute("DROP TABLE seen")
+        # digests stored so far are of (source, id): they count until the last expires
+        until = self._execute("SELECT MAX(forget_after_s) FROM seen_batches").fetchone()[0]
+        self._execute(
+            "INSERT INTO meta (key, value) VALUES ('legacy_seen_until_s', ?)",
+            (repr(float(until or 0.0)),),
+        )
+        self._execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     # -- ownership -------------------------------------------------------------------
 
@@ -191,7 +209,12 @@ class SqlStore(ABC):
             offsets = self._offsets(
                 f"WHERE topic = ? AND partition IN ({marks})", [topic, *partitions]
             )
-        return LoadedState(projects, periods, seen, health, offsets)
+            windows = self._windows(
+                f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
+                partitions,
+            )
+            legacy = self._legacy_seen_until()
+        return LoadedState(projects, periods, seen, health, offsets, windows, legacy)
 
     def load_all(self) -> LoadedState:
         with self._transaction():
@@ -201,6 +224,8 @@ class SqlStore(ABC):
                 self._seen("", []),
                 self._health("", []),
                 self._offsets("", []),
+                self._windows("", []),
+                self._legacy_seen_until(),
             )
 
     def _projects(self, where: str, params: Sequence[Any]) -> tuple[ProjectRow, ...]:
@@ -225,6 +250,21 @@ class SqlStore(ABC):
             for blob, partition, forget_after_s in rows.fetchall()
             for digest in split_digests(bytes(blob))
         )
+
+    def _windows(self, where: str, params: Sequence[Any]) -> tuple[WindowRow, ...]:
+        rows = self._execute(
+            "SELECT project, label, service, start_us, end_us, downtime_us, forget_after_s"
+            f" FROM windows {where} ORDER BY project, start_us, end_us, service",
+            params,
+        )
+        return tuple(
+            WindowRow(p, label, service, int(start), int(end), int(down), float(forget))
+            for p, label, service, start, end, down, forget in rows.fetchall()
+        )
+
+    def _legacy_seen_until(self) -> float:
+        row = self._execute("SELECT value FROM meta WHERE key = 'legacy_seen_until_s'").fetchone()
+        return 0.0 if row is None else float(row[0])
 
     def _health(self, where: str, params: Sequence[Any]) -> dict[int, dict[str, Any]]:
         rows = self._execute(f"SELECT partition, data FROM health {where}", params)
@@ -263,11 +303,18 @@ class SqlStore(ABC):
             "INSERT INTO seen_batches (partition, forget_after_s, digests) VALUES (?, ?, ?)",
             seen_batches(changes.seen),
         )
+        self._executemany(
+            "INSERT INTO windows (project, label, service, start_us, end_us, downtime_us,"
+            " forget_after_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, service,"
+            " start_us, end_us) DO UPDATE SET downtime_us = excluded.downtime_us",
+            changes.windows,
+        )
         if changes.forget_seen_before_s is not None:
-            self._execute(
-                "DELETE FROM seen_batches WHERE forget_after_s <= ?",
-                (changes.forget_seen_before_s,),
-            )
+            for table in ("seen_batches", "windows"):
+                self._execute(
+                    f"DELETE FROM {table} WHERE forget_after_s <= ?",
+                    (changes.forget_seen_before_s,),
+                )
         self._executemany(
             "INSERT INTO health (partition, data) VALUES (?, ?)"
             " ON CONFLICT (partition) DO UPDATE SET data = excluded.data",

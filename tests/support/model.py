@@ -35,56 +35,141 @@ class Verdicts:
 
 
 def admit(events: list[dict[str, Any]], kinds: dict[str, str], now: datetime) -> Verdicts:
-    """Events counted (too_late / future / duplicates removed), in any order."""
+    """Events counted (too_late / future / duplicates removed), in arrival order. A
+    duplicate is the same (source, id) for the same project."""
     seen, accepted, rejected = set(), [], 0
     for event in events:
-        kind = kinds.get(event["data"]["project"], "month")
-        _, end = period_bounds(event["time"], kind)
+        project = event["data"]["project"]
+        _, end = period_bounds(event["time"], kinds.get(project, "month"))
         if event["time"] > now + timedelta(minutes=5) or end + GRACE <= now:
             rejected += 1
             continue
-        if (event["source"], event["id"]) in seen:
+        if (project, event["source"], event["id"]) in seen:
             continue
-        seen.add((event["source"], event["id"]))
+        seen.add((project, event["source"], event["id"]))
         accepted.append(event)
     return Verdicts(accepted, rejected)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def us(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def micros(x: Any) -> int:
+    """A number as the engine holds it: millionths, rounded half to even."""
+    return round(q(x) * 10**6)
+
+
+def rate_on(spec: dict[str, Any], moment: datetime, default: Fraction) -> Fraction:
+    """The hourly rate in force on the UTC day of `moment` (a dated list: the latest entry
+    since on or before that day; the first entry also covers earlier days)."""
+    rates = spec.get("hourlyRate")
+    if rates is None:
+        return default
+    if not isinstance(rates, list):
+        return q(rates)
+    ordered = sorted(rates, key=lambda r: r["since"])
+    found = ordered[0]
+    for entry in ordered:
+        if entry["since"] <= moment.astimezone(UTC).date():
+            found = entry
+    return q(found["value"])
+
+
+def window_pieces(
+    windows: list[dict[str, Any]],
+) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
+    """(month start ISO, service) -> [(start µs, end µs, downtime µs)]: a re-sent window
+    (same service, start, end) replaces the earlier; a window crossing a month boundary
+    is split pro rata, the earlier month rounded down."""
+    latest: dict[tuple[str, int, int], int] = {}
+    for w in windows:
+        key = (w["service"], us(w["start"]), us(w["end"]))
+        latest[key] = micros(w["downtime_s"])
+    out: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    for (service, start, end), down in latest.items():
+        month_start, month_end = period_bounds(EPOCH + timedelta(microseconds=start), "month")
+        cut = us(month_end)
+        parts = [(month_start, start, end, down)]
+        if end > cut:
+            early = down * (cut - start) // (end - start)
+            parts = [(month_start, start, cut, early), (month_end, cut, end, down - early)]
+        for month, a, b, d in parts:
+            out.setdefault((month.isoformat(), service), []).append((a, b, d))
+    return out
+
+
+def union_totals(pieces: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """(observed, downtime) µs: overlapping pieces are one group; a group observes the
+    length of its union and min(Σ downtime, that length)."""
+    observed = downtime = 0
+    group: list[int] | None = None
+    for start, end, down in sorted(pieces):
+        if group is not None and start < group[1]:
+            group[1] = max(group[1], end)
+            group[2] += down
+            continue
+        if group is not None:
+            observed += group[1] - group[0]
+            downtime += min(group[2], group[1] - group[0])
+        group = [start, end, down]
+    if group is not None:
+        observed += group[1] - group[0]
+        downtime += min(group[2], group[1] - group[0])
+    return observed, downtime
+
+
+def _time(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def realized(
     events: list[dict[str, Any]], spec: dict[str, Any], now: datetime, default_rate: Fraction
 ) -> dict[str, Any]:
+    """`events`: one project's accepted events in arrival order."""
     start, end = period_bounds(now, spec.get("period", "month"))
     inside = [e for e in events if start <= e["time"] < end]
-    runs = [e["data"] for e in inside if e["type"] == "outcomes.run.finished"]
+    runs = [e for e in inside if e["type"] == "outcomes.run.finished"]
     services = spec.get("services") or None
-    windows = [
-        e["data"] for e in inside
-        if e["type"] == "outcomes.availability.observed" and (services is None or e["data"]["service"] in services)
-    ]  # fmt: skip
     cost = sum(
         (q(e["data"]["amount"]) for e in inside if e["type"] == "outcomes.cost.incurred"),
         Fraction(0),
     )
-    cost += sum((q(r["cost"]) for r in runs), Fraction(0))
+    cost += sum((q(r["data"]["cost"]) for r in runs), Fraction(0))
     savings = sum(
         (q(e["data"]["amount"]) for e in inside if e["type"] == "outcomes.savings.realized"),
         Fraction(0),
     )
-    saved = sum(
-        (q(r["manual_duration_s"]) for r in runs if r["outcome"] == "succeeded"), Fraction(0)
-    )
-    saved -= sum((q(r["human_effort_s"]) for r in runs), Fraction(0))
-    rate = q(spec["hourlyRate"]) if "hourlyRate" in spec else default_rate
-    value = savings + saved / 3600 * rate
-    observed = sum((Fraction(w["length_us"], 10**6) for w in windows), Fraction(0))
-    down = sum((q(w["downtime_s"]) for w in windows), Fraction(0))
-    ok = sum(1 for r in runs if r["outcome"] == "succeeded")
-    bad = sum(1 for r in runs if r["outcome"] == "failed")
+    value, saved = savings, Fraction(0)
+    for run in runs:
+        data = run["data"]
+        one = q(data["manual_duration_s"]) if data["outcome"] == "succeeded" else Fraction(0)
+        one -= q(data["human_effort_s"])
+        saved += one
+        value += one / 3600 * rate_on(spec, run["time"], default_rate)
+    windows = [
+        {"service": e["data"]["service"], "start": _time(e["data"]["window_start"]), "end": e["time"],
+         "downtime_s": e["data"]["downtime_s"]}
+        for e in events
+        if e["type"] == "outcomes.availability.observed"
+        and (services is None or e["data"]["service"] in services)
+    ]  # fmt: skip
+    observed = down = 0
+    for (month, _), pieces in window_pieces(windows).items():
+        if start <= datetime.fromisoformat(month) < end:
+            o, d = union_totals(pieces)
+            observed, down = observed + o, down + d
+    ok = sum(1 for r in runs if r["data"]["outcome"] == "succeeded")
+    bad = sum(1 for r in runs if r["data"]["outcome"] == "failed")
     return {
         "f": min(Fraction(1), Fraction(int((now - start) / timedelta(microseconds=1)), int((end - start) / timedelta(microseconds=1)))),
         "savings": savings, "time_saved": saved, "cost": cost, "value": value,
         "roi": (value - cost) / cost if cost else None,
-        "uptime": 1 - down / observed if observed else None, "observed": observed,
+        "uptime": 1 - Fraction(down, observed) if observed else None,
+        "observed": Fraction(observed, 10**6),
         "success_rate": Fraction(ok, ok + bad) if ok + bad else None, "decided_runs": ok + bad,
     }  # fmt: skip
 

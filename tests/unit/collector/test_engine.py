@@ -7,7 +7,8 @@ import pytest
 
 from collector.engine.engine import Engine, EngineSettings, Verdict
 from collector.engine.periods import Period, PeriodKind, period_containing
-from collector.state.model import LoadedState
+from collector.engine.seen import legacy_digest
+from collector.state.model import LoadedState, SeenRow
 from collector.targets.registry import DeclarationRegistry
 from schemas.envelope import EventError, Reason
 from schemas.events import EventType
@@ -336,6 +337,91 @@ def _month(moment: datetime) -> Period:
     return period_containing(moment, PeriodKind.MONTH)
 
 
-def _loaded(engine: Engine) -> LoadedState:
+def _loaded(engine: Engine, before: LoadedState | None = None) -> LoadedState:
+    """What a store would hold after `engine`'s changes (on top of `before`)."""
     changes = engine.take_changes()
-    return LoadedState(changes.projects, changes.periods, changes.seen)
+    projects = {row.project: row for row in (before.projects if before else ())}
+    projects.update({row.project: row for row in changes.projects})
+    periods = {(row.project, row.key): row for row in (before.periods if before else ())}
+    periods.update({(row.project, row.key): row for row in changes.periods})
+    return LoadedState(
+        tuple(projects.values()),
+        tuple(periods.values()),
+        (*(before.seen if before else ()), *changes.seen),
+        windows=(*(before.windows if before else ()), *changes.windows),
+    )
+
+
+def test_windows_re_sent_or_nested_count_once() -> None:
+    """One hour with 6 minutes down, a nested half hour with 3 minutes down, the same hour
+    re-sent with 3 minutes down: observed is the hour, downtime min(3 + 3 min, 1 h)."""
+    engine = new_engine()
+    hour = timedelta(hours=1)
+    end = NOW - hour
+    feed(engine, [
+        availability(end, length=hour, service="api", downtime_s=360.0, event_id="w1"),
+        availability(end - timedelta(minutes=10), length=hour / 2, service="api", downtime_s=180.0),
+        availability(end, length=hour, service="api", downtime_s=180.0, event_id="w1-again"),
+    ])  # fmt: skip
+    snap = project(engine)
+    assert snap.period.observed_s == 3600.0
+    assert snap.period.uptime == 1 - 360 / 3600
+    assert dict(snap.counters.observed_s) == {"api": 3600.0}
+    # the counter never decreases: the re-sent window's lower downtime shows in uptime only
+    assert dict(snap.counters.downtime_s) == {"api": 540.0}
+
+
+def test_a_window_across_a_month_boundary_is_split_pro_rata() -> None:
+    """20 minutes before midnight on Nov 30 and 40 after, 90 s down: 30 s in November,
+    60 s in December; each month observes its own part."""
+    midnight = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = new_engine(now=midnight + timedelta(hours=2))
+    feed(engine, [availability(midnight + timedelta(minutes=40), length=timedelta(hours=1),
+                               service="api", downtime_s=90.0)])  # fmt: skip
+    december = project(engine).period
+    november = engine.period_view("ticket-triage", _month(midnight - timedelta(days=1))).period
+    assert (november.observed_s, november.uptime) == (1200.0, 1 - 30 / 1200)
+    assert (december.observed_s, december.uptime) == (2400.0, 1 - 60 / 2400)
+
+
+def test_windows_survive_a_restart_and_are_still_replaced() -> None:
+    engine = new_engine()
+    hour = timedelta(hours=1)
+    feed(engine, [availability(NOW, length=hour, service="api", downtime_s=360.0, event_id="a")])
+    restarted = new_engine()
+    restarted.restore(_loaded(engine))
+    feed(restarted, [availability(NOW, length=hour, service="api", downtime_s=0.0, event_id="b")])
+    feed(restarted, [availability(NOW, length=hour / 2, service="api", downtime_s=0.0)])
+    assert (project(restarted).period.observed_s, project(restarted).period.uptime) == (3600.0, 1.0)
+
+
+def test_windows_counted_before_they_were_kept_one_by_one_stay_counted() -> None:
+    """State from before this version holds sums only: they stay as a base under new windows."""
+    engine = new_engine()
+    hour = timedelta(hours=1)
+    feed(engine, [availability(NOW - 2 * hour, length=hour, service="api", downtime_s=36.0)])
+    old = _loaded(engine)
+    restarted = new_engine()
+    restarted.restore(LoadedState(old.projects, old.periods, old.seen))  # no window rows
+    feed(restarted, [availability(NOW, length=hour, service="api", downtime_s=0.0)])
+    snap = project(restarted)
+    assert (snap.period.observed_s, snap.period.uptime) == (7200.0, 1 - 36 / 7200)
+    again = new_engine()
+    again.restore(_loaded(restarted, old))
+    assert project(again).period.uptime == 1 - 36 / 7200
+
+
+def test_duplicates_are_per_project() -> None:
+    """The same (source, id) for two projects is two events; state from before this
+    version (digests of source and id only) still recognises its duplicates."""
+    engine = new_engine()
+    first, second = (
+        make_event(event_id="1", project="alpha"),
+        make_event(event_id="1", project="beta"),
+    )
+    assert feed(engine, [first, second, first]) == ["accepted", "accepted", "duplicate"]
+    legacy = new_engine()
+    legacy.restore(LoadedState(seen=(SeenRow(legacy_digest("s", "7"), 0, NOW.timestamp() + 86400),),
+                               legacy_seen_until_s=NOW.timestamp() + 86400))  # fmt: skip
+    old = make_event(event_id="7", source="s", project="alpha")
+    assert feed(legacy, [old]) == ["duplicate"]

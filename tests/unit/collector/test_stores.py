@@ -8,7 +8,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from collector.state.model import LoadedState, PeriodRow, ProjectRow, SeenRow, StateChanges
+from collector.state.model import (
+    LoadedState,
+    PeriodRow,
+    ProjectRow,
+    SeenRow,
+    StateChanges,
+    WindowRow,
+)
 from collector.state.postgres import PostgresStore
 from collector.state.sqlite import SqliteStore
 from collector.state.store import FencedError, StateStore, TransientStoreError
@@ -136,9 +143,25 @@ def test_a_version_1_state_file_is_migrated(tmp_path: Path) -> None:
         SeenRow(b"\x07" * 16, 1, 9.0),
         SeenRow(b"\x08" * 16, 2, 9.0),
     ]
+    # digests of (source, id) only: they keep marking duplicates until the last expires
+    assert store.load_all().legacy_seen_until_s == 9.0
     store.close()
     tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
     assert "seen" not in tables
+    assert SqliteStore(path).load_all().legacy_seen_until_s == 9.0  # migrated once
+
+
+def test_windows_are_upserted_by_their_key_and_forgotten(store: StateStore) -> None:
+    first = WindowRow("alpha", "api", "api", 0, 3_600_000_000, 36_000_000, 100.0)
+    other = WindowRow("alpha", "other", "queue", 0, 60_000_000, 0, 200.0)
+    store.commit(StateChanges(projects=CHANGES.projects, windows=(first, other)), {}, {})
+    resent = first._replace(downtime_us=1_000_000)
+    store.commit(StateChanges(windows=(resent,)), {}, {})
+    assert sorted(store.load("events", [2]).windows) == sorted([resent, other])
+    assert store.load("events", [3]).windows == ()
+    store.commit(StateChanges(forget_seen_before_s=150.0), {}, {})
+    assert store.load_all().windows == (other,)
+    assert store.load_all().legacy_seen_until_s == 0.0  # a new store holds no old digests
 
 
 def test_claims_bump_generations_and_fence_stale_writers(store: StateStore) -> None:
