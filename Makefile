@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format schemas dashboards k8s bench clean test-deps
+.PHONY: run test test-deep lint format schemas dashboards k8s bench clean test-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(STAMP) ## the whole loop on embedded defaults, with a live view
 
 test: $(STAMP) test-deps ## unit and integration tests: both brokers, SQLite, PostgreSQL, promtool
 	$(BIN)/python -m pytest
+
+test-deep: $(STAMP) ## nightly-style: the engine against its reference on 5,000 generated histories
+	OUTCOMES_DEEP=1 $(BIN)/python -m pytest tests/unit/collector/test_differential.py tests/unit/collector/test_model_agreement.py
 
 # Debian packages the tests run: prometheus (with promtool), alertmanager (amtool) and
 # postgresql (the tests start a throwaway cluster; no server needs to be running). Apache

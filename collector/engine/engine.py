@@ -125,8 +125,9 @@ class Engine:
         if seen is None:
             seen = self._seen[partition] = SeenIndex()
         event_type = event.type.value
-        if digest in seen or (
-            at.now_s < self._legacy_seen_until_s and legacy_digest(event.source, event.id) in seen
+        if seen.recognises(digest, at.now_s) or (
+            at.now_s < self._legacy_seen_until_s
+            and seen.recognises(legacy_digest(event.source, event.id), at.now_s)
         ):
             self._count(partition, event_type, _DUPLICATE, at.now_s)
             return Verdict.DUPLICATE

@@ -43,6 +43,14 @@ class SeenIndex:
                 return True
         return False
 
+    def recognises(self, digest: bytes, now_s: float) -> bool:
+        """Whether `digest` marks a duplicate at `now_s`: held and not yet expired (so
+        the answer does not depend on when `forget_before` last ran)."""
+        for forget_after_s, bucket in self._buckets.items():
+            if forget_after_s > now_s and digest in bucket:
+                return True
+        return False
+
     def __len__(self) -> int:
         return sum(len(bucket) for bucket in self._buckets.values())
 

@@ -41,7 +41,7 @@ def admit(events: list[dict[str, Any]], kinds: dict[str, str], now: datetime) ->
     for event in events:
         project = event["data"]["project"]
         _, end = period_bounds(event["time"], kinds.get(project, "month"))
-        if event["time"] > now + timedelta(minutes=5) or end + GRACE <= now:
+        if event["time"] > now + timedelta(minutes=5) or end + GRACE <= now or mistimed(event):
             rejected += 1
             continue
         if (project, event["source"], event["id"]) in seen:
@@ -49,6 +49,13 @@ def admit(events: list[dict[str, Any]], kinds: dict[str, str], now: datetime) ->
         seen.add((project, event["source"], event["id"]))
         accepted.append(event)
     return Verdicts(accepted, rejected)
+
+
+def mistimed(event: dict[str, Any]) -> bool:
+    """An availability event's time must be its window's end."""
+    if event["type"] != "outcomes.availability.observed":
+        return False
+    return _time(event["data"]["window_end"]) != event["time"]
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -4,6 +4,7 @@ what an independent implementation of DESIGN §5 computes."""
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -107,7 +108,9 @@ def engine_with(declared: list[dict[str, Any]], now: datetime, directory: Path) 
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=2000 if os.environ.get("OUTCOMES_DEEP") else 150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_targets_statuses_and_portfolio_agree_with_the_model(
