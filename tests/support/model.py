@@ -55,7 +55,8 @@ def mistimed(event: dict[str, Any]) -> bool:
     """An availability event's time must be its window's end."""
     if event["type"] != "outcomes.availability.observed":
         return False
-    return _time(event["data"]["window_end"]) != event["time"]
+    end: datetime = _time(event["data"]["window_end"])
+    return end != event["time"]
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -237,7 +237,8 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
     by_name = {p.name: p for p in snapshot.projects}
     statuses = []
     for name in PROJECTS:
-        spec = specs[name]["spec"] if specs[name] else {}
+        declared = specs[name]
+        spec = declared["spec"] if declared else {}
         mine = [e for e in accepted if e["data"]["project"] == name]
         if name not in by_name:
             assert not spec and not mine
@@ -317,7 +318,9 @@ def check_counters(got: ProjectSnapshot, events: list[dict[str, Any]]) -> None:
         sum(model.q(r["manual_duration_s"]) for r in succeeded)
     )
     assert counters.human_effort_s == float(sum(model.q(r["human_effort_s"]) for r in runs))
-    cost: dict[str, Fraction] = {"run": sum(model.q(r["cost"]) for r in runs)} if runs else {}
+    cost: dict[str, Fraction] = (
+        {"run": sum((model.q(r["cost"]) for r in runs), Fraction(0))} if runs else {}
+    )
     savings: dict[str, Fraction] = {}
     for event in events:
         category = event["data"].get("category")
