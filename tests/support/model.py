@@ -56,7 +56,7 @@ def mistimed(event: dict[str, Any]) -> bool:
     if event["type"] != "outcomes.availability.observed":
         return False
     end: datetime = _time(event["data"]["window_end"])
-    return end != event["time"]
+    return bool(end != event["time"])
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
