@@ -62,9 +62,19 @@ PROJECT_FAMILIES: Final = (
     _counter("outcomes_human_effort_seconds_total", "Human time spent on runs.", *_P),
     _counter("outcomes_cost_total", "Money spent; run costs use category run.", *_MONEY),
     _counter("outcomes_savings_total", "Money saved.", *_MONEY),
-    _counter("outcomes_downtime_seconds_total", "Observed downtime.", "project", "service"),
     _counter(
-        "outcomes_observed_seconds_total", "Length of observed windows.", "project", "service"
+        "outcomes_downtime_seconds_total",
+        "Observed downtime: overlapping windows count once; a re-sent window with less"
+        " downtime lowers the period's uptime loss, never this counter.",
+        "project",
+        "service",
+    ),
+    _counter(
+        "outcomes_observed_seconds_total",
+        "Observed time: the union of the service's windows (re-sent or overlapping windows"
+        " count once).",
+        "project",
+        "service",
     ),
     _gauge("outcomes_period_start_timestamp_seconds", "Current period start.", *_P),
     _gauge("outcomes_period_end_timestamp_seconds", "Current period end.", *_P),
