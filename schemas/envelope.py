@@ -14,7 +14,14 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from schemas.events import DATA_MODELS, AvailabilityObserved, EventData, EventType, Timestamp
+from schemas.events import (
+    DATA_MODELS,
+    AvailabilityObserved,
+    EventData,
+    EventType,
+    IncidentResolved,
+    Timestamp,
+)
 
 
 class Reason(StrEnum):
@@ -125,5 +132,14 @@ def inconsistency(event: OutcomeEvent) -> str | None:
         return (
             f"time {event.time.isoformat()} must equal data.window_end"
             f" {data.window_end.isoformat()}"
+        )
+    if (
+        isinstance(data, IncidentResolved)
+        and data.started_at is not None
+        and data.started_at > event.time
+    ):
+        return (
+            f"resolved before started: time {event.time.isoformat()} (when it ended) is before"
+            f" data.started_at {data.started_at.isoformat()}"
         )
     return None

@@ -1,4 +1,4 @@
-"""The `data` payloads of the four outcome event types (DESIGN §3, binding).
+"""The `data` payloads of the outcome event types (DESIGN §3, binding).
 
 Every model forbids unknown fields, requires finite non-negative numbers and lowercase
 names, so producers in any language can validate against the generated JSON Schema.
@@ -48,6 +48,8 @@ class EventType(StrEnum):
     COST_INCURRED = "outcomes.cost.incurred"
     SAVINGS_REALIZED = "outcomes.savings.realized"
     AVAILABILITY_OBSERVED = "outcomes.availability.observed"
+    INCIDENT_OPENED = "outcomes.incident.opened"
+    INCIDENT_RESOLVED = "outcomes.incident.resolved"
 
 
 class _Data(BaseModel):
@@ -120,18 +122,53 @@ class AvailabilityObserved(_Data):
         return (self.window_end - self.window_start).total_seconds()
 
 
-EventData = RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved
+IncidentKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,128}$")]
+"""The incident's key in its source (an alert fingerprint, a PagerDuty incident id)."""
+Title = Annotated[str, StringConstraints(max_length=512)]
+Severity = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class IncidentOpened(_Data):
+    """An incident of one service started; the event time is when it started."""
+
+    service: Name
+    incident: IncidentKey
+    title: Title | None = None
+    severity: Severity | None = None
+
+
+class IncidentResolved(_Data):
+    """An incident of one service ended; the event time is when it ended."""
+
+    service: Name
+    incident: IncidentKey
+    started_at: Timestamp | None = Field(
+        default=None,
+        description="When the incident started, if the source knows it; else the matching"
+        " outcomes.incident.opened gives it.",
+    )
+    resolved_by: Literal["automation", "person"] | None = None
+    title: Title | None = None
+    severity: Severity | None = None
+
+
+IncidentData = IncidentOpened | IncidentResolved
+EventData = (
+    RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved | IncidentOpened
+) | IncidentResolved
 
 DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.RUN_FINISHED: RunFinished,
     EventType.COST_INCURRED: CostIncurred,
     EventType.SAVINGS_REALIZED: SavingsRealized,
     EventType.AVAILABILITY_OBSERVED: AvailabilityObserved,
+    EventType.INCIDENT_OPENED: IncidentOpened,
+    EventType.INCIDENT_RESOLVED: IncidentResolved,
 }
 
 
 def money_currency(data: EventData) -> str | None:
     """The currency an event declares for its money fields, if any."""
-    if isinstance(data, AvailabilityObserved):
-        return None
-    return data.currency
+    if isinstance(data, RunFinished | CostIncurred | SavingsRealized):
+        return data.currency
+    return None

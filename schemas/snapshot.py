@@ -107,6 +107,9 @@ class ProjectSnapshot:
     """met, at_risk, off_target, insufficient_data or unscoped."""
     lifetime_value: float = 0.0
     lifetime_cost: float = 0.0
+    incidents: tuple[tuple[str, int, int, int], ...] = ()
+    """(service, open, resolved, pending) of every service with incidents; pending = a
+    resolution whose start is not known yet (its `opened` has not arrived)."""
 
 
 @dataclass(frozen=True, slots=True)

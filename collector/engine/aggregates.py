@@ -36,9 +36,11 @@ def micros_of(data: EventData) -> Micros:
             to_micros(data.manual_duration_s),
             to_micros(data.cost),
         )
+    if isinstance(data, CostIncurred | SavingsRealized):
+        return to_micros(data.amount), 0, 0
     if isinstance(data, AvailabilityObserved):
         return to_micros(data.downtime_s), to_micros(data.window_length_s), 0
-    return to_micros(data.amount), 0, 0
+    return 0, 0, 0
 
 
 class _Money(Protocol):
@@ -179,7 +181,7 @@ class LifetimeCounters:
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a run, cost or savings (`micros`: its numbers); `label`: the automation."""
-        self._note_time(event_time_s)
+        self.note_time(event_time_s)
         if isinstance(data, RunFinished):
             self.runs[(label, data.outcome)] += 1
             effort_us, manual_us, cost_us = micros
@@ -197,11 +199,11 @@ class LifetimeCounters:
         """Count what a window added to its service's union (never a decrease: a counter
         only grows; a re-sent window with less downtime lowers the period's uptime loss,
         not this counter)."""
-        self._note_time(event_s)
+        self.note_time(event_s)
         self.observed_us[label] += observed_us
         self.downtime_us[label] += max(downtime_us, 0)
 
-    def _note_time(self, event_time_s: float) -> None:
+    def note_time(self, event_time_s: float) -> None:
         if self.first_event_s is None or event_time_s < self.first_event_s:
             self.first_event_s = event_time_s
         if self.last_event_s is None or event_time_s > self.last_event_s:

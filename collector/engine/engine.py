@@ -18,6 +18,7 @@ from enum import StrEnum
 from collector.engine.aggregates import LifetimeCounters, micros_of
 from collector.engine.evaluate import current_period, portfolio, project_snapshot
 from collector.engine.health import DelayHistogram, HealthCounters
+from collector.engine.incidents import Incident
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import DefaultPolicy, ProjectPolicy
 from collector.engine.project import OTHER, ProjectState, month_of
@@ -25,14 +26,22 @@ from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
 from collector.engine.windows import epoch_us
-from collector.state.model import LoadedState, SeenRow, StateChanges, WindowRow
+from collector.state.model import IncidentRow, LoadedState, SeenRow, StateChanges, WindowRow
 from schemas.envelope import EventError, OutcomeEvent, Reason
-from schemas.events import AvailabilityObserved, EventData, money_currency
+from schemas.events import (
+    AvailabilityObserved,
+    EventData,
+    IncidentOpened,
+    IncidentResolved,
+    money_currency,
+)
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
 Clock = Callable[[], datetime]
 UNKNOWN_TYPE_LABEL = "unknown"
 _LONGEST_PERIOD = timedelta(days=92)
+_NEVER = 1e12
+"""forget-after of what must be kept (an open incident): far beyond any clock."""
 
 
 class Verdict(StrEnum):
@@ -98,6 +107,7 @@ class Engine:
         self._dirty_months: set[tuple[str, str]] = set()
         self._new_seen: list[SeenRow] = []
         self._new_windows: list[WindowRow] = []
+        self._dirty_incidents: set[tuple[str, str, str]] = set()
         self._legacy_seen_until_s = 0.0
         self._dirty_health: set[int] = set()
         self.owns: Callable[[str], bool] = lambda project: True
@@ -131,6 +141,8 @@ class Engine:
         ):
             self._count(partition, event_type, _DUPLICATE, at.now_s)
             return Verdict.DUPLICATE
+        if isinstance(event.data, IncidentResolved):
+            self._check_resolution(event, event.data)
         forget_after_s = self._recognised_until_s(event, period)
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
@@ -208,6 +220,9 @@ class Engine:
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
         self._stale.add(name)
+        if isinstance(data, IncidentOpened | IncidentResolved):
+            self._incident(project, data, label, event_s)
+            return
         if isinstance(data, AvailabilityObserved):
             self._observe(
                 project, data, label, now_s=now_s, event_s=event_s, forget_after_s=forget_after_s
@@ -220,6 +235,43 @@ class Engine:
         totals.add(data, micros, event_s)
         totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
+
+    def _check_resolution(self, event: OutcomeEvent, data: IncidentResolved) -> None:
+        """A resolution that ends before its open incident started is refused `invalid`
+        (before it is marked seen: nothing of it is counted)."""
+        project = self._projects.get(data.project)
+        incident = None if project is None else project.incidents.get((data.service, data.incident))
+        if incident is None:
+            return
+        started = None if data.started_at is None else epoch_us(data.started_at)
+        problem = incident.resolution_conflict(epoch_us(event.time), started)
+        if problem is not None:
+            raise EventError(Reason.INVALID, f"incident {data.incident!r}: {problem}")
+
+    def _incident(
+        self,
+        project: ProjectState,
+        data: IncidentOpened | IncidentResolved,
+        label: str,
+        event_s: float,
+    ) -> None:
+        """Pair an incident's events (DESIGN §5, incidents basis)."""
+        key = (data.service, data.incident)
+        incident = project.incidents.get(key)
+        if incident is None:
+            incident = Incident(label)
+            project.restore_incident(key, incident)
+        moment_us = round(event_s * 1e6)
+        if isinstance(data, IncidentOpened):
+            incident.open_at(moment_us)
+        else:
+            started = None if data.started_at is None else epoch_us(data.started_at)
+            incident.resolve_at(moment_us, started)
+            incident.resolved_by = data.resolved_by or incident.resolved_by
+        incident.title = data.title or incident.title
+        incident.severity = data.severity or incident.severity
+        project.counters.note_time(event_s)
+        self._dirty_incidents.add((project.name, *key))
 
     def _observe(
         self,
@@ -270,7 +322,10 @@ class Engine:
 
     def take_changes(self) -> StateChanges:
         """What changed since the last call, to be committed with the batch's offsets."""
-        projects = sorted({name for name, _ in self._dirty_months})
+        projects = sorted(
+            {name for name, _ in self._dirty_months}
+            | {name for name, _, _ in self._dirty_incidents if name in self._projects}
+        )
         changes = StateChanges(
             projects=tuple(self._projects[name].row() for name in projects),
             periods=tuple(
@@ -278,13 +333,25 @@ class Engine:
             ),
             seen=tuple(self._new_seen),
             windows=tuple(self._new_windows),
+            incidents=tuple(self._incident_row(*key) for key in sorted(self._dirty_incidents)),
             health=tuple((p, self._health[p].to_json()) for p in sorted(self._dirty_health)),
         )
         self._dirty_months.clear()
         self._new_seen = []
         self._new_windows = []
+        self._dirty_incidents.clear()
         self._dirty_health.clear()
         return changes
+
+    def _incident_row(self, project: str, service: str, key: str) -> IncidentRow:
+        incident = self._projects[project].incidents[(service, key)]
+        ends = [end for _, end in incident.intervals]
+        if incident.is_open or incident.pending or None in ends:
+            forget_after_s = _NEVER
+        else:  # kept as long as the months its intervals lie in
+            last_end = max(end for end in ends if end is not None) / 1e6
+            forget_after_s = last_end + (self.settings.grace + 2 * _LONGEST_PERIOD).total_seconds()
+        return IncidentRow(project, service, key, incident.to_json(), forget_after_s)
 
     def adopt(self, state: LoadedState, partitions: Iterable[int]) -> None:
         """Take over `partitions` with the state the store holds for them."""
@@ -299,6 +366,11 @@ class Engine:
             if period.project in self._projects:
                 self._projects[period.project].restore_month(period, month_of(period))
         self._replay_windows(state.windows)
+        for kept in state.incidents:
+            if kept.project in self._projects:
+                self._projects[kept.project].restore_incident(
+                    (kept.service, kept.incident), Incident.from_json(kept.data)
+                )
         self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from fractions import Fraction
 from datetime import datetime
 
-from collector.engine.formulas import lifetime_cost, lifetime_value, period_result, realized
+from collector.engine.formulas import (
+    Availability,
+    lifetime_cost,
+    lifetime_value,
+    period_result,
+    realized,
+)
 from collector.engine.periods import Period, period_containing
 from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
@@ -26,8 +33,13 @@ def project_snapshot(
     """Realized values, targets and status of `project` over `period` at `now`."""
     totals = project.totals_over(period)
     services = profile.services
-    result = period_result(period, totals, profile.hourly_rates, services)
-    facts = realized(period, totals, profile.hourly_rates, services, now)
+    availability = (
+        incidents_uptime(project, profile, period, now)
+        if profile.uptime_from == "incidents"
+        else None
+    )
+    result = period_result(period, totals, profile.hourly_rates, services, availability)
+    facts = realized(period, totals, profile.hourly_rates, services, now, availability)
     targets = evaluate(profile.objectives, profile.guards, facts)
     return ProjectSnapshot(
         name=project.name,
@@ -39,7 +51,24 @@ def project_snapshot(
         status=project_status(profile.objectives, targets),
         lifetime_value=float(lifetime_value(project.counters, profile.hourly_rates)),
         lifetime_cost=float(lifetime_cost(project.counters)),
+        incidents=project.incident_counts(),
     )
+
+
+def incidents_uptime(
+    project: ProjectState, profile: ProjectProfile, period: Period, now: datetime
+) -> Availability:
+    """Incidents basis (DESIGN §5): per declared service, observed = now − max(period start,
+    observedSince); downtime = the union of its incidents within that span, an open one
+    running up to now. (Up to the period's end for a closed period.)"""
+    low_s = max(period.start_s, profile.observed_since_s or period.start_s)
+    low_us, high_us = round(low_s * 1e6), round(min(now.timestamp(), period.end_s) * 1e6)
+    services = sorted(profile.services or ())
+    if high_us <= low_us or not services:
+        return None, 0
+    observed_us = (high_us - low_us) * len(services)
+    down_us = sum(project.incident_downtime_us(service, low_us, high_us) for service in services)
+    return 1 - Fraction(down_us, observed_us), observed_us
 
 
 def project_info(profile: ProjectProfile, now: datetime) -> ProjectInfo:

@@ -19,6 +19,8 @@ from collector.engine.units import SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
 
 SECONDS_PER_HOUR = 3600
+Availability = tuple[Fraction | None, int]
+"""(uptime, observed µs) of a period, when it comes from incidents rather than windows."""
 
 
 def exact(value: float) -> Fraction:
@@ -63,13 +65,14 @@ def realized(
     rates: HourlyRates,
     services: Collection[str] | None,
     now: datetime,
+    availability: Availability | None = None,
 ) -> Realized:
     """Exact realized values of `totals` over `period`, as targets judge them."""
     cost = _micros(sum(totals.cost_u.values()))
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
     value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    realized_uptime, observed_us = uptime(totals, services)
+    realized_uptime, observed_us = availability or uptime(totals, services)
     return Realized(
         elapsed=period.elapsed(now),
         savings=_micros(sum(totals.savings_u.values())),
@@ -88,13 +91,14 @@ def period_result(
     totals: PeriodTotals,
     rates: HourlyRates,
     services: Collection[str] | None,
+    availability: Availability | None = None,
 ) -> PeriodResult:
     """Every realized §5 value of one project over `period`."""
     cost = _micros(sum(totals.cost_u.values()))
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
     value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    realized_uptime, observed_us = uptime(totals, services)
+    realized_uptime, observed_us = availability or uptime(totals, services)
     return PeriodResult(
         key=period.key,
         start_s=period.start_s,

@@ -51,6 +51,10 @@ class ProjectProfile:
     """The hourly rate in force on each day (values time saved)."""
     services: frozenset[str] | None = None
     """Services whose windows count for uptime; None means all reported."""
+    uptime_from: str = "windows"
+    """`windows` (availability.observed) or `incidents` (DESIGN §5)."""
+    observed_since_s: float | None = None
+    """Incidents basis: observed time counts from here (else from the period start)."""
     objectives: Objectives = field(default_factory=Objectives)
     guards: Guards = field(default_factory=Guards)
     declared: bool = False

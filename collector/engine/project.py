@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.rates import epoch_day
 from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
-from schemas.events import AvailabilityObserved, EventData, RunFinished
+from schemas.events import (
+    AvailabilityObserved,
+    EventData,
+    IncidentOpened,
+    IncidentResolved,
+    RunFinished,
+)
 
 OTHER = "other"
 
@@ -28,6 +35,8 @@ class ProjectState:
     counters: LifetimeCounters = field(default_factory=LifetimeCounters)
     months: dict[str, tuple[Period, PeriodTotals]] = field(default_factory=dict)
     windows: dict[tuple[str, str], WindowSet] = field(default_factory=dict, repr=False)
+    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict, repr=False)
+    """(service, incident key) -> its intervals."""
     """(month key, service label) -> the month's windows of that service."""
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
@@ -35,6 +44,7 @@ class ProjectState:
     def __post_init__(self) -> None:
         self._automations = {automation for automation, _ in self.counters.runs}
         self._services = set(self.counters.observed_us)
+        self._services.update(incident.label for incident in self.incidents.values())
 
     def label_for(
         self, data: EventData, limit: int, declared: frozenset[str] = frozenset()
@@ -45,7 +55,7 @@ class ProjectState:
         undeclared ones came first: its uptime must not disappear into `other`."""
         if isinstance(data, RunFinished):
             return _fold(data.automation, self._automations, limit, "automation")
-        if isinstance(data, AvailabilityObserved):
+        if isinstance(data, AvailabilityObserved | IncidentOpened | IncidentResolved):
             if data.service in declared:
                 self._services.add(data.service)
                 return data.service, None
@@ -99,6 +109,31 @@ class ProjectState:
             windows.base_downtime_us = max(downtime - windows.downtime_us, 0)
             totals = self.months[month][1]
             totals.observed_us[label], totals.downtime_us[label] = windows.totals
+
+    def restore_incident(self, key: tuple[str, str], incident: Incident) -> None:
+        self.incidents[key] = incident
+        self._services.add(incident.label)
+
+    def incident_counts(self) -> tuple[tuple[str, int, int, int], ...]:
+        """(service label, open, resolved, pending) for every service with incidents."""
+        counts: dict[str, list[int]] = {}
+        for incident in self.incidents.values():
+            row = counts.setdefault(incident.label, [0, 0, 0])
+            row[0] += incident.is_open
+            row[1] += incident.resolved
+            row[2] += incident.pending
+        return tuple((label, *row) for label, row in sorted(counts.items()))  # type: ignore[misc]
+
+    def incident_downtime_us(self, service: str, low_us: int, high_us: int) -> int:
+        """Length of the union of `service`'s incidents within [low, high); an open one
+        runs up to `high`."""
+        spans = [
+            span
+            for (name, _), incident in self.incidents.items()
+            if name == service
+            for span in incident.spans(high_us)
+        ]
+        return union_within(spans, low_us, high_us)
 
     def totals_over(self, period: Period) -> PeriodTotals:
         """A fresh sum of the months inside `period` (one month or a quarter)."""

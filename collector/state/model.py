@@ -53,6 +53,16 @@ class WindowRow(NamedTuple):
     forget_after_s: float
 
 
+class IncidentRow(NamedTuple):
+    """One incident of a project's service, as paired so far."""
+
+    project: str
+    service: str
+    incident: str
+    data: dict[str, Any]
+    forget_after_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
@@ -61,6 +71,7 @@ class StateChanges:
     periods: tuple[PeriodRow, ...] = ()
     seen: tuple[SeenRow, ...] = ()
     windows: tuple[WindowRow, ...] = ()
+    incidents: tuple[IncidentRow, ...] = ()
     forget_seen_before_s: float | None = None
     """Seen digests and windows that can no longer matter are deleted."""
     health: tuple[tuple[int, dict[str, Any]], ...] = ()
@@ -78,3 +89,4 @@ class LoadedState:
     legacy_seen_until_s: float = 0.0
     """Until when digests written before duplicates were keyed by project may still be
     held (state from schema version 2): such a digest also marks a duplicate."""
+    incidents: tuple[IncidentRow, ...] = ()

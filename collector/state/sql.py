@@ -15,6 +15,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 from collector.state.model import (
     DIGEST_SIZE,
+    IncidentRow,
     LoadedState,
     PeriodRow,
     ProjectRow,
@@ -27,7 +28,8 @@ from collector.state.store import Fence, FencedError
 
 SCHEMA_VERSION: Final = 3
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
-2 -> 3: availability windows kept one by one (`windows`); seen digests keyed by project
+2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
+digests keyed by project
 (the digests already stored, of (source, id) only, keep marking duplicates until they
 expire: `legacy_seen_until_s` in `meta`)."""
 
@@ -55,6 +57,10 @@ TABLES: Final = (
     " start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, downtime_us BIGINT NOT NULL,"
     " forget_after_s {real} NOT NULL, PRIMARY KEY (project, service, start_us, end_us))",
     "CREATE INDEX IF NOT EXISTS windows_forget ON windows (forget_after_s)",
+    "CREATE TABLE IF NOT EXISTS incidents ("
+    " project TEXT NOT NULL, service TEXT NOT NULL, incident TEXT NOT NULL,"
+    " data TEXT NOT NULL, forget_after_s {real} NOT NULL,"
+    " PRIMARY KEY (project, service, incident))",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
@@ -213,8 +219,12 @@ class SqlStore(ABC):
                 f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
                 partitions,
             )
+            incidents = self._incidents(
+                f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
+                partitions,
+            )
             legacy = self._legacy_seen_until()
-        return LoadedState(projects, periods, seen, health, offsets, windows, legacy)
+        return LoadedState(projects, periods, seen, health, offsets, windows, legacy, incidents)
 
     def load_all(self) -> LoadedState:
         with self._transaction():
@@ -226,6 +236,7 @@ class SqlStore(ABC):
                 self._offsets("", []),
                 self._windows("", []),
                 self._legacy_seen_until(),
+                self._incidents("", []),
             )
 
     def _projects(self, where: str, params: Sequence[Any]) -> tuple[ProjectRow, ...]:
@@ -260,6 +271,16 @@ class SqlStore(ABC):
         return tuple(
             WindowRow(p, label, service, int(start), int(end), int(down), float(forget))
             for p, label, service, start, end, down, forget in rows.fetchall()
+        )
+
+    def _incidents(self, where: str, params: Sequence[Any]) -> tuple[IncidentRow, ...]:
+        rows = self._execute(
+            f"SELECT project, service, incident, data, forget_after_s FROM incidents {where}",
+            params,
+        )
+        return tuple(
+            IncidentRow(p, service, incident, json.loads(data), float(forget))
+            for p, service, incident, data, forget in rows.fetchall()
         )
 
     def _legacy_seen_until(self) -> float:
@@ -309,8 +330,15 @@ class SqlStore(ABC):
             " start_us, end_us) DO UPDATE SET downtime_us = excluded.downtime_us",
             changes.windows,
         )
+        self._executemany(
+            "INSERT INTO incidents (project, service, incident, data, forget_after_s)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (project, service, incident) DO UPDATE SET"
+            " data = excluded.data, forget_after_s = excluded.forget_after_s",
+            [(r.project, r.service, r.incident, _json(r.data), r.forget_after_s)
+             for r in changes.incidents],
+        )  # fmt: skip
         if changes.forget_seen_before_s is not None:
-            for table in ("seen_batches", "windows"):
+            for table in ("seen_batches", "windows", "incidents"):
                 self._execute(
                     f"DELETE FROM {table} WHERE forget_after_s <= ?",
                     (changes.forget_seen_before_s,),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 from collector.engine.formulas import exact
@@ -29,6 +29,10 @@ def rates_of(declared: float | list[RateChange] | None, default: Fraction) -> Ho
     return HourlyRates.flat(exact(declared))
 
 
+def _midnight(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
 def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -> ProjectProfile:
     spec = declaration.spec
     wanted, guards = spec.objectives, spec.guards
@@ -38,6 +42,8 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
         period_kind=spec.period,
         hourly_rates=rates_of(spec.hourlyRate, default_hourly_rate),
         services=frozenset(spec.services) if spec.services else None,
+        uptime_from=spec.uptimeFrom,
+        observed_since_s=None if spec.observedSince is None else _midnight(spec.observedSince),
         objectives=Objectives(
             uptime=_maybe(wanted.uptime),
             savings=_maybe(wanted.savings),
@@ -55,9 +61,7 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
         owner=spec.owner,
         sponsor=spec.sponsor or "unknown",
         stage=spec.stage,
-        stage_since_s=None
-        if since is None
-        else datetime(since.year, since.month, since.day, tzinfo=UTC).timestamp(),
+        stage_since_s=None if since is None else _midnight(since),
         budget=_maybe(spec.budget),
     )
 

@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    model_validator,
 )
 
 from collector.engine.periods import PeriodKind
@@ -84,6 +85,17 @@ class Spec(_Strict):
     services: list[Name] | None = None
     objectives: Objectives = Objectives()
     guards: Guards = Guards()
+    uptimeFrom: Literal["windows", "incidents"] = "windows"  # noqa: N815
+    observedSince: date | None = None  # noqa: N815
+
+    @model_validator(mode="after")
+    def _incidents_need_services(self) -> Spec:
+        if self.uptimeFrom == "incidents" and not self.services:
+            raise ValueError(
+                "uptimeFrom: incidents needs `services`: the services whose incidents count"
+                " (observed time is counted per declared service)"
+            )
+        return self
 
 
 class Metadata(_Strict):

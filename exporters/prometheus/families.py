@@ -139,6 +139,25 @@ PROJECT_FAMILIES: Final = (
     _gauge("outcomes_project_lifetime_cost", "Cost since the first event.", *_PC),
     _gauge("outcomes_project_budget", "Declared total investment.", *_PC),
     _gauge(
+        "outcomes_incidents_open",
+        "Incidents open now (downtime of the incidents basis until resolved).",
+        "project",
+        "service",
+    ),
+    _counter(
+        "outcomes_incidents_total",
+        "Incidents resolved (start and end known).",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_incidents_pending",
+        "Resolved incidents whose start is not known yet: kept until their opened event"
+        " arrives, never guessed.",
+        "project",
+        "service",
+    ),
+    _gauge(
         "outcomes_project_hourly_rate",
         "Hourly rate in force now, valuing time saved (currency per hour; a dated list in the"
         " declaration changes it without revaluing past runs).",
@@ -188,6 +207,9 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(pc, project.lifetime_value)],
         [(pc, project.lifetime_cost)],
         _defined(pc, info.budget),
+        [((name, service), opened) for service, opened, _, _ in project.incidents],
+        [((name, service), resolved) for service, _, resolved, _ in project.incidents],
+        [((name, service), pending) for service, _, _, pending in project.incidents],
         _defined(pc, info.hourly_rate),
     )
 

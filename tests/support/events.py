@@ -36,6 +36,20 @@ DEFAULT_DATA: dict[EventType, dict[str, Any]] = {
         "window_end": "2026-11-15T12:00:00Z",
         "downtime_s": 36.0,
     },
+    EventType.INCIDENT_OPENED: {
+        "project": "ticket-triage",
+        "service": "servicedesk-api",
+        "incident": "INC0012345",
+        "title": "API 5xx above 5%",
+        "severity": "critical",
+    },
+    EventType.INCIDENT_RESOLVED: {
+        "project": "ticket-triage",
+        "service": "servicedesk-api",
+        "incident": "INC0012345",
+        "started_at": "2026-11-15T11:30:00Z",
+        "resolved_by": "automation",
+    },
 }
 
 

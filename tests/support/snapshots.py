@@ -63,6 +63,7 @@ def sample_snapshot() -> Snapshot:
         status="off_target",
         lifetime_value=400.0,
         lifetime_cost=100.5,
+        incidents=(("servicedesk-api", 1, 3, 0),),
     )
     idle = ProjectSnapshot(
         name="idle-bot",
