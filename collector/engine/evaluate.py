@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from fractions import Fraction
 from datetime import datetime
+from fractions import Fraction
 
 from collector.engine.formulas import (
     Availability,
@@ -39,7 +39,7 @@ def project_snapshot(
         else None
     )
     result = period_result(period, totals, profile.hourly_rates, services, availability)
-    facts = realized(period, totals, profile.hourly_rates, services, now, availability)
+    facts = realized(period, totals, profile.hourly_rates, services, now, availability=availability)
     targets = evaluate(profile.objectives, profile.guards, facts)
     return ProjectSnapshot(
         name=project.name,

@@ -65,6 +65,7 @@ def realized(
     rates: HourlyRates,
     services: Collection[str] | None,
     now: datetime,
+    *,
     availability: Availability | None = None,
 ) -> Realized:
     """Exact realized values of `totals` over `period`, as targets judge them."""
