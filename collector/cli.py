@@ -70,7 +70,25 @@ EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
         ("project", str), ("service", str), ("window_start", str), ("window_end", str),
         ("downtime_s", float),
     ],
+    "incident-opened": [
+        ("project", str), ("service", str), ("incident", str), ("title", str), ("severity", str),
+    ],
+    "incident-resolved": [
+        ("project", str), ("service", str), ("incident", str), ("started_at", str),
+        ("resolved_by", str), ("title", str), ("severity", str),
+    ],
 }  # fmt: skip
+EMIT_HELP: dict[str, str] = {
+    "incident": "the incident's key in your tool (pairs opened with resolved)",
+    "started_at": "RFC 3339 start, when known (else the opened event gives it)",
+    "resolved_by": "automation or person",
+    "severity": "free text, e.g. critical",
+}
+"""Flag help beyond the name (the incident flags; the others are explained in --help)."""
+EMIT_TIME_HELP: dict[str, str] = {
+    "incident-opened": "RFC 3339 time the incident started (default: now)",
+    "incident-resolved": "RFC 3339 time the incident ended (default: now)",
+}
 
 
 def _emit_common() -> argparse.ArgumentParser:
@@ -96,11 +114,15 @@ def _add_emit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     for kind, fields in EMIT_FIELDS.items():
         parser = kinds.add_parser(kind, parents=[common], help=f"one {kind} event")
         for name, kind_type in fields:
-            parser.add_argument("--" + name.replace("_", "-"), type=kind_type, dest=name)
+            parser.add_argument(
+                "--" + name.replace("_", "-"), type=kind_type, dest=name, help=EMIT_HELP.get(name)
+            )
         if kind == "run":
             parser.add_argument("--link", action="append", dest="links", help="URL (repeatable)")
         parser.add_argument("--id", help="event id (default: a new UUID)")
-        parser.add_argument("--time", help="RFC 3339 event time (default: now)")
+        parser.add_argument(
+            "--time", help=EMIT_TIME_HELP.get(kind, "RFC 3339 event time (default: now)")
+        )
 
 
 def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -265,7 +287,7 @@ def run_emit(args: argparse.Namespace) -> int:
             result = emit.bulk_import(args.file, servers, topic, console, args.dry_run)
             return emit.report(result, console, args.dry_run)
         if args.kind is None:
-            raise emit.EmitError("name an event kind (run, cost, savings, availability) or --file")
+            raise emit.EmitError(f"name an event kind ({', '.join(EMIT_FIELDS)}) or --file")
         values = {name: getattr(args, name) for name, _ in EMIT_FIELDS[args.kind]}
         if args.kind == "run":
             values["links"] = args.links

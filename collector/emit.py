@@ -32,6 +32,8 @@ KINDS: dict[str, EventType] = {
     "cost": EventType.COST_INCURRED,
     "savings": EventType.SAVINGS_REALIZED,
     "availability": EventType.AVAILABILITY_OBSERVED,
+    "incident-opened": EventType.INCIDENT_OPENED,
+    "incident-resolved": EventType.INCIDENT_RESOLVED,
 }
 BATCH = 1000
 MAX_SHOWN_ERRORS = 50

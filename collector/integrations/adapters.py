@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from collector.integrations import awx, cdevents, github, gitlab, jenkins, tekton
-from collector.integrations.model import Ignored, RunFacts
+from collector.integrations import (
+    alertmanager,
+    awx,
+    cdevents,
+    github,
+    gitlab,
+    jenkins,
+    pagerduty,
+    tekton,
+)
+from collector.integrations.model import Ignored, IncidentFacts, RunFacts
 
-Adapter = Callable[[Mapping[str, str], Any], RunFacts | Ignored]
+Adapter = Callable[[Mapping[str, str], Any], RunFacts | IncidentFacts | Ignored]
 ADAPTERS: dict[str, Adapter] = {
     "github": github.facts,
     "gitlab": gitlab.facts,
@@ -16,5 +25,7 @@ ADAPTERS: dict[str, Adapter] = {
     "awx": awx.facts,
     "tekton": tekton.facts,
     "cdevents": cdevents.facts,
+    "alertmanager": alertmanager.facts,
+    "pagerduty": pagerduty.facts,
 }
-"""Run sources. Incident sources (alertmanager, pagerduty) come with uptime from incidents."""
+"""Run sources, incident sources (alertmanager, pagerduty) and CDEvents (both)."""

@@ -1,4 +1,4 @@
-"""CDEvents (cdevents/spec) finished pipeline and task runs.
+"""CDEvents (cdevents/spec): finished pipeline and task runs, and incidents.
 
 A CDEvent arrives as a CloudEvent whose data is the whole CDEvent: over HTTP in binary
 mode (`ce-*` headers, body = the CDEvent) or structured mode (`data` = the CDEvent), or as
@@ -7,14 +7,25 @@ are read: 0.4 names it `context.version`, 0.5 `context.specversion`. Outcomes: s
 succeeded; failure and error → failed; cancel → cancelled. A finished event carries no
 start time, so `duration_s` is absent. The id is the run's subject id (one finished event
 per run), the event source its context source.
+
+Incidents: `incident.detected` and `incident.reported` open the incident at the event's
+timestamp, `incident.resolved` resolves it; they pair by subject id. Rule fields: `source`,
+`service` (`subject.content.service.id`), `environment` (`…environment.id`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from collector.integrations.model import Ignored, MalformedError, Outcome, RunFacts
+from collector.integrations.model import (
+    Ignored,
+    IncidentChange,
+    IncidentFacts,
+    MalformedError,
+    Outcome,
+    RunFacts,
+)
 from collector.integrations.payload import dig, moment, text
 
 PREFIX = "dev.cdevents."
@@ -33,7 +44,36 @@ def unwrap(payload: Any) -> Any:
     return payload
 
 
-def facts(headers: Mapping[str, str], payload: Any) -> RunFacts | Ignored:
+INCIDENT_STATES: dict[str, Literal["opened", "resolved"]] = {
+    "detected": "opened",
+    "reported": "opened",
+    "resolved": "resolved",
+}
+
+
+def _incident(event: Any, predicate: str) -> IncidentFacts:
+    content = dig(event, "subject.content")
+    at = moment(event, "context.timestamp")
+    assert at is not None
+    source = text(event, "context.source") or ""
+    fields = {
+        "source": source,
+        "service": text(content, "service.id", required=False) or "",
+        "environment": text(content, "environment.id", required=False) or "",
+    }
+    description = text(content, "description", required=False)
+    return IncidentFacts((IncidentChange(
+        fields=fields,
+        state=INCIDENT_STATES[predicate],
+        key=text(event, "subject.id") or "",
+        at=at,
+        source=source,
+        event_id=text(event, "context.id") or "",
+        title=description[:512] if description else None,
+    ),))  # fmt: skip
+
+
+def facts(headers: Mapping[str, str], payload: Any) -> RunFacts | IncidentFacts | Ignored:
     event = unwrap(payload)
     kind = text(event, "context.type") or ""
     if (
@@ -45,6 +85,8 @@ def facts(headers: Mapping[str, str], payload: Any) -> RunFacts | Ignored:
     if not kind.startswith(PREFIX) or len(parts) < 2:
         raise MalformedError(f"context.type {kind!r} is not a CDEvents type")
     subject, predicate = parts[0], parts[1]
+    if subject == "incident" and predicate in INCIDENT_STATES:
+        return _incident(event, predicate)
     if subject not in ("pipelinerun", "taskrun") or predicate != "finished":
         return Ignored(f"cdevents {subject}.{predicate} is not a finished run")
     content = dig(event, "subject.content")

@@ -121,9 +121,23 @@ def _rule_problems(kind: str, rule: Rule) -> list[str]:
         problems += [f"{key}: {{{name}}} is not a {kind} field" for name in unknown]
         if not PLACEHOLDER.search(template) and not _NAME.match(template.lower()):
             problems.append(f"{key}: {template!r} is not a valid name ({NAME_PATTERN})")
+    if kind == "cdevents":
+        if (rule.automation is None) == (rule.service is None):
+            problems.append(
+                "give automation (a rule for pipeline and task runs) or service (a rule for"
+                " incidents), not both"
+            )
+        elif rule.service is not None and JOB_FIELD[kind] in rule.match:
+            problems.append("service: a rule matching task takes task runs, not incidents")
+        return problems
     needed = "service" if kind in INCIDENT_TYPES else "automation"
+    unwanted = "automation" if kind in INCIDENT_TYPES else "service"
     if getattr(rule, needed) is None:
         problems.append(f"{needed}: required for {kind} rules")
+    if getattr(rule, unwanted) is not None:
+        problems.append(
+            f"{unwanted}: {kind} deliveries are {'incidents' if kind in INCIDENT_TYPES else 'runs'}"
+        )
     return problems
 
 

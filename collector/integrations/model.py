@@ -11,6 +11,7 @@ from schemas.envelope import OutcomeEvent
 
 Outcome = Literal["succeeded", "failed", "cancelled"]
 Level = Literal["run", "job"]
+UnmappedLevel = Literal["run", "job", "incident"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,34 @@ class RunFacts:
     key: str
     level: Level = "run"
     links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    """An incident opened or resolved, as the tool reported it.
+
+    `key` is the incident's key in the tool (the same for its opening and its resolution);
+    `event_id` is stable across the tool's redeliveries and repeats, so they collapse."""
+
+    fields: Mapping[str, str]
+    state: Literal["opened", "resolved"]
+    key: str
+    at: datetime
+    """When it started (opened) or ended (resolved)."""
+    source: str
+    event_id: str
+    started: datetime | None = None
+    """A resolution's start, when the tool says it."""
+    title: str | None = None
+    severity: str | None = None
+    resolved_by: Literal["automation", "person"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    """One delivery's incident changes (Alertmanager sends several alerts per POST)."""
+
+    changes: tuple[IncidentChange, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +81,7 @@ class Unmapped:
     """No rule matched: the delivery is kept (dead-lettered) for a replay once one does."""
 
     fields: Mapping[str, str] = field(default_factory=dict)
-    level: Level = "run"
+    level: UnmappedLevel = "run"
     why: str | None = None
     """Said instead of the fields when no rule could have matched (no integration)."""
 

@@ -90,6 +90,33 @@ class Run:
         self._emitter.emit(EventType.RUN_FINISHED, data)
 
 
+class Incident:
+    """An incident of one service, open while the block runs (`Emitter.incident`)."""
+
+    def __init__(self, emitter: Emitter, project: str, service: str, incident: str,
+                 **details: str | None) -> None:  # fmt: skip
+        self._emitter, self._key = emitter, (project, service, incident)
+        self._details = {name: value for name, value in details.items() if value is not None}
+        self.started_at: datetime | None = None
+        self.resolved_by: str | None = None
+
+    def __enter__(self) -> Incident:
+        self.started_at = datetime.now(UTC)
+        project, service, incident = self._key
+        title, severity = self._details.get("title"), self._details.get("severity")
+        self._emitter.incident_opened(project, service, incident, started_at=self.started_at,
+                                      title=title, severity=severity)  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        project, service, incident = self._key
+        self._emitter.incident_resolved(
+            project, service, incident, started_at=self.started_at,
+            resolved_by=self.resolved_by or self._details.get("resolved_by"),
+            title=self._details.get("title"), severity=self._details.get("severity"),
+        )  # fmt: skip
+
+
 class Emitter:
     """Emits outcome events for one `source` (e.g. `ci/github/deploy`).
 
@@ -203,6 +230,58 @@ class Emitter:
         }
         return self.emit(EventType.AVAILABILITY_OBSERVED, data, time=window_end)
 
+    def incident_opened(
+        self,
+        project: str,
+        service: str,
+        incident: str,
+        *,
+        started_at: datetime | None = None,
+        title: str | None = None,
+        severity: str | None = None,
+    ) -> OutcomeEvent:
+        """An incident of `service` started (`started_at`, default now). `incident` is its
+        key in your tool: the same key pairs it with its resolution."""
+        data = _present(project=project, service=service, incident=incident, title=title,
+                        severity=severity)  # fmt: skip
+        return self.emit(EventType.INCIDENT_OPENED, data, time=started_at)
+
+    def incident_resolved(
+        self,
+        project: str,
+        service: str,
+        incident: str,
+        *,
+        ended_at: datetime | None = None,
+        started_at: datetime | None = None,
+        resolved_by: str | None = None,
+        title: str | None = None,
+        severity: str | None = None,
+    ) -> OutcomeEvent:
+        """An incident ended (`ended_at`, default now); `started_at` when you know it,
+        else its `incident_opened` gives it. `resolved_by`: automation or person."""
+        data = _present(
+            project=project, service=service, incident=incident, resolved_by=resolved_by,
+            title=title, severity=severity,
+            started_at=None if started_at is None else started_at.isoformat(),
+        )  # fmt: skip
+        return self.emit(EventType.INCIDENT_RESOLVED, data, time=ended_at)
+
+    def incident(
+        self,
+        project: str,
+        service: str,
+        incident: str,
+        *,
+        title: str | None = None,
+        severity: str | None = None,
+        resolved_by: str | None = None,
+    ) -> Incident:
+        """A context manager: the incident opens when the block starts and is resolved when
+        it ends (set `.resolved_by` inside the block to say who fixed it)."""
+        return Incident(self, project, service, incident, title=title, severity=severity,
+                        resolved_by=resolved_by)  # fmt: skip
+
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until every queued event is acknowledged; False on timeout."""
         return self._queue.flush(timeout_s)
@@ -216,3 +295,7 @@ class Emitter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _present(**fields: str | None) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if value is not None}

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from collector.sdk import Emitter
 from schemas.binding import KafkaRecord, from_record
 from schemas.envelope import OutcomeEvent
-from schemas.events import RunFinished
+from schemas.events import IncidentOpened, IncidentResolved, RunFinished
 
 
 class MemorySender:
@@ -131,3 +132,24 @@ def test_a_full_buffer_drops_and_counts_but_never_blocks(caplog: pytest.LogCaptu
     sender.gate.set()
     assert emitter.close(timeout_s=5)
     assert len(sender.records) == 3
+
+
+def test_an_incident_opens_with_the_block_and_resolves_at_its_end(
+    emitter: Emitter, sender: MemorySender
+) -> None:
+    with emitter.incident("checkout", "api", "deploy-42", title="rollback", severity="high") as it:
+        it.resolved_by = "automation"
+    emitter.incident_resolved(
+        "checkout", "api", "PD-7", started_at=datetime(2026, 11, 15, tzinfo=UTC)
+    )
+    emitter.flush(5)
+    opened, resolved, other = sender.events()
+    assert isinstance(opened.data, IncidentOpened) and isinstance(resolved.data, IncidentResolved)
+    assert (opened.data.incident, opened.data.title, opened.data.severity) == (
+        "deploy-42",
+        "rollback",
+        "high",
+    )
+    assert (resolved.data.started_at, resolved.data.resolved_by) == (opened.time, "automation")
+    assert resolved.time >= opened.time
+    assert isinstance(other.data, IncidentResolved) and other.data.resolved_by is None
