@@ -129,8 +129,9 @@ def post(url: str, document: Any, headers: dict[str, str]) -> tuple[int, Any]:
         return error.code, json.loads(error.read())
 
 
-def sample(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
+def sample(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    return document
 
 
 def alertmanager() -> dict[str, Any]:
