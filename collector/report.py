@@ -22,6 +22,7 @@ from collector.config import Settings
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.formulas import exact
 from collector.engine.periods import Period, parse_period_key, period_containing
+from collector.engine.project import IncidentSpan
 from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
 from schemas.snapshot import ProjectSnapshot
@@ -54,8 +55,27 @@ def collect_rows(
     for name in engine.project_names():
         profile = engine.policy.profile(name)
         period = requested or period_containing(clock(), profile.period_kind)
-        rows.append(row_of(engine.period_view(name, period), period, clock()))
+        row = row_of(engine.period_view(name, period), period, clock())
+        row["incidents"] = [incident_of(span) for span in engine.incidents_in(name, period)]
+        rows.append(row)
     return rows
+
+
+def incident_of(span: IncidentSpan) -> dict[str, Any]:
+    return {
+        "service": span.service,
+        "incident": span.key,
+        "title": span.incident.title,
+        "severity": span.incident.severity,
+        "started": _iso(span.started_us),
+        "ended": None if span.ended_us is None else _iso(span.ended_us),
+        "downtime_in_period_s": span.within_us / 1e6,
+        "resolved_by": span.incident.resolved_by if span.ended_us is not None else None,
+    }
+
+
+def _iso(moment_us: int) -> str:
+    return datetime.fromtimestamp(moment_us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def row_of(project: ProjectSnapshot, period: Period, now: datetime) -> dict[str, Any]:
@@ -113,14 +133,16 @@ def render_json(rows: list[dict[str, Any]]) -> str:
 def render_csv(rows: list[dict[str, Any]]) -> str:
     """One line per project and target (a project without targets gets one line)."""
     out = io.StringIO()
-    scalar = [k for k in rows[0] if k not in ("runs", "hourly_rates", "targets")] if rows else []
-    fields = [*scalar, "runs", "hourly_rates", "target", "objective", "projected"]
+    lists = ("runs", "hourly_rates", "targets", "incidents")
+    scalar = [k for k in rows[0] if k not in lists] if rows else []
+    fields = [*scalar, "runs", "incidents", "hourly_rates", "target", "objective", "projected"]
     fields += ["attainment", "target_status"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         base = {k: _cell(row[k]) for k in scalar}
         base["runs"] = sum(row["runs"].values())
+        base["incidents"] = len(row.get("incidents", ()))
         base["hourly_rates"] = rates_text(row["hourly_rates"])
         for target in row["targets"] or [{}]:
             writer.writerow(
@@ -173,3 +195,22 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
             targets or "—",
         )
     console.print(table)
+    listed = [(row["project"], incident) for row in rows for incident in row.get("incidents", ())]
+    if listed:
+        incidents = Table(title=f"Incidents — period {period}")
+        for column in ("project", "service", "incident", "title", "started", "ended",
+                       "down in period", "resolved by"):  # fmt: skip
+            incidents.add_column(column, justify="right" if column == "down in period" else "left")
+        for project, incident in listed:
+            incidents.add_row(
+                project, incident["service"], incident["incident"], incident["title"] or "—",
+                incident["started"], incident["ended"] or "open",
+                _duration(incident["downtime_in_period_s"]), incident["resolved_by"] or "—",
+            )  # fmt: skip
+        console.print(incidents)
+
+
+def _duration(seconds: float) -> str:
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}h{minute:02d}m{second:02d}s" if hours else f"{minute}m{second:02d}s"

@@ -21,7 +21,7 @@ from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.incidents import Incident
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import DefaultPolicy, ProjectPolicy
-from collector.engine.project import OTHER, ProjectState, month_of
+from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
@@ -473,6 +473,14 @@ class Engine:
         """Results of one project over any period (current or closed), for reports."""
         state = self._projects.get(name) or ProjectState(name, -1)
         return project_snapshot(state, self.policy.profile(name), period, self._clock())
+
+    def incidents_in(self, name: str, period: Period) -> list[IncidentSpan]:
+        """The project's incidents in `period` (up to now while it runs), for reports."""
+        state = self._projects.get(name)
+        if state is None:
+            return []
+        high_s = min(self._clock().timestamp(), period.end_s)
+        return state.incidents_within(round(period.start_s * 1e6), round(high_s * 1e6))
 
     def project_names(self) -> list[str]:
         return sorted(set(self._projects) | set(self.policy.declared_projects()))

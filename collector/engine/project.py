@@ -26,6 +26,19 @@ from schemas.events import (
 OTHER = "other"
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentSpan:
+    """One incident interval as a report lists it."""
+
+    service: str
+    key: str
+    incident: Incident
+    started_us: int
+    ended_us: int | None
+    within_us: int
+    """How much of it lies in the period asked for."""
+
+
 @dataclass
 class ProjectState:
     """Owned by the engine thread. `partition` is where the project's events arrive."""
@@ -123,6 +136,18 @@ class ProjectState:
             row[1] += incident.resolved
             row[2] += incident.pending
         return tuple((label, *row) for label, row in sorted(counts.items()))  # type: ignore[misc]
+
+    def incidents_within(self, low_us: int, high_us: int) -> list[IncidentSpan]:
+        """Every incident interval overlapping [low, high), by start; an open one runs up
+        to `high` (its `ended_us` stays None)."""
+        found = []
+        for (service, key), incident in self.incidents.items():
+            for begin, end in incident.intervals:
+                if begin is None or begin >= high_us or (end is not None and end <= low_us):
+                    continue
+                overlap = min(high_us, high_us if end is None else end) - max(low_us, begin)
+                found.append(IncidentSpan(service, key, incident, begin, end, max(overlap, 0)))
+        return sorted(found, key=lambda span: (span.started_us, span.service, span.key))
 
     def incident_downtime_us(self, service: str, low_us: int, high_us: int) -> int:
         """Length of the union of `service`'s incidents within [low, high); an open one

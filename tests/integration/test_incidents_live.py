@@ -244,3 +244,24 @@ def test_incidents_from_every_source_make_exact_live_uptime(
             < got
         )
     )
+
+    # the report lists the period's incidents with their own start and end
+    report = subprocess.run(
+        [sys.executable, "-m", "collector", "report", "--state", app.settings.state,
+         "--targets", str(targets), "--format", "json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    (row,) = [r for r in json.loads(report.stdout) if r["project"] == "checkout"]
+    listed = {(i["service"], i["started"], i["ended"]) for i in row["incidents"]}
+    assert listed == {
+        ("checkout-api", stamp(50), None), ("checkout-web", stamp(40), stamp(30)),
+        ("checkout-web", stamp(35), stamp(15)), ("pd-api", stamp(45), stamp(20)),
+        ("myapp", stamp(35), stamp(25)),
+    }  # fmt: skip
+    table = subprocess.run(
+        [sys.executable, "-m", "collector", "report", "--state", app.settings.state,
+         "--targets", str(targets)],
+        capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert "Incidents — period" in table.stdout and "bad deploy" in table.stdout, table.stdout
