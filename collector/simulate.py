@@ -45,6 +45,9 @@ class SimulatedProject:
     savings_basis: str = "rightsizing: instance-hours before vs after"
     service: str | None = None
     outage_s_per_day: float = 0.0
+    incident_s_per_day: float = 0.0
+    """A daily incident of `service` this long (opened and resolved events): the incidents
+    row of the boards. It does not change the windows-basis uptime of the project."""
     cost_per_day: float = 0.0
     """Licence, labour or compute outside runs, booked hourly (a 24th each hour) so that a
     young period's ROI is not swung by one daily lump; a multiple of 24 keeps it exact."""
@@ -60,6 +63,7 @@ FLEET: tuple[SimulatedProject, ...] = (
     SimulatedProject("incident-autoremediation", ("restart-pod", "failover"), 20, 1800, 45, 0.2,
                      fail_every=18, effort_every=4, effort_s=300,
                      service="servicedesk-api", outage_s_per_day=2, cost_per_day=480,
+                     incident_s_per_day=120,
                      savings_per_day=1, savings_each=400.0, savings_category="incident",
                      savings_basis="P2 incidents auto-resolved x average incident cost"),
     SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
@@ -110,6 +114,8 @@ class FleetSimulator:
             if project.service:
                 outage = project.outage_s_per_day if hour.hour == 3 else 0.0
                 yield self._window(project, hour, outage)
+                if project.incident_s_per_day and hour.hour == 3:
+                    yield from self._incident(project, hour - timedelta(minutes=30))
             hour += timedelta(hours=1)
 
     def _moment(self, start: datetime, end: datetime) -> datetime:
@@ -173,6 +179,19 @@ class FleetSimulator:
             "basis": project.savings_basis,
         }
         return self._event(EventType.SAVINGS_REALIZED, data, time)
+
+    def _incident(self, project: SimulatedProject, start: datetime) -> Iterator[OutcomeEvent]:
+        """An incident auto-remediated in `incident_s_per_day` seconds."""
+        data = {
+            "project": project.name,
+            "service": project.service,
+            "incident": f"INC-{start:%Y%m%d}",
+            "title": "servicedesk-api pods crash-looping",
+        }
+        yield self._event(EventType.INCIDENT_OPENED, data, start)
+        end = start + timedelta(seconds=project.incident_s_per_day)
+        resolved = {**data, "resolved_by": "automation"}
+        yield self._event(EventType.INCIDENT_RESOLVED, resolved, end)
 
     def _window(self, project: SimulatedProject, end: datetime, outage_s: float) -> OutcomeEvent:
         data = {

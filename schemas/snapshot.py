@@ -110,6 +110,8 @@ class ProjectSnapshot:
     incidents: tuple[tuple[str, int, int, int], ...] = ()
     """(service, open, resolved, pending) of every service with incidents; pending = a
     resolution whose start is not known yet (its `opened` has not arrived)."""
+    incidents_open_since: tuple[tuple[str, float], ...] = ()
+    """(service, start of its longest-open incident) for services with one open now."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ def project_snapshot(
         lifetime_value=float(lifetime_value(project.counters, profile.hourly_rates)),
         lifetime_cost=float(lifetime_cost(project.counters)),
         incidents=project.incident_counts(),
+        incidents_open_since=project.oldest_open(),
     )
 
 

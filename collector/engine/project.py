@@ -137,6 +137,16 @@ class ProjectState:
             row[2] += incident.pending
         return tuple((label, *row) for label, row in sorted(counts.items()))  # type: ignore[misc]
 
+    def oldest_open(self) -> tuple[tuple[str, float], ...]:
+        """(service label, start of its longest-open incident) of services with one open."""
+        oldest: dict[str, int] = {}
+        for incident in self.incidents.values():
+            for begin, end in incident.intervals:
+                if begin is not None and end is None:
+                    label = incident.label
+                    oldest[label] = min(begin, oldest.get(label, begin))
+        return tuple((label, start / 1e6) for label, start in sorted(oldest.items()))
+
     def incidents_within(self, low_us: int, high_us: int) -> list[IncidentSpan]:
         """Every incident interval overlapping [low, high), by start; an open one runs up
         to `high` (its `ended_us` stays None)."""

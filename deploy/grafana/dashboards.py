@@ -287,6 +287,49 @@ def project() -> dashboard.Dashboard:
                 query(f"outcomes_period_intervention_ratio{{{p}}}", "intervention"),
             )
         )
+        .with_row(Row("Incidents"))
+        .with_panel(
+            stat_panel(
+                "Open incidents",
+                "short",
+                query(f"sum(outcomes_incidents_open{{{p}}}) or vector(0)", instant=True),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Longest open incident (0: none open)",
+                "s",
+                query(
+                    f"(time() - min(outcomes_incidents_open_since_timestamp_seconds{{{p}}}))"
+                    " or vector(0)",
+                    instant=True,
+                ),
+            )
+        )
+        .with_panel(
+            table_panel(
+                "Incidents by service: open, resolved (lifetime), awaiting their start",
+                query(f"outcomes_incidents_open{{{p}}}", "open", instant=True),
+                query(f"outcomes_incidents_total{{{p}}}", "resolved", instant=True),
+                query(f"outcomes_incidents_pending{{{p}}}", "pending", instant=True),
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Downtime counted (windows basis, per service)",
+                "s",
+                query(f"increase(outcomes_downtime_seconds_total{{{p}}}[$__range])", "{{service}}"),
+                width=12,
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Open incidents over time",
+                "short",
+                query(f"outcomes_incidents_open{{{p}}}", "{{service}}"),
+                width=12,
+            )
+        )
         .with_row(Row("Money"))
         .with_panel(
             bars(

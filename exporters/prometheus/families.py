@@ -158,6 +158,12 @@ PROJECT_FAMILIES: Final = (
         "service",
     ),
     _gauge(
+        "outcomes_incidents_open_since_timestamp_seconds",
+        "Start of the service's longest-open incident (absent when none is open).",
+        "project",
+        "service",
+    ),
+    _gauge(
         "outcomes_project_hourly_rate",
         "Hourly rate in force now, valuing time saved (currency per hour; a dated list in the"
         " declaration changes it without revaluing past runs).",
@@ -210,6 +216,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [((name, service), opened) for service, opened, _, _ in project.incidents],
         [((name, service), resolved) for service, _, resolved, _ in project.incidents],
         [((name, service), pending) for service, _, _, pending in project.incidents],
+        [((name, service), since) for service, since in project.incidents_open_since],
         _defined(pc, info.hourly_rate),
     )
 

@@ -12,7 +12,7 @@ PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
-    "IntegrationDeliveriesNotCounted",
+    "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong",
 }  # fmt: skip
 
 
