@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from tests.support import model
 from tests.support.live import Series, value
 
 
@@ -30,6 +31,13 @@ class ProjectTotals:
     savings: dict[str, Fraction] = field(default_factory=lambda: defaultdict(Fraction))
     down: dict[str, Fraction] = field(default_factory=lambda: defaultdict(Fraction))
     observed: dict[str, Fraction] = field(default_factory=lambda: defaultdict(Fraction))
+    """Lifetime counters: per service, the union of its windows in every month."""
+    period_down: Fraction = Fraction(0)
+    period_observed: Fraction = Fraction(0)
+    """The current month's part (a window may begin in the month before)."""
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    incidents: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    """(service, open | resolved | pending) -> incidents in that state."""
 
 
 def expected_totals(documents: list[dict[str, Any]]) -> dict[str, ProjectTotals]:
@@ -49,13 +57,27 @@ def expected_totals(documents: list[dict[str, Any]]) -> dict[str, ProjectTotals]
             totals.cost[data["category"]] += _d(data["amount"])
         elif kind == "outcomes.savings.realized":
             totals.savings[data["category"]] += _d(data["amount"])
+        elif kind == "outcomes.incident.opened":
+            totals.incidents[(data["service"], "open")] += 1
+        elif kind == "outcomes.incident.resolved":
+            state = "pending" if data.get("started_at") is None else "resolved"
+            totals.incidents[(data["service"], state)] += 1
         else:
-            start = datetime.fromisoformat(data["window_start"])
-            end = datetime.fromisoformat(data["window_end"])
-            totals.down[data["service"]] += _d(data["downtime_s"])
-            totals.observed[data["service"]] += Fraction(
-                Decimal(str((end - start).total_seconds()))
-            )
+            totals.windows.append({
+                "service": data["service"], "downtime_s": data["downtime_s"],
+                "start": datetime.fromisoformat(data["window_start"]),
+                "end": datetime.fromisoformat(data["window_end"]),
+            })  # fmt: skip
+    month = model.period_bounds(datetime.now(UTC), "month")[0].isoformat()
+    for totals in result.values():
+        # overlapping windows count once, a window across a month start is split pro rata
+        for (first, service), pieces in model.window_pieces(totals.windows).items():
+            observed_us, down_us = model.union_totals(pieces)
+            totals.observed[service] += Fraction(observed_us, 10**6)
+            totals.down[service] += Fraction(down_us, 10**6)
+            if first == month:
+                totals.period_observed += Fraction(observed_us, 10**6)
+                totals.period_down += Fraction(down_us, 10**6)
     return result
 
 
@@ -88,6 +110,11 @@ def mismatches(series: Series, expected: dict[str, ProjectTotals], rate: Fractio
                 project=project,
                 service=service,
             )
+        services = {service for service, _ in t.incidents}
+        for service in services:
+            for metric, state in (("open", "open"), ("total", "resolved"), ("pending", "pending")):
+                check(f"outcomes_incidents_{metric}", t.incidents.get((service, state), 0),
+                      project=project, service=service)  # fmt: skip
         problems.extend(_period_mismatches(check, project, t, rate))
     return problems
 
@@ -101,7 +128,7 @@ def _period_mismatches(check: Any, project: str, t: ProjectTotals, rate: Fractio
     for (_, outcome), n in t.runs.items():
         by_outcome[outcome] += n
     runs = sum(by_outcome.values())
-    observed = sum(t.observed.values(), Fraction(0))
+    observed = t.period_observed
     decided = by_outcome["succeeded"] + by_outcome["failed"]
     check("outcomes_period_time_saved_seconds", saved, project=project)
     check("outcomes_period_cost", cost, project=project, currency="USD")
@@ -109,7 +136,7 @@ def _period_mismatches(check: Any, project: str, t: ProjectTotals, rate: Fractio
     check("outcomes_period_value", value_, project=project, currency="USD")
     check("outcomes_period_net_value", value_ - cost, project=project, currency="USD")
     check("outcomes_period_roi_ratio", (value_ - cost) / cost if cost else None, project=project)
-    uptime = 1 - sum(t.down.values(), Fraction(0)) / observed if observed else None
+    uptime = 1 - t.period_down / observed if observed else None
     check("outcomes_period_uptime_ratio", uptime, project=project)
     success = Fraction(by_outcome["succeeded"], decided) if decided else None
     check("outcomes_period_success_ratio", success, project=project)

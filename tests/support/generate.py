@@ -51,6 +51,18 @@ def random_document(rng: random.Random, index: int) -> dict[str, Any]:
             "basis": "test",
         }
         event_type = "outcomes.savings.realized"
+    elif kind < 0.85:
+        # self-contained incidents: left open, resolved with their start, or resolved with
+        # the start unknown (pending): each state must survive a crash as it was
+        shape = rng.choice(("open", "resolved", "pending"))
+        data = {
+            "project": project,
+            "service": rng.choice(("api", "db")),
+            "incident": f"inc-{index}",
+        }
+        if shape == "resolved":
+            data["started_at"] = format_time(moment - timedelta(seconds=rng.randint(1, 300)))
+        event_type = "outcomes.incident.opened" if shape == "open" else "outcomes.incident.resolved"
     else:
         length = timedelta(seconds=rng.randint(60, 3600))
         data = {
