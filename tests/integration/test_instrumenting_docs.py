@@ -91,7 +91,7 @@ def test_every_documented_example_works(
     finally:
         gateway.stop()
 
-    wait_until(counted(app.metrics_url, 6))
+    wait_until(counted(app.metrics_url, 8))
     series = scrape(app.metrics_url)
     assert total(series, "outcomes_collector_events_total", result="rejected") == 0
     succeeded = {"outcome": "succeeded"}
@@ -108,6 +108,9 @@ def test_every_documented_example_works(
         == 1
     )
     assert value(series, "outcomes_human_effort_seconds_total", project="disk-cleanup") == 120
+    incidents = {"project": "disk-cleanup", "service": "storage-api"}
+    assert value(series, "outcomes_incidents_total", **incidents) == 1
+    assert value(series, "outcomes_incidents_open", **incidents) == 0
     assert (
         value(
             series,

@@ -30,6 +30,16 @@ POM = RUNTIME / "pom.xml"
 MAVEN_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64. Never one that begins with
+    `-`: the storage tool's argument parser would read it as an option (as Kafka's own
+    `Uuid.randomUuid` avoids). One start in 64 failed with "formatting storage failed"."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
 class ApacheKafkaUnavailableError(RuntimeError):
     """Java or Maven is missing, or the jars could not be resolved."""
 
@@ -185,7 +195,7 @@ class ApacheKafka(Service):
             f"-Dlog4j2.configurationFile={RUNTIME / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self._directory}", "-cp", f"{lib}/*",
         ]  # fmt: skip
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         scram = [
             argument
             for mechanism in SASL_MECHANISMS[1:]
