@@ -222,6 +222,10 @@ class Engine:
         self._stale.add(name)
         if isinstance(data, IncidentOpened | IncidentResolved):
             self._incident(project, data, label, event_s)
+            # the month it lands in is marked applied: a late one restates a closed period
+            month = month or period_containing(event.time, PeriodKind.MONTH)
+            project.month_totals(month).note_applied(now_s)
+            self._dirty_months.add((name, month.key))
             return
         if isinstance(data, AvailabilityObserved):
             self._observe(
