@@ -55,6 +55,8 @@ class PeriodResult:
     runs: tuple[tuple[str, int], ...]
     """(outcome, count) for every outcome, zeros included."""
     observed_s: float
+    services: tuple[tuple[str, float, float], ...] = ()
+    """(service, observed s, downtime s) of each service counted for uptime."""
     last_applied_s: float | None = None
     """When the newest event was applied; at or after `end_s` the period was restated."""
     hourly_rates: tuple[tuple[float, float], ...] = ()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from fractions import Fraction
 
 from collector.engine.formulas import (
     Availability,
@@ -64,12 +63,15 @@ def incidents_uptime(
     running up to now. (Up to the period's end for a closed period.)"""
     low_s = max(period.start_s, profile.observed_since_s or period.start_s)
     low_us, high_us = round(low_s * 1e6), round(min(now.timestamp(), period.end_s) * 1e6)
-    services = sorted(profile.services or ())
-    if high_us <= low_us or not services:
-        return None, 0
-    observed_us = (high_us - low_us) * len(services)
-    down_us = sum(project.incident_downtime_us(service, low_us, high_us) for service in services)
-    return 1 - Fraction(down_us, observed_us), observed_us
+    observed_us = max(high_us - low_us, 0)
+    return tuple(
+        (
+            service,
+            observed_us,
+            project.incident_downtime_us(service, low_us, high_us) if observed_us else 0,
+        )
+        for service in sorted(profile.services or ())
+    )
 
 
 def project_info(profile: ProjectProfile, now: datetime) -> ProjectInfo:

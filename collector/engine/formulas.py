@@ -19,8 +19,10 @@ from collector.engine.units import SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
 
 SECONDS_PER_HOUR = 3600
-Availability = tuple[Fraction | None, int]
-"""(uptime, observed µs) of a period, when it comes from incidents rather than windows."""
+ServiceTime = tuple[str, int, int]
+"""(service, observed µs, downtime µs) in a period."""
+Availability = tuple[ServiceTime, ...]
+"""Each counted service's time in a period (from windows, or from incidents)."""
 
 
 def exact(value: float) -> Fraction:
@@ -49,14 +51,27 @@ def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
-def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[Fraction | None, int]:
-    """(1 − Σ downtime / Σ window length over `services` (None = all), observed µs)."""
-    names = totals.observed_us.keys() if services is None else services
-    observed = sum(totals.observed_us.get(name, 0) for name in names)
-    downtime = sum(totals.downtime_us.get(name, 0) for name in names)
+def windows_availability(totals: PeriodTotals, services: Collection[str] | None) -> Availability:
+    """The windows basis: each of `services` (None = every reported one) as its windows
+    counted it (union per month, see `windows`)."""
+    names = sorted(totals.observed_us) if services is None else sorted(services)
+    return tuple(
+        (name, totals.observed_us.get(name, 0), totals.downtime_us.get(name, 0)) for name in names
+    )
+
+
+def uptime_of(times: Availability) -> tuple[Fraction | None, int]:
+    """(1 − Σ downtime / Σ observed, observed µs); undefined when nothing was observed."""
+    observed = sum(seconds for _, seconds, _ in times)
+    downtime = sum(down for _, _, down in times)
     if observed == 0:
         return None, 0
     return 1 - Fraction(downtime, observed), observed
+
+
+def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[Fraction | None, int]:
+    """Uptime and observed µs of the windows basis over `services` (None = all)."""
+    return uptime_of(windows_availability(totals, services))
 
 
 def realized(
@@ -73,7 +88,8 @@ def realized(
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
     value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    realized_uptime, observed_us = availability or uptime(totals, services)
+    times = availability if availability is not None else windows_availability(totals, services)
+    realized_uptime, observed_us = uptime_of(times)
     return Realized(
         elapsed=period.elapsed(now),
         savings=_micros(sum(totals.savings_u.values())),
@@ -99,7 +115,8 @@ def period_result(
     saved_us = totals.manual_succeeded_us - totals.human_effort_us
     value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
     succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    realized_uptime, observed_us = availability or uptime(totals, services)
+    times = availability if availability is not None else windows_availability(totals, services)
+    realized_uptime, observed_us = uptime_of(times)
     return PeriodResult(
         key=period.key,
         start_s=period.start_s,
@@ -115,6 +132,7 @@ def period_result(
         intervention_ratio=_float(ratio(totals.runs_with_effort, sum(totals.runs.values()))),
         runs=tuple((outcome, totals.runs[outcome]) for outcome in OUTCOMES),
         observed_s=observed_us / SCALE,
+        services=tuple((name, seen / SCALE, down / SCALE) for name, seen, down in times if seen),
         last_applied_s=totals.last_applied_s,
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))

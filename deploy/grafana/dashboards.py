@@ -316,9 +316,9 @@ def project() -> dashboard.Dashboard:
         )
         .with_panel(
             series_panel(
-                "Downtime counted (windows basis, per service)",
+                "Downtime this period, per service counted for uptime",
                 "s",
-                query(f"increase(outcomes_downtime_seconds_total{{{p}}}[$__range])", "{{service}}"),
+                query(f"outcomes_period_downtime_seconds{{{p}}}", "{{service}}"),
                 width=12,
             )
         )

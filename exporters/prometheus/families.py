@@ -85,6 +85,20 @@ PROJECT_FAMILIES: Final = (
     _gauge("outcomes_period_net_value", "Value minus cost this period.", *_PC),
     _gauge("outcomes_period_roi_ratio", "Net value / cost this period.", *_P),
     _gauge("outcomes_period_uptime_ratio", "Uptime this period.", *_P),
+    _gauge(
+        "outcomes_period_observed_seconds",
+        "Observed time this period of each service counted for uptime (windows: their union;"
+        " incidents basis: since the period start or observedSince).",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_period_downtime_seconds",
+        "Downtime this period of each service counted for uptime (incidents basis: the union"
+        " of its incidents, an open one up to now).",
+        "project",
+        "service",
+    ),
     _gauge("outcomes_period_success_ratio", "Succeeded / (succeeded + failed).", *_P),
     _gauge("outcomes_period_intervention_ratio", "Runs with human effort / all runs.", *_P),
     _gauge("outcomes_period_runs", "Runs this period by outcome.", "project", "outcome"),
@@ -195,6 +209,8 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(pc, period.net_value)],
         _defined(p, period.roi),
         _defined(p, period.uptime),
+        [((name, service), seen) for service, seen, _ in period.services],
+        [((name, service), down) for service, _, down in period.services],
         _defined(p, period.success_ratio),
         _defined(p, period.intervention_ratio),
         [((name, outcome), count) for outcome, count in period.runs],

@@ -226,6 +226,19 @@ def test_incidents_from_every_source_make_exact_live_uptime(
                 )
         return 1 - down / (len(SERVICES) * Fraction(high - low))
 
+    if ago(50) >= start:  # no incident reaches back into the previous month
+        for service, minutes in (("checkout-web", 25), ("pd-api", 25), ("myapp", 10)):
+            downtime = value(
+                series, "outcomes_period_downtime_seconds", project="checkout", service=service
+            )
+            assert downtime == minutes * 60, service
+        open_down = value(
+            series, "outcomes_period_downtime_seconds", project="checkout", service="checkout-api"
+        )
+        assert (
+            open_down is not None
+            and before - ago(50).timestamp() <= open_down <= after - ago(50).timestamp()
+        )
     got = value(series, "outcomes_period_uptime_ratio", project="checkout")
     assert got is not None and float(uptime_at(after)) <= got <= float(uptime_at(before))
     attainment = min(10.0, (1 - 0.999) / (1 - got))

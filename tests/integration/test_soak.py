@@ -40,8 +40,14 @@ def bad_message(rng: random.Random, index: int) -> tuple[str, KafkaRecord]:
 
 def retime(document: dict[str, Any], time: str) -> dict[str, Any]:
     """The event moved to `time`; an availability window moves with it (its time is its
-    end: otherwise it would be refused `invalid`, not for when it happened)."""
+    end: otherwise it would be refused `invalid`, not for when it happened), and so does a
+    resolved incident's start (a resolution before its start is `invalid` too)."""
     data = document["data"]
+    if data.get("started_at") is not None:
+        ended = datetime.fromisoformat(document["time"].replace("Z", "+00:00"))
+        started = datetime.fromisoformat(data["started_at"].replace("Z", "+00:00"))
+        moved = datetime.fromisoformat(time.replace("Z", "+00:00"))
+        data["started_at"] = format_time(moved - (ended - started))
     if "window_end" in data:
         moved = datetime.fromisoformat(time.replace("Z", "+00:00"))
         length = datetime.fromisoformat(

@@ -42,6 +42,7 @@ def sample_snapshot() -> Snapshot:
             intervention_ratio=0.25,
             runs=(("succeeded", 8), ("failed", 2), ("cancelled", 0)),
             observed_s=3600.0,
+            services=(("servicedesk-api", 3600.0, 36.0),),
         ),
         last_event_time_s=1794744000.0,
         info=ProjectInfo(
