@@ -190,6 +190,7 @@ class CollectorApp:
                 self.bootstrap_servers,
                 settings.dead_letter_topic,
                 security=settings.kafka_security().client_options(),
+                group=settings.group_id,
             ),
         )
         if dead_letters is None:

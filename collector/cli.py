@@ -7,9 +7,12 @@ import logging
 import signal
 import sys
 import threading
+import typing
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from collector.config import ConfigError, Settings, load_settings
 from collector.runtime import setup_logging, tune_garbage_collector
@@ -81,7 +84,7 @@ EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
 EMIT_HELP: dict[str, str] = {
     "incident": "the incident's key in your tool (pairs opened with resolved)",
     "started_at": "RFC 3339 start, when known (else the opened event gives it)",
-    "resolved_by": "automation or person",
+    "resolved_by": "who ended it",
     "severity": "free text, e.g. critical",
 }
 """Flag help beyond the name (the incident flags; the others are explained in --help)."""
@@ -89,6 +92,36 @@ EMIT_TIME_HELP: dict[str, str] = {
     "incident-opened": "RFC 3339 time the incident started (default: now)",
     "incident-resolved": "RFC 3339 time the incident ended (default: now)",
 }
+
+
+def flag_help(kind: str, name: str) -> tuple[str | None, str]:
+    """(metavar, help) of an emit flag from the event's model: choices, units, required."""
+    from collector.emit import EMIT_DEFAULTS, KINDS
+    from schemas.events import DATA_MODELS
+
+    field = DATA_MODELS[KINDS[kind]].model_fields[name]
+    options = (
+        (field.annotation,)
+        if typing.get_origin(field.annotation) is Literal
+        else typing.get_args(field.annotation)
+    )
+    choices = [
+        value
+        for option in options
+        for value in (typing.get_args(option) if typing.get_origin(option) is Literal else ())
+    ]
+    parts = [EMIT_HELP.get(name) or (field.description or "").rstrip(".")]
+    if name.endswith("_s"):
+        parts.append("seconds")
+    elif name in ("amount", "cost"):
+        parts.append("in the reporting currency")
+    default = EMIT_DEFAULTS.get(kind, {}).get(name)
+    if default is not None:
+        parts.append(f"default {default:g}")
+    elif field.is_required():
+        parts.append("required")
+    metavar = "{" + ",".join(choices) + "}" if choices else None
+    return metavar, "; ".join(part for part in parts if part)
 
 
 def _emit_common() -> argparse.ArgumentParser:
@@ -114,8 +147,9 @@ def _add_emit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     for kind, fields in EMIT_FIELDS.items():
         parser = kinds.add_parser(kind, parents=[common], help=f"one {kind} event")
         for name, kind_type in fields:
+            metavar, text = flag_help(kind, name)
             parser.add_argument(
-                "--" + name.replace("_", "-"), type=kind_type, dest=name, help=EMIT_HELP.get(name)
+                "--" + name.replace("_", "-"), type=kind_type, dest=name, metavar=metavar, help=text
             )
         if kind == "run":
             parser.add_argument("--link", action="append", dest="links", help="URL (repeatable)")
@@ -145,6 +179,13 @@ def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     gateway.add_argument(
         "--rate-limit", type=float, help="requests/s per token (a token's rate_per_s wins)"
     )
+    gateway.add_argument(
+        "--grace-days",
+        type=float,
+        default=7.0,
+        help="the collectors' grace window: events of periods closed longer ago are refused"
+        " too_late at once (default 7)",
+    )
 
 
 def _add_targets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,9 +194,10 @@ def _add_targets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check = verbs.add_parser(
         "check",
         help="validate declarations",
-        description="Validate every *.yaml/*.yml below DIR; exit 1 with file:line messages.",
+        description="Validate declaration files, or every *.yaml/*.yml below a directory;"
+        " exit 1 with file:line messages.",
     )
-    check.add_argument("directory", type=Path, metavar="DIR")
+    check.add_argument("paths", type=Path, nargs="+", metavar="PATH")
 
 
 def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -237,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "collect": _main_collect,
         "emit": run_emit,
         "gateway": run_gateway,
-        "targets": lambda a: run_targets_check(a.directory),
+        "targets": lambda a: run_targets_check(a.paths),
         "report": run_report,
         "dlq": _main_dlq,
         "demo": _main_demo,
@@ -313,8 +355,9 @@ def run_gateway(args: argparse.Namespace) -> int:
     setup_logging("INFO")
     host, _, port = args.listen.rpartition(":")
     settings = GatewaySettings(
-        args.topic, args.currency, args.max_body_bytes, args.rate_limit, args.targets
-    )
+        args.topic, args.currency, args.max_body_bytes, args.rate_limit, args.targets,
+        timedelta(days=args.grace_days),
+    )  # fmt: skip
     try:
         server = build_server(args.bootstrap_servers, args.tokens, host, int(port), settings)
     except (TokenError, ValueError) as error:
@@ -327,25 +370,39 @@ def run_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_targets_check(directory: Path) -> int:
+def run_targets_check(paths: list[Path]) -> int:
+    from collector.integrations.declaration import IntegrationDeclaration
+    from collector.targets.loader import load_file
     from collector.targets.registry import DeclarationRegistry
 
-    if not directory.is_dir():
-        print(f"outcomes targets check: {directory} is not a directory", file=sys.stderr)
-        return 2
     logging.disable(logging.ERROR)
-    registry = DeclarationRegistry(directory)
-    result = registry.reload()
-    for error in result.errors:
-        print(error, file=sys.stderr)
-    files = registry.file_states()
-    invalid = sum(1 for _, ok in files if not ok)
-    projects = len(list(result.catalog.declared_projects()))
-    integrations = len(result.catalog.integrations)
+    projects = integrations = files = invalid = 0
+    for path in paths:
+        if path.is_dir():
+            registry = DeclarationRegistry(path)
+            result = registry.reload()
+            errors = list(result.errors)
+            states = registry.file_states()
+            files += len(states)
+            invalid += sum(1 for _, ok in states if not ok)
+            projects += len(list(result.catalog.declared_projects()))
+            integrations += len(result.catalog.integrations)
+        elif path.is_file():
+            found, errors = load_file(path)
+            files += 1
+            invalid += bool(errors)
+            kinds = [isinstance(item.declaration, IntegrationDeclaration) for item in found]
+            integrations += sum(kinds)
+            projects += len(kinds) - sum(kinds)
+        else:
+            print(f"outcomes targets check: {path}: no such file or directory", file=sys.stderr)
+            return 2
+        for error in errors:
+            print(error, file=sys.stderr)
     if invalid:
-        print(f"{invalid} of {len(files)} files invalid", file=sys.stderr)
+        print(f"{invalid} of {files} files invalid", file=sys.stderr)
         return 1
-    print(f"ok: {projects} projects, {integrations} integrations in {len(files)} files")
+    print(f"ok: {projects} projects, {integrations} integrations in {files} files")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import signal
 import socket
 import tempfile
 import threading
@@ -94,35 +95,42 @@ def _age(snapshot: Snapshot, project: ProjectSnapshot) -> str:
     return "now" if hours < 0.1 else f"{hours:,.0f} h ago"
 
 
-def render(snapshot: Snapshot | None, metrics_url: str) -> Group:
+WIDE = 110
+"""Below this many columns the live view leaves out team, cost and the last event's age."""
+
+
+def render(snapshot: Snapshot | None, metrics_url: str, width: int = WIDE) -> Group:
+    wide = width >= WIDE
+    columns = (
+        ["project", "team", "status", "value", "cost", "ROI", "targets (attainment)", "last event"]
+        if wide
+        else ["project", "status", "value", "ROI", "targets"]
+    )
     table = Table(expand=True, title="Automation portfolio — current period")
-    for column in (
-        "project",
-        "team",
-        "status",
-        "value",
-        "cost",
-        "ROI",
-        "targets (attainment)",
-        "last event",
-    ):
-        table.add_column(column, justify="right" if column in ("value", "cost", "ROI") else "left")
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("value", "cost", "ROI") else "left",
+            overflow="fold",
+        )
     header = Text("waiting for the collector…", style="dim")
     if snapshot is not None:
         for project in snapshot.projects:
             p = project.period
-            table.add_row(
-                project.name,
-                project.info.team,
-                Text(project.status, style=STATUS_STYLES.get(project.status, "")),
-                f"{p.value:,.0f}",
-                f"{p.cost:,.0f}",
-                "—" if p.roi is None else f"{p.roi:,.1f}",
-                _targets(project),
-                _age(snapshot, project),
-            )
+            cells: dict[str, str | Text] = {
+                "project": project.name,
+                "team": project.info.team,
+                "status": Text(project.status, style=STATUS_STYLES.get(project.status, "")),
+                "value": f"{p.value:,.0f}",
+                "cost": f"{p.cost:,.0f}",
+                "ROI": "—" if p.roi is None else f"{p.roi:,.1f}",
+                "targets (attainment)": _targets(project),
+                "targets": _targets(project),
+                "last event": _age(snapshot, project),
+            }
+            table.add_row(*(cells[column] for column in columns))
         header = _header(snapshot)
-    footer = Text(f"metrics: {metrics_url}   Ctrl-C stops everything", style="dim")
+    footer = Text(f"metrics: {metrics_url}\nCtrl-C stops everything", style="dim")
     return Group(header, table, footer)
 
 
@@ -183,17 +191,27 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
     app = CollectorApp(settings)
     app.start()
     console.print(f"metrics: {app.metrics_url}   declarations: {settings.targets}")
+    console.print(f"broker: {app.bootstrap_servers} (embedded)   topic: {settings.topic}")
+    console.print(
+        "send your own, e.g.: outcomes emit run --bootstrap-servers"
+        f" {app.bootstrap_servers} --project disk-cleanup --automation sweep"
+        " --outcome succeeded --manual-duration-s 600",
+        soft_wrap=True,
+    )
     stop = threading.Event()
     simulator = FleetSimulator(utc_now)
     producer = threading.Thread(target=_produce, args=(app, rate, stop, simulator), daemon=True)
     producer.start()
     gateway, hooks = _start_gateway(app, workdir, console, stop)
     deadline = None if duration_s is None else time.monotonic() + duration_s
+    ended = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: ended.set())  # stop like Ctrl-C
     try:
-        with Live(render(None, app.metrics_url), console=console, refresh_per_second=2) as live:
-            while deadline is None or time.monotonic() < deadline:
-                live.update(render(app.latest.get(), app.metrics_url))
-                time.sleep(0.5)
+        with Live(render(None, app.metrics_url, console.width), console=console,
+                  refresh_per_second=2) as live:  # fmt: skip
+            while not ended.is_set() and (deadline is None or time.monotonic() < deadline):
+                live.update(render(app.latest.get(), app.metrics_url, console.width))
+                ended.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
@@ -203,5 +221,5 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
         gateway.stop()
         app.stop()
     console.print()
-    console.print("stopped.")
+    console.print("stopped: simulated producers, gateway, collector and embedded broker are down.")
     return 0

@@ -64,6 +64,7 @@ class DeadLetter:
             "partition": self.partition, "offset": self.offset, "time": self.time.isoformat(),
             "reason": self.reason, "detail": self.header("outcomes_error_detail"),
             "integration": self.integration,
+            "group": self.header("outcomes_consumer_group"),
             "original": {"topic": self.header("outcomes_original_topic"),
                          "partition": self.header("outcomes_original_partition"),
                          "offset": self.header("outcomes_original_offset")},
@@ -101,8 +102,15 @@ def read(consumer: KafkaConsumer, topic: str, timeout_s: float = 10.0) -> Iterat
                     )  # fmt: skip
 
 
-def matches(letter: DeadLetter, reason: str | None, since: datetime | None) -> bool:
-    return (reason is None or letter.reason == reason) and (since is None or letter.time >= since)
+def matches(
+    letter: DeadLetter, reason: str | None, since: datetime | None, group: str | None = None
+) -> bool:
+    """`group`: only letters a collector of this consumer group wrote."""
+    return (
+        (reason is None or letter.reason == reason)
+        and (since is None or letter.time >= since)
+        and (group is None or letter.header("outcomes_consumer_group") == group)
+    )
 
 
 def tail(args: Any) -> int:
@@ -110,7 +118,7 @@ def tail(args: Any) -> int:
     try:
         letters = [
             letter for letter in read(consumer, f"{args.topic}.dlq")
-            if matches(letter, args.reason, args.since)
+            if matches(letter, args.reason, args.since, args.group)
         ][-args.limit :]  # fmt: skip
     finally:
         consumer.close()
@@ -122,13 +130,14 @@ def tail(args: Any) -> int:
     from rich.table import Table
 
     table = Table(title=f"{args.topic}.dlq: {len(letters)} dead letters")
-    for column in ("time", "where", "reason", "integration", "detail"):
+    for column in ("time", "where", "reason", "from", "detail"):
         table.add_column(column, overflow="fold")
     for letter in letters:
         detail = (letter.header("outcomes_error_detail") or "")[:200]
         when = letter.time.strftime("%Y-%m-%d %H:%M:%S")
         where = f"{letter.partition}:{letter.offset}"
-        table.add_row(when, where, letter.reason, letter.integration or "", detail)
+        origin = letter.integration or letter.header("outcomes_consumer_group") or ""
+        table.add_row(when, where, letter.reason, origin, detail)
     Console().print(table)
     return 0
 
@@ -145,7 +154,7 @@ def replay(args: Any) -> int:
     done: dict[TopicPartition, int] = {}
     try:
         for letter in read(consumer, f"{args.topic}.dlq"):
-            if matches(letter, args.reason, args.since):
+            if matches(letter, args.reason, args.since, args.group):
                 counts[_replay_one(letter, args, catalog, sender)] += 1
             done[TopicPartition(f"{args.topic}.dlq", letter.partition)] = letter.offset + 1
         if sender is not None and done:
@@ -204,6 +213,9 @@ def add_parser(commands: Any) -> None:
         )
         parser.add_argument("--reason", help="only this reason (unmapped, too_late, invalid, …)")
         parser.add_argument("--since", type=since_arg, help="only letters written since (RFC 3339)")
+        parser.add_argument(
+            "--group", help="only letters a collector of this consumer group refused"
+        )
         if verb == "tail":
             parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
             parser.add_argument("--limit", type=int, default=100, help="the newest N (default 100)")

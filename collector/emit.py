@@ -35,6 +35,8 @@ KINDS: dict[str, EventType] = {
     "incident-opened": EventType.INCIDENT_OPENED,
     "incident-resolved": EventType.INCIDENT_RESOLVED,
 }
+EMIT_DEFAULTS: dict[str, dict[str, float]] = {"run": {"human_effort_s": 0.0, "cost": 0.0}}
+"""Flags a run may leave out: nobody stepped in, the run cost nothing."""
 BATCH = 1000
 MAX_SHOWN_ERRORS = 50
 
@@ -51,7 +53,8 @@ def event_from_flags(
     kind: str, values: dict[str, Any], source: str, event_id: str | None, time: str | None
 ) -> OutcomeEvent:
     """Build one event from CLI flag values (None = not given)."""
-    data = {name: value for name, value in values.items() if value is not None}
+    data = {**EMIT_DEFAULTS.get(kind, {})}
+    data.update({name: value for name, value in values.items() if value is not None})
     try:
         moment = datetime.fromisoformat(time.replace("Z", "+00:00")) if time else None
         return new_event(KINDS[kind], source, data, event_id=event_id, time=moment)

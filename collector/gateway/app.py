@@ -1,9 +1,14 @@
 """`outcomes gateway`: HTTP ingest of outcome events (CloudEvents HTTP binding) to Kafka.
 
-`POST /v1/events` answers 202 only after the broker acknowledged every event of the
-request; 400 lists each invalid event; 401 unknown token; 403 project not allowed for
-the token; 413 body too large; 429 over the token's rate limit; 503 broker unavailable
-(retry). A request is all or nothing: no event of a refused request is produced.
+`POST /v1/events`, checks in this order: 401 unknown token, 429 over the token's rate
+limit, 413 body too large, 400 not a CloudEvents request, 403 a project the token may not
+send for (before any other problem of the events), 400 listing each invalid event —
+including `future` and `too_late` by the collector's own rules (the project's declared
+period from `--targets`, the grace window) — then 202 only after the broker acknowledged
+every event; 503 broker unavailable (retry). An event without `time` gets the receipt time
+(an availability window: its end). A request is all or nothing: no event of a refused
+request is produced. Every request is logged (one structured line, no credentials) and
+counted on `/metrics`.
 """
 
 from __future__ import annotations
@@ -12,21 +17,27 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collector.gateway.binding import Problem, decode_body, validate
+from collector.gateway.access import AccessLog, GatewayMetrics
+from collector.gateway.binding import Problem, decode_body, project_named, validate, with_time
 from collector.gateway.hooks import HookMetrics, Hooks, Integrations
 from collector.gateway.openapi import OPENAPI
 from collector.gateway.refusals import RefusedError, read_body
+from collector.gateway.timing import timing_problem
 from collector.gateway.tokens import Grant, TokenBook
 from collector.sdk.delivery import Sender
+from collector.targets.catalog import Catalog
 from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import OutcomeEvent
 
@@ -41,7 +52,10 @@ class GatewaySettings:
     rate_per_s: float | None = None
     """Default per-token request rate (None: unlimited unless the token sets one)."""
     targets: Path | None = None
-    """Declarations directory: its `kind: Integration` documents serve /v1/hooks/{name}."""
+    """Declarations directory: its `kind: Integration` documents serve /v1/hooks/{name};
+    its projects' periods judge `too_late`."""
+    grace: timedelta = timedelta(days=7)
+    """The collector's grace window: older periods take no events."""
 
 
 class Producer:
@@ -83,29 +97,48 @@ def _authorize(request: Request, tokens: TokenBook) -> Grant:
     return grant
 
 
-def _events(request: Request, body: bytes, currency: str) -> list[OutcomeEvent]:
+def _documents(request: Request, body: bytes) -> list[dict[str, Any]]:
     decoded = decode_body(request.headers, body)
     if isinstance(decoded, Problem):
         raise RefusedError(400, "not a CloudEvents request", events=[decoded.as_json()])
-    results = [validate(document, i, currency) for i, document in enumerate(decoded)]
-    problems = [r.as_json() for r in results if isinstance(r, Problem)]
-    if problems:
-        raise RefusedError(400, "invalid events; none were accepted", events=problems)
-    if not results:
+    if not decoded:
         raise RefusedError(400, "empty batch")
-    return [r for r in results if isinstance(r, OutcomeEvent)]
+    return decoded
 
 
-def _check_projects(grant: Grant, events: list[OutcomeEvent]) -> None:
-    foreign = sorted({e.project for e in events if not grant.allows(e.project)})
+def _check_projects(grant: Grant, documents: list[dict[str, Any]]) -> None:
+    """403 before anything else about the events: a token limited to `infra-*` posting
+    for another project learns that first, not that a field is missing."""
+    named = {project_named(document) for document in documents}
+    foreign = sorted(p for p in named if p is not None and not grant.allows(p))
     if foreign:
         raise RefusedError(403, f"token {grant.name!r} may not send for: {', '.join(foreign)}")
 
 
+def _events(
+    documents: list[dict[str, Any]], settings: GatewaySettings, catalog: Catalog, now: datetime
+) -> list[OutcomeEvent]:
+    results = []
+    for index, document in enumerate(documents):
+        result = validate(with_time(document, now), index, settings.currency)
+        if isinstance(result, OutcomeEvent):
+            kind = catalog.profile(result.project).period_kind
+            late = timing_problem(result, kind, now, settings.grace)
+            if late is not None:
+                result = Problem(index, result.id, late[0].value, late[1])
+        results.append(result)
+    problems = [r.as_json() for r in results if isinstance(r, Problem)]
+    if problems:
+        raise RefusedError(400, "invalid events; none were accepted", events=problems)
+    return [r for r in results if isinstance(r, OutcomeEvent)]
+
+
 def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer) -> Starlette:
     registry = CollectorRegistry()
+    metrics = GatewayMetrics(registry)
+    integrations = Integrations(settings.targets)
     hooks = Hooks(
-        Integrations(settings.targets),
+        integrations,
         producer.send_records,
         HookMetrics(registry),
         settings.topic,
@@ -113,18 +146,24 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
     )
 
     async def ingest(request: Request) -> Response:
+        now = datetime.now(UTC)
         try:
             grant = _authorize(request, tokens)
+            request.state.token = grant.name
             body = await read_body(request, settings.max_body_bytes)
-            events = _events(request, body, settings.currency)
-            _check_projects(grant, events)
+            documents = _documents(request, body)
+            _check_projects(grant, documents)
+            events = _events(documents, settings, integrations.catalog(), now)
             await run_in_threadpool(producer.send, events)
         except RefusedError as refusal:
+            metrics.refused(refusal)
             return refusal.response()
         except Exception as error:  # noqa: BLE001 - the client retries; nothing was accepted
             log.warning("broker did not acknowledge the request: %s", error)
             body_ = {"error": f"broker unavailable: {error}"}
             return JSONResponse(body_, status_code=503, headers={"Retry-After": "5"})
+        metrics.events.labels("accepted").inc(len(events))
+        request.state.events = len(events)
         return JSONResponse({"accepted": len(events), "ids": [e.id for e in events]}, 202)
 
     async def healthz(request: Request) -> Response:
@@ -133,7 +172,7 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
-    async def metrics(request: Request) -> Response:
+    async def exposition(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
@@ -145,9 +184,10 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
         routes=[
             Route("/v1/events", ingest, methods=["POST"]),
             Route("/v1/hooks/{integration}", hooks.__call__, methods=["POST"]),
-            Route("/metrics", metrics),
+            Route("/metrics", exposition),
             Route("/healthz", healthz),
             Route("/openapi.json", openapi),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(AccessLog, metrics=metrics)],
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from schemas.binding import format_time
 from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
-from schemas.events import money_currency
+from schemas.events import EventType, money_currency
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -65,6 +67,25 @@ def _binary(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         document["_bad_data"] = True
     return document
+
+
+def project_named(document: dict[str, Any]) -> str | None:
+    """The project an event says it is for (before validation), if it names one."""
+    data = document.get("data")
+    project = data.get("project") if isinstance(data, dict) else None
+    return project if isinstance(project, str) else None
+
+
+def with_time(document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`document` with `time` filled when the producer left it out (CloudEvents makes it
+    optional): the receipt time; for an availability window, its end (its event time)."""
+    if document.get("time") is not None:
+        return document
+    data = document.get("data")
+    end = data.get("window_end") if isinstance(data, dict) else None
+    if document.get("type") == EventType.AVAILABILITY_OBSERVED.value and isinstance(end, str):
+        return {**document, "time": end}
+    return {**document, "time": format_time(now)}
 
 
 def validate(document: dict[str, Any], index: int, currency: str) -> OutcomeEvent | Problem:

@@ -27,6 +27,7 @@ from collector.integrations.auth import authentic
 from collector.integrations.declaration import IntegrationDeclaration
 from collector.integrations.deliver import receive, replayable_headers
 from collector.integrations.model import Accepted, Ignored, MalformedError, Unmapped
+from collector.targets.catalog import Catalog
 from collector.targets.registry import DeclarationRegistry
 from schemas.binding import KafkaRecord, to_binary
 
@@ -45,11 +46,15 @@ class Integrations:
         self._lock = threading.Lock()
 
     def get(self, name: str) -> IntegrationDeclaration | None:
+        return self.catalog().integrations.get(name)
+
+    def catalog(self) -> Catalog:
+        """The declarations in force (projects too: their period kinds judge `too_late`)."""
         with self._lock:
             if time.monotonic() - self._checked >= self._poll_s:
                 self._registry.reload()
                 self._checked = time.monotonic()
-            return self._registry.catalog.integrations.get(name)
+            return self._registry.catalog
 
 
 class HookMetrics:

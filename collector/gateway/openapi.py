@@ -63,9 +63,14 @@ OPENAPI: Final[dict[str, Any]] = {
                             },
                         },
                     ),
-                    "400": _reply("invalid events (none accepted), with per-event details"),
+                    "400": _reply(
+                        "refused events (none accepted), with per-event index, id, reason"
+                        " (invalid, malformed, unknown_type, currency, future, too_late) and detail"
+                    ),
                     "401": _reply("missing or unknown bearer token"),
-                    "403": _reply("a project is not allowed for this token"),
+                    "403": _reply(
+                        "a project is not allowed for this token (checked before the events)"
+                    ),
                     "413": _reply("body too large"),
                     "429": _reply("over the token's rate limit; retry after Retry-After"),
                     "503": _reply("broker unavailable; retry after the Retry-After seconds"),

@@ -10,15 +10,22 @@
     outcomes.close()                       # waits (bounded) for the broker's acknowledgement
 
 Events go out as CloudEvents in binary mode, key = project. Imports only `schemas`
-and kafka-python. Emitting never blocks the caller: see `DeliveryQueue`.
+and kafka-python. Emitting never blocks the caller (see `DeliveryQueue`) and never raises
+into it: telemetry must not break the work it measures. An event with bad values is
+refused — logged once per kind of problem, counted in `Emitter.refused` — and the call
+returns None; `strict=True` (for tests) raises instead. A naive datetime is taken as UTC
+(with a warning; an error when strict); an availability window longer than an hour is
+sent as consecutive windows of at most an hour, its downtime split pro rata.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
@@ -28,7 +35,9 @@ from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
 
+MAX_WINDOW = timedelta(hours=1)
 P = ParamSpec("P")
+log = logging.getLogger("outcomes.sdk")
 R = TypeVar("R")
 
 
@@ -132,9 +141,15 @@ class Emitter:
         topic: str = "outcomes.events",
         buffer_events: int = 10_000,
         sender: Callable[[], Sender] | None = None,
+        strict: bool = False,
         **producer_config: Any,
     ) -> None:
         self.source = source
+        self.strict = strict
+        self.refused = 0
+        """Events not sent because their values were invalid (each kind logged once)."""
+        self._logged: set[str] = set()
+        self._lock = threading.Lock()
         connect = sender or (lambda: KafkaSender(bootstrap_servers, **producer_config))
         self._queue = DeliveryQueue(connect, topic, capacity=buffer_events)
 
@@ -149,11 +164,43 @@ class Emitter:
 
     def emit(
         self, event_type: EventType, data: dict[str, Any], *, time: datetime | None = None
-    ) -> OutcomeEvent:
-        """Validate and queue one event; raises pydantic's ValidationError if invalid."""
-        event = new_event(event_type, self.source, data, time=time or datetime.now(UTC))
+    ) -> OutcomeEvent | None:
+        """Validate and queue one event. Invalid: None (logged once, counted in `refused`);
+        with `strict=True` pydantic's ValidationError (or ValueError) is raised."""
+        try:
+            moment = self._aware(time, "time") if time is not None else datetime.now(UTC)
+            event = new_event(event_type, self.source, data, time=moment)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            if self.strict:
+                raise
+            self._refuse(event_type, error)
+            return None
         self._queue.put(to_binary(event))
         return event
+
+    def _refuse(self, event_type: EventType, error: ValueError) -> None:
+        detail = str(error).splitlines()
+        summary = f"{event_type.value}: {detail[0] if detail else error!r}"
+        with self._lock:
+            self.refused += 1
+            first = summary not in self._logged
+            self._logged.add(summary)
+        if first:  # once per kind of problem: a loop must not flood the automation's log
+            log.error("outcome event not sent (invalid values; logged once): %s", error)
+
+    def _aware(self, moment: datetime, name: str) -> datetime:
+        """`moment` with a timezone: a naive one is an error when strict, else UTC."""
+        if moment.tzinfo is not None:
+            return moment
+        if self.strict:
+            raise ValueError(f"{name}: a naive datetime; give it a timezone (e.g. UTC)")
+        key = f"naive {name}"
+        with self._lock:
+            first = key not in self._logged
+            self._logged.add(key)
+        if first:
+            log.warning("outcome event %s has no timezone: taken as UTC (logged once)", name)
+        return moment.replace(tzinfo=UTC)
 
     def run(
         self,
@@ -203,13 +250,15 @@ class Emitter:
 
     def cost(
         self, project: str, amount: float, category: str, description: str | None = None
-    ) -> OutcomeEvent:
+    ) -> OutcomeEvent | None:
         data: dict[str, Any] = {"project": project, "amount": amount, "category": category}
         if description:
             data["description"] = description
         return self.emit(EventType.COST_INCURRED, data)
 
-    def savings(self, project: str, amount: float, category: str, *, basis: str) -> OutcomeEvent:
+    def savings(
+        self, project: str, amount: float, category: str, *, basis: str
+    ) -> OutcomeEvent | None:
         data = {"project": project, "amount": amount, "category": category, "basis": basis}
         return self.emit(EventType.SAVINGS_REALIZED, data)
 
@@ -220,15 +269,42 @@ class Emitter:
         window_start: datetime,
         window_end: datetime,
         downtime_s: float,
-    ) -> OutcomeEvent:
-        data = {
-            "project": project,
-            "service": service,
-            "window_start": window_start.isoformat(),
-            "window_end": window_end.isoformat(),
-            "downtime_s": downtime_s,
-        }
-        return self.emit(EventType.AVAILABILITY_OBSERVED, data, time=window_end)
+    ) -> list[OutcomeEvent]:
+        """Downtime of `service` over [window_start, window_end). A window longer than an
+        hour (the longest the collector takes) goes out as consecutive windows of at most an
+        hour, the downtime split in proportion to their lengths."""
+        try:
+            start, end = (
+                self._aware(window_start, "window_start"),
+                self._aware(window_end, "window_end"),
+            )
+        except ValueError:
+            if self.strict:
+                raise
+            self._refuse(EventType.AVAILABILITY_OBSERVED, ValueError("naive window times"))
+            return []
+        pieces = [(start, end)]
+        if not self.strict and end - start > MAX_WINDOW:
+            pieces = []
+            while start < end:
+                pieces.append((start, min(start + MAX_WINDOW, end)))
+                start = pieces[-1][1]
+        total_s = (end - pieces[0][0]).total_seconds() if pieces else 0.0
+        sent = []
+        for first, last in pieces:
+            length_s = (last - first).total_seconds()
+            share = downtime_s * length_s / total_s if total_s > 0 else downtime_s
+            data = {
+                "project": project,
+                "service": service,
+                "window_start": first.isoformat(),
+                "window_end": last.isoformat(),
+                "downtime_s": min(round(share, 6), length_s),
+            }
+            event = self.emit(EventType.AVAILABILITY_OBSERVED, data, time=last)
+            if event is not None:
+                sent.append(event)
+        return sent
 
     def incident_opened(
         self,
@@ -239,7 +315,7 @@ class Emitter:
         started_at: datetime | None = None,
         title: str | None = None,
         severity: str | None = None,
-    ) -> OutcomeEvent:
+    ) -> OutcomeEvent | None:
         """An incident of `service` started (`started_at`, default now). `incident` is its
         key in your tool: the same key pairs it with its resolution."""
         data = _present(project=project, service=service, incident=incident, title=title,
@@ -257,7 +333,7 @@ class Emitter:
         resolved_by: str | None = None,
         title: str | None = None,
         severity: str | None = None,
-    ) -> OutcomeEvent:
+    ) -> OutcomeEvent | None:
         """An incident ended (`ended_at`, default now); `started_at` when you know it,
         else its `incident_opened` gives it. `resolved_by`: automation or person."""
         data = _present(

@@ -28,7 +28,11 @@ Message = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
 """(topic, key, value, headers) of one record to produce."""
 
 
-def dead_letter_headers(record: SourceRecord, error: EventError) -> list[tuple[str, bytes]]:
+def dead_letter_headers(
+    record: SourceRecord, error: EventError, group: str = ""
+) -> list[tuple[str, bytes]]:
+    """The record's own headers and ours; `group`: the consumer group that refused it
+    (collectors of several groups may share a dead-letter topic)."""
     detail = error.detail.encode()[:MAX_DETAIL_BYTES]
     return [
         *((name, raw or b"") for name, raw in record.headers),
@@ -37,6 +41,7 @@ def dead_letter_headers(record: SourceRecord, error: EventError) -> list[tuple[s
         ("outcomes_original_topic", record.topic.encode()),
         ("outcomes_original_partition", str(record.partition).encode()),
         ("outcomes_original_offset", str(record.offset).encode()),
+        *((("outcomes_consumer_group", group.encode()),) if group else ()),
     ]
 
 
@@ -53,8 +58,10 @@ class DeadLetterProducer:
         topic: str,
         security: dict[str, Any] | None = None,
         max_backoff_s: float = 10.0,
+        group: str = "",
     ) -> None:
         self.topic = topic
+        self.group = group
         self._max_backoff_s = max_backoff_s
         check_reachable(bootstrap_servers)
         self._producer = KafkaProducer(
@@ -70,7 +77,12 @@ class DeadLetterProducer:
     def send_all(self, rejected: Sequence[tuple[SourceRecord, EventError]]) -> None:
         self._until_acknowledged(
             [
-                (self.topic, record.key, record.value, dead_letter_headers(record, error))
+                (
+                    self.topic,
+                    record.key,
+                    record.value,
+                    dead_letter_headers(record, error, self.group),
+                )
                 for record, error in rejected
             ]
         )

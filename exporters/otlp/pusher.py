@@ -1,8 +1,10 @@
 """Pushes the latest snapshot to an OTLP endpoint on its own thread.
 
 Never touches ingestion: it only reads immutable snapshots. A failed push (endpoint
-down, slow, 5xx) is logged and retried at the next interval, backing off up to
-`max_backoff_s`; the OTLP exporter itself retries retryable responses within its timeout.
+down, slow, 5xx) is retried at the next interval, backing off up to `max_backoff_s`; the
+OTLP exporter itself retries retryable responses within its timeout. An outage is logged
+once when it begins and once when it ends (the exporter's own per-attempt warnings are
+silenced); a collector shutting down during an outage does not try again.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class OtlpPusher:
         self._stop = threading.Event()
         self._flushed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="otlp-push", daemon=True)
+        self._down = False
+        # the SDK exporters log each failed attempt and retry; the outage is said here once
+        logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.ERROR)
 
     def start(self) -> None:
         self._thread.start()
@@ -54,13 +59,23 @@ class OtlpPusher:
         if snapshot is None:
             return True
         data = metrics_data(snapshot, self._resource, time.time_ns())
+        reason = "the endpoint refused or did not answer"
         try:
             result = self._exporter.export(data, timeout_millis=self._timeout_s * 1000)
         except Exception as error:  # noqa: BLE001 - an exporter failure must never spread
-            log.warning("OTLP export failed: %s", error)
+            reason = str(error) or type(error).__name__
             result = MetricExportResult.FAILURE
         ok = result is MetricExportResult.SUCCESS
         self.results["success" if ok else "failure"] += 1
+        if ok and self._down:
+            log.info("OTLP endpoint reachable again: metrics pushed")
+        elif not ok and not self._down:
+            log.warning(
+                "OTLP export failed (%s); retrying every %.0f s, backing off up to %.0f s,"
+                " until it answers (said once per outage)",
+                reason, self._interval_s, self._max_backoff_s,
+            )  # fmt: skip
+        self._down = not ok
         return ok
 
     def force_flush(self, timeout_s: float = 30.0) -> bool:
@@ -81,6 +96,8 @@ class OtlpPusher:
         while True:
             self._wake.wait(delay_s)
             self._wake.clear()
+            if self._stop.is_set() and self._down:
+                return  # shutting down during an outage: no last attempt
             ok = self.push_once()
             with self._flushed:
                 self._flushed.notify_all()
@@ -90,4 +107,3 @@ class OtlpPusher:
                 delay_s = self._interval_s
             else:
                 delay_s = min(self._max_backoff_s, max(delay_s, self._interval_s) * 2)
-                log.warning("OTLP endpoint unavailable; next attempt in %.0fs", delay_s)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -147,8 +149,22 @@ def test_every_bad_input_is_dead_lettered_unchanged_and_counted(
         assert headers["outcomes_original_topic"] == topic.encode()
         assert int(headers["outcomes_original_partition"]) in range(3)
         assert int(headers["outcomes_original_offset"]) >= 0
+        assert headers["outcomes_consumer_group"] == app.settings.group_id.encode()
         for name, raw in record.headers:
             assert (name, raw) in message.headers
+    if not consumer_process:  # once is enough: `outcomes dlq tail` lists them by reason
+        listed = subprocess.run(
+            [sys.executable, "-m", "collector", "dlq", "tail", "--bootstrap-servers",
+             broker.bootstrap_servers, "--topic", topic, "--reason", "too_late", "--group",
+             app.settings.group_id, "--json"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert len(rows) == reasons.count("too_late") > 0
+        assert {(row["reason"], row["group"]) for row in rows} == {
+            ("too_late", app.settings.group_id)
+        }
 
 
 def test_health_and_readiness(start_collector: Callable[..., CollectorApp]) -> None:

@@ -4,6 +4,7 @@ running collector with exact metrics."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import urllib.error
@@ -23,7 +24,7 @@ from collector.gateway.tokens import digest
 from collector.sdk import Emitter
 from schemas.binding import format_time
 from tests.support.brokers import Broker
-from tests.support.live import counted, scrape, total, value, wait_until
+from tests.support.live import counted, http_get, parse_series, scrape, total, value, wait_until
 
 
 def outcomes(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -309,3 +310,51 @@ def test_gateway_refusals(gateway: str) -> None:
     with urllib.request.urlopen(gateway + "/openapi.json") as response:
         paths = json.loads(response.read())["paths"]
         assert {"/v1/events", "/v1/hooks/{integration}", "/metrics"} <= set(paths)
+
+
+def test_gateway_tells_the_sender_the_truth_at_once(
+    gateway: str, start_collector: Callable[..., CollectorApp], caplog: pytest.LogCaptureFixture
+) -> None:
+    """future / too_late are answered 400 per event (not 202 and a dead letter later); a
+    token's project is checked before a missing time could matter; a missing time is the
+    receipt time; every request is logged (no secrets) and counted on /metrics."""
+    app = start_collector()
+    structured = {"Content-Type": "application/cloudevents+json"}
+    batch = {"Content-Type": "application/cloudevents-batch+json"}
+    now = datetime.now(UTC)
+    future, late = _event("t1"), _event("t2")
+    future["time"] = format_time(now + timedelta(days=1))
+    late["time"] = format_time(now - timedelta(days=70))
+    with caplog.at_level(logging.INFO, logger="outcomes.gateway.access"):
+        status, body = post(gateway, json.dumps([_event("t0"), future, late]).encode(), batch)
+        assert status == 400
+        assert [(e["index"], e["id"], e["reason"]) for e in body["events"]] == [
+            (1, "t1", "future"), (2, "t2", "too_late"),
+        ]  # fmt: skip
+        assert "closed more than the grace window" in body["events"][1]["detail"]
+        untimed = _event("t3")
+        del untimed["time"]
+        status, body = post(gateway, json.dumps(untimed).encode(), structured, token=OTHER_TOKEN)
+        assert (status, body["error"]) == (403, "token 'other' may not send for: ticket-triage")
+        assert post(gateway, json.dumps(untimed).encode(), structured) == (
+            202,
+            {"accepted": 1, "ids": ["t3"]},
+        )
+    wait_until(counted(app.metrics_url, 1))
+    assert total(scrape(app.metrics_url), "outcomes_collector_events_total", result="accepted") == 1
+    series = parse_series(http_get(gateway + "/metrics")[1])
+    assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="400") == 1
+    assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="403") == 1
+    assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="202") == 1
+    for result, count in (("future", 1), ("too_late", 1), ("forbidden", 1), ("accepted", 1)):
+        assert value(series, "outcomes_gateway_events_total", result=result) == count, result
+    lines = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "outcomes.gateway.access"
+    ]
+    assert [(line["status"], line["token"]) for line in lines] == [
+        (400, "ci"),
+        (403, "other"),
+        (202, "ci"),
+    ]
+    assert lines[2]["events"] == 1 and lines[0]["route"] == "/v1/events"
+    assert TOKEN not in caplog.text and OTHER_TOKEN not in caplog.text

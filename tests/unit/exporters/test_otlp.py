@@ -107,4 +107,24 @@ def test_failures_are_counted_and_never_raise(
         assert pusher.force_flush(5)
     pusher.shutdown()
     assert pusher.results["failure"] >= 2
-    assert "OTLP endpoint unavailable; next attempt in" in caplog.text
+    assert "OTLP export failed" in caplog.text
+
+
+def test_an_outage_is_said_once_its_end_once_and_shutdown_does_not_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    exporter = FailingExporter(ConnectionError("refused"))
+    pusher = OtlpPusher(sample_snapshot, exporter, Resource.create({}), interval_s=60)
+    pusher.start()
+    with caplog.at_level(logging.INFO, logger="exporters.otlp.pusher"):
+        for outcome in (None, None, MetricExportResult.SUCCESS, MetricExportResult.FAILURE, None):
+            if outcome is not None:
+                exporter.outcome = outcome
+            assert pusher.force_flush(5)
+        calls = exporter.calls
+        pusher.shutdown()
+    assert exporter.calls == calls == 5  # still down at shutdown: no last attempt
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("OTLP export failed (refused)" in m for m in messages) == 1
+    assert sum("OTLP export failed" in m for m in messages) == 2  # two outages
+    assert sum("reachable again" in m for m in messages) == 1

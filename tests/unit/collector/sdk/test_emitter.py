@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -89,8 +89,6 @@ def test_decorator_counts_each_call(emitter: Emitter, sender: MemorySender) -> N
 
 
 def test_emitters_for_cost_savings_availability(emitter: Emitter, sender: MemorySender) -> None:
-    from datetime import UTC, datetime, timedelta
-
     end = datetime(2026, 11, 15, 12, tzinfo=UTC)
     emitter.cost("ticket-triage", 120.0, "licence", "LLM API")
     emitter.savings("ticket-triage", 300.0, "labour", basis="tickets auto-closed")
@@ -105,11 +103,49 @@ def test_emitters_for_cost_savings_availability(emitter: Emitter, sender: Memory
     assert sender.events()[2].time == end
 
 
-def test_invalid_values_raise_at_once(emitter: Emitter) -> None:
+def test_invalid_values_raise_at_once_when_strict(sender: MemorySender) -> None:
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="amount"):
-        emitter.cost("ticket-triage", -5.0, "licence")
+    with Emitter("unused:9092", source="t", sender=lambda: sender, strict=True) as strict:
+        with pytest.raises(ValidationError, match="amount"):
+            strict.cost("ticket-triage", -5.0, "licence")
+        with pytest.raises(ValueError, match="naive"):
+            strict.availability(
+                "p", "api", datetime(2026, 11, 15, 10), datetime(2026, 11, 15, 11), 0.0
+            )
+
+
+def test_telemetry_problems_never_raise_into_the_automation(
+    emitter: Emitter, sender: MemorySender, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad values: refused, counted, logged once per kind of problem; the call returns."""
+    for _ in range(3):
+        assert emitter.cost("ticket-triage", -5.0, "licence") is None
+    with emitter.run("ticket-triage", "classify", manual_duration_s=-1.0):
+        pass  # the run's event is refused at the block's end, the block is not disturbed
+    assert emitter.refused == 4
+    refusals = [r for r in caplog.records if "not sent" in r.getMessage()]
+    assert len(refusals) == 2  # one per kind of problem, not one per event
+    emitter.flush(5)
+    assert sender.events() == []
+
+
+def test_a_long_window_is_split_and_naive_times_are_utc(
+    emitter: Emitter, sender: MemorySender, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = datetime(2026, 11, 15, 9, 30)  # naive: taken as UTC, with a warning
+    sent = emitter.availability(
+        "ticket-triage", "api", start, start + timedelta(hours=2, minutes=30), 900.0
+    )
+    emitter.flush(5)
+    windows = [e.data for e in sender.events()]
+    assert [e.id for e in sent] == [e.id for e in sender.events()]
+    assert [(w.window_start.hour, w.window_start.minute, w.window_length_s) for w in windows] == [  # type: ignore[union-attr]
+        (9, 30, 3600.0), (10, 30, 3600.0), (11, 30, 1800.0),
+    ]  # fmt: skip
+    assert [w.downtime_s for w in windows] == [360.0, 360.0, 180.0]  # type: ignore[union-attr]
+    assert windows[0].window_start.tzinfo is not None  # type: ignore[union-attr]
+    assert any("taken as UTC" in r.getMessage() for r in caplog.records)
 
 
 def test_delivery_is_retried_until_the_broker_answers() -> None:

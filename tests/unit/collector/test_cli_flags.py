@@ -1,0 +1,46 @@
+"""`outcomes emit` and `outcomes targets check` as a user types them (no broker needed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).parents[3] / "deploy" / "examples" / "projects"
+
+
+def outcomes(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "collector", *args],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_a_run_without_effort_or_cost_means_none() -> None:
+    result = outcomes("emit", "run", "--project", "p", "--automation", "a", "--outcome",
+                      "succeeded", "--manual-duration-s", "60", "--dry-run")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)["data"]
+    assert (data["human_effort_s"], data["cost"]) == (0.0, 0.0)
+
+
+def test_help_shows_choices_units_defaults_and_what_is_required() -> None:
+    text = " ".join(outcomes("emit", "run", "--help").stdout.split())
+    assert "--outcome {succeeded,failed,cancelled} required" in text
+    assert "--manual-duration-s MANUAL_DURATION_S Time a person would need" in text
+    assert "baseline); seconds; required" in text
+    assert "reporting currency; default 0" in text
+    cost = " ".join(outcomes("emit", "cost", "--help").stdout.split())
+    assert "--category {compute,licence,labour,services,other} required" in cost
+
+
+def test_targets_check_takes_files_and_directories(tmp_path: Path) -> None:
+    single = outcomes("targets", "check", str(EXAMPLES / "itsm.yaml"))
+    assert single.returncode == 0 and single.stdout.startswith("ok: "), single.stderr
+    both = outcomes("targets", "check", str(EXAMPLES / "itsm.yaml"), str(EXAMPLES))
+    assert both.returncode == 0, both.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: x}\nspec: {}\n")
+    refused = outcomes("targets", "check", str(bad))
+    assert refused.returncode == 1 and f"{bad}:4: spec.owner: Field required" in refused.stderr
+    missing = outcomes("targets", "check", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "no such file or directory" in missing.stderr
