@@ -21,12 +21,9 @@ from typing import Any
 import pytest
 
 from collector.app import CollectorApp
-from collector.embedded import free_port
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
 from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
+from tests.support.gateway import hook_gateway as running_hook_gateway
 from tests.support.live import (
     consume_all,
     counted,
@@ -128,16 +125,8 @@ def hook_gateway(
     for name, secret in (("GITHUB_WEBHOOK", GITHUB_SECRET), ("JENKINS", JENKINS_SECRET),
                          ("GITLAB", GITLAB_SECRET), ("CDEVENTS", CDEVENTS_SECRET)):  # fmt: skip
         monkeypatch.setenv(f"TEST_{name}_SECRET", secret)
-    tokens = tmp_path / "tokens.yaml"
-    tokens.write_text(f"tokens:\n  - {{name: ci, sha256: {digest('unused')}, projects: ['*']}}\n")
-    port = free_port()
-    settings = GatewaySettings(topic=topic, targets=targets)
-    server = ThreadedServer(
-        build_server(broker.bootstrap_servers, tokens, "127.0.0.1", port, settings)
-    )
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with running_hook_gateway(broker, topic, targets, tmp_path) as url:
+        yield url
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:

@@ -23,12 +23,9 @@ from typing import Any
 import pytest
 
 from collector.app import CollectorApp
-from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
 from tests.support.brokers import Broker
+from tests.support.gateway import hook_gateway
 from tests.support.live import counted, scrape, total, value, wait_until
 
 PAYLOADS = Path(__file__).parents[1] / "unit" / "collector" / "integrations" / "payloads"
@@ -102,16 +99,8 @@ def targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def hooks(broker: Broker, topic: str, tmp_path: Path, targets: Path) -> Iterator[str]:
-    tokens = tmp_path / "tokens.yaml"
-    tokens.write_text(f"tokens:\n  - {{name: ci, sha256: {digest('unused')}, projects: ['*']}}\n")
-    port = free_port()
-    settings = GatewaySettings(topic=topic, targets=targets)
-    server = ThreadedServer(
-        build_server(broker.bootstrap_servers, tokens, "127.0.0.1", port, settings)
-    )
-    server.start()
-    yield f"http://127.0.0.1:{port}/v1/hooks"
-    server.stop()
+    with hook_gateway(broker, topic, targets, tmp_path) as url:
+        yield f"{url}/v1/hooks"
 
 
 def post(url: str, document: Any, headers: dict[str, str]) -> tuple[int, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from schemas.envelope import parse_event
+from schemas.envelope import OutcomeEvent, parse_event
 from schemas.events import IncidentResolved
 from tests.support.tools import DEPLOY
 
@@ -17,6 +17,14 @@ def structured(text: str) -> tuple[dict[str, str], object]:
     document = json.loads(text)
     data = document.pop("data")
     return document, data
+
+
+def servicenow(values: dict[str, str]) -> OutcomeEvent:
+    """The REST message body with its `${…}` variables set as the business rule sets them."""
+    text = (TEMPLATES / "servicenow-rest-message.json").read_text()
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    return parse_event(*structured(text))
 
 
 def test_servicenow_rest_message_for_a_resolved_incident() -> None:
@@ -36,10 +44,7 @@ def test_servicenow_rest_message_for_a_resolved_incident() -> None:
         "short_description": json.dumps('Checkout "500" errors')[1:-1], "priority": "1 - Critical",
         "resolution": f', "started_at": "{rfc3339(opened_at)}", "resolved_by": "automation"',
     }  # fmt: skip
-    text = (TEMPLATES / "servicenow-rest-message.json").read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    event = parse_event(*structured(text))
+    event = servicenow(values)
     assert isinstance(event.data, IncidentResolved)
     assert (event.data.incident, event.data.service, event.data.resolved_by) == (
         "INC0010023",
@@ -57,10 +62,7 @@ def test_servicenow_rest_message_for_an_opened_incident() -> None:
               "time": "2026-11-15T09:30:00Z", "project": "checkout", "service": "checkout-api",
               "number": "INC0010024", "short_description": "Slow", "priority": "3 - Moderate",
               "resolution": ""}  # fmt: skip
-    text = (TEMPLATES / "servicenow-rest-message.json").read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    event = parse_event(*structured(text))
+    event = servicenow(values)
     assert event.type.value == "outcomes.incident.opened"
 
 
