@@ -143,6 +143,25 @@ def _add_emit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         " import a JSONL / CSV file with --file.",
     )
     emit.add_argument("--file", type=Path, help="events.jsonl (structured CloudEvents) or .csv")
+    emit.add_argument(
+        "--backfill",
+        action="store_true",
+        help="with --file: import history; each event is counted in its period however long"
+        " ago it closed (restated), and importing the file again counts nothing twice",
+    )
+    emit.add_argument(
+        "--targets",
+        type=Path,
+        help="with --file: the collectors' declarations directory (or OUTCOMES_TARGETS), so"
+        " each project's lines are judged by its declared period kind (default: by month)",
+    )
+    emit.add_argument(
+        "--grace-days",
+        type=float,
+        default=7.0,
+        help="with --file: the collectors' grace window; lines of periods closed longer ago"
+        " are refused unless --backfill (default 7)",
+    )
     kinds = emit.add_subparsers(dest="kind", metavar="KIND")
     for kind, fields in EMIT_FIELDS.items():
         parser = kinds.add_parser(kind, parents=[common], help=f"one {kind} event")
@@ -326,8 +345,22 @@ def run_emit(args: argparse.Namespace) -> int:
         if args.file is not None:
             if args.kind is not None:
                 raise emit.EmitError("use either --file or an event kind, not both")
-            result = emit.bulk_import(args.file, servers, topic, console, args.dry_run)
+            targets = args.targets or os.environ.get("OUTCOMES_TARGETS")
+            result = emit.bulk_import(
+                args.file,
+                servers,
+                topic,
+                console,
+                args.dry_run,
+                judge=emit.time_judge(
+                    None if targets is None else Path(targets), timedelta(days=args.grace_days)
+                ),
+                backfill=args.backfill,
+                source=args.source or emit.IMPORT_SOURCE,
+            )
             return emit.report(result, console, args.dry_run)
+        if args.backfill:
+            raise emit.EmitError("--backfill applies to --file imports")
         if args.kind is None:
             raise emit.EmitError(f"name an event kind ({', '.join(EMIT_FIELDS)}) or --file")
         values = {name: getattr(args, name) for name, _ in EMIT_FIELDS[args.kind]}

@@ -1,19 +1,27 @@
 """`outcomes emit`: one event from flags, or a bulk import from JSONL / CSV.
 
 A single event exits 0 only after the broker acknowledged it. A bulk import validates
-every line, sends the good ones (acknowledged in batches), reports bad lines by number
-and exits non-zero if any line was bad or could not be sent.
+every line and judges its time by the collector's rules (a line the collector would
+reject `too_late` or `future` is refused here, by line number, instead of being sent to
+the dead-letter topic), sends the good ones (acknowledged in batches) and exits non-zero
+if any line was bad, refused or unsent. `--backfill` imports history: every line carries
+the `outcomesbackfill` extension and is counted in its period however long ago it closed;
+importing the same file again counts nothing twice (a CSV line without an id gets one
+derived from its content).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import socket
 import sys
-from collections.abc import Iterator
+import typing
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +29,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from collector.engine.timing import timing_problem
 from collector.sdk.delivery import KafkaSender
 from collector.sdk.events import new_event
+from collector.targets.registry import DeclarationRegistry
 from schemas.binding import KafkaRecord, to_binary, to_structured_dict
-from schemas.envelope import EventError, OutcomeEvent, parse_event
+from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
 from schemas.events import DATA_MODELS, EventType
 
 KINDS: dict[str, EventType] = {
@@ -41,8 +51,17 @@ BATCH = 1000
 MAX_SHOWN_ERRORS = 50
 
 
+Judge = Callable[[OutcomeEvent, datetime], tuple[Reason, str] | None]
+"""The collector's time rules for one event at an instant: None, or (reason, detail)."""
+
+
 class EmitError(Exception):
     pass
+
+
+IMPORT_SOURCE = "outcomes-cli/import"
+"""The source of a file's lines that name none (`--source` overrides it): the same on every
+host, so importing the file again from elsewhere still counts nothing twice."""
 
 
 def default_source() -> str:
@@ -62,6 +81,23 @@ def event_from_flags(
         raise EmitError(_flag_errors(error)) from None
     except ValueError as error:
         raise EmitError(f"--time: {error}") from None
+
+
+def time_judge(targets: Path | None, grace: timedelta) -> Judge:
+    """The collector's time rules with the projects' declared period kinds (from `targets`;
+    without declarations every project is judged by month, as a collector judges an
+    undeclared one)."""
+    registry = DeclarationRegistry(targets)
+    loaded = registry.reload()
+    if loaded.errors:
+        problems = "\n".join(str(error) for error in loaded.errors)
+        raise EmitError(f"the declarations in {targets} are invalid:\n{problems}")
+    catalog = loaded.catalog
+
+    def judge(event: OutcomeEvent, now: datetime) -> tuple[Reason, str] | None:
+        return timing_problem(event, catalog.profile(event.project).period_kind, now, grace)
+
+    return judge
 
 
 def _flag_errors(error: ValidationError) -> str:
@@ -98,6 +134,9 @@ def dry_run_text(event: OutcomeEvent) -> str:
 class BulkResult:
     sent: int = 0
     bad: list[str] = field(default_factory=list)
+    """`file:line: problem` of every line not sent: invalid, or refused by time."""
+    refused: Counter[str] = field(default_factory=Counter)
+    """Reason (too_late, future) -> lines refused for it (they are in `bad` too)."""
     unsent: list[int] = field(default_factory=list)
 
 
@@ -124,16 +163,25 @@ def _parse_json_line(raw: bytes) -> OutcomeEvent | str:
         return f"{error.reason.value}: {error.detail}"
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a float, however wrapped (Optional, Annotated)."""
+    if annotation is float:
+        return True
+    return any(_is_number(inner) for inner in typing.get_args(annotation))
+
+
 def _csv_value(event_type: EventType, name: str, text: str) -> Any:
     annotation = DATA_MODELS[event_type].model_fields.get(name)
-    if annotation is not None and annotation.annotation in (float, float | None):
+    if annotation is not None and _is_number(annotation.annotation):
         return float(text)
     if name == "links":
         return [part for part in text.split("|") if part]
     return text
 
 
-def _csv_row(row: dict[str, str]) -> OutcomeEvent | str:
+def _csv_row(
+    row: dict[str, str], source: str, occurrence: Callable[[str], int]
+) -> OutcomeEvent | str:
     try:
         event_type = EventType(row.get("type", ""))
     except ValueError:
@@ -148,46 +196,73 @@ def _csv_row(row: dict[str, str]) -> OutcomeEvent | str:
     attributes = {
         "specversion": "1.0",
         "id": row.get("id") or None,
-        "source": row.get("source") or default_source(),
+        "source": row.get("source") or source,
         "type": event_type.value,
         "time": row.get("time") or None,
     }
+    if attributes["id"] is None:
+        attributes["id"] = _content_id(attributes, data, occurrence)
+
     try:
-        return parse_event(
-            {k: v for k, v in attributes.items() if v is not None} | _fill_id(attributes), data
-        )
+        return parse_event({k: v for k, v in attributes.items() if v is not None}, data)
     except EventError as error:
         return f"{error.reason.value}: {error.detail}"
 
 
-def _fill_id(attributes: dict[str, Any]) -> dict[str, Any]:
-    import uuid
+def _content_id(
+    attributes: dict[str, Any], data: dict[str, Any], occurrence: Callable[[str], int]
+) -> str:
+    """The id of a line that names none: a digest of what it says, and of how many equal
+    lines came before it in the file (two identical runs are two events). Importing the
+    file again yields the same ids, so the collector counts nothing twice."""
+    said = {key: attributes[key] for key in ("type", "time")}
+    content = json.dumps([said, data], sort_keys=True, default=str)
+    digest = hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
+    return f"line-{digest}-{occurrence(digest)}"
 
-    return {} if attributes["id"] else {"id": str(uuid.uuid4())}
 
+def _csv(path: Path, source: str) -> Iterator[tuple[int, int, OutcomeEvent | str]]:
+    seen: Counter[str] = Counter()
 
-def _csv(path: Path) -> Iterator[tuple[int, int, OutcomeEvent | str]]:
+    def occurrence(digest: str) -> int:
+        seen[digest] += 1
+        return seen[digest]
+
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "type" not in reader.fieldnames:
             yield 1, 0, "the header row must name a 'type' column"
             return
         for row in reader:
-            yield reader.line_num, sum(len(v or "") + 1 for v in row.values()), _csv_row(row)
+            size = sum(len(v or "") + 1 for v in row.values())
+            yield reader.line_num, size, _csv_row(row, source, occurrence)
 
 
-def read_events(path: Path) -> Iterator[tuple[int, int, OutcomeEvent | str]]:
-    """(line number, approximate bytes, event or error message) for every line."""
+def read_events(
+    path: Path, source: str = IMPORT_SOURCE
+) -> Iterator[tuple[int, int, OutcomeEvent | str]]:
+    """(line number, approximate bytes, event or error message) for every line; `source`
+    for CSV lines without one (a JSONL line is a whole CloudEvent)."""
     if path.suffix.lower() == ".csv":
-        return _csv(path)
+        return _csv(path, source)
     return _jsonl(path)
 
 
 def bulk_import(
-    path: Path, bootstrap_servers: str, topic: str, console: Console, dry_run: bool = False
+    path: Path,
+    bootstrap_servers: str,
+    topic: str,
+    console: Console,
+    dry_run: bool = False,
+    *,
+    judge: Judge | None = None,
+    backfill: bool = False,
+    source: str = IMPORT_SOURCE,
 ) -> BulkResult:
-    """Validate every line, send the good ones in acknowledged batches."""
+    """Validate every line, refuse those `judge` says the collector would reject, send the
+    rest in acknowledged batches. `backfill`: mark every event as history."""
     result = BulkResult()
+    now = datetime.now(UTC)
     sender = None if dry_run else _connect(bootstrap_servers)
     pending: list[tuple[int, KafkaRecord]] = []
     columns = (
@@ -198,12 +273,20 @@ def bulk_import(
     )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"importing {path.name}", total=max(1, path.stat().st_size))
-        for number, size, parsed in read_events(path):
+        for number, size, parsed in read_events(path, source):
             progress.advance(task, size)
             if isinstance(parsed, str):
                 result.bad.append(f"{path}:{number}: {parsed}")
                 continue
-            pending.append((number, to_binary(parsed)))
+            event = parsed._replace(backfill=True) if backfill else parsed
+            problem = None if judge is None else judge(event, now)
+            if problem is not None:
+                reason, detail = problem
+                hint = "; history goes in with --backfill" if reason is Reason.TOO_LATE else ""
+                result.bad.append(f"{path}:{number}: {reason.value}: {detail}{hint}")
+                result.refused[reason.value] += 1
+                continue
+            pending.append((number, to_binary(event)))
             if len(pending) >= BATCH:
                 _flush(sender, topic, pending, result)
         _flush(sender, topic, pending, result)
@@ -242,7 +325,10 @@ def report(result: BulkResult, console: Console, dry_run: bool) -> int:
             file=sys.stderr,
         )
     verb = "valid (dry run, nothing sent)" if dry_run else "sent"
+    refused = sum(result.refused.values())
+    reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(result.refused.items()))
     console.print(
-        f"{result.sent} events {verb}, {len(result.bad)} bad lines, {len(result.unsent)} unsent"
+        f"{result.sent} events {verb}, {refused} refused{f' ({reasons})' if reasons else ''},"
+        f" {len(result.bad) - refused} bad lines, {len(result.unsent)} unsent"
     )
     return 1 if result.bad or result.unsent else 0

@@ -27,7 +27,7 @@ from collector.decode import decode
 from collector.engine.engine import Engine, Instant
 from collector.integrations.model import Accepted, Ignored, Translation, Unmapped
 from collector.source.records import SourceRecord
-from collector.state.model import LoadedState, TopicPartitionKey
+from collector.state.model import LoadedState, PeriodRow, TopicPartitionKey
 from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
 from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import EventError, Reason
@@ -145,6 +145,7 @@ class Pipeline:
         """Set by the composition root: CDEvents on the topic become outcome events."""
         self._forward: list[KafkaRecord] = []
         engine.owns = self._owns_declared
+        engine.archive = self._archived_month
 
     # -- partitions --------------------------------------------------------------------
 
@@ -194,6 +195,9 @@ class Pipeline:
         for partition in partitions:
             self.fence.pop((topic, partition), None)
             self.next_offsets.pop((topic, partition), None)
+
+    def _archived_month(self, project: str, key: str) -> PeriodRow | None:
+        return self._retry(lambda: self.store.load_period(project, key))
 
     def _owns_declared(self, project: str) -> bool:
         count = self.source.partition_count() if self.source is not None else None

@@ -88,6 +88,7 @@ def row_of(project: ProjectSnapshot, period: Period, now: datetime) -> dict[str,
         "period": period.key,
         "closed": now >= period.end,
         "restated": p.restated,
+        "backfilled": p.backfilled,
         "status": project.status,
         "time_saved_s": p.time_saved_s,
         "cost": p.cost,
@@ -179,7 +180,7 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
         targets = ", ".join(
             f"{t['target']} {_fmt(t['attainment'], '.2f')} {t['status']}" for t in row["targets"]
         )
-        flag = " (restated)" if row["restated"] else ""
+        flag = _marks(row)
         table.add_row(
             row["project"] + flag,
             row["team"],
@@ -208,6 +209,14 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
                 _duration(incident["downtime_in_period_s"]), incident["resolved_by"] or "—",
             )  # fmt: skip
         console.print(incidents)
+
+
+def _marks(row: dict[str, Any]) -> str:
+    """` (restated)`, ` (restated; 12 from history)` for a period a history import changed."""
+    marks = ["restated"] if row["restated"] or row["backfilled"] else []
+    if row["backfilled"]:
+        marks.append(f"{row['backfilled']} from history")
+    return f" ({'; '.join(marks)})" if marks else ""
 
 
 def _duration(seconds: float) -> str:

@@ -47,14 +47,20 @@ def format_time(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+BACKFILL_EXTENSION: Final = "outcomesbackfill"
+
+
 def event_attributes(event: OutcomeEvent) -> dict[str, str]:
-    return {
+    attributes = {
         "specversion": "1.0",
         "id": event.id,
         "source": event.source,
         "type": event.type.value,
         "time": format_time(event.time),
     }
+    if event.backfill:
+        attributes[BACKFILL_EXTENSION] = "true"
+    return attributes
 
 
 def event_data(event: OutcomeEvent) -> dict[str, Any]:
@@ -62,9 +68,13 @@ def event_data(event: OutcomeEvent) -> dict[str, Any]:
 
 
 def to_structured_dict(event: OutcomeEvent) -> dict[str, Any]:
-    """The event as a structured-mode CloudEvent JSON object."""
+    """The event as a structured-mode CloudEvent JSON object (a JSON boolean for the
+    backfill extension)."""
+    attributes: dict[str, Any] = event_attributes(event)
+    if event.backfill:
+        attributes[BACKFILL_EXTENSION] = True
     return {
-        **event_attributes(event),
+        **attributes,
         "datacontenttype": JSON_CONTENT_TYPE,
         "partitionkey": event.project,
         "data": event_data(event),

@@ -65,6 +65,10 @@ class Envelope(BaseModel):
     dataschema: str | None = None
     subject: str | None = None
     partitionkey: str | None = None
+    outcomesbackfill: bool = False
+    """History import (`outcomes emit --file … --backfill`): counted in its period however
+    long ago that period closed. CloudEvents extensions travel as strings in headers:
+    `true` / `false`."""
 
 
 class OutcomeEvent(NamedTuple):
@@ -77,6 +81,9 @@ class OutcomeEvent(NamedTuple):
     type: EventType
     time: datetime
     data: EventData
+    backfill: bool = False
+    """The `outcomesbackfill` extension: history, applied to a closed period whatever its
+    age, and remembered as a duplicate for good (a second import counts nothing)."""
 
     @property
     def project(self) -> str:
@@ -116,7 +123,9 @@ def parse_event(attributes: dict[str, Any], data: Any) -> OutcomeEvent:
     except ValidationError as error:
         detail = describe_errors(error, "data.")
         raise EventError(Reason.INVALID, detail, event_type.value) from None
-    event = OutcomeEvent(envelope.id, envelope.source, event_type, envelope.time, payload)
+    event = OutcomeEvent(
+        envelope.id, envelope.source, event_type, envelope.time, payload, envelope.outcomesbackfill
+    )
     problem = inconsistency(event)
     if problem is not None:
         raise EventError(Reason.INVALID, problem, event_type.value)

@@ -34,6 +34,11 @@ def cloudevent_schema(event_type: EventType) -> dict[str, Any]:
             "time": {"type": "string", "format": "date-time"},
             "datacontenttype": {"type": "string"},
             "partitionkey": {"type": "string"},
+            "outcomesbackfill": {
+                "type": "boolean",
+                "description": "History import: counted in its period however long ago it"
+                " closed, and never twice.",
+            },
             "data": data_schema,
         },
         **({"$defs": definitions} if definitions else {}),

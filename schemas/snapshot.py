@@ -61,6 +61,8 @@ class PeriodResult:
     """When the newest event was applied; at or after `end_s` the period was restated."""
     hourly_rates: tuple[tuple[float, float], ...] = ()
     """(in force since, rate) of every hourly rate that valued time saved in the period."""
+    backfilled: int = 0
+    """Events of a history import (`outcomesbackfill`) counted in the period."""
 
     @property
     def restated(self) -> bool:

@@ -91,6 +91,8 @@ class PeriodTotals:
     so each day is valued at the hourly rate in force that day."""
     last_applied_s: float | None = None
     """Wall-clock time the newest event was applied: after the period's end = restated."""
+    backfilled: int = 0
+    """Events of a history import (`outcomesbackfill`) applied to this month."""
 
     def note_applied(self, now_s: float) -> None:
         if self.last_applied_s is None or now_s > self.last_applied_s:
@@ -128,6 +130,7 @@ class PeriodTotals:
                 (t for t in (self.last_applied_s, other.last_applied_s) if t is not None),
                 default=None,
             ),
+            backfilled=self.backfilled + other.backfilled,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +145,7 @@ class PeriodTotals:
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "last_applied_s": self.last_applied_s,
+            "backfilled": self.backfilled,
         }
 
     @classmethod
@@ -159,6 +163,7 @@ class PeriodTotals:
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             last_applied_s=raw.get("last_applied_s"),
+            backfilled=raw.get("backfilled", 0),
         )
 
 

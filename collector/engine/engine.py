@@ -25,8 +25,15 @@ from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
-from collector.engine.windows import epoch_us
-from collector.state.model import IncidentRow, LoadedState, SeenRow, StateChanges, WindowRow
+from collector.engine.windows import epoch_us, pieces
+from collector.state.model import (
+    IncidentRow,
+    LoadedState,
+    PeriodRow,
+    SeenRow,
+    StateChanges,
+    WindowRow,
+)
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
     AvailabilityObserved,
@@ -38,6 +45,8 @@ from schemas.events import (
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
 Clock = Callable[[], datetime]
+Archive = Callable[[str, str], PeriodRow | None]
+"""(project, month key) -> that month as stored, or None: months no longer held in memory."""
 UNKNOWN_TYPE_LABEL = "unknown"
 _LONGEST_PERIOD = timedelta(days=92)
 _NEVER = 1e12
@@ -115,6 +124,9 @@ class Engine:
         self._cache: dict[str, _Cached] = {}
         self._stale: set[str] = set()
         self._grace_s = settings.grace.total_seconds()
+        self.archive: Archive = lambda project, key: None
+        """Where a history import (backfill) finds a month this engine no longer holds;
+        the pipeline reads it from the state store."""
 
     # -- ingest -----------------------------------------------------------------
 
@@ -174,7 +186,12 @@ class Engine:
         """How long a copy of `event` must count as a duplicate: as long as any period it
         could belong to accepts it, whatever the declaration says later: the end of its
         quarter (the longest period kind) plus the grace window. A project that switches
-        from month to quarter must not re-admit a copy of last month's event."""
+        from month to quarter must not re-admit a copy of last month's event.
+
+        History (backfill) is remembered for good: its period closed long ago, and a second
+        import of the same file must count nothing."""
+        if event.backfill:
+            return _NEVER
         if period.kind is not PeriodKind.QUARTER:
             period = period_containing(event.time, PeriodKind.QUARTER)
         return period.end_s + self._grace_s
@@ -191,7 +208,7 @@ class Engine:
         if event.time > at.future_limit:
             raise EventError(Reason.FUTURE, f"time {event.time.isoformat()} is in the future")
         period = period_containing(event.time, self.policy.profile(event.project).period_kind)
-        if period.end <= at.closed_before:
+        if period.end <= at.closed_before and not event.backfill:
             raise EventError(
                 Reason.TOO_LATE,
                 f"time {event.time.isoformat()} is in period {period.key}, closed more than"
@@ -220,6 +237,8 @@ class Engine:
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
         self._stale.add(name)
+        if event.backfill:
+            self._reopen(project, event, month)
         if isinstance(data, IncidentOpened | IncidentResolved):
             self._incident(project, data, label, event_s)
             # the month it lands in is marked applied: a late one restates a closed period
@@ -239,6 +258,23 @@ class Engine:
         totals.add(data, micros, event_s)
         totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
+
+    def _reopen(self, project: ProjectState, event: OutcomeEvent, month: Period | None) -> None:
+        """Before history is applied: bring back from the archive each month it lands in
+        that is no longer in memory (else its stored totals would be overwritten), and mark
+        them backfilled."""
+        data = event.data
+        if isinstance(data, AvailabilityObserved):
+            start_us, end_us = epoch_us(data.window_start), epoch_us(data.window_end)
+            months = [m for m, *_ in pieces(start_us, end_us, 0)]
+        else:
+            months = [month or period_containing(event.time, PeriodKind.MONTH)]
+        for touched in months:
+            if touched.key not in project.months:
+                stored = self.archive(project.name, touched.key)
+                if stored is not None:
+                    project.restore_month(stored, touched)
+            project.month_totals(touched).backfilled += 1
 
     def _check_resolution(self, event: OutcomeEvent, data: IncidentResolved) -> None:
         """A resolution that ends before its open incident started is refused `invalid`

@@ -134,6 +134,7 @@ def period_result(
         observed_s=observed_us / SCALE,
         services=tuple((name, seen / SCALE, down / SCALE) for name, seen, down in times if seen),
         last_applied_s=totals.last_applied_s,
+        backfilled=totals.backfilled,
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))
             for since_day, rate in rates.in_force(period.start_s, period.end_s)

@@ -75,6 +75,16 @@ def _result(
     )
 
 
+def _break_even(roi: Fraction | None, guarded: bool) -> TargetResult:
+    """`roi: 0`, a break-even objective: no ratio to it exists, so no attainment; met
+    while the period pays for itself (roi >= 0), off_target otherwise."""
+    status = INSUFFICIENT if guarded or roi is None else MET if roi >= 0 else OFF_TARGET
+    projected = None if roi is None else float(roi)
+    return TargetResult(
+        target="roi", objective=0.0, projected=projected, attainment=None, status=status
+    )
+
+
 def evaluate(
     objectives: Objectives, guards: Guards, realized: Realized
 ) -> tuple[TargetResult, ...]:
@@ -90,9 +100,12 @@ def evaluate(
             attainment = None if projected is None else projected / objective
             results.append(_result(target, objective, projected, attainment, early))
     if objectives.roi is not None:
-        attainment = None if realized.roi is None else realized.roi / objectives.roi
         guarded = early or realized.cost <= 0  # a day-one licence must not judge the period
-        results.append(_result("roi", objectives.roi, realized.roi, attainment, guarded))
+        if objectives.roi == 0:
+            results.append(_break_even(realized.roi, guarded))
+        else:
+            attainment = None if realized.roi is None else realized.roi / objectives.roi
+            results.append(_result("roi", objectives.roi, realized.roi, attainment, guarded))
     if objectives.uptime is not None:
         few_hours = realized.observed_s < guards.min_observed_s
         attainment = _reliability(objectives.uptime, realized.uptime)

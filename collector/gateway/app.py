@@ -29,12 +29,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from collector.engine.timing import timing_problem
 from collector.gateway.access import AccessLog, GatewayMetrics
 from collector.gateway.binding import Problem, decode_body, project_named, validate, with_time
 from collector.gateway.hooks import HookMetrics, Hooks, Integrations
 from collector.gateway.openapi import OPENAPI
 from collector.gateway.refusals import RefusedError, read_body
-from collector.gateway.timing import timing_problem
 from collector.gateway.tokens import Grant, TokenBook
 from collector.sdk.delivery import Sender
 from collector.targets.catalog import Catalog

@@ -239,6 +239,11 @@ class SqlStore(ABC):
                 self._incidents("", []),
             )
 
+    def load_period(self, project: str, key: str) -> PeriodRow | None:
+        with self._transaction():
+            found = self._periods("WHERE project = ? AND key = ?", [project, key])
+        return found[0] if found else None
+
     def _projects(self, where: str, params: Sequence[Any]) -> tuple[ProjectRow, ...]:
         rows = self._execute(f"SELECT project, partition, counters FROM projects {where}", params)
         return tuple(ProjectRow(p, part, json.loads(c)) for p, part, c in rows.fetchall())

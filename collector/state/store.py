@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from collector.state.model import LoadedState, StateChanges, TopicPartitionKey
+from collector.state.model import LoadedState, PeriodRow, StateChanges, TopicPartitionKey
 
 Fence = dict[TopicPartitionKey, int]
 """(topic, partition) -> owner generation the writer holds."""
@@ -49,6 +49,10 @@ class StateStore(Protocol):
 
     def load_all(self) -> LoadedState:
         """Everything stored (for reports)."""
+        ...
+
+    def load_period(self, project: str, key: str) -> PeriodRow | None:
+        """One month of a project as stored (a history import reopens an old month)."""
         ...
 
     def commit(

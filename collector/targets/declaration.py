@@ -34,7 +34,8 @@ class Objectives(_Strict):
     uptime: Ratio | None = None
     savings: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     timeSavedHours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # noqa: N815
-    roi: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    roi: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    """Net value per unit of cost; 0 = break-even (met while roi >= 0, no attainment)."""
     successRate: Ratio | None = None  # noqa: N815
 
     def is_empty(self) -> bool:

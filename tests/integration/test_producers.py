@@ -156,7 +156,7 @@ def test_bulk_import_of_100k_lines_reports_bad_lines_by_number(
     assert result.returncode == 1
     reported = [line for line in result.stderr.splitlines() if line.startswith(str(path))]
     assert [int(line.split(":")[1]) for line in reported] == sorted(bad)
-    assert f"{count - len(bad)} events sent, 3 bad lines, 0 unsent" in result.stderr
+    assert f"{count - len(bad)} events sent, 0 refused, 3 bad lines, 0 unsent" in result.stderr
     assert "importing history.jsonl" in result.stderr  # the progress bar
     app = start_collector()
     wait_until(counted(app.metrics_url, count - len(bad)), timeout_s=240)
@@ -340,13 +340,15 @@ def test_gateway_tells_the_sender_the_truth_at_once(
             202,
             {"accepted": 1, "ids": ["t3"]},
         )
-    wait_until(counted(app.metrics_url, 1))
-    assert total(scrape(app.metrics_url), "outcomes_collector_events_total", result="accepted") == 1
+        history = {**late, "id": "t4", "outcomesbackfill": True}  # the same event as history
+        assert post(gateway, json.dumps(history).encode(), structured)[0] == 202
+    wait_until(counted(app.metrics_url, 2))
+    assert total(scrape(app.metrics_url), "outcomes_collector_events_total", result="accepted") == 2
     series = parse_series(http_get(gateway + "/metrics")[1])
     assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="400") == 1
     assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="403") == 1
-    assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="202") == 1
-    for result, count in (("future", 1), ("too_late", 1), ("forbidden", 1), ("accepted", 1)):
+    assert value(series, "outcomes_gateway_requests_total", route="/v1/events", code="202") == 2
+    for result, count in (("future", 1), ("too_late", 1), ("forbidden", 1), ("accepted", 2)):
         assert value(series, "outcomes_gateway_events_total", result=result) == count, result
     lines = [
         json.loads(r.getMessage()) for r in caplog.records if r.name == "outcomes.gateway.access"
@@ -354,6 +356,7 @@ def test_gateway_tells_the_sender_the_truth_at_once(
     assert [(line["status"], line["token"]) for line in lines] == [
         (400, "ci"),
         (403, "other"),
+        (202, "ci"),
         (202, "ci"),
     ]
     assert lines[2]["events"] == 1 and lines[0]["route"] == "/v1/events"

@@ -207,14 +207,24 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
             )
     if "roi" in objectives:
         objective = q(objectives["roi"])
-        attainment = r["roi"] / objective if r["roi"] is not None else None
         guarded = r["cost"] <= 0 or r["f"] < min_elapsed
-        out["roi"] = (
-            objective,
-            r["roi"],
-            None if guarded else attainment,
-            _status(attainment, guarded),
-        )
+        if objective == 0:  # break-even: met when roi >= 0, no attainment ratio
+            status = (
+                "insufficient_data"
+                if guarded or r["roi"] is None
+                else "met"
+                if r["roi"] >= 0
+                else "off_target"
+            )
+            out["roi"] = (objective, r["roi"], None, status)
+        else:
+            attainment = r["roi"] / objective if r["roi"] is not None else None
+            out["roi"] = (
+                objective,
+                r["roi"],
+                None if guarded else attainment,
+                _status(attainment, guarded),
+            )
     for name, key, guarded in (
         ("uptime", "uptime", r["observed"] < q(guards.get("minObservedHours", 1)) * 3600),
         ("success_rate", "successRate", r["decided_runs"] < guards.get("minRuns", 20)),

@@ -51,7 +51,7 @@ def declaration(draw: st.DrawFn, name: str) -> dict[str, Any] | None:
             ("uptime", st.sampled_from([0.9, 0.99, 0.999])),
             ("savings", st.sampled_from([50, 1000])),
             ("timeSavedHours", st.sampled_from([0.5, 5])),
-            ("roi", st.sampled_from([0.1, 2])),
+            ("roi", st.sampled_from([0, 0.1, 2])),
             ("successRate", st.sampled_from([0.5, 0.95])),
         )
         if draw(st.booleans())

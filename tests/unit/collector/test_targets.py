@@ -86,6 +86,24 @@ def test_roi(roi: F | None, cost: F, attainment: float | None, status: str) -> N
     assert (result.attainment, result.status) == (attainment, status)
 
 
+@pytest.mark.parametrize(
+    ("roi", "cost", "status"),
+    [
+        (F(0), F(100), "met"),  # exactly break-even
+        (F(1, 10), F(100), "met"),
+        (F(-1, 100), F(100), "off_target"),
+        (None, F(0), "insufficient_data"),
+        (F(-1), F(-50), "insufficient_data"),  # credits exceed costs: cost <= 0
+    ],
+)
+def test_a_break_even_objective(roi: F | None, cost: F, status: str) -> None:
+    """`roi: 0` (break even): no ratio to a zero objective exists, so no attainment; the
+    sign of the realized ROI decides."""
+    result = one(Objectives(roi=F(0)), realized(roi=roi, cost=cost))
+    assert (result.objective, result.attainment, result.status) == (0.0, None, status)
+    assert result.projected == (None if roi is None else float(roi))
+
+
 def test_a_day_one_licence_cost_does_not_judge_roi() -> None:
     """A4: ROI -1 an hour into the month (a licence booked on day one) is too early to say."""
     early = realized(roi=F(-1), cost=F(12000), elapsed=F(1, 720))

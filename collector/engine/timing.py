@@ -1,7 +1,9 @@
-"""The collector's time rules, applied by the gateway before it answers (DESIGN §5, §8):
-an event more than the tolerance in the future is `future`; one in a period (the project's
-declared kind) that closed more than the grace window ago is `too_late`. Saying so at
-once, instead of 202 and a dead letter later, tells the sender the truth."""
+"""The collector's time rules (DESIGN §5), for those who judge an event before it reaches
+a collector: the gateway before it answers (§8) and `outcomes emit --file` before it
+sends. An event more than the tolerance in the future is `future`; one in a period (the
+project's declared kind) that closed more than the grace window ago is `too_late`, unless
+it is history (`outcomesbackfill`). Saying so at once, instead of an acknowledgement and a
+dead letter later, tells the sender the truth."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ def timing_problem(
         return Reason.FUTURE, (
             f"time {event.time.isoformat()} is more than {FUTURE_TOLERANCE} in the future"
         )
+    if event.backfill:
+        return None
     period = period_containing(event.time, kind)
     if period.end <= now - grace:
         return Reason.TOO_LATE, (
