@@ -22,8 +22,9 @@ test: $(STAMP) test-deps ## unit and integration tests: both brokers, SQLite, Po
 test-deep: $(STAMP) ## nightly-style: the engine against its reference on 5,000 generated histories
 	OUTCOMES_DEEP=1 $(BIN)/python -m pytest tests/unit/collector/test_differential.py tests/unit/collector/test_model_agreement.py
 
-# Debian packages the tests run: prometheus (with promtool), alertmanager (amtool) and
-# postgresql (the tests start a throwaway cluster; no server needs to be running). Apache
+# Debian packages the tests run: prometheus (with promtool), alertmanager (amtool),
+# postgresql (the tests start a throwaway cluster; no server needs to be running) and
+# chromium (the HTML report is rendered in it, headless, through playwright). Apache
 # Kafka needs Java 17+ and Maven (its jars come from Maven Central); without them its test
 # variants are skipped with that reason (.ci/run installs them and fails instead).
 test-deps:
@@ -31,6 +32,7 @@ test-deps:
 	command -v promtool >/dev/null 2>&1 || need="$$need prometheus"; \
 	command -v amtool >/dev/null 2>&1 || need="$$need prometheus-alertmanager"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing Debian packages:$$need"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -9,7 +9,7 @@ import sys
 import threading
 import typing
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Literal
@@ -223,14 +223,30 @@ def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     report = commands.add_parser(
         "report",
         help="period results per project from the state store",
-        description="Realized values vs objectives for the current or a closed period"
-        " (restated values included). Safe while a collector runs.",
+        description="Realized values vs objectives per project, each judged on its own period"
+        " kind (restated values included), with the portfolio's share meeting objectives."
+        " Reads the same config as the collector (--config or OUTCOMES_CONFIG, then"
+        " OUTCOMES_* variables). Safe while a collector runs.",
     )
-    report.add_argument("--config", type=Path, help="YAML config file (state, targets, ...)")
-    report.add_argument("--state", help="SQLite path of the collector's state")
+    report.add_argument(
+        "--config", type=Path, help="the collector's YAML config file (or OUTCOMES_CONFIG)"
+    )
+    report.add_argument("--state", help="SQLite path or postgresql:// DSN of the collector's state")
     report.add_argument("--targets", type=Path, help="directory of project declarations")
-    report.add_argument("--period", help="2026-10 (a month) or 2026-Q3 (a quarter)")
-    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.add_argument(
+        "--period",
+        help="2026-10 (a month), 2026-Q3 (a quarter) or last:6 (a trend); default: the current"
+        " period of each project",
+    )
+    report.add_argument(
+        "--format", choices=("table", "json", "csv", "markdown", "html"), default="table"
+    )
+    report.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    report.add_argument(
+        "--at",
+        help="evaluate as of this RFC 3339 time (default: now); the same --at gives the same"
+        " numbers in every format",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -440,23 +456,54 @@ def run_targets_check(paths: list[Path]) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from collector.app import utc_now
-    from collector.report import ReportError, collect_rows, render_csv, render_json, render_table
+    import os
 
+    from collector.app import utc_now
+    from collector.report import ReportError, build_report
+    from collector.report.html import render_html
+    from collector.report.text import (
+        declarations_warning,
+        render_csv,
+        render_json,
+        render_markdown,
+        render_table,
+    )
+
+    config = args.config or (
+        Path(os.environ["OUTCOMES_CONFIG"]) if "OUTCOMES_CONFIG" in os.environ else None
+    )
     try:
-        settings = load_settings({"state": args.state, "targets": args.targets}, args.config)
-        rows = collect_rows(settings, args.period, utc_now)
+        clock = utc_now
+        if args.at is not None:
+            moment = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError(f"--at {args.at!r}: give a timezone (Z or +hh:mm)")
+            clock = lambda: moment  # noqa: E731
+        settings = load_settings({"state": args.state, "targets": args.targets}, config)
+        report = build_report(settings, args.period, clock)
     except (ConfigError, ReportError, ValueError) as error:
         print(f"outcomes report: {error}", file=sys.stderr)
         return 2
-    if args.format == "json":
-        sys.stdout.write(render_json(rows))
-    elif args.format == "csv":
-        sys.stdout.write(render_csv(rows))
-    else:
+    warning = declarations_warning(report)
+    if warning:
+        print(f"outcomes report: {warning}", file=sys.stderr)
+    if args.format == "table":
         from rich.console import Console
 
-        render_table(rows, Console())
+        if args.output is None:
+            render_table(report, Console())
+            return 0
+        with args.output.open("w") as handle:
+            render_table(report, Console(file=handle, width=160))
+        return 0
+    renderers = {
+        "json": render_json, "csv": render_csv, "markdown": render_markdown, "html": render_html,
+    }  # fmt: skip
+    text = renderers[args.format](report)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
     return 0
 
 

@@ -374,3 +374,6 @@ class Pipeline:
         self._last_publish = now
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
         self.publish(self.engine.snapshot(lag))
+        declared = self.engine.take_declared()
+        if declared.declared:
+            self._retry(lambda: self.store.commit(declared, {}, {}))

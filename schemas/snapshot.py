@@ -116,6 +116,9 @@ class ProjectSnapshot:
     resolution whose start is not known yet (its `opened` has not arrived)."""
     incidents_open_since: tuple[tuple[str, float], ...] = ()
     """(service, start of its longest-open incident) for services with one open now."""
+    declared_since_s: float | None = None
+    """When its declaration first took effect (a declared project that never reported is
+    stalled from then on)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,9 @@ class Engine:
         self._new_windows: list[WindowRow] = []
         self._dirty_incidents: set[tuple[str, str, str]] = set()
         self._legacy_seen_until_s = 0.0
+        self._declared_since: dict[str, float] = {}
+        """project -> when its declaration first took effect (as stored, or first seen here)."""
+        self._new_declared: list[tuple[str, float]] = []
         self._dirty_health: set[int] = set()
         self.owns: Callable[[str], bool] = lambda project: True
         """Whether this instance exports a declared project that has no events yet."""
@@ -383,6 +386,12 @@ class Engine:
         self._dirty_health.clear()
         return changes
 
+    def take_declared(self) -> StateChanges:
+        """Declarations that took effect since the last call (written even without events)."""
+        changes = StateChanges(declared=tuple(self._new_declared))
+        self._new_declared = []
+        return changes
+
     def _incident_row(self, project: str, service: str, key: str) -> IncidentRow:
         incident = self._projects[project].incidents[(service, key)]
         ends = [end for _, end in incident.intervals]
@@ -412,6 +421,7 @@ class Engine:
                     (kept.service, kept.incident), Incident.from_json(kept.data)
                 )
         self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
+        self._declared_since.update(state.declared)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
         for partition, raw in state.health.items():
@@ -471,6 +481,9 @@ class Engine:
         """An immutable view of every project (seen or declared) and the portfolio."""
         now, policy, tick = self._clock(), self.policy, time.monotonic()
         declared = {name for name in policy.declared_projects() if self.owns(name)}
+        for name in declared - self._declared_since.keys():
+            self._declared_since[name] = now.timestamp()
+            self._new_declared.append((name, now.timestamp()))
         names = sorted(set(self._projects) | declared)
         projects = tuple(self._project_view(name, policy, now, tick) for name in names)
         self._stale.clear()
@@ -505,7 +518,8 @@ class Engine:
         ):
             return cached.snapshot
         state = self._projects.get(name) or ProjectState(name, -1)
-        view = project_snapshot(state, profile, period, now)
+        since = self._declared_since.get(name) if profile.declared else None
+        view = project_snapshot(state, profile, period, now, declared_since_s=since)
         self._cache[name] = _Cached(view, policy.version, tick)
         return view
 

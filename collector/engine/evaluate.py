@@ -27,7 +27,11 @@ def current_period(profile: ProjectProfile, now: datetime) -> Period:
 
 
 def project_snapshot(
-    project: ProjectState, profile: ProjectProfile, period: Period, now: datetime
+    project: ProjectState,
+    profile: ProjectProfile,
+    period: Period,
+    now: datetime,
+    declared_since_s: float | None = None,
 ) -> ProjectSnapshot:
     """Realized values, targets and status of `project` over `period` at `now`."""
     totals = project.totals_over(period)
@@ -52,6 +56,7 @@ def project_snapshot(
         lifetime_cost=float(lifetime_cost(project.counters)),
         incidents=project.incident_counts(),
         incidents_open_since=project.oldest_open(),
+        declared_since_s=declared_since_s,
     )
 
 

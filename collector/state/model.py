@@ -76,6 +76,8 @@ class StateChanges:
     """Seen digests and windows that can no longer matter are deleted."""
     health: tuple[tuple[int, dict[str, Any]], ...] = ()
     """(partition, health counters) for every partition whose counters changed."""
+    declared: tuple[tuple[str, float], ...] = ()
+    """(project, when its declaration first took effect): the first one stored stays."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +92,6 @@ class LoadedState:
     """Until when digests written before duplicates were keyed by project may still be
     held (state from schema version 2): such a digest also marks a duplicate."""
     incidents: tuple[IncidentRow, ...] = ()
+    declared: dict[str, float] = field(default_factory=dict)
+    """project -> when its declaration first took effect (every project: the table is small
+    and a partition's new owner needs the declared projects it now exports)."""

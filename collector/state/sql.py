@@ -61,6 +61,7 @@ TABLES: Final = (
     " project TEXT NOT NULL, service TEXT NOT NULL, incident TEXT NOT NULL,"
     " data TEXT NOT NULL, forget_after_s {real} NOT NULL,"
     " PRIMARY KEY (project, service, incident))",
+    "CREATE TABLE IF NOT EXISTS declared ( project TEXT PRIMARY KEY, since_s {real} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
@@ -224,7 +225,10 @@ class SqlStore(ABC):
                 partitions,
             )
             legacy = self._legacy_seen_until()
-        return LoadedState(projects, periods, seen, health, offsets, windows, legacy, incidents)
+            declared = self._declared()
+        return LoadedState(
+            projects, periods, seen, health, offsets, windows, legacy, incidents, declared
+        )
 
     def load_all(self) -> LoadedState:
         with self._transaction():
@@ -237,6 +241,7 @@ class SqlStore(ABC):
                 self._windows("", []),
                 self._legacy_seen_until(),
                 self._incidents("", []),
+                self._declared(),
             )
 
     def load_period(self, project: str, key: str) -> PeriodRow | None:
@@ -287,6 +292,10 @@ class SqlStore(ABC):
             IncidentRow(p, service, incident, json.loads(data), float(forget))
             for p, service, incident, data, forget in rows.fetchall()
         )
+
+    def _declared(self) -> dict[str, float]:
+        rows = self._execute("SELECT project, since_s FROM declared").fetchall()
+        return {project: float(since_s) for project, since_s in rows}
 
     def _legacy_seen_until(self) -> float:
         row = self._execute("SELECT value FROM meta WHERE key = 'legacy_seen_until_s'").fetchone()
@@ -342,6 +351,11 @@ class SqlStore(ABC):
             [(r.project, r.service, r.incident, _json(r.data), r.forget_after_s)
              for r in changes.incidents],
         )  # fmt: skip
+        self._executemany(
+            "INSERT INTO declared (project, since_s) VALUES (?, ?)"
+            " ON CONFLICT (project) DO NOTHING",
+            changes.declared,
+        )
         if changes.forget_seen_before_s is not None:
             for table in ("seen_batches", "windows", "incidents"):
                 self._execute(

@@ -80,8 +80,13 @@ class DeclarationRegistry:
         if errors:
             self._errors[path] = errors
             self.reloads["failure"] += 1
+            kept = (
+                "its last good version stays in force"
+                if path in self._good
+                else "no valid version of this file was ever loaded: its projects are not declared"
+            )
             for error in errors:
-                log.error("declaration rejected, last good version stays in force: %s", error)
+                log.error("declaration rejected (%s): %s", kept, error)
             return False
         self._errors.pop(path, None)
         self._good[path] = found

@@ -149,6 +149,12 @@ PROJECT_FAMILIES: Final = (
         "When the project's current stage began.",
         *_P,
     ),
+    _gauge(
+        "outcomes_project_declared_timestamp_seconds",
+        "When the project's declaration first took effect (a declared project that never"
+        " reported is stalled from then on).",
+        *_P,
+    ),
     _gauge("outcomes_project_lifetime_value", "Value since the first event.", *_PC),
     _gauge("outcomes_project_lifetime_cost", "Cost since the first event.", *_PC),
     _gauge("outcomes_project_budget", "Declared total investment.", *_PC),
@@ -226,6 +232,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [((name, state), float(state == project.status)) for state in PROJECT_STATUSES],
         _defined(p, project.last_event_time_s),
         _defined(p, info.stage_since_s),
+        _defined(p, project.declared_since_s),
         [(pc, project.lifetime_value)],
         [(pc, project.lifetime_cost)],
         _defined(pc, info.budget),

@@ -77,7 +77,7 @@ def _report(state: Path, targets: Path, period: str) -> dict[str, Any]:
     result = outcomes("report", "--state", str(state), "--targets", str(targets),
                       "--period", period, "--format", "json")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = {row["project"]: row for row in json.loads(result.stdout)}
+    rows = {row["project"]: row for row in json.loads(result.stdout)["projects"]}
     return dict(rows["history"])
 
 

@@ -39,6 +39,8 @@ VARIABLES = {
     "$__range": "5m",
     "$team": "sre",
     "$project": "incident-autoremediation",
+    "$currency": "USD",
+    "${currency}": "USD",
 }
 
 

@@ -118,7 +118,7 @@ def assert_report_matches(state: str, projects: Path, series: Series) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["projects"]
     assert {row["project"] for row in rows} == {
         dict(labels)["project"] for name, labels in series if name == "outcomes_project_info"
     }

@@ -66,6 +66,7 @@ def sample_snapshot() -> Snapshot:
         lifetime_cost=100.5,
         incidents=(("servicedesk-api", 1, 3, 0),),
         incidents_open_since=(("servicedesk-api", 1794740400.0),),
+        declared_since_s=1772323200.0,
     )
     idle = ProjectSnapshot(
         name="idle-bot",

@@ -21,6 +21,17 @@ def tool(name: str) -> str:
     return found
 
 
+def rules_module() -> ModuleType:
+    """deploy/prometheus/render_rules.py (a script, not a package): renders the alert rules."""
+    spec = importlib.util.spec_from_file_location(
+        "prometheus_render", DEPLOY / "prometheus" / "render_rules.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def dashboards_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "dashboards", DEPLOY / "grafana" / "dashboards.py"

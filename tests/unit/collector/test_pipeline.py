@@ -123,3 +123,45 @@ def test_a_single_instance_store_is_served_before_the_group_join(tmp_path: Path)
     assert restarted.assign("events", [1]) == {1: 1}  # resumes after the stored offset
     assert restarted.engine.project_names() == ["project-1"]
     assert not restarted.status.preloaded  # readiness follows the assignment again
+
+
+SILENT = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {name: silent-bot}
+spec:
+  owner: infra-sre
+  objectives: {savings: 100}
+"""
+
+
+def test_a_declaration_takes_effect_once_and_keeps_that_time(tmp_path: Path) -> None:
+    """A declared project that never reported is stalled from when its declaration first
+    took effect: that time is stored, and a restart (or a new owner) keeps it."""
+    from datetime import timedelta
+
+    from collector.engine.engine import Engine, EngineSettings
+    from collector.targets.registry import DeclarationRegistry
+    from tests.support.engines import FixedClock
+    from tests.support.events import NOW
+
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "silent.yaml").write_text(SILENT)
+    catalog = DeclarationRegistry(tmp_path / "projects").reload().catalog
+
+    def start(clock: FixedClock) -> list[Snapshot]:
+        published: list[Snapshot] = []
+        pipeline = Pipeline(
+            Engine(EngineSettings(), clock, catalog), SqliteStore(tmp_path / "state.db"),
+            MemoryDeadLetters(), publish=published.append,
+        )  # fmt: skip
+        pipeline.assign("events", [0])
+        pipeline._publish(force=True)
+        return published
+
+    (first,) = start(FixedClock(NOW))
+    (silent,) = first.projects
+    assert (silent.name, silent.last_event_time_s) == ("silent-bot", None)
+    assert silent.declared_since_s == NOW.timestamp()
+    (later,) = start(FixedClock(NOW + timedelta(days=5)))
+    assert later.projects[0].declared_since_s == NOW.timestamp()

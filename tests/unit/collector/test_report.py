@@ -14,7 +14,8 @@ from collector.cli import main
 from collector.config import Settings
 from collector.engine.engine import Engine, EngineSettings
 from collector.pipeline import Pipeline
-from collector.report import ReportError, collect_rows, render_csv, render_json
+from collector.report import ReportError, build_report, collect_rows
+from collector.report.text import render_csv, render_json, render_markdown
 from collector.state.sqlite import SqliteStore
 from collector.targets.registry import DeclarationRegistry
 from schemas.binding import to_binary
@@ -69,7 +70,7 @@ def test_closed_period_is_restated_by_a_late_event(setup: Settings, tmp_path: Pa
     assert (row["closed"], row["restated"], row["savings"]) == (True, True, 1100.0)
     savings = next(t for t in row["targets"] if t["target"] == "savings")
     assert savings == {
-        "target": "savings", "objective": 1000.0, "projected": 1100.0,
+        "target": "savings", "unit": "USD", "objective": 1000.0, "projected": 1100.0,
         "attainment": 1.1, "status": "met",
     }  # fmt: skip
     (current,) = collect_rows(setup, None, clock)
@@ -99,11 +100,15 @@ def test_report_equals_the_engine_snapshot(setup: Settings, tmp_path: Path) -> N
     time_saved = next(t for t in triage["targets"] if t["target"] == "time_saved")
     assert time_saved["projected"] == 36000.0 / (15 / 30)
     assert rows["other"]["status"] == "unscoped"
-    parsed = json.loads(render_json(list(rows.values())))
-    assert [row["project"] for row in parsed] == ["other", "ticket-triage"]
-    lines = list(csv.DictReader(io.StringIO(render_csv(list(rows.values())))))
-    assert [(line["project"], line["target"]) for line in lines] == [
-        ("other", ""), ("ticket-triage", "savings"), ("ticket-triage", "time_saved"),
+    report = build_report(setup, None, clock)
+    parsed = json.loads(render_json(report))
+    # worst status first: ticket-triage is off target half-way through the month
+    assert [row["project"] for row in parsed["projects"]] == ["ticket-triage", "other"]
+    assert parsed["currency"] == "USD" and parsed["declarations"] == str(setup.targets)
+    lines = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert [(line["project"], line["target"], line["unit"]) for line in lines] == [
+        ("ticket-triage", "savings", "USD"), ("ticket-triage", "time_saved", "seconds"),
+        ("other", "", ""),
     ]  # fmt: skip
 
 
@@ -117,4 +122,67 @@ def test_missing_state_and_bad_period_are_clear_errors(
     ingest(tmp_path, FixedClock(), [make_event()])
     assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "2026-13"]) == 2
     assert "2026-10 or 2026-Q3" in capsys.readouterr().err
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "last:0"]) == 2
+    assert "last:N needs N from 1 to 36" in capsys.readouterr().err
     assert main(["report", "--state", str(tmp_path / "state.db"), "--format", "json"]) == 0
+    # no declarations anywhere: said loudly, not silently unscoped
+    assert "WARNING: no project declarations found" in capsys.readouterr().err
+
+
+QUARTERLY = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {name: patching, labels: {team: infra}}
+spec:
+  owner: infra-sre
+  period: quarter
+  objectives: {savings: 3000}
+  guards: {minElapsed: 0}
+"""
+
+
+def test_each_project_is_judged_on_its_own_period_kind(setup: Settings, tmp_path: Path) -> None:
+    (tmp_path / "projects" / "patching.yaml").write_text(QUARTERLY)
+    clock = FixedClock()
+    for month in (8, 10, 11):  # each month's savings sent during that month
+        clock.now = datetime(2026, month, 6, tzinfo=UTC)
+        events = [
+            make_event(EventType.SAVINGS_REALIZED, time=datetime(2026, month, 5, tzinfo=UTC),
+                       project=project, amount=float(100 * month))
+            for project in ("ticket-triage", "patching")
+        ]  # fmt: skip
+        ingest(tmp_path, clock, events)
+    clock.now = datetime(2026, 11, 16, tzinfo=UTC)
+
+    def periods(request: str | None) -> list[tuple[str, str, float]]:
+        rows = collect_rows(setup, request, clock)
+        return [(row["project"], row["period"], row["savings"]) for row in rows]
+
+    assert periods(None) == [("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-11", 1100.0)]
+    # a quarter asked: the monthly project shows its months of it that have begun
+    assert periods("2026-Q4") == [
+        ("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-10", 1000.0),
+        ("ticket-triage", "2026-11", 1100.0),
+    ]  # fmt: skip
+    assert periods("2026-08") == [
+        ("patching", "2026-Q3", 800.0),
+        ("ticket-triage", "2026-08", 800.0),
+    ]
+    assert periods("last:3") == [
+        ("patching", "2026-Q2", 0.0), ("patching", "2026-Q3", 800.0),
+        ("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-09", 0.0),
+        ("ticket-triage", "2026-10", 1000.0), ("ticket-triage", "2026-11", 1100.0),
+    ]  # fmt: skip
+    report = build_report(setup, "last:3", clock)
+    # the portfolio counts each project once, in its latest period
+    assert report.portfolio["projects"] == 2
+    # patching: 2100 by mid-quarter projects 4200 ≥ 3000; ticket-triage saved no time
+    assert (report.portfolio["statuses"]["met"], report.portfolio["statuses"]["off_target"]) == (
+        1,
+        1,
+    )
+    assert report.portfolio["meeting_objectives"] == 0.5
+    markdown = render_markdown(report)
+    assert "| Project | Period | Target | Objective | Projected | Attainment | Status |" in markdown
+    assert "| patching | 2026-Q4 | savings | 3,000.00 USD |" in markdown
+    assert "Currency USD" in markdown

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import yaml
 from prometheus_client import CollectorRegistry
 
 from collector.gateway.hooks import HookMetrics
-from tests.support.tools import DEPLOY, dashboards_module
+from tests.support.tools import DEPLOY, dashboards_module, tool
 
 GRAFANA = DEPLOY / "grafana"
 
@@ -72,3 +74,104 @@ def test_provisioning_points_at_the_dashboards() -> None:
     assert datasource["datasources"][0]["type"] == "prometheus"
     provider = yaml.safe_load((GRAFANA / "provisioning/dashboards/outcomes.yml").read_text())
     assert provider["providers"][0]["type"] == "file"
+
+
+def _panels(board: dict[str, Any]) -> list[dict[str, Any]]:
+    return [panel for panel in board["panels"] if panel["type"] != "row"]
+
+
+def test_every_panel_says_what_it_shows_and_links_to_the_reference() -> None:
+    for name, board in boards().items():
+        for panel in _panels(board):
+            description = panel.get("description", "")
+            assert len(description) > 30, (name, panel["title"])
+            if name != "collector" or "Definition" in description:
+                assert "/docs/REFERENCE.md#" in description, (name, panel["title"])
+
+
+def test_money_follows_the_currency_variable() -> None:
+    for name, board in boards().items():
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert "currency" in variables["currency"]["query"], name
+        for panel in _panels(board):
+            exprs = " ".join(t["expr"] for t in panel["targets"])
+            assert "currencyUSD" not in json.dumps(panel), (name, panel["title"])
+            money = re.findall(r"outcomes_(?:period|project_lifetime)_(?:value|cost|net_value)\b"
+                               r"|outcomes_(?:cost|savings)_total|outcomes:period_\w+:(?:sum|team)",
+                               exprs)  # fmt: skip
+            if money and "ratio" not in exprs:
+                assert '$currency"' in exprs, (name, panel["title"])
+                assert "$currency" in panel["title"] or "${currency}" in panel["title"], (
+                    name, panel["title"],
+                )  # fmt: skip
+
+
+def test_statuses_attainment_and_roi_are_coloured_and_named() -> None:
+    coloured = 0
+    for board in boards().values():
+        for panel in _panels(board):
+            text = json.dumps(panel)
+            if (
+                "outcomes_project_status" in text
+                or "attainment" in panel["title"].lower()
+                or (panel["title"] == "ROI")
+            ):
+                defaults = panel["fieldConfig"]["defaults"]
+                steps = defaults.get("thresholds", {}).get("steps", [])
+                overrides = json.dumps(panel["fieldConfig"].get("overrides", []))
+                named = "off target" in json.dumps(defaults.get("mappings", [])) + overrides
+                assert named or len(steps) > 1 or '"thresholds"' in overrides, panel["title"]
+                coloured += 1
+    assert coloured >= 6
+
+
+def test_monthly_and_quarterly_periods_are_never_summed_together() -> None:
+    for board in boards().values():
+        for panel in _panels(board):
+            for target in panel["targets"]:
+                expr = target["expr"]
+                if re.search(r"sum\b[^()]*\(\s*outcomes_period_", expr):
+                    raise AssertionError(f"{panel['title']}: sums period gauges across kinds")
+
+
+def test_boards_link_to_each_other_and_open_on_sensible_ranges() -> None:
+    found = boards()
+    assert set(found) == {"portfolio", "team", "project", "collector"}
+    for name, board in found.items():
+        expected = "now-6h" if name == "collector" else "now-30d"
+        assert board["time"]["from"] == expected, name
+        (menu,) = [item for item in board["links"] if item["type"] == "dashboards"]
+        assert menu["tags"] == ["outcomes"] and menu["includeVars"] and menu["keepTime"]
+    links = {
+        name: " ".join(json.dumps(panel.get("fieldConfig", {})) for panel in _panels(board))
+        for name, board in found.items()
+    }
+    assert (
+        "/d/outcomes-team/" in links["portfolio"] and "/d/outcomes-project/" in links["portfolio"]
+    )
+    assert "/d/outcomes-project/" in links["team"]
+    assert "/d/outcomes-team/" in links["project"]
+    project = found["project"]
+    never = next(p for p in _panels(project) if p["title"] == "Since last event")
+    assert "never reported" in json.dumps(never["fieldConfig"]["defaults"]["mappings"])
+    assert "outcomes_project_declared_timestamp_seconds" in never["targets"][0]["expr"]
+
+
+def test_every_query_parses(tmp_path: Path) -> None:
+    """promtool parses each panel query (variables filled in) as a rule expression: a typo
+    shows here, before the live Prometheus test."""
+    filled = {"$__rate_interval": "1m", "$__range": "5m", "$team": "sre", "$project": "p",
+              "${currency}": "USD", "$currency": "USD"}  # fmt: skip
+    rules: list[dict[str, str]] = []
+    for board in boards().values():
+        for panel in board["panels"]:
+            for target in panel.get("targets", []):
+                expr = target["expr"]
+                for name, value in filled.items():
+                    expr = expr.replace(name, value)
+                rules.append({"record": f"panel:q{len(rules)}", "expr": expr})
+    path = tmp_path / "panels.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
+    checked = subprocess.run([tool("promtool"), "check", "rules", str(path)],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr

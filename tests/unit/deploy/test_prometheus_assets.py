@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import yaml
 
-from tests.support.tools import DEPLOY, tool
+from tests.support.tools import DEPLOY, rules_module, tool
+
+render = rules_module()
 
 PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
-    "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong",
+    "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
+    "UptimeErrorBudgetBurn", "UptimeErrorBudgetBurnSlow",
 }  # fmt: skip
 
 
@@ -67,6 +71,9 @@ def test_alerts_carry_severity_team_and_runbook() -> None:
         assert alert["for"]
         annotations = alert["annotations"]
         assert {"summary", "description", "runbook_url", "dashboard"} <= set(annotations)
+        # absolute links: clickable in Alertmanager, a chat message or a pager
+        assert annotations["runbook_url"].startswith(f"{render.DOCS_URL}/OPERATIONS.md#")
+        assert annotations["dashboard"].startswith(f"{render.GRAFANA_URL}/d/outcomes-")
         anchor = annotations["runbook_url"].split("#", 1)[1]
         assert f"## {anchor}" in operations, (
             f"docs/OPERATIONS.md has no section for {alert['alert']}"
@@ -90,3 +97,29 @@ def test_alertmanager_example_is_valid_and_routes_by_team() -> None:
             capture_output=True, text=True,
         )  # fmt: skip
         assert routed.stdout.strip() == receivers, labels
+
+
+def test_rules_rendered_for_a_deployment_link_to_it_and_still_pass(tmp_path: Path) -> None:
+    """`render.py --docs-url … --grafana-url …` rewrites every link base and nothing else:
+    the rendered rules pass the same promtool tests with the same bases substituted."""
+    assert render.render() == {
+        path.name: path.read_text() for path in sorted((PROMETHEUS / "rules").glob("*.yml"))
+    }
+    docs, grafana = "https://wiki.example.com/outcomes", "https://grafana.example.com/"
+    out = tmp_path / "rules"
+    assert render.main(["--docs-url", docs, "--grafana-url", grafana, "--out", str(out)]) == 0
+    alerts = (out / "outcomes-alerts.yml").read_text()
+    assert render.DOCS_URL not in alerts and render.GRAFANA_URL not in alerts
+    rules = yaml.safe_load(alerts)
+    for alert in (rule for group in rules["groups"] for rule in group["rules"]):
+        assert alert["annotations"]["runbook_url"].startswith(f"{docs}/OPERATIONS.md#")
+        assert alert["annotations"]["dashboard"].startswith("https://grafana.example.com/d/")
+    (tmp_path / "tests").mkdir()
+    tests = (PROMETHEUS / "tests" / "alerts_test.yml").read_text()
+    tests = tests.replace(render.DOCS_URL, docs).replace(render.GRAFANA_URL, grafana.rstrip("/"))
+    (tmp_path / "tests" / "alerts_test.yml").write_text(tests)
+    result = subprocess.run(
+        [tool("promtool"), "test", "rules", "tests/alerts_test.yml"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -129,15 +129,27 @@ def test_duplicate_project_is_refused_with_both_places(tmp_path: Path) -> None:
     assert list(result.catalog.declared_projects()) == ["ticket-triage"]
 
 
-def test_hot_reload_keeps_the_last_good_version(tmp_path: Path) -> None:
+def test_hot_reload_keeps_the_last_good_version(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    never = write(tmp_path, "never.yaml", GOOD.replace("ticket-triage", "other").replace(
+        "savings: 20000", "savings: lots"))  # fmt: skip
     path = write(tmp_path, "itsm.yaml", GOOD)
     registry = DeclarationRegistry(tmp_path)
+    first = registry.reload()
+    assert (
+        f"no valid version of this file was ever loaded: its projects are not declared): {never}"
+        in caplog.text
+    )
+    never.unlink()
     first = registry.reload()
     assert first.changed
     assert not registry.reload().changed  # nothing changed on disk
 
     path.write_text(GOOD.replace("savings: 20000", "savings: lots"))
+    caplog.clear()
     broken = registry.reload()
+    assert f"(its last good version stays in force): {path}:17" in caplog.text
     assert not broken.changed
     assert broken.catalog is first.catalog
     assert broken.catalog.profile("ticket-triage").objectives.savings == 20000
@@ -150,7 +162,7 @@ def test_hot_reload_keeps_the_last_good_version(tmp_path: Path) -> None:
     assert fixed.errors == ()
     assert fixed.catalog.profile("ticket-triage").objectives.savings == 30000
     assert fixed.catalog.version > first.catalog.version
-    assert registry.reloads == {"success": 2, "failure": 1}
+    assert registry.reloads == {"success": 2, "failure": 2}
 
     os.remove(path)
     gone = registry.reload()
