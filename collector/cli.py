@@ -249,6 +249,47 @@ def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
 
 
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verbs = commands.add_parser("import", help="import costs from cloud bills").add_subparsers(
+        dest="source", required=True, metavar="SOURCE"
+    )
+    focus = verbs.add_parser(
+        "focus",
+        help="cost events from FinOps FOCUS exports (CSV, gzip CSV, Parquet)",
+        description="Each row of the exports becomes an outcomes.cost.incurred event for the"
+        " project named by its tag; ids come from the row's identifying columns, so importing"
+        " a file again (or overlapping exports) counts nothing twice; credits and corrections"
+        " are negative. Rows without the tag, in another currency or invalid are counted and"
+        " written to --rejects, never sent to another project.",
+    )
+    focus.add_argument(
+        "files", nargs="+", type=Path, metavar="PATH", help="export files, or directories of them"
+    )
+    focus.add_argument(
+        "--project-tag", required=True, help="the key in FOCUS `Tags` naming the project"
+    )
+    focus.add_argument(
+        "--cost-column",
+        choices=("EffectiveCost", "BilledCost"),
+        default="EffectiveCost",
+        help="amortized (EffectiveCost, default) or invoiced (BilledCost); never both",
+    )
+    focus.add_argument("--rejects", type=Path, help="write skipped rows here (CSV with reason)")
+    focus.add_argument("--dry-run", action="store_true", help="print the summary, send nothing")
+    focus.add_argument(
+        "--backfill",
+        action="store_true",
+        help="rows of periods closed longer ago than the grace window are history: counted in"
+        " their period (else they are refused too_late)",
+    )
+    focus.add_argument("--config", type=Path, help="the collector's config (or OUTCOMES_CONFIG)")
+    focus.add_argument("--bootstrap-servers", help="Kafka brokers (or OUTCOMES_BOOTSTRAP_SERVERS)")
+    focus.add_argument("--topic", help="events topic (default outcomes.events)")
+    focus.add_argument("--currency", help="the reporting currency (default: the config's)")
+    focus.add_argument("--targets", type=Path, help="declarations (period kinds judge too_late)")
+    focus.add_argument("--grace-days", type=float, default=7.0, help="the collectors' grace window")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outcomes",
@@ -260,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gateway(commands)
     _add_targets(commands)
     _add_report(commands)
+    _add_import(commands)
     _add_demo(commands)
     from collector import dlq
 
@@ -316,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gateway": run_gateway,
         "targets": lambda a: run_targets_check(a.paths),
         "report": run_report,
+        "import": run_import,
         "dlq": _main_dlq,
         "demo": _main_demo,
     }
@@ -453,6 +496,53 @@ def run_targets_check(paths: list[Path]) -> int:
         return 1
     print(f"ok: {projects} projects, {integrations} integrations in {files} files")
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import os
+
+    from rich.console import Console
+
+    from collector.emit import EmitError, time_judge
+    from collector.focus.files import FocusFileError
+    from collector.focus.run import Options, expand_paths, import_focus, summary
+
+    config = args.config or (
+        Path(os.environ["OUTCOMES_CONFIG"]) if "OUTCOMES_CONFIG" in os.environ else None
+    )
+    console = Console(stderr=True)
+    try:
+        settings = load_settings(
+            {"bootstrap_servers": args.bootstrap_servers, "topic": args.topic,
+             "currency": args.currency, "targets": args.targets},
+            config,
+        )  # fmt: skip
+        files = expand_paths(args.files)
+        options = Options(
+            project_tag=args.project_tag,
+            cost_column=args.cost_column,
+            currency=settings.currency,
+            backfill=args.backfill,
+            dry_run=args.dry_run,
+            judge=time_judge(settings.targets, timedelta(days=args.grace_days)),
+        )
+        rejects = args.rejects.open("w", newline="") if args.rejects else None
+        try:
+            result = import_focus(
+                files,
+                options,
+                bootstrap_servers=settings.bootstrap_servers,
+                topic=settings.topic,
+                console=console,
+                rejects=rejects,
+            )
+        finally:
+            if rejects is not None:
+                rejects.close()
+    except (ConfigError, FocusFileError, EmitError, OSError) as error:
+        print(f"outcomes import focus: {error}", file=sys.stderr)
+        return 2
+    return summary(result, options, console)
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -28,6 +29,15 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+
+
+def _not_zero(value: float) -> float:
+    if value == 0:
+        raise ValueError("must not be 0 (a credit or a correction is negative)")
+    return value
+
+
+NonZero = Annotated[float, Field(allow_inf_nan=False, strict=True), AfterValidator(_not_zero)]
 
 
 def _rfc3339_text(value: object) -> object:
@@ -80,9 +90,10 @@ class RunFinished(_Data):
 
 
 class CostIncurred(_Data):
-    """Money spent on the project outside individual runs."""
+    """Money spent on the project outside individual runs; a negative amount is a credit or
+    a correction from a bill, and lowers the cost."""
 
-    amount: Positive
+    amount: NonZero
     category: Literal["compute", "licence", "labour", "services", "other"]
     currency: Currency | None = None
     description: Annotated[str, StringConstraints(max_length=1024)] | None = None

@@ -27,6 +27,8 @@ class ProjectCounters:
     human_effort_s: float = 0.0
     cost: tuple[tuple[str, float], ...] = ()
     """(category, amount); run costs use category `run`."""
+    credits: tuple[tuple[str, float], ...] = ()
+    """(category, amount) of credits and corrections (negative costs), as positive amounts."""
     savings: tuple[tuple[str, float], ...] = ()
     downtime_s: tuple[tuple[str, float], ...] = ()
     """(service, seconds)."""

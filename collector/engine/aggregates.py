@@ -176,6 +176,9 @@ class LifetimeCounters:
     manual_avoided_us: int = 0
     human_effort_us: int = 0
     cost_u: Counter[str] = field(default_factory=Counter)
+    """Category -> money spent (the counter: credits are kept apart, so it never falls)."""
+    credit_u: Counter[str] = field(default_factory=Counter)
+    """Category -> credits and corrections (negative costs), as positive amounts."""
     savings_u: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
@@ -197,8 +200,14 @@ class LifetimeCounters:
             elif effort_us:
                 self.saved_by_day_us[epoch_day(event_time_s)] -= effort_us
             self.cost_u[RUN_COST_CATEGORY] += cost_us
+        elif isinstance(data, CostIncurred) and micros[0] < 0:
+            self.credit_u[data.category] -= micros[0]
         else:
             add_money(self, data, micros)
+
+    @property
+    def net_cost_u(self) -> int:
+        return sum(self.cost_u.values()) - sum(self.credit_u.values())
 
     def add_window(self, label: str, observed_us: int, downtime_us: int, event_s: float) -> None:
         """Count what a window added to its service's union (never a decrease: a counter
@@ -220,6 +229,7 @@ class LifetimeCounters:
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
             "cost_u": dict(self.cost_u),
+            "credit_u": dict(self.credit_u),
             "savings_u": dict(self.savings_u),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
@@ -237,6 +247,7 @@ class LifetimeCounters:
             manual_avoided_us=raw["manual_avoided_us"],
             human_effort_us=raw["human_effort_us"],
             cost_u=Counter(raw["cost_u"]),
+            credit_u=Counter(raw.get("credit_u", {})),
             savings_u=Counter(raw["savings_u"]),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),

@@ -94,7 +94,7 @@ def realized(
         elapsed=period.elapsed(now),
         savings=_micros(sum(totals.savings_u.values())),
         time_saved_s=_micros(saved_us),
-        roi=ratio(value - cost, cost),
+        roi=roi_of(value, cost),
         cost=cost,
         uptime=realized_uptime,
         observed_s=_micros(observed_us),
@@ -126,7 +126,7 @@ def period_result(
         savings=sum(totals.savings_u.values()) / SCALE,
         value=float(value),
         net_value=float(value - cost),
-        roi=_float(ratio(value - cost, cost)),
+        roi=_float(roi_of(value, cost)),
         uptime=_float(realized_uptime),
         success_ratio=_float(ratio(succeeded, succeeded + failed)),
         intervention_ratio=_float(ratio(totals.runs_with_effort, sum(totals.runs.values()))),
@@ -147,4 +147,11 @@ def lifetime_value(counters: LifetimeCounters, rates: HourlyRates) -> Fraction:
 
 
 def lifetime_cost(counters: LifetimeCounters) -> Fraction:
-    return _micros(sum(counters.cost_u.values()))
+    """Costs minus credits since the first event."""
+    return _micros(counters.net_cost_u)
+
+
+def roi_of(value: Fraction, cost: Fraction) -> Fraction | None:
+    """net value / cost; undefined unless the cost is positive (credits can exceed costs:
+    a negative denominator would turn a loss into a gain)."""
+    return None if cost <= 0 else (value - cost) / cost

@@ -20,6 +20,7 @@ def counters_snapshot(counters: LifetimeCounters) -> ProjectCounters:
         manual_time_avoided_s=from_micros(counters.manual_avoided_us),
         human_effort_s=from_micros(counters.human_effort_us),
         cost=_sorted_amounts(counters.cost_u),
+        credits=_sorted_amounts(counters.credit_u),
         savings=_sorted_amounts(counters.savings_u),
         downtime_s=_sorted_amounts(counters.downtime_us),
         observed_s=_sorted_amounts(counters.observed_us),

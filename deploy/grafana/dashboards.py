@@ -786,11 +786,13 @@ def project() -> dashboard.Dashboard:
         .with_panel(
             bars(
                 f"Cost by category, lifetime ({MONEY})",
-                "All costs since the first event, by category (run costs are `run`)."
-                + see("metrics"),
+                "All costs since the first event minus credits and corrections, by category"
+                " (run costs are `run`)." + see("metrics"),
                 "none",
                 query(
-                    f'sum by (category) (outcomes_cost_total{{{p},currency="$currency"}})',
+                    f'sum by (category) (outcomes_cost_total{{{p},currency="$currency"}}) - ('
+                    f'sum by (category) (outcomes_cost_credits_total{{{p},currency="$currency"}})'
+                    f' or 0 * sum by (category) (outcomes_cost_total{{{p},currency="$currency"}}))',
                     "{{category}}",
                     instant=True,
                 ),

@@ -61,6 +61,12 @@ PROJECT_FAMILIES: Final = (
     ),
     _counter("outcomes_human_effort_seconds_total", "Human time spent on runs.", *_P),
     _counter("outcomes_cost_total", "Money spent; run costs use category run.", *_MONEY),
+    _counter(
+        "outcomes_cost_credits_total",
+        "Credits and corrections from bills (negative costs), as positive amounts: net cost ="
+        " outcomes_cost_total - outcomes_cost_credits_total.",
+        *_MONEY,
+    ),
     _counter("outcomes_savings_total", "Money saved.", *_MONEY),
     _counter(
         "outcomes_downtime_seconds_total",
@@ -203,6 +209,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(p, counters.manual_time_avoided_s)],
         [(p, counters.human_effort_s)],
         [((name, category, currency), amount) for category, amount in counters.cost],
+        [((name, category, currency), amount) for category, amount in counters.credits],
         [((name, category, currency), amount) for category, amount in counters.savings],
         [((name, service), seconds) for service, seconds in counters.downtime_s],
         [((name, service), seconds) for service, seconds in counters.observed_s],

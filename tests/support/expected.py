@@ -135,7 +135,9 @@ def _period_mismatches(check: Any, project: str, t: ProjectTotals, rate: Fractio
     check("outcomes_period_savings", savings, project=project, currency="USD")
     check("outcomes_period_value", value_, project=project, currency="USD")
     check("outcomes_period_net_value", value_ - cost, project=project, currency="USD")
-    check("outcomes_period_roi_ratio", (value_ - cost) / cost if cost else None, project=project)
+    check(
+        "outcomes_period_roi_ratio", (value_ - cost) / cost if cost > 0 else None, project=project
+    )
     uptime = 1 - t.period_down / observed if observed else None
     check("outcomes_period_uptime_ratio", uptime, project=project)
     success = Fraction(by_outcome["succeeded"], decided) if decided else None

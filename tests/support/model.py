@@ -175,7 +175,7 @@ def realized(
     return {
         "f": min(Fraction(1), Fraction(int((now - start) / timedelta(microseconds=1)), int((end - start) / timedelta(microseconds=1)))),
         "savings": savings, "time_saved": saved, "cost": cost, "value": value,
-        "roi": (value - cost) / cost if cost else None,
+        "roi": (value - cost) / cost if cost > 0 else None,
         "uptime": 1 - Fraction(down, observed) if observed else None,
         "observed": Fraction(observed, 10**6),
         "success_rate": Fraction(ok, ok + bad) if ok + bad else None, "decided_runs": ok + bad,

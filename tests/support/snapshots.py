@@ -23,6 +23,7 @@ def sample_snapshot() -> Snapshot:
             manual_time_avoided_s=7200.0,
             human_effort_s=1800.0,
             cost=(("licence", 100.0), ("run", 0.5)),
+            credits=(("licence", 20.0),),
             savings=(("cloud", 250.0),),
             downtime_s=(("servicedesk-api", 36.0),),
             observed_s=(("servicedesk-api", 3600.0),),

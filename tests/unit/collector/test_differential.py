@@ -116,6 +116,8 @@ def new_event(draw: st.DrawFn, now: datetime, serial: int) -> dict[str, Any]:
         event.update(type="outcomes.run.finished", time=at, data=data)
     elif kind in ("cost", "savings"):
         amount = draw(st.integers(1, 10_000)) / 100
+        if kind == "cost" and draw(st.integers(0, 4)) == 0:
+            amount = -amount  # a credit or a correction from a bill
         data = {"project": project, "amount": amount}
         data.update(
             {"category": draw(st.sampled_from(["licence", "other"]))}
@@ -322,15 +324,21 @@ def check_counters(got: ProjectSnapshot, events: list[dict[str, Any]]) -> None:
         {"run": sum((model.q(r["cost"]) for r in runs), Fraction(0))} if runs else {}
     )
     savings: dict[str, Fraction] = {}
+    credits: dict[str, Fraction] = {}
     for event in events:
         category = event["data"].get("category")
         if event["type"] == "outcomes.cost.incurred":
-            cost[category] = cost.get(category, Fraction(0)) + model.q(event["data"]["amount"])
+            amount = model.q(event["data"]["amount"])
+            if amount < 0:  # the counter never falls: credits are their own counter
+                credits[category] = credits.get(category, Fraction(0)) - amount
+            else:
+                cost[category] = cost.get(category, Fraction(0)) + amount
         elif event["type"] == "outcomes.savings.realized":
             savings[category] = savings.get(category, Fraction(0)) + model.q(
                 event["data"]["amount"]
             )
     assert dict(counters.cost) == {k: float(v) for k, v in cost.items()}
+    assert dict(counters.credits) == {k: float(v) for k, v in credits.items()}
     assert dict(counters.savings) == {k: float(v) for k, v in savings.items()}
     windows = [
         {"service": e["data"]["service"], "start": datetime.fromisoformat(e["data"]["window_start"]),

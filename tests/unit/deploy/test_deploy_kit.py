@@ -123,3 +123,24 @@ def test_generated_kubernetes_objects_are_current_and_valid(tmp_path: Path) -> N
     kustomization = yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text())
     for resource in kustomization["resources"]:
         assert (DEPLOY / "kubernetes" / resource).exists()
+
+
+def test_the_focus_import_cronjob_runs_a_command_the_cli_knows() -> None:
+    objects = _kubernetes()
+    job = objects["CronJob/outcomes-focus-import"]["spec"]["jobTemplate"]["spec"]["template"]
+    spec = job["spec"]
+    (container,) = spec["containers"]
+    args = build_parser().parse_args(container["args"])
+    assert (args.command, args.source, args.project_tag) == (
+        "import",
+        "focus",
+        "outcomes-project",
+    )
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert [str(path) for path in args.files] == [mounts["exports"]]
+    assert str(args.config) == mounts["config"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert f"ConfigMap/{volumes['config']['configMap']['name']}" in objects
+    (fetch,) = spec["initContainers"]
+    assert {m["mountPath"] for m in fetch["volumeMounts"]} == {mounts["exports"]}
+    assert "--backfill" not in container["args"]  # nightly: only what the grace window accepts

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from schemas.envelope import EventError, Reason, parse_event
-from schemas.events import AvailabilityObserved, EventType, RunFinished
+from schemas.events import AvailabilityObserved, CostIncurred, EventType, RunFinished
 from tests.support.events import data_dict, structured
 
 RUN = EventType.RUN_FINISHED.value
@@ -62,11 +62,16 @@ def test_missing_field_is_named() -> None:
         parse(structured(RUN, data))
 
 
-@pytest.mark.parametrize("amount", [0.0, -5.0])
-def test_cost_amount_must_be_positive(amount: float) -> None:
-    data = data_dict(EventType.COST_INCURRED, amount=amount)
-    with pytest.raises(EventError, match="data.amount"):
+def test_a_cost_is_never_zero_and_a_credit_is_negative() -> None:
+    data = data_dict(EventType.COST_INCURRED, amount=0.0)
+    with pytest.raises(EventError, match="data.amount: Value error, must not be 0"):
         parse(structured(EventType.COST_INCURRED.value, data))
+    credit = data_dict(EventType.COST_INCURRED, amount=-5.0)
+    parsed = parse(structured(EventType.COST_INCURRED.value, credit)).data
+    assert isinstance(parsed, CostIncurred) and parsed.amount == -5.0
+    savings = data_dict(EventType.SAVINGS_REALIZED, amount=-5.0)
+    with pytest.raises(EventError, match="data.amount"):
+        parse(structured(EventType.SAVINGS_REALIZED.value, savings))
 
 
 @pytest.mark.parametrize(

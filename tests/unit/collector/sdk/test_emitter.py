@@ -108,7 +108,7 @@ def test_invalid_values_raise_at_once_when_strict(sender: MemorySender) -> None:
 
     with Emitter("unused:9092", source="t", sender=lambda: sender, strict=True) as strict:
         with pytest.raises(ValidationError, match="amount"):
-            strict.cost("ticket-triage", -5.0, "licence")
+            strict.cost("ticket-triage", 0.0, "licence")
         with pytest.raises(ValueError, match="naive"):
             strict.availability(
                 "p", "api", datetime(2026, 11, 15, 10), datetime(2026, 11, 15, 11), 0.0
@@ -120,7 +120,7 @@ def test_telemetry_problems_never_raise_into_the_automation(
 ) -> None:
     """Bad values: refused, counted, logged once per kind of problem; the call returns."""
     for _ in range(3):
-        assert emitter.cost("ticket-triage", -5.0, "licence") is None
+        assert emitter.cost("ticket-triage", 0.0, "licence") is None
     with emitter.run("ticket-triage", "classify", manual_duration_s=-1.0):
         pass  # the run's event is refused at the block's end, the block is not disturbed
     assert emitter.refused == 4

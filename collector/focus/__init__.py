@@ -1,0 +1,1 @@
+"""`outcomes import focus`: cloud costs from FinOps FOCUS exports (CSV, gzip CSV, Parquet)."""

@@ -1,0 +1,173 @@
+"""One FOCUS cost row -> one `outcomes.cost.incurred` event, or the reason it is not one.
+
+FOCUS (FinOps Open Cost & Usage Specification) rows carry no row id, so an event's id is a
+digest of the row's identifying columns: importing the same export twice, or overlapping
+daily exports, yields the same ids and the collector counts each row once. Corrections and
+credits arrive as their own rows with negative costs, and subtract.
+
+Category table (documented in docs/INTEGRATIONS.md):
+
+| FOCUS                                   | cost category |
+|-----------------------------------------|---------------|
+| ChargeCategory `Tax`                    | other         |
+| ServiceCategory `Business Applications` | licence       |
+| ServiceCategory `Other` or empty        | other         |
+| any other ServiceCategory               | compute       |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from schemas.envelope import OutcomeEvent, describe_errors
+from schemas.events import NAME_PATTERN, CostIncurred, EventType
+
+SOURCE: Final = "outcomes-import/focus"
+COST_COLUMNS: Final = ("EffectiveCost", "BilledCost")
+IDENTITY: Final = (
+    "BillingAccountId", "SubAccountId", "ResourceId", "ChargePeriodStart", "ChargePeriodEnd",
+    "ChargeCategory", "ChargeClass", "SkuPriceId", "SkuId", "ChargeDescription", "ServiceName",
+    "RegionId", "BillingPeriodStart",
+)  # fmt: skip
+"""What identifies a charge (not its amount, not its tags): the digest of these is the id."""
+NEEDED: Final = (*IDENTITY, "BillingCurrency", "ServiceCategory", "Tags", *COST_COLUMNS)
+_NAME: Final = re.compile(NAME_PATTERN)
+_FRACTION: Final = re.compile(r"(\.\d{6})\d+")
+
+
+class Skip(StrEnum):
+    """Why a row sends nothing. All but `zero_cost` go to the rejects file."""
+
+    NO_TAG = "no_tag"
+    CURRENCY = "currency"
+    INVALID = "invalid"
+    TOO_LATE = "too_late"
+    """In a period closed longer than the grace window ago (import it with --backfill)."""
+    FUTURE = "future"
+    ZERO = "zero_cost"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    reason: Skip
+    detail: str
+    project: str | None = None
+
+
+def category_of(row: dict[str, Any]) -> str:
+    if _text(row.get("ChargeCategory")).lower() == "tax":
+        return "other"
+    service = _text(row.get("ServiceCategory"))
+    if service == "Business Applications":
+        return "licence"
+    if service in ("", "Other"):
+        return "other"
+    return "compute"
+
+
+def tags_of(raw: Any) -> dict[str, Any]:
+    """FOCUS `Tags`: a JSON object in CSV, a map (list of pairs) or struct in Parquet."""
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, list):
+        return {str(key): value for key, value in raw}
+    try:
+        parsed = json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def event_id(row: dict[str, Any]) -> str:
+    identity = "\x1f".join(_text(row.get(column)) for column in IDENTITY)
+    return "focus-" + hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
+
+
+def to_event(
+    row: dict[str, Any], *, project_tag: str, cost_column: str, currency: str
+) -> OutcomeEvent | Skipped:
+    """The cost event of `row`, or why there is none."""
+    project = _project(row, project_tag)
+    if isinstance(project, Skipped):
+        return project
+    billing = _text(row.get("BillingCurrency"))
+    if billing != currency:
+        return Skipped(Skip.CURRENCY, f"BillingCurrency {billing!r} is not {currency!r}", project)
+    try:
+        amount = _amount(row, cost_column)
+        moment = _timestamp(row.get("ChargePeriodStart"))
+    except ValueError as error:
+        return Skipped(Skip.INVALID, str(error), project)
+    if amount == 0:
+        return Skipped(Skip.ZERO, f"{cost_column} is 0", project)
+    names = (_text(row.get("ServiceName")), _text(row.get("ChargeDescription")))
+    description = " / ".join(part for part in names if part)[:1024] or None
+    try:
+        data = CostIncurred.model_validate(
+            {"project": project, "amount": amount, "category": category_of(row),
+             "description": description}
+        )  # fmt: skip
+    except ValidationError as error:
+        return Skipped(Skip.INVALID, describe_errors(error, "data."), project)
+    return OutcomeEvent(event_id(row), SOURCE, EventType.COST_INCURRED, moment, data)
+
+
+def _project(row: dict[str, Any], project_tag: str) -> str | Skipped:
+    value = tags_of(row.get("Tags")).get(project_tag)
+    if value is None or value == "":
+        return Skipped(Skip.NO_TAG, f"no tag {project_tag!r}")
+    project = str(value)
+    if not _NAME.match(project):
+        return Skipped(Skip.INVALID, f"tag {project_tag}={project!r} is not a project name"
+                       " (lowercase a-z 0-9 . _ -, 1 to 63 characters)", project)  # fmt: skip
+    return project
+
+
+def _amount(row: dict[str, Any], cost_column: str) -> float:
+    text = _text(row.get(cost_column))
+    try:
+        amount = float(text)
+    except ValueError:
+        raise ValueError(f"{cost_column} {text!r} is not a number") from None
+    if not math.isfinite(amount):
+        raise ValueError(f"{cost_column} {text!r} is not a number")
+    return amount
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _timestamp(value: Any) -> datetime:
+    """ChargePeriodStart as written by the providers: `2026-08-01T00:00:00Z`, with up to 7
+    fractional digits (Azure), or a timezone-aware datetime (Parquet)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("ChargePeriodStart has no timezone")
+        return value
+    text = _text(value)
+    if not text:
+        raise ValueError("ChargePeriodStart is empty")
+    text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace(" ", "T"))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"ChargePeriodStart {value!r} is not a timestamp") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"ChargePeriodStart {value!r} has no timezone (FOCUS times are UTC: Z)")
+    return moment
