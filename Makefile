@@ -59,6 +59,7 @@ k8s: $(STAMP) ## regenerate the Kubernetes objects that mirror rule files and de
 	$(BIN)/python deploy/kubernetes/render.py
 
 bench: $(STAMP) ## benchmarks: tables on stdout, JSON in bench/results (see docs/PERFORMANCE.md)
+	$(BIN)/python -m pip install --quiet -e '.[embedded,test,bench]'  # the peers: confluent-kafka, Quix Streams
 	$(BIN)/python -m bench
 
 clean:

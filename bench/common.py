@@ -16,7 +16,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from collector.sdk.events import new_event
-from schemas.binding import KafkaRecord, to_binary
+from schemas.binding import KafkaRecord, to_binary, to_structured
 from schemas.events import EventType
 
 RESULTS = Path(__file__).parent / "results"
@@ -31,50 +31,62 @@ def machine() -> dict[str, Any]:
     }
 
 
-def realistic_records(count: int, projects: int = 200, seed: int = 1) -> list[KafkaRecord]:
-    """Runs (80%), costs, savings and availability windows over the last hours."""
+WORDS = ("triage", "patch", "rollout", "failover", "cleanup", "rightsizing", "backup", "certs")
+TEAMS = ("itsm", "sre", "finops", "platform", "netops", "dba")
+
+
+def realistic_records(
+    count: int, projects: int = 200, seed: int = 1, structured_share: float = 0.5
+) -> list[KafkaRecord]:
+    """Runs (80%), costs, savings and availability windows over the last hours, with varied
+    names and decimal amounts; `structured_share` of them in structured mode (both modes
+    are first-class: SDKs and tools send either), the rest in binary mode."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     start = max(
         now - timedelta(hours=6), now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     )
     span_s = (now - start).total_seconds()
+    names = [f"{rng.choice(TEAMS)}-{rng.choice(WORDS)}-{number}" for number in range(projects)]
     records = []
     for index in range(count):
-        project = f"project-{rng.randrange(projects):04d}"
+        project = rng.choice(names)
         moment = start + timedelta(seconds=rng.random() * span_s)
         roll = rng.random()
         if roll < 0.8:
             data: dict[str, Any] = {
                 "project": project,
-                "automation": f"job-{rng.randrange(5)}",
-                "outcome": "succeeded" if rng.random() < 0.93 else "failed",
+                "automation": f"{rng.choice(WORDS)}-job-{rng.randrange(12)}",
+                "outcome": "succeeded"
+                if rng.random() < 0.93
+                else rng.choice(["failed", "cancelled"]),
                 "duration_s": round(rng.uniform(1, 600), 3),
-                "manual_duration_s": 900.0,
-                "human_effort_s": 0.0 if rng.random() < 0.8 else 120.0,
-                "cost": 0.05,
+                "manual_duration_s": float(rng.choice([300, 900, 1800, 2700])),
+                "human_effort_s": 0.0 if rng.random() < 0.8 else round(rng.uniform(30, 900), 1),
+                "cost": round(rng.uniform(0.001, 2.5), 4),
             }
             kind = EventType.RUN_FINISHED
         elif roll < 0.87:
-            data, kind = (
-                {"project": project, "amount": 12.5, "category": "compute"},
-                EventType.COST_INCURRED,
-            )
+            data = {"project": project, "amount": round(rng.uniform(1, 5000), 2),
+                    "category": rng.choice(["compute", "licence", "labour"])}  # fmt: skip
+            kind = EventType.COST_INCURRED
         elif roll < 0.94:
-            data = {"project": project, "amount": 40.0, "category": "cloud", "basis": "bench"}
+            data = {"project": project, "amount": round(rng.uniform(1, 9000), 2),
+                    "category": rng.choice(["cloud", "licence", "incident"]),
+                    "basis": "invoice diff"}  # fmt: skip
             kind = EventType.SAVINGS_REALIZED
         else:
             data = {
                 "project": project,
-                "service": "api",
-                "downtime_s": 0.0,
+                "service": rng.choice(["api", "web", "queue"]),
+                "downtime_s": rng.choice([0.0, 0.0, 0.0, round(rng.uniform(1, 120), 1)]),
                 "window_start": (moment - timedelta(minutes=5)).isoformat(),
                 "window_end": moment.isoformat(),
             }
             kind = EventType.AVAILABILITY_OBSERVED
-        records.append(
-            to_binary(new_event(kind, "bench", data, event_id=f"b{seed}-{index}", time=moment))
-        )
+        event = new_event(kind, "bench", data, event_id=f"b{seed}-{index}", time=moment)
+        encode = to_structured if rng.random() < structured_share else to_binary
+        records.append(encode(event))
     return records
 
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
-from schemas.fast_path import binary_envelope_of, from_binary
+from schemas.fast_path import binary_envelope_of, from_binary, from_structured
 
 Headers = Sequence[tuple[str, bytes | None]]
 
@@ -105,6 +105,10 @@ def from_record(key: bytes | None, headers: Headers, value: bytes | None) -> Out
     fields = binary_envelope_of(headers)
     if fields is not None:
         event = from_binary(fields, key, value)
+        if event is not None:
+            return event
+    else:
+        event = from_structured(key, headers, value)
         if event is not None:
             return event
     return general_from_record(key, headers, value)
