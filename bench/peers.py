@@ -55,7 +55,7 @@ def kafka_python_rate(bootstrap: str, topic: str, expected: int, *, tuned: bool)
 
 
 def confluent_rate(bootstrap: str, topic: str, expected: int) -> float:
-    from confluent_kafka import Consumer  # noqa: PLC0415 - extra `bench`
+    from confluent_kafka import Consumer
 
     consumer = Consumer(
         {
@@ -89,7 +89,7 @@ def quix_rate(bootstrap: str, topic: str, expected: int) -> float:
 
 
 def _run_quix(bootstrap: str, topic_name: str, expected: int) -> float:
-    from quixstreams import Application, State  # noqa: PLC0415 - extra `bench`
+    from quixstreams import Application, State
 
     with tempfile.TemporaryDirectory() as state_dir:
         app = Application(
@@ -101,7 +101,7 @@ def _run_quix(bootstrap: str, topic_name: str, expected: int) -> float:
         topic = app.topic(topic_name, value_deserializer="json")
         marks: dict[str, float] = {"seen": 0}
 
-        def total(value: dict[str, Any], state: State) -> None:
+        def total(value: dict[str, Any], state: State[Any, Any]) -> None:
             """Per project (the record key): the sum of its money, as the collector keeps."""
             data = value.get("data", value)
             amount = data.get("amount", data.get("cost", 0.0))

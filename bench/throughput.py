@@ -45,6 +45,7 @@ def collector_rate(broker: Broker, topic: str, expected: int, state: str) -> flo
 def main(
     count: int,
     postgres: str | None,
+    *,
     rounds: int = 1,
     broker_kind: str = "embedded",
     structured_share: float = 0.5,
@@ -68,7 +69,8 @@ def main(
     }
     rows = [
         ("bare kafka-python consumer, defaults", f"{result['kafka_python_per_s']:,.0f} events/s"),
-        ("bare kafka-python consumer, tuned (anchor)", f"{result['kafka_python_tuned_per_s']:,.0f} events/s"),
+        ("bare kafka-python consumer, tuned (anchor)",
+         f"{result['kafka_python_tuned_per_s']:,.0f} events/s"),
         ("bare confluent-kafka consumer", f"{result['confluent_per_s']:,.0f} events/s"),
     ]  # fmt: skip
     if quix:
@@ -131,4 +133,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--no-quix", action="store_true", help="leave the Quix Streams app out")
     args = parser.parse_args()
-    main(args.events, args.postgres, args.rounds, args.broker, args.structured, not args.no_quix)
+    main(
+        args.events,
+        args.postgres,
+        rounds=args.rounds,
+        broker_kind=args.broker,
+        structured_share=args.structured,
+        quix=not args.no_quix,
+    )

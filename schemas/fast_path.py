@@ -134,7 +134,7 @@ class _StructuredEnvelope(BaseModel):
 
 
 def _structured_model(event_type: EventType) -> type[_StructuredEnvelope]:
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    return create_model(
         f"Structured{DATA_MODELS[event_type].__name__}",
         __base__=_StructuredEnvelope,
         type=(Literal[event_type.value], ...),
@@ -143,9 +143,11 @@ def _structured_model(event_type: EventType) -> type[_StructuredEnvelope]:
 
 
 _STRUCTURED_MODELS: Final = {event_type: _structured_model(event_type) for event_type in EventType}
-_STRUCTURED: Final[TypeAdapter[Any]] = TypeAdapter(
-    Annotated[Union[tuple(_STRUCTURED_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
-)
+_ANY_STRUCTURED: Any = Annotated[
+    Union[tuple(_STRUCTURED_MODELS.values())],  # noqa: UP007 - built from the models at run time
+    Field(discriminator="type"),
+]
+_STRUCTURED: Final[TypeAdapter[Any]] = TypeAdapter(_ANY_STRUCTURED)
 """One validator for every event type: pydantic-core parses the bytes and picks the model
 by `type` (the union is built from the models, so a new event type joins it)."""
 _STRUCTURED_CONTENT_TYPE: Final = b"application/cloudevents+json"
