@@ -77,10 +77,14 @@ def confluent_rate(bootstrap: str, topic: str, expected: int) -> float:
     return seen / elapsed
 
 
-def quix_rate(bootstrap: str, topic: str, expected: int) -> float:
-    """The Quix Streams app in its own process (it owns its signal handlers and loop)."""
+def quix_rate(bootstrap: str, topic: str, expected: int, *, changelog: bool = True) -> float:
+    """The Quix Streams app in its own process (it owns its signal handlers and loop),
+    with its defaults: RocksDB state backed up to changelog topics (`changelog`). Its state
+    store needs the source topic's `retention.ms` from DescribeConfigs: Apache Kafka only
+    (the embedded broker does not report it)."""
+    flags = [] if changelog else ["--no-changelog"]
     result = subprocess.run(
-        [sys.executable, "-m", "bench.peers", "quix", bootstrap, topic, str(expected)],
+        [sys.executable, "-m", "bench.peers", "quix", bootstrap, topic, str(expected), *flags],
         capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -88,7 +92,7 @@ def quix_rate(bootstrap: str, topic: str, expected: int) -> float:
     return float(json.loads(result.stdout.strip().splitlines()[-1])["per_s"])
 
 
-def _run_quix(bootstrap: str, topic_name: str, expected: int) -> float:
+def _run_quix(bootstrap: str, topic_name: str, expected: int, changelog: bool) -> float:
     from quixstreams import Application, State
 
     with tempfile.TemporaryDirectory() as state_dir:
@@ -97,6 +101,7 @@ def _run_quix(bootstrap: str, topic_name: str, expected: int) -> float:
             consumer_group=f"quix-{uuid.uuid4().hex[:6]}",
             auto_offset_reset="earliest",
             state_dir=state_dir,
+            use_changelog_topics=changelog,
         )
         topic = app.topic(topic_name, value_deserializer="json")
         marks: dict[str, float] = {"seen": 0}
@@ -124,5 +129,7 @@ if __name__ == "__main__":
     parser.add_argument("bootstrap")
     parser.add_argument("topic")
     parser.add_argument("expected", type=int)
+    parser.add_argument("--no-changelog", action="store_true")
     args = parser.parse_args()
-    print(json.dumps({"per_s": _run_quix(args.bootstrap, args.topic, args.expected)}))
+    rate = _run_quix(args.bootstrap, args.topic, args.expected, not args.no_changelog)
+    print(json.dumps({"per_s": rate}))

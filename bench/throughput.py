@@ -131,7 +131,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--structured", type=float, default=0.5, help="share of structured-mode events"
     )
-    parser.add_argument("--no-quix", action="store_true", help="leave the Quix Streams app out")
+    parser.add_argument(
+        "--no-quix",
+        action="store_true",
+        help="leave the Quix Streams app out (always on the embedded broker: Quix's state"
+        " store needs the topic's retention.ms from DescribeConfigs, which Tansu does not"
+        " report)",
+    )
     args = parser.parse_args()
     main(
         args.events,
@@ -139,5 +145,5 @@ if __name__ == "__main__":
         rounds=args.rounds,
         broker_kind=args.broker,
         structured_share=args.structured,
-        quix=not args.no_quix,
+        quix=not args.no_quix and args.broker != "embedded",
     )

@@ -45,7 +45,7 @@ class ConsumerSettings:
     heartbeat_interval_ms: int = 2_000
     max_poll_records: int = 2_000
     max_poll_interval_ms: int = 300_000
-    fetch_max_wait_ms: int = 100
+    fetch_max_wait_ms: int = 20
     client_id: str = "outcomes-collector"
     leave_group: str = "always"
     """When a consumer process holding partitions leaves the group on its way out:
