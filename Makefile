@@ -59,7 +59,9 @@ k8s: $(STAMP) ## regenerate the Kubernetes objects that mirror rule files and de
 	$(BIN)/python deploy/kubernetes/render.py
 
 bench: $(STAMP) ## benchmarks: tables on stdout, JSON in bench/results (see docs/PERFORMANCE.md)
-	$(BIN)/python -m pip install --quiet -e '.[embedded,test,bench]'  # the peers: confluent-kafka, Quix Streams
+	$(BIN)/python -m pip install --quiet -e '.[embedded,test,bench]'  # confluent-kafka, py-spy
+	test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers  # Quix pins an older pydantic
+	.venv-peers/bin/python -m pip install --quiet 'quixstreams>=3.0'
 	$(BIN)/python -m bench
 
 clean:

@@ -5,21 +5,20 @@
   fetch, 10,000 records per poll) — the anchor of the goals;
 - a bare confluent-kafka consumer (librdkafka) that only counts records;
 - a Quix Streams application keeping a stateful per-project sum of the events' money
-  (`python -m bench.peers quix …`, its own process): the stream processor a Python team
-  would pick for this job, with its defaults (RocksDB state, changelog topics).
+  (bench/quix_app.py, its own process and venv): the stream processor a Python team would
+  pick for this job, with its defaults (RocksDB state, changelog topics).
 
 Each returns records per second from its first record to its last.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
@@ -77,59 +76,21 @@ def confluent_rate(bootstrap: str, topic: str, expected: int) -> float:
     return seen / elapsed
 
 
-def quix_rate(bootstrap: str, topic: str, expected: int, *, changelog: bool = True) -> float:
-    """The Quix Streams app in its own process (it owns its signal handlers and loop),
-    with its defaults: RocksDB state backed up to changelog topics (`changelog`). Its state
-    store needs the source topic's `retention.ms` from DescribeConfigs: Apache Kafka only
-    (the embedded broker does not report it)."""
-    flags = [] if changelog else ["--no-changelog"]
+QUIX_PYTHON = Path(__file__).parents[1] / ".venv-peers" / "bin" / "python"
+"""Quix Streams pins an older pydantic than the collector's, so it lives in its own venv
+(`make bench` creates it); the app is a standalone script (bench/quix_app.py)."""
+
+
+def quix_rate(bootstrap: str, topic: str, expected: int) -> float:
+    """The Quix Streams app in its own process and venv, with its defaults: RocksDB state
+    backed up to changelog topics. Its state store needs the source topic's `retention.ms`
+    from DescribeConfigs: Apache Kafka only (the embedded broker does not report it)."""
+    python = str(QUIX_PYTHON) if QUIX_PYTHON.exists() else sys.executable
+    script = Path(__file__).with_name("quix_app.py")
     result = subprocess.run(
-        [sys.executable, "-m", "bench.peers", "quix", bootstrap, topic, str(expected), *flags],
+        [python, str(script), bootstrap, topic, str(expected)],
         capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"the Quix Streams app failed:\n{result.stderr[-2000:]}")
     return float(json.loads(result.stdout.strip().splitlines()[-1])["per_s"])
-
-
-def _run_quix(bootstrap: str, topic_name: str, expected: int, changelog: bool) -> float:
-    from quixstreams import Application, State
-
-    with tempfile.TemporaryDirectory() as state_dir:
-        app = Application(
-            broker_address=bootstrap,
-            consumer_group=f"quix-{uuid.uuid4().hex[:6]}",
-            auto_offset_reset="earliest",
-            state_dir=state_dir,
-            use_changelog_topics=changelog,
-        )
-        topic = app.topic(topic_name, value_deserializer="json")
-        marks: dict[str, float] = {"seen": 0}
-
-        def total(value: dict[str, Any], state: State[Any, Any]) -> None:
-            """Per project (the record key): the sum of its money, as the collector keeps."""
-            data = value.get("data", value)
-            amount = data.get("amount", data.get("cost", 0.0))
-            state.set("money", state.get("money", 0.0) + amount)
-            marks["seen"] += 1
-            if marks["seen"] == 1:
-                marks["first"] = time.perf_counter()
-            if marks["seen"] >= expected:
-                marks["last"] = time.perf_counter()
-                app.stop()
-
-        app.dataframe(topic).update(total, stateful=True)
-        app.run()
-    return (marks["seen"] - 1) / (marks["last"] - marks["first"])
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("peer", choices=["quix"])
-    parser.add_argument("bootstrap")
-    parser.add_argument("topic")
-    parser.add_argument("expected", type=int)
-    parser.add_argument("--no-changelog", action="store_true")
-    args = parser.parse_args()
-    rate = _run_quix(args.bootstrap, args.topic, args.expected, not args.no_changelog)
-    print(json.dumps({"per_s": rate}))

@@ -134,12 +134,14 @@ class _StructuredEnvelope(BaseModel):
 
 
 def _structured_model(event_type: EventType) -> type[_StructuredEnvelope]:
-    return create_model(
+    type_literal: Any = Literal[event_type.value]  # a type built at run time
+    model: type[_StructuredEnvelope] = create_model(
         f"Structured{DATA_MODELS[event_type].__name__}",
         __base__=_StructuredEnvelope,
-        type=(Literal[event_type.value], ...),
+        type=(type_literal, ...),
         data=(DATA_MODELS[event_type], ...),
     )
+    return model
 
 
 _STRUCTURED_MODELS: Final = {event_type: _structured_model(event_type) for event_type in EventType}
