@@ -498,8 +498,16 @@ def run_targets_check(paths: list[Path]) -> int:
     return 0
 
 
-def run_import(args: argparse.Namespace) -> int:
+def config_file(given: Path | None) -> Path | None:
+    """The collector's config for the commands that share it: `--config`, else
+    `OUTCOMES_CONFIG`."""
     import os
+
+    found = given or os.environ.get("OUTCOMES_CONFIG")
+    return None if found is None else Path(found)
+
+
+def run_import(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
@@ -507,9 +515,7 @@ def run_import(args: argparse.Namespace) -> int:
     from collector.focus.files import FocusFileError
     from collector.focus.run import Options, expand_paths, import_focus, summary
 
-    config = args.config or (
-        Path(os.environ["OUTCOMES_CONFIG"]) if "OUTCOMES_CONFIG" in os.environ else None
-    )
+    config = config_file(args.config)
     console = Console(stderr=True)
     try:
         settings = load_settings(
@@ -546,7 +552,6 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    import os
 
     from collector.app import utc_now
     from collector.report import ReportError, build_report
@@ -559,9 +564,7 @@ def run_report(args: argparse.Namespace) -> int:
         render_table,
     )
 
-    config = args.config or (
-        Path(os.environ["OUTCOMES_CONFIG"]) if "OUTCOMES_CONFIG" in os.environ else None
-    )
+    config = config_file(args.config)
     try:
         clock = utc_now
         if args.at is not None:

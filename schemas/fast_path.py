@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from schemas.envelope import Attribute, OutcomeEvent, inconsistency
-from schemas.events import DATA_MODELS, EventType, Timestamp
+from schemas.envelope import Envelope, OutcomeEvent, inconsistency
+from schemas.events import DATA_MODELS, EventType
 
 EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
 """The checked envelope of a known type: the raw id, source, type and time headers;
@@ -117,27 +117,13 @@ def from_binary(
     return None if inconsistency(event) is not None else event
 
 
-class _StructuredEnvelope(BaseModel):
-    """The envelope attributes as `Envelope` has them; `data` and `type` per event type."""
-
-    model_config = ConfigDict(extra="allow")
-
-    specversion: Literal["1.0"]
-    id: Attribute
-    source: Attribute
-    time: Timestamp
-    datacontenttype: str | None = None
-    dataschema: str | None = None
-    subject: str | None = None
-    partitionkey: str | None = None
-    outcomesbackfill: bool = False
-
-
-def _structured_model(event_type: EventType) -> type[_StructuredEnvelope]:
+def _structured_model(event_type: EventType) -> type[Envelope]:
+    """`Envelope` (the same attributes and rules as the general path) with this event
+    type's `type` value and `data` model."""
     type_literal: Any = Literal[event_type.value]  # a type built at run time
-    model: type[_StructuredEnvelope] = create_model(
+    model: type[Envelope] = create_model(
         f"Structured{DATA_MODELS[event_type].__name__}",
-        __base__=_StructuredEnvelope,
+        __base__=Envelope,
         type=(type_literal, ...),
         data=(DATA_MODELS[event_type], ...),
     )

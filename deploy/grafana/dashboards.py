@@ -213,12 +213,32 @@ def to_team(field: str) -> dashboard.DashboardLink:
     )
 
 
-def _by_name(
-    name: str, *properties: tuple[str, object]
-) -> tuple[MatcherConfig, list[DynamicConfigValue]]:
+Override = tuple[MatcherConfig, list[DynamicConfigValue]]
+
+
+def _by_name(name: str, *properties: tuple[str, object]) -> Override:
     return (
         MatcherConfig(id_val="byName", options=name),
         [DynamicConfigValue(id_val=key, value=value) for key, value in properties],
+    )
+
+
+def attainment_column(name: str) -> Override:
+    """A table column of attainments: percent, its cell coloured by target status."""
+    return _by_name(
+        name,
+        ("unit", "percentunit"),
+        ("thresholds", ATTAINMENT.build()),
+        ("custom.cellOptions", {"type": "color-background"}),
+    )
+
+
+def status_column(name: str) -> Override:
+    """A table column of status codes (`status_code`): the status word in its colour."""
+    return _by_name(
+        name,
+        ("mappings", status_mappings()),
+        ("custom.cellOptions", {"type": "color-background"}),
     )
 
 
@@ -369,21 +389,8 @@ def portfolio() -> dashboard.Dashboard:
                 {"Value #A": "Worst attainment", "Value #B": "Status", "project": "Project"},
             )
             .data_links([to_project()])
-            .with_override(
-                *_by_name(
-                    "Worst attainment",
-                    ("unit", "percentunit"),
-                    ("thresholds", ATTAINMENT.build()),
-                    ("custom.cellOptions", {"type": "color-background"}),
-                )
-            )
-            .with_override(
-                *_by_name(
-                    "Status",
-                    ("mappings", status_mappings()),
-                    ("custom.cellOptions", {"type": "color-background"}),
-                )
-            )
+            .with_override(*attainment_column("Worst attainment"))
+            .with_override(*status_column("Status"))
         )
         .with_row(Row("By team, sponsor and stage"))
         .with_panel(
@@ -546,21 +553,8 @@ def team() -> dashboard.Dashboard:
                 },
             )
             .data_links([to_project()])
-            .with_override(
-                *_by_name(
-                    "Status",
-                    ("mappings", status_mappings()),
-                    ("custom.cellOptions", {"type": "color-background"}),
-                )
-            )
-            .with_override(
-                *_by_name(
-                    "Worst attainment",
-                    ("unit", "percentunit"),
-                    ("thresholds", ATTAINMENT.build()),
-                    ("custom.cellOptions", {"type": "color-background"}),
-                )
-            )
+            .with_override(*status_column("Status"))
+            .with_override(*attainment_column("Worst attainment"))
             .with_override(
                 *_by_name(
                     "ROI",
@@ -645,14 +639,7 @@ def project() -> dashboard.Dashboard:
                     "Value #C": "Attainment",
                 },
                 hidden=("project", "instance", "job", "__name__"),
-            ).with_override(
-                *_by_name(
-                    "Attainment",
-                    ("unit", "percentunit"),
-                    ("thresholds", ATTAINMENT.build()),
-                    ("custom.cellOptions", {"type": "color-background"}),
-                )
-            )
+            ).with_override(*attainment_column("Attainment"))
         )
         .with_panel(
             series_panel(

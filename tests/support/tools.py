@@ -21,22 +21,20 @@ def tool(name: str) -> str:
     return found
 
 
-def rules_module() -> ModuleType:
-    """deploy/prometheus/render_rules.py (a script, not a package): renders the alert rules."""
-    spec = importlib.util.spec_from_file_location(
-        "prometheus_render", DEPLOY / "prometheus" / "render_rules.py"
-    )
+def _script(name: str, path: Path) -> ModuleType:
+    """A script of deploy/ (not a package), loaded as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def rules_module() -> ModuleType:
+    """deploy/prometheus/render_rules.py: renders the alert rules."""
+    return _script("prometheus_render", DEPLOY / "prometheus" / "render_rules.py")
 
 
 def dashboards_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "dashboards", DEPLOY / "grafana" / "dashboards.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """deploy/grafana/dashboards.py: the dashboards as code."""
+    return _script("dashboards", DEPLOY / "grafana" / "dashboards.py")

@@ -10,12 +10,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.binding import general_from_record, to_structured, to_structured_dict
-from schemas.envelope import EventError, OutcomeEvent
+from schemas.binding import to_structured, to_structured_dict
 from schemas.events import EventType
 from schemas.fast_path import from_structured
 from tests.support.events import NOW, make_event
-from tests.unit.schemas.test_binary_fast_path import json_values, number_spellings, time_spellings
+from tests.unit.schemas.test_binary_fast_path import (
+    general,
+    json_values,
+    number_spellings,
+    time_spellings,
+)
 
 Headers = list[tuple[str, bytes | None]]
 ATTRIBUTES = ("specversion", "id", "source", "type", "time", "datacontenttype", "partitionkey",
@@ -57,13 +61,6 @@ def structured_records(draw: st.DrawFn) -> tuple[bytes | None, Headers, bytes]:
     ]))  # fmt: skip
     key = draw(st.sampled_from([event.project.encode(), event.project.encode(), None, b"x"]))
     return key, headers, raw.encode()
-
-
-def general(key: bytes | None, headers: Headers, value: bytes) -> OutcomeEvent | None:
-    try:
-        return general_from_record(key, headers, value)
-    except EventError:
-        return None
 
 
 @settings(max_examples=1500, deadline=None)
