@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import platform
@@ -124,12 +125,14 @@ def table(title: str, rows: list[tuple[str, str]]) -> None:
 def events_counted(port: int) -> int:
     """Sum of `outcomes_collector_events_total` on a collector's /metrics (0 if down).
 
-    Scans lines instead of parsing the whole exposition, so a frequent watcher stays
-    cheap next to the process it measures.
+    Asks for that counter only (`?name[]=`, as Prometheus can) and scans lines instead of
+    parsing, so a frequent watcher stays cheap next to the process it measures: a full
+    scrape of a few hundred projects is megabytes (`full_scrape_s` measures that).
     """
     prefix = b"outcomes_collector_events_total{"
+    url = f"http://127.0.0.1:{port}/metrics?name[]=outcomes_collector_events_total"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=5) as response:
             body: bytes = response.read()
     except OSError:
         return 0
@@ -142,6 +145,17 @@ def events_counted(port: int) -> int:
             break
         counted += int(float(line.rsplit(b" ", 1)[1]))
     return counted
+
+
+def full_scrape(port: int) -> tuple[float, int]:
+    """(seconds, bytes) of one whole /metrics scrape, as Prometheus makes it (gzip)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Accept-Encoding": "gzip"}
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body: bytes = response.read()
+    return time.perf_counter() - started, len(gzip.decompress(body))
 
 
 def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) -> float:

@@ -142,6 +142,11 @@ class Pipeline:
         self.status = PipelineStatus()
         self._stop: threading.Event | None = None
         self._last_publish = 0.0
+        self._unpublished = False
+        """Batches were applied since the last snapshot was published."""
+        self._light_load = False
+        """The last batch was small: its numbers go out `eager_publish_s` after the last
+        publish (the loop wakes for it), not after `publish_interval_s`."""
         self._last_maintenance = time.monotonic()
         self._last_probe = 0.0
         self._preloaded: LoadedState | None = None
@@ -220,7 +225,7 @@ class Pipeline:
         backoff_s = 0.1
         while not stop.is_set():
             try:
-                records = source.poll(self.settings.poll_timeout_s)
+                records = source.poll(self._poll_timeout_s())
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.status.broker_error = str(error) or type(error).__name__
                 log.warning("poll failed, retrying in %.1fs: %s", backoff_s, error)
@@ -232,9 +237,12 @@ class Pipeline:
             if records:
                 self.status.broker_error = None
                 self.process(records)
+            if records:
+                self._unpublished = True
+                self._light_load = len(records) <= self.settings.eager_batch
             self._probe(source)
             self._maintain()
-            self._publish(eager=0 < len(records) <= self.settings.eager_batch)
+            self._publish()
 
     def process(self, records: list[SourceRecord]) -> None:
         """Apply one polled batch and commit it; returns once it is durable (or fenced)."""
@@ -372,12 +380,26 @@ class Pipeline:
         if changes.forget_seen_before_s is not None:
             self._retry(lambda: self.store.commit(changes, {}, {}))
 
-    def _publish(self, force: bool = False, eager: bool = False) -> None:
+    def _publish_due(self) -> float:
+        """When the next snapshot is due (monotonic seconds)."""
+        eager = self._unpublished and self._light_load
+        settings = self.settings
+        return self._last_publish + (
+            settings.eager_publish_s if eager else settings.publish_interval_s
+        )
+
+    def _poll_timeout_s(self) -> float:
+        """The poll waits no longer than until the next snapshot is due, so the numbers of
+        a small batch are published on time even when nothing follows it."""
+        until_due = self._publish_due() - time.monotonic()
+        return min(self.settings.poll_timeout_s, max(until_due, 0.0))
+
+    def _publish(self, force: bool = False) -> None:
         now = time.monotonic()
-        interval = self.settings.eager_publish_s if eager else self.settings.publish_interval_s
-        if not force and now - self._last_publish < interval:
+        if not force and now < self._publish_due():
             return
         self._last_publish = now
+        self._unpublished = False
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
         self.publish(self.engine.snapshot(lag))
         declared = self.engine.take_declared()

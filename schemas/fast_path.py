@@ -33,6 +33,7 @@ EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
 `from_binary` completes the event."""
 
 _EVENT_TYPES: Final = {event_type.value.encode(): event_type for event_type in EventType}
+_TYPES_BY_VALUE: Final = {event_type.value: event_type for event_type in EventType}
 _VALIDATORS: Final = {kind: model.__pydantic_validator__ for kind, model in DATA_MODELS.items()}
 """Each data model's validator, called directly (`model_validate_json` adds a layer)."""
 _MAX_ATTRIBUTE: Final = 1024
@@ -169,7 +170,7 @@ def from_structured(
     data = parsed.data
     if key != data.project.encode():
         return None
-    event_type = EventType(parsed.type)
+    event_type = _TYPES_BY_VALUE[parsed.type]
     event = OutcomeEvent(
         parsed.id, parsed.source, event_type, parsed.time, data, parsed.outcomesbackfill
     )

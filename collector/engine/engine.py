@@ -19,8 +19,8 @@ from collector.engine.aggregates import LifetimeCounters, micros_of
 from collector.engine.evaluate import current_period, portfolio, project_snapshot
 from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.incidents import Incident
-from collector.engine.periods import Period, PeriodKind, period_containing
-from collector.engine.policy import DefaultPolicy, ProjectPolicy
+from collector.engine.periods import Period, PeriodKind, month_and_quarter
+from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
@@ -37,10 +37,11 @@ from collector.state.model import (
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
     AvailabilityObserved,
-    EventData,
+    CostIncurred,
     IncidentOpened,
     IncidentResolved,
-    money_currency,
+    RunFinished,
+    SavingsRealized,
 )
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
@@ -142,30 +143,67 @@ class Engine:
     def apply(self, event: OutcomeEvent, partition: int, at: Instant | None = None) -> Verdict:
         """Count one decoded event, or raise `EventError` (future, too_late, currency).
 
-        `at`: the batch's instant; the clock is read when it is omitted."""
+        `at`: the batch's instant; the clock is read when it is omitted.
+
+        The per-event hot path: each step once, in the order of the rules (currency,
+        future, too late, duplicate, then counted), with what several steps need (the
+        event's month and quarter, its project's profile) looked up once."""
         at = at or self.instant()
-        period = self._check_acceptable(event, at)
-        digest = event_digest(event.project, event.source, event.id)
+        data = event.data
+        moment = event.time
+        kind = type(data)
+        if kind is RunFinished or kind is CostIncurred or kind is SavingsRealized:
+            self._check_currency(data.currency)  # type: ignore[union-attr]
+        if moment > at.future_limit:
+            raise EventError(Reason.FUTURE, f"time {moment.isoformat()} is in the future")
+        project_name = data.project
+        profile = self.policy.profile(project_name)
+        month, quarter = month_and_quarter(moment)
+        period = month if profile.period_kind is PeriodKind.MONTH else quarter
+        if period.end <= at.closed_before and not event.backfill:
+            raise EventError(
+                Reason.TOO_LATE,
+                f"time {moment.isoformat()} is in period {period.key}, closed more than"
+                f" the grace window ({self.settings.grace}) ago",
+            )
+        digest = event_digest(project_name, event.source, event.id)
         seen = self._seen.get(partition)
         if seen is None:
             seen = self._seen[partition] = SeenIndex()
         event_type = event.type.value
-        if seen.recognises(digest, at.now_s) or (
-            at.now_s < self._legacy_seen_until_s
-            and seen.recognises(legacy_digest(event.source, event.id), at.now_s)
+        now_s = at.now_s
+        if seen.recognises(digest, now_s) or (
+            now_s < self._legacy_seen_until_s
+            and seen.recognises(legacy_digest(event.source, event.id), now_s)
         ):
-            self._count(partition, event_type, _DUPLICATE, at.now_s)
+            self._count(partition, event_type, _DUPLICATE, now_s)
             return Verdict.DUPLICATE
-        if isinstance(event.data, IncidentResolved):
-            self._check_resolution(event, event.data)
-        forget_after_s = self._recognised_until_s(event, period)
+        if kind is IncidentResolved:
+            self._check_resolution(event, data)  # type: ignore[arg-type]
+        # how long a copy counts as a duplicate: as long as any period it could belong to
+        # accepts it, whatever the declaration says later: the end of its quarter (the
+        # longest period kind) plus the grace window (a project that switches from month
+        # to quarter must not re-admit a copy of last month's event). History (backfill)
+        # is remembered for good: a second import of the same file counts nothing.
+        forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
-        event_s = event.time.timestamp()
-        month = period if period.kind is PeriodKind.MONTH else None
-        self._aggregate(event, partition, month, at.now_s, event_s, forget_after_s=forget_after_s)
-        self._delay.observe(at.now_s - event_s)
-        self._count(partition, event_type, _ACCEPTED, at.now_s)
+        event_s = moment.timestamp()
+        name = self._project_name(project_name, partition)
+        if name is not project_name:
+            profile = self.policy.profile(name)
+        self._aggregate(
+            event,
+            name,
+            profile,
+            partition,
+            month,
+            now_s=now_s,
+            event_s=event_s,
+            forget_after_s=forget_after_s,
+        )
+        self._delay.observe(now_s - event_s)
+        self._count(partition, event_type, _ACCEPTED, now_s)
         return Verdict.ACCEPTED
 
     def note(self, event_type: str, result: str, partition: int, at: Instant) -> None:
@@ -185,84 +223,67 @@ class Engine:
         self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
         self._health[partition].rejected[reason.value] += 1
 
-    def _recognised_until_s(self, event: OutcomeEvent, period: Period) -> float:
-        """How long a copy of `event` must count as a duplicate: as long as any period it
-        could belong to accepts it, whatever the declaration says later: the end of its
-        quarter (the longest period kind) plus the grace window. A project that switches
-        from month to quarter must not re-admit a copy of last month's event.
-
-        History (backfill) is remembered for good: its period closed long ago, and a second
-        import of the same file must count nothing."""
-        if event.backfill:
-            return _NEVER
-        if period.kind is not PeriodKind.QUARTER:
-            period = period_containing(event.time, PeriodKind.QUARTER)
-        return period.end_s + self._grace_s
-
-    def _check_acceptable(self, event: OutcomeEvent, at: Instant) -> Period:
-        """The event's declared period, or `EventError` if it cannot be counted."""
-        currency = money_currency(event.data)
+    def _check_currency(self, currency: str | None) -> None:
         if currency is not None and currency != self.settings.currency:
             raise EventError(
                 Reason.CURRENCY,
                 f"data.currency {currency!r} differs from the reporting currency"
                 f" {self.settings.currency!r}",
             )
-        if event.time > at.future_limit:
-            raise EventError(Reason.FUTURE, f"time {event.time.isoformat()} is in the future")
-        period = period_containing(event.time, self.policy.profile(event.project).period_kind)
-        if period.end <= at.closed_before and not event.backfill:
-            raise EventError(
-                Reason.TOO_LATE,
-                f"time {event.time.isoformat()} is in period {period.key}, closed more than"
-                f" the grace window ({self.settings.grace}) ago",
-            )
-        return period
 
     def _aggregate(
         self,
         event: OutcomeEvent,
+        name: str,
+        profile: ProjectProfile,
         partition: int,
-        month: Period | None,
+        month: Period,
+        *,
         now_s: float,
         event_s: float,
-        *,
         forget_after_s: float,
     ) -> None:
+        """Add an accepted event to its project (`name`: the event's, or `other`) and to
+        the calendar month it lies in."""
         data = event.data
-        name = self._project_name(data.project, partition)
         project = self._projects.get(name)
         if project is None:
             project = self._projects[name] = ProjectState(name, partition)
         project.partition = partition
-        declared = self.policy.profile(name).services or frozenset()
-        label, folded = project.label_for(data, self._label_limit(data), declared)
+        kind = type(data)
+        limit = (
+            self.settings.max_services_per_project
+            if kind is AvailabilityObserved
+            else self.settings.max_automations_per_project
+        )
+        label, folded = project.label_for(data, limit, profile.services or frozenset())
         if folded is not None:
             self._health_of(partition).overflow[folded] += 1
         self._stale.add(name)
         if event.backfill:
             self._reopen(project, event, month)
-        if isinstance(data, IncidentOpened | IncidentResolved):
-            self._incident(project, data, label, event_s)
-            # the month it lands in is marked applied: a late one restates a closed period
-            month = month or period_containing(event.time, PeriodKind.MONTH)
-            project.month_totals(month).note_applied(now_s)
-            self._dirty_months.add((name, month.key))
-            return
-        if isinstance(data, AvailabilityObserved):
+        if kind is AvailabilityObserved:
             self._observe(
-                project, data, label, now_s=now_s, event_s=event_s, forget_after_s=forget_after_s
+                project,
+                data,  # type: ignore[arg-type]
+                label,
+                now_s=now_s,
+                event_s=event_s,
+                forget_after_s=forget_after_s,
             )
+            return
+        totals = project.month_totals(month)
+        totals.note_applied(now_s)
+        self._dirty_months.add((name, month.key))
+        if kind is IncidentOpened or kind is IncidentResolved:
+            # the month it lands in is marked applied: a late one restates a closed period
+            self._incident(project, data, label, event_s)  # type: ignore[arg-type]
             return
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
-        month = month or period_containing(event.time, PeriodKind.MONTH)
-        totals = project.month_totals(month)
         totals.add(data, micros, event_s)
-        totals.note_applied(now_s)
-        self._dirty_months.add((name, month.key))
 
-    def _reopen(self, project: ProjectState, event: OutcomeEvent, month: Period | None) -> None:
+    def _reopen(self, project: ProjectState, event: OutcomeEvent, month: Period) -> None:
         """Before history is applied: bring back from the archive each month it lands in
         that is no longer in memory (else its stored totals would be overwritten), and mark
         them backfilled."""
@@ -271,7 +292,7 @@ class Engine:
             start_us, end_us = epoch_us(data.window_start), epoch_us(data.window_end)
             months = [m for m, *_ in pieces(start_us, end_us, 0)]
         else:
-            months = [month or period_containing(event.time, PeriodKind.MONTH)]
+            months = [month]
         for touched in months:
             if touched.key not in project.months:
                 stored = self.archive(project.name, touched.key)
@@ -342,11 +363,6 @@ class Engine:
             return project
         self._health_of(partition).overflow["project"] += 1
         return OTHER
-
-    def _label_limit(self, data: EventData) -> int:
-        if isinstance(data, AvailabilityObserved):
-            return self.settings.max_services_per_project
-        return self.settings.max_automations_per_project
 
     def _health_of(self, partition: int) -> HealthCounters:
         health = self._health.get(partition)

@@ -55,6 +55,18 @@ def period_containing(moment: datetime, kind: PeriodKind) -> Period:
     return _period(utc.year, utc.month, kind)
 
 
+def month_and_quarter(moment: datetime) -> tuple[Period, Period]:
+    """The month and the quarter that contain `moment`: what judging one event needs,
+    from one conversion to UTC."""
+    utc = moment.astimezone(UTC)
+    return _month_and_quarter(utc.year, utc.month)
+
+
+@lru_cache(maxsize=4096)
+def _month_and_quarter(year: int, month: int) -> tuple[Period, Period]:
+    return _period(year, month, PeriodKind.MONTH), _period(year, month, PeriodKind.QUARTER)
+
+
 @lru_cache(maxsize=4096)
 def _period(year: int, month: int, kind: PeriodKind) -> Period:
     months = 1 if kind is PeriodKind.MONTH else 3

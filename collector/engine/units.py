@@ -25,6 +25,9 @@ def to_micros(value: float) -> int:
     the same integer. Near a tie (only possible with more than six decimals) the exact
     Decimal arithmetic decides.
     """
+    whole = int(value)
+    if whole == value and -_FAST_LIMIT < value < _FAST_LIMIT:
+        return whole * SCALE  # whole seconds and amounts: exact
     scaled = value * SCALE
     nearest = round(scaled)
     if abs(abs(scaled - nearest) - 0.5) > _TIE_MARGIN and abs(scaled) < _FAST_LIMIT:

@@ -5,11 +5,15 @@ holds both to that), but written directly: each family's sample lines are format
 from a precompiled template, and the lines of a project are cached as long as the
 engine hands out the same (unchanged, immutable) `ProjectSnapshot` object, so a
 scrape re-formats only the projects that changed since the previous one.
+
+A scrape may ask for some samples only (`/metrics?name[]=…`, as prometheus_client's
+`restricted_registry` and node_exporter's `collect[]` allow): a health check or a
+watcher polling one counter then costs nothing per project.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Final, cast
 
@@ -96,9 +100,33 @@ class Renderer:
     def __init__(self) -> None:
         self._cache: dict[str, _Rendered] = {}
 
-    def render(self, snapshot: Snapshot | None, openmetrics: bool = False) -> bytes:
+    def render(
+        self,
+        snapshot: Snapshot | None,
+        openmetrics: bool = False,
+        names: Collection[str] | None = None,
+    ) -> bytes:
+        """The exposition of `snapshot`; with `names`, only the samples of those names
+        (a counter's is `…_total`, the histogram's `…_bucket`, `…_sum`, `…_count`), and
+        only the families that have one, as prometheus_client's `restricted_registry`."""
         if snapshot is None:
             return OPENMETRICS_EOF.encode() if openmetrics else b""
+        if names is not None:
+            return self._selected(snapshot, openmetrics, frozenset(names))
+        return self._all(snapshot, openmetrics)
+
+    def _selected(self, snapshot: Snapshot, openmetrics: bool, names: frozenset[str]) -> bytes:
+        full = self._all(snapshot, openmetrics) if _PROJECT_NAMES & names else b""
+        parts: list[str] = []
+        if full:  # project samples asked for: filter the (cached) whole, line by line
+            parts.extend(_filtered(full.decode(), names))
+        else:  # portfolio and collector health only: nothing per project
+            parts.extend(_filtered(self._global_text(snapshot, openmetrics), names))
+        if openmetrics and not full:
+            parts.append(OPENMETRICS_EOF)
+        return "".join(parts).encode()
+
+    def _all(self, snapshot: Snapshot, openmetrics: bool) -> bytes:
         previous, current = self._cache, {}
         columns = []
         currency = snapshot.currency
@@ -118,6 +146,14 @@ class Renderer:
         for index, template in enumerate(_PROJECT_TEMPLATES):
             parts.append(template.header(openmetrics))
             parts.extend(chunks[index] for chunks in columns)
+        parts.append(self._global_text(snapshot, openmetrics))
+        if openmetrics:
+            parts.append(OPENMETRICS_EOF)
+        return "".join(parts).encode()
+
+    @staticmethod
+    def _global_text(snapshot: Snapshot, openmetrics: bool) -> str:
+        parts: list[str] = []
         for family, family_samples in global_samples(snapshot):
             if family is DELAY:
                 parts.append(_histogram(snapshot, openmetrics))
@@ -125,9 +161,39 @@ class Renderer:
             template = _GLOBAL_TEMPLATES[family]
             parts.append(template.header(openmetrics))
             parts.append(template.lines(family_samples))
-        if openmetrics:
-            parts.append(OPENMETRICS_EOF)
-        return "".join(parts).encode()
+        return "".join(parts)
+
+
+def _sample_names(family: Family) -> frozenset[str]:
+    if family is DELAY:
+        return frozenset(f"{family.name}_{suffix}" for suffix in ("bucket", "count", "sum"))
+    return frozenset({family.name})
+
+
+_PROJECT_NAMES: Final = frozenset().union(*map(_sample_names, PROJECT_FAMILIES))
+
+
+def _filtered(text: str, names: frozenset[str]) -> list[str]:
+    """The families of an exposition that have a sample named in `names`, with only those
+    samples (headers kept for them, `# EOF` kept)."""
+    kept: list[str] = []
+    header: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            if line.startswith("# EOF"):
+                kept.append(line)
+            elif line.startswith("# HELP"):
+                header = [line]
+            else:
+                header.append(line)
+            continue
+        end = line.find("{")
+        name = line[: end if end >= 0 else line.find(" ")]
+        if name in names:
+            kept.extend(header)
+            header = []
+            kept.append(line)
+    return kept
 
 
 def _histogram(snapshot: Snapshot, openmetrics: bool) -> str:

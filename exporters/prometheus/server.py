@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
@@ -94,7 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         _, content_type = choose_encoder(self.headers.get("Accept", ""))
         openmetrics = content_type.startswith("application/openmetrics-text")
-        body = self.renderer.render(type(self).latest(), openmetrics)
+        query = parse_qs(urlsplit(self.path).query)
+        names = query.get("name[]")
+        body = self.renderer.render(type(self).latest(), openmetrics, names)
         gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
         if gzipped:
             body = gzip.compress(body, compresslevel=1)

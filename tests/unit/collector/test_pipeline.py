@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+
 from collector.pipeline import Pipeline, PipelineSettings, partition_of
+from collector.source.records import SourceRecord
 from collector.state.sqlite import SqliteStore
 from schemas.binding import KafkaRecord, to_binary, to_structured
 from schemas.snapshot import Snapshot
@@ -165,3 +169,34 @@ def test_a_declaration_takes_effect_once_and_keeps_that_time(tmp_path: Path) -> 
     assert silent.declared_since_s == NOW.timestamp()
     (later,) = start(FixedClock(NOW + timedelta(days=5)))
     assert later.projects[0].declared_since_s == NOW.timestamp()
+
+
+def test_a_small_batch_is_published_soon_even_when_nothing_follows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Light load: the loop wakes `eager_publish_s` after the last publish for a small
+    batch's numbers, instead of waiting out a long poll; under load the interval holds."""
+    clock = [100.0]
+    monkeypatch.setattr("collector.pipeline.time.monotonic", lambda: clock[0])
+    pipeline, source, _, published = build(tmp_path / "state.db")
+    settings = pipeline.settings
+    pipeline._publish(force=True)
+    assert pipeline._poll_timeout_s() == settings.poll_timeout_s  # nothing new: a full poll
+    source.add([to_binary(make_event(event_id="1"))])
+    stop = threading.Event()
+    polled = source.poll
+
+    def poll_once(timeout_s: float) -> list[SourceRecord]:
+        stop.set()  # one iteration of the loop
+        clock[0] += 0.01  # the batch arrives 10 ms after run's first publish
+        return polled(timeout_s)
+
+    monkeypatch.setattr(source, "poll", poll_once)
+    pipeline.run(source, stop)  # applies the batch; 10 ms after a publish: not yet due
+    assert len(published) == 2  # the forced ones
+    assert pipeline._poll_timeout_s() == pytest.approx(settings.eager_publish_s - 0.01)
+    clock[0] += settings.eager_publish_s
+    pipeline._publish()
+    assert len(published) == 3
+    assert published[-1].projects[0].counters.runs == (("classify", "succeeded", 1),)
+    assert pipeline._poll_timeout_s() == settings.poll_timeout_s
