@@ -274,7 +274,9 @@ class Pipeline:
 
     def _apply(self, record: SourceRecord, at: Instant) -> EventError | None:
         try:
-            event = decode(record, self.settings.max_event_bytes)
+            event = record.event
+            if event is None or record.size > self.settings.max_event_bytes:
+                event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)
             if translated is not None:

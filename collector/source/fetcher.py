@@ -10,7 +10,8 @@ Messages are marshal-encoded tuples (both processes run the same interpreter).
 Fetcher -> collector, on the data pipe, in the order things happened:
   (READY,) | (FAILED, reason)                     once, after creating the consumer
   (BATCH, groups, ends, partition_count, broker_error)
-      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size)])]
+      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size, event)])]
+      event: the record decoded here (`predecoded.pack`), or None
   (ASSIGNED, partitions, partition_count)         then waits for RESUME
   (REVOKED, partitions)                           then waits for REVOKED_DONE
   (POLL_FAILED, reason)
@@ -38,9 +39,12 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
 
+from kafka.consumer.fetcher import ConsumerRecord
+
 from collector.runtime import setup_logging, tune_garbage_collector
 from collector.source.diagnosis import explain
-from collector.source.kafka import ConsumerSettings, KafkaSource, record_fields
+from collector.source.kafka import ConsumerSettings, KafkaSource, RecordFields, record_fields
+from collector.source.predecoded import DecodeShare, Packed, predecode
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,10 @@ PROBE_INTERVAL_S: Final = 5.0
 LIVENESS_TICK_S: Final = 0.5
 """How often the collector stamps its liveness; the fetcher checks as often."""
 EXIT_COLLECTOR_FROZEN: Final = 3
+BEHIND_SHARE: Final = 0.05
+"""The collector is behind (decode more here) when it held the fetcher up for more than
+this share of a balance window."""
+BALANCE_WINDOW_S: Final = 0.5
 
 
 class Liveness(Protocol):
@@ -75,13 +83,20 @@ class _Outbox:
         self._data = data
         self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(limit)
         self.broken = False
+        self.waited_s = 0.0
+        """Time `put` spent blocked: what the collector held this process up, in all."""
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
         self._thread.start()
 
     def put(self, message: tuple[Any, ...]) -> None:
         if self.broken:
             raise _ClosingError
-        self._queue.put(message)
+        if self._queue.full():  # the collector is behind: measure how long it holds us up
+            waiting_since = time.monotonic()
+            self._queue.put(message)
+            self.waited_s += time.monotonic() - waiting_since
+        else:
+            self._queue.put(message)
 
     def _run(self) -> None:
         while (message := self._queue.get()) is not None:
@@ -103,6 +118,9 @@ class Fetcher:
     def __init__(self, settings: ConsumerSettings, data: Connection, control: Connection) -> None:
         self.settings = settings
         self._outbox = _Outbox(data, IN_FLIGHT)
+        self._decoding = DecodeShare()
+        self._window = (time.monotonic(), 0.0)
+        """When the current balance window started, and the outbox's `waited_s` then."""
         self._control = control
         self._epochs: dict[int, int] = {}
         self._broker_error: str | None = None
@@ -181,13 +199,32 @@ class Fetcher:
                 continue
             backoff_s = 0.1
             self._probe(source)
+            self._balance_decoding()
             groups = [
-                (tp.partition, self._epochs.get(tp.partition, 0), list(map(record_fields, rows)))
+                (tp.partition, self._epochs.get(tp.partition, 0), list(map(self._fields, rows)))
                 for tp, rows in polled.items()
             ]
             self.send(
                 BATCH, groups, source.highwaters(), source.partition_count(), self._broker_error
             )
+
+    def _balance_decoding(self) -> None:
+        """Every BALANCE_WINDOW_S: decode a larger share here when the collector held this
+        process up for more than BEHIND_SHARE of the window (it has more to do than we
+        have), a smaller one when it did not (we hold it up, or nothing is busy)."""
+        now, waited_s = time.monotonic(), self._outbox.waited_s
+        started, waited_before = self._window
+        if now - started < BALANCE_WINDOW_S:
+            return
+        self._decoding.observe((waited_s - waited_before) / (now - started) > BEHIND_SHARE)
+        self._window = (now, waited_s)
+
+    def _fields(self, record: ConsumerRecord) -> tuple[*RecordFields, Packed | None]:
+        """A record's fields, and its event when it is decoded here (`predecoded`)."""
+        fields = record_fields(record)
+        if not self._decoding.take():
+            return (*fields, None)
+        return (*fields, predecode(record.key, fields[2], record.value))
 
     def _probe(self, source: KafkaSource) -> None:
         now = time.monotonic()

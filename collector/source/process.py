@@ -21,6 +21,7 @@ from typing import Any, Final
 from collector.runtime import effective_log_level
 from collector.source import fetcher
 from collector.source.kafka import ConsumerSettings, OnAssigned, OnRevoked, lag_of
+from collector.source.predecoded import unpack
 from collector.source.records import SourceRecord
 
 log = logging.getLogger(__name__)
@@ -220,7 +221,13 @@ class ProcessSource:
         for partition, epoch, rows in groups:
             if epoch != epochs.get(partition) or partition in paused:
                 continue  # fetched before a seek (sent again from there) or fenced off
-            records.extend(SourceRecord(topic, partition, *fields) for fields in rows)
+            records.extend(
+                SourceRecord(
+                    topic, partition, offset, key, headers, value, timestamp_ms, size,
+                    None if packed is None else unpack(packed),
+                )
+                for offset, key, headers, value, timestamp_ms, size, packed in rows
+            )  # fmt: skip
         return records
 
     def _assign(self, partitions: list[int], partition_count: int | None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from schemas.envelope import OutcomeEvent
+
 
 class SourceRecord(NamedTuple):
     """Immutable; a named tuple because one is built per consumed record (cheaper than
@@ -19,6 +21,9 @@ class SourceRecord(NamedTuple):
     timestamp_ms: int = 0
     serialized_size: int | None = None
     """Bytes of key, value and headers when the client measured them already."""
+    event: OutcomeEvent | None = None
+    """The record's event when the fetcher process decoded it already
+    (`collector.source.predecoded`); else the pipeline decodes the record."""
 
     @property
     def size(self) -> int:
