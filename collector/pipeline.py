@@ -76,7 +76,7 @@ class PipelineSettings:
     max_event_bytes: int = 1_048_576
     poll_timeout_s: float = 0.2
     publish_interval_s: float = 0.2
-    eager_publish_s: float = 0.04
+    eager_publish_s: float = 0.02
     """Under light load (a small batch just committed) numbers are published this soon after
     the last publish instead of `publish_interval_s`: fresh dashboards at no cost; under
     load the interval bounds the snapshots' CPU."""
