@@ -29,7 +29,7 @@ from schemas.binding import from_record
 from schemas.envelope import OutcomeEvent
 from schemas.events import DATA_MODELS, EventData, EventType
 
-Packed = tuple[int, str, str, str, bool, dict[str, Any], tuple[str, ...]]
+Packed = tuple[int, str, str, str, bool, dict[str, Any], set[str]]
 """(event type index, id, source, time in ISO 8601, backfill, data's fields, the names
 of the fields the record set)."""
 
@@ -80,7 +80,7 @@ def pack(event: OutcomeEvent) -> Packed:
         event.time.isoformat(),
         event.backfill,
         fields,
-        tuple(data.__pydantic_fields_set__),
+        set(data.__pydantic_fields_set__),  # marshal carries sets
     )
 
 
@@ -93,7 +93,7 @@ def unpack(packed: Packed) -> OutcomeEvent:
     model = _MODELS[index]
     data: EventData = _new(model)
     _set(data, "__dict__", fields)
-    _set(data, "__pydantic_fields_set__", set(fields_set))
+    _set(data, "__pydantic_fields_set__", fields_set)
     _set(data, "__pydantic_extra__", None)
     _set(data, "__pydantic_private__", None)
     return OutcomeEvent(event_id, source, _TYPES[index], _from_iso(time), data, backfill)
