@@ -7,7 +7,8 @@ round measures, one after the other on the same topic:
    throughput (the anchor of the goals), and a bare confluent-kafka consumer;
 2. a Quix Streams application keeping a per-project sum (bench/peers.py);
 3. `outcomes collect` as deployed: its own process, default settings (consumed, validated,
-   deduplicated, aggregated, state committed), measured from /metrics.
+   deduplicated, aggregated, state committed), measured from /metrics; then the same with
+   the optional confluent-kafka source (`source: confluent`).
 Ratios are taken within a round, so the machine's drift between rounds cancels out.
 """
 
@@ -28,13 +29,18 @@ from tests.support.postgres import fresh_schema
 from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
-STORES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+STORES = {
+    "sqlite": "SQLite",
+    "confluent": "SQLite, source: confluent",
+    "postgres": "PostgreSQL",
+}
 
 
-def collector_rate(broker: Broker, topic: str, expected: int, state: str) -> float:
-    """`outcomes collect` as its own process, with its default settings."""
+def collector_rate(broker: Broker, topic: str, expected: int, state: str, **settings: str) -> float:
+    """`outcomes collect` as its own process, with its default settings (and `settings`)."""
     port = free_port()
-    process = start_collect_process(broker, topic, f"bench-{uuid.uuid4().hex[:6]}", state, port)
+    group = f"bench-{uuid.uuid4().hex[:6]}"
+    process = start_collect_process(broker, topic, group, state, port, None, None, **settings)
     try:
         return processing_rate([port], expected)
     finally:
@@ -75,7 +81,7 @@ def main(
     ]  # fmt: skip
     if quix:
         rows.append(("Quix Streams app, stateful sum", f"{result['quix_per_s']:,.0f} events/s"))
-    for store in ("sqlite", "postgres") if postgres else ("sqlite",):
+    for store in ("sqlite", "confluent", "postgres") if postgres else ("sqlite", "confluent"):
         line = (
             f"{result[f'collector_{store}_per_s']:,.0f} events/s"
             f"  ({result[f'ratio_{store}_tuned']:.2f}x tuned kafka-python"
@@ -108,6 +114,9 @@ def one_round(
     stores: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as directory:
         stores["sqlite"] = collector_rate(broker, topic, count, str(Path(directory) / "s.db"))
+    with tempfile.TemporaryDirectory() as directory:
+        state = str(Path(directory) / "s.db")
+        stores["confluent"] = collector_rate(broker, topic, count, state, source="confluent")
     if postgres:
         with fresh_schema(postgres, "bench") as dsn:
             stores["postgres"] = collector_rate(broker, topic, count, dsn)

@@ -28,7 +28,8 @@ from collector.integrations.model import Translation
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.diagnosis import explain
-from collector.source.kafka import ConsumerSettings, KafkaSource
+from collector.source.kafka import ConsumerSettings
+from collector.source.open import FetchingSource, open_source
 from collector.source.process import ProcessSource
 from collector.source.records import SourceRecord
 from collector.state.open import open_store
@@ -220,9 +221,11 @@ class CollectorApp:
         integrations = self.declarations.catalog.integrations.values()
         return receive_cdevent(integrations, headers, record.value or b"")
 
-    def _source(self, pipeline: Pipeline) -> KafkaSource | ProcessSource:
-        kind = ProcessSource if self.settings.consumer_process else KafkaSource
-        return kind(self._consumer_settings(), pipeline.assign, pipeline.revoke)
+    def _source(self, pipeline: Pipeline) -> FetchingSource | ProcessSource:
+        settings = self._consumer_settings()
+        if self.settings.consumer_process:
+            return ProcessSource(settings, pipeline.assign, pipeline.revoke)
+        return open_source(settings, pipeline.assign, pipeline.revoke)
 
     def _engine_settings(self) -> EngineSettings:
         s = self.settings
@@ -244,6 +247,7 @@ class CollectorApp:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             max_poll_records=s.max_poll_records,
+            client=s.source,
             # the embedded broker (Tansu 0.6) mishandles a LeaveGroup during a rebalance
             leave_group="assigned" if self.broker is not None else s.leave_group,
             security=tuple(s.kafka_security().client_options().items()),

@@ -6,6 +6,7 @@ Every `outcomes collect` flag is also an environment variable (`--group-id` ->
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +48,12 @@ class Settings(BaseSettings):
         description="Run the Kafka consumer in a child process (fetching and record decoding "
         "on a second core); false keeps it on the ingest thread.",
     )
+    source: Literal["kafka-python", "confluent"] = Field(
+        default="kafka-python",
+        description="The Kafka client: kafka-python, or confluent (confluent-kafka, extra "
+        "`fast`; librdkafka parses record batches in C, for replays and big backfills). Same "
+        "contract either way: offsets from the state store, one transaction per batch.",
+    )
     leave_group: Literal["always", "assigned"] = Field(
         default="always",
         description="When a consumer holding partitions leaves the group on its way out: "
@@ -81,6 +88,15 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_ssl_check_hostname: bool = True
     log_level: str = "INFO"
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        if value == "confluent" and importlib.util.find_spec("confluent_kafka") is None:
+            raise ValueError(
+                "confluent needs confluent-kafka: pip install 'outcome-telemetry-collector[fast]'"
+            )
+        return value
 
     @field_validator("listen")
     @classmethod

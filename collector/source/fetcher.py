@@ -39,11 +39,10 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
 
-from kafka.consumer.fetcher import ConsumerRecord
-
 from collector.runtime import setup_logging, tune_garbage_collector
 from collector.source.diagnosis import explain
-from collector.source.kafka import ConsumerSettings, KafkaSource, RecordFields, record_fields
+from collector.source.kafka import ConsumerSettings, RecordFields
+from collector.source.open import FetchingSource, open_source
 from collector.source.predecoded import DecodeShare, Packed, predecode
 
 log = logging.getLogger(__name__)
@@ -135,7 +134,7 @@ class Fetcher:
         """Set when a callback inside kafka-python (which swallows errors) saw CLOSE."""
         self.orphaned = False
         """The collector went away (its pipes closed) without asking to close."""
-        self.source: KafkaSource | None = None
+        self.source: FetchingSource | None = None
 
     def send(self, *message: Any) -> None:
         try:
@@ -166,7 +165,7 @@ class Fetcher:
 
     def run(self) -> None:
         try:
-            self.source = KafkaSource(self.settings, self._assigned, self._revoked)
+            self.source = open_source(self.settings, self._assigned, self._revoked)
         except Exception as error:  # noqa: BLE001 - reported to the collector, which retries
             self.send(FAILED, explain(error))
             self._outbox.close()
@@ -182,12 +181,12 @@ class Fetcher:
                 self.source = None  # closed: `serve` lets the process end normally
             self._outbox.close()
 
-    def _loop(self, source: KafkaSource) -> None:
+    def _loop(self, source: FetchingSource) -> None:
         backoff_s = 0.1
         while True:
             self._drain()
             try:
-                polled = source.fetch(POLL_TIMEOUT_S)
+                polled = source.fetch_fields(POLL_TIMEOUT_S)
                 if self._closing:
                     raise _ClosingError
             except _ClosingError:
@@ -201,8 +200,8 @@ class Fetcher:
             self._probe(source)
             self._balance_decoding()
             groups = [
-                (tp.partition, self._epochs.get(tp.partition, 0), list(map(self._fields, rows)))
-                for tp, rows in polled.items()
+                (partition, self._epochs.get(partition, 0), list(map(self._fields, rows)))
+                for partition, rows in polled.items()
             ]
             self.send(
                 BATCH, groups, source.highwaters(), source.partition_count(), self._broker_error
@@ -219,14 +218,13 @@ class Fetcher:
         self._decoding.observe((waited_s - waited_before) / (now - started) > BEHIND_SHARE)
         self._window = (now, waited_s)
 
-    def _fields(self, record: ConsumerRecord) -> tuple[*RecordFields, Packed | None]:
+    def _fields(self, fields: RecordFields) -> tuple[*RecordFields, Packed | None]:
         """A record's fields, and its event when it is decoded here (`predecoded`)."""
-        fields = record_fields(record)
         if not self._decoding.take():
             return (*fields, None)
-        return (*fields, predecode(record.key, fields[2], record.value))
+        return (*fields, predecode(fields[1], fields[2], fields[3]))
 
-    def _probe(self, source: KafkaSource) -> None:
+    def _probe(self, source: FetchingSource) -> None:
         now = time.monotonic()
         if now - self._last_probe < PROBE_INTERVAL_S:
             return

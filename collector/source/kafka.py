@@ -47,6 +47,9 @@ class ConsumerSettings:
     max_poll_interval_ms: int = 300_000
     fetch_max_wait_ms: int = 20
     client_id: str = "outcomes-collector"
+    client: str = "kafka-python"
+    """The Kafka client library: `kafka-python` (the default) or `confluent`
+    (confluent-kafka, extra `fast`)."""
     leave_group: str = "always"
     """When a consumer process holding partitions leaves the group on its way out:
     `always` (also when its collector was killed: the partitions move at once), or
@@ -188,6 +191,13 @@ class KafkaSource:
             timeout_ms=int(timeout_s * 1000)
         )
         return batches
+
+    def fetch_fields(self, timeout_s: float) -> dict[int, list[RecordFields]]:
+        """The next records by partition, as plain fields (what the fetcher process sends)."""
+        return {
+            tp.partition: list(map(record_fields, rows))
+            for tp, rows in self.fetch(timeout_s).items()
+        }
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         return [

@@ -1,5 +1,6 @@
 """kill -9 the collector process at random moments mid-stream; after restarts every
-§6 counter and period gauge equals what the distinct valid events imply."""
+§6 counter and period gauge equals what the distinct valid events imply. With either Kafka
+client (kafka-python, the default, and confluent-kafka)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import threading
 import time
 from fractions import Fraction
 from pathlib import Path
+
+import pytest
 
 from collector.embedded import free_port
 from schemas.binding import KafkaRecord
@@ -23,7 +26,7 @@ DISTINCT, DUPLICATES, BAD = 3000, 300, 30
 
 
 def start_collector(
-    broker: Broker, topic: str, state: Path, port: int, log: Path
+    broker: Broker, topic: str, state: Path, port: int, log: Path, source: str
 ) -> subprocess.Popen[bytes]:
     return start_collect_process(
         broker,
@@ -34,6 +37,7 @@ def start_collector(
         log,
         max_poll_records="40",
         publish_interval_s="0.05",
+        source=source,
     )
 
 
@@ -49,8 +53,9 @@ def stream(broker: Broker, topic: str, records: list[KafkaRecord], done: threadi
     done.set()
 
 
+@pytest.mark.parametrize("source", ["kafka-python", "confluent"])
 def test_kill_9_mid_stream_loses_and_doubles_nothing(
-    broker: Broker, topic: str, tmp_path: Path
+    broker: Broker, topic: str, tmp_path: Path, source: str
 ) -> None:
     rng = random.Random(2026)
     documents = [random_document(rng, i) for i in range(DISTINCT)]
@@ -63,7 +68,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
 
     done = threading.Event()
     producer = threading.Thread(target=stream, args=(broker, topic, records, done), daemon=True)
-    process = start_collector(broker, topic, state, port, log)
+    process = start_collector(broker, topic, state, port, log, source)
     producer.start()
     kills = 0
     try:
@@ -73,7 +78,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
             process.send_signal(signal.SIGKILL)
             process.wait()
             kills += 1
-            process = start_collector(broker, topic, state, port, log)
+            process = start_collector(broker, topic, state, port, log, source)
         producer.join()
         try:
             wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)

@@ -13,6 +13,8 @@ from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from collector.embedded import free_port
 from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
@@ -27,7 +29,9 @@ REBALANCE_S = 20.0  # 6 s session timeout: a replacement gets partitions in ~11 
 ZOMBIE_S = 15.0  # a frozen instance, well past the 6 s session timeout
 
 
-def start(broker: Broker, topic: str, dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start(
+    broker: Broker, topic: str, dsn: str, port: int, log: Path, source: str
+) -> subprocess.Popen[bytes]:
     return start_collect_process(
         broker,
         topic,
@@ -37,6 +41,7 @@ def start(broker: Broker, topic: str, dsn: str, port: int, log: Path) -> subproc
         log,
         max_poll_records="100",
         publish_interval_s="0.1",
+        source=source,
     )
 
 
@@ -87,8 +92,9 @@ class DoubleExportWatch(threading.Thread):
                 del self._since[project]
 
 
+@pytest.mark.parametrize("source", ["kafka-python", "confluent"])
 def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
-    broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path
+    broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path, source: str
 ) -> None:
     rng = random.Random(77)
     documents = [random_document(rng, i) for i in range(DISTINCT)]
@@ -98,7 +104,7 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
     rng.shuffle(records)
     ports = [free_port() for _ in range(INSTANCES)]
     log = tmp_path / "collectors.log"
-    processes = [start(broker, topic, postgres_dsn, port, log) for port in ports]
+    processes = [start(broker, topic, postgres_dsn, port, log, source) for port in ports]
     watch = DoubleExportWatch(ports)
     done = threading.Event()
 
@@ -122,7 +128,7 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
             victim = rng.randrange(INSTANCES)
             processes[victim].send_signal(signal.SIGKILL)
             processes[victim].wait()
-            processes[victim] = start(broker, topic, postgres_dsn, ports[victim], log)
+            processes[victim] = start(broker, topic, postgres_dsn, ports[victim], log, source)
         # a zombie: frozen past its session timeout, its partitions move to the others; on
         # waking up it must not write over their state (fenced), and it rejoins
         zombie = processes[rng.randrange(INSTANCES)]
