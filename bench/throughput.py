@@ -40,7 +40,9 @@ def collector_rate(broker: Broker, topic: str, expected: int, state: str, **sett
     """`outcomes collect` as its own process, with its default settings (and `settings`)."""
     port = free_port()
     group = f"bench-{uuid.uuid4().hex[:6]}"
-    process = start_collect_process(broker, topic, group, state, port, None, None, **settings)
+    process = start_collect_process(
+        broker, topic, group, state, port, log=None, bootstrap_servers=None, **settings
+    )
     try:
         return processing_rate([port], expected)
     finally:

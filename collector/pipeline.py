@@ -237,7 +237,6 @@ class Pipeline:
             if records:
                 self.status.broker_error = None
                 self.process(records)
-            if records:
                 self._unpublished = True
                 self._light_load = len(records) <= self.settings.eager_batch
             self._probe(source)
