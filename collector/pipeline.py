@@ -251,7 +251,7 @@ class Pipeline:
         for record in records:
             error = self._apply(record, at)
             if error is not None:
-                rejected.append((record, error))
+                rejected.append((record.restored(), error))
             offsets[(record.topic, record.partition)] = record.offset + 1
         if rejected or self._forward:
             if self.dead_letters is None:
@@ -275,6 +275,7 @@ class Pipeline:
         try:
             event = record.event
             if event is None or record.size > self.settings.max_event_bytes:
+                record = record.restored()
                 event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)

@@ -31,16 +31,17 @@ def micros_of(data: EventData) -> Micros:
     """Runs: (human effort, manual duration, cost); cost and savings: (amount, 0, 0);
     availability: (downtime, window length, 0)."""
     if isinstance(data, RunFinished):
-        return (
-            to_micros(data.human_effort_s),
-            to_micros(data.manual_duration_s),
-            to_micros(data.cost),
-        )
+        return run_micros(data)
     if isinstance(data, CostIncurred | SavingsRealized):
         return to_micros(data.amount), 0, 0
     if isinstance(data, AvailabilityObserved):
         return to_micros(data.downtime_s), to_micros(data.window_length_s), 0
     return 0, 0, 0
+
+
+def run_micros(run: RunFinished) -> Micros:
+    """A run's (human effort, manual duration, cost) in millionths."""
+    return to_micros(run.human_effort_s), to_micros(run.manual_duration_s), to_micros(run.cost)
 
 
 class _Money(Protocol):
@@ -101,18 +102,23 @@ class PeriodTotals:
     def add(self, data: EventData, micros: Micros, event_s: float) -> None:
         """Sum a run, cost or savings (`micros`: its numbers)."""
         if isinstance(data, RunFinished):
-            self.runs[data.outcome] += 1
-            effort_us, manual_us, cost_us = micros
-            self.human_effort_us += effort_us
-            self.runs_with_effort += effort_us > 0
-            if data.outcome == "succeeded":
-                self.manual_succeeded_us += manual_us
-                self.saved_by_day_us[epoch_day(event_s)] += manual_us - effort_us
-            elif effort_us:
-                self.saved_by_day_us[epoch_day(event_s)] -= effort_us
-            self.cost_u[RUN_COST_CATEGORY] += cost_us
+            self.add_run(data.outcome, micros, epoch_day(event_s))
         else:
             add_money(self, data, micros)
+
+    def add_run(self, outcome: str, micros: Micros, day: int) -> None:
+        """Count a run (`micros`: its numbers; `day`: the epoch day of its event time)."""
+        self.runs[outcome] += 1
+        effort_us, manual_us, cost_us = micros
+        self.human_effort_us += effort_us
+        if effort_us > 0:
+            self.runs_with_effort += 1
+        if outcome == "succeeded":
+            self.manual_succeeded_us += manual_us
+            self.saved_by_day_us[day] += manual_us - effort_us
+        elif effort_us:
+            self.saved_by_day_us[day] -= effort_us
+        self.cost_u[RUN_COST_CATEGORY] += cost_us
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -189,21 +195,32 @@ class LifetimeCounters:
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a run, cost or savings (`micros`: its numbers); `label`: the automation."""
-        self.note_time(event_time_s)
         if isinstance(data, RunFinished):
-            self.runs[(label, data.outcome)] += 1
-            effort_us, manual_us, cost_us = micros
-            self.human_effort_us += effort_us
-            if data.outcome == "succeeded":
-                self.manual_avoided_us += manual_us
-                self.saved_by_day_us[epoch_day(event_time_s)] += manual_us - effort_us
-            elif effort_us:
-                self.saved_by_day_us[epoch_day(event_time_s)] -= effort_us
-            self.cost_u[RUN_COST_CATEGORY] += cost_us
-        elif isinstance(data, CostIncurred) and micros[0] < 0:
+            self.add_run(label, data.outcome, micros, event_time_s, epoch_day(event_time_s))
+            return
+        self.note_time(event_time_s)
+        if isinstance(data, CostIncurred) and micros[0] < 0:
             self.credit_u[data.category] -= micros[0]
         else:
             add_money(self, data, micros)
+
+    def add_run(
+        self, label: str, outcome: str, micros: Micros, event_time_s: float, day: int
+    ) -> None:
+        """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
+        if self.first_event_s is None or event_time_s < self.first_event_s:
+            self.first_event_s = event_time_s
+        if self.last_event_s is None or event_time_s > self.last_event_s:
+            self.last_event_s = event_time_s
+        self.runs[(label, outcome)] += 1
+        effort_us, manual_us, cost_us = micros
+        self.human_effort_us += effort_us
+        if outcome == "succeeded":
+            self.manual_avoided_us += manual_us
+            self.saved_by_day_us[day] += manual_us - effort_us
+        elif effort_us:
+            self.saved_by_day_us[day] -= effort_us
+        self.cost_u[RUN_COST_CATEGORY] += cost_us
 
     @property
     def net_cost_u(self) -> int:

@@ -14,14 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
-from collector.engine.aggregates import LifetimeCounters, micros_of
+from collector.engine.aggregates import LifetimeCounters, micros_of, run_micros
 from collector.engine.evaluate import current_period, portfolio, project_snapshot
 from collector.engine.health import DelayHistogram, HealthCounters
 from collector.engine.incidents import Incident
 from collector.engine.periods import Period, PeriodKind, month_and_quarter
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
+from collector.engine.rates import epoch_day
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
@@ -38,6 +40,7 @@ from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
     AvailabilityObserved,
     CostIncurred,
+    EventType,
     IncidentOpened,
     IncidentResolved,
     RunFinished,
@@ -62,6 +65,7 @@ class Verdict(StrEnum):
 
 # plain strings for the per-event hot path (an enum's .value is a descriptor call)
 _ACCEPTED, _DUPLICATE, _REJECTED = (verdict.value for verdict in Verdict)
+_TYPE_NAMES: Final = {event_type: event_type.value for event_type in EventType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +174,7 @@ class Engine:
         seen = self._seen.get(partition)
         if seen is None:
             seen = self._seen[partition] = SeenIndex()
-        event_type = event.type.value
+        event_type = _TYPE_NAMES[event.type]
         now_s = at.now_s
         if seen.recognises(digest, now_s) or (
             now_s < self._legacy_seen_until_s
@@ -275,6 +279,12 @@ class Engine:
         totals = project.month_totals(month)
         totals.note_applied(now_s)
         self._dirty_months.add((name, month.key))
+        if kind is RunFinished:  # most events: their numbers and day computed once
+            micros = run_micros(data)  # type: ignore[arg-type]
+            outcome, day = data.outcome, epoch_day(event_s)  # type: ignore[union-attr]
+            project.counters.add_run(label, outcome, micros, event_s, day)
+            totals.add_run(outcome, micros, day)
+            return
         if kind is IncidentOpened or kind is IncidentResolved:
             # the month it lands in is marked applied: a late one restates a closed period
             self._incident(project, data, label, event_s)  # type: ignore[arg-type]
@@ -372,7 +382,10 @@ class Engine:
         return health
 
     def _count(self, partition: int, event_type: str, verdict: str, now_s: float) -> None:
-        health = self._health_of(partition)
+        health = self._health.get(partition)
+        if health is None:
+            health = self._health[partition] = HealthCounters()
+        self._dirty_health.add(partition)
         if health.since_s is None:
             health.since_s = now_s
         health.events[(event_type, verdict)] += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left as _bucket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -27,10 +27,11 @@ class DelayHistogram:
     since_s: float = 0.0
 
     def observe(self, delay_s: float) -> None:
-        delay_s = max(0.0, delay_s)
-        self.minimum_s = delay_s if self.count == 0 else min(self.minimum_s, delay_s)
+        delay_s = max(delay_s, 0.0)
+        if self.count == 0 or delay_s < self.minimum_s:
+            self.minimum_s = delay_s
         self.maximum_s = max(self.maximum_s, delay_s)
-        index = bisect.bisect_left(DELAY_BOUNDS_S, delay_s)
+        index = _bucket(DELAY_BOUNDS_S, delay_s)
         if index < len(self.buckets):
             self.buckets[index] += 1
         self.count += 1

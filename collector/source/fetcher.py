@@ -10,8 +10,10 @@ Messages are marshal-encoded tuples (both processes run the same interpreter).
 Fetcher -> collector, on the data pipe, in the order things happened:
   (READY,) | (FAILED, reason)                     once, after creating the consumer
   (BATCH, groups, ends, partition_count, broker_error)
-      groups: [(partition, epoch, [(offset, key, headers, value, timestamp_ms, size, event)])]
-      event: the record decoded here (`predecoded.pack`), or None
+      groups: [(partition, epoch, rows)], a row either
+        (offset, key, headers, value, timestamp_ms, size), or for a record decoded here
+        (offset, timestamp_ms, size, event, raw): event = `predecoded.pack`,
+        raw = marshal of (key, headers, value)
   (ASSIGNED, partitions, partition_count)         then waits for RESUME
   (REVOKED, partitions)                           then waits for REVOKED_DONE
   (POLL_FAILED, reason)
@@ -43,7 +45,7 @@ from collector.runtime import setup_logging, tune_garbage_collector
 from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings, RecordFields
 from collector.source.open import FetchingSource, open_source
-from collector.source.predecoded import DecodeShare, Packed, predecode
+from collector.source.predecoded import DecodeShare, PredecodedFields, predecode
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,20 @@ class Liveness(Protocol):
     process writes it every LIVENESS_TICK_S from a thread of its own, the fetcher reads it."""
 
     value: float
+
+
+def row_of(fields: RecordFields, decode: bool) -> RecordFields | PredecodedFields:
+    """A record as sent: its fields; or, when it is to be decoded here and is an outcome
+    event (`predecoded`), the event and its key, headers and value in one bytes object
+    (`SourceRecord.raw`: only a rejection reads them again, so the collector does not
+    rebuild them for every record)."""
+    if not decode:
+        return fields
+    offset, key, headers, value, timestamp_ms, size = fields
+    packed = predecode(key, headers, value)
+    if packed is None:
+        return fields
+    return offset, timestamp_ms, size, packed, marshal.dumps((key, headers, value))
 
 
 class _ClosingError(Exception):
@@ -218,11 +234,8 @@ class Fetcher:
         self._decoding.observe((waited_s - waited_before) / (now - started) > BEHIND_SHARE)
         self._window = (now, waited_s)
 
-    def _fields(self, fields: RecordFields) -> tuple[*RecordFields, Packed | None]:
-        """A record's fields, and its event when it is decoded here (`predecoded`)."""
-        if not self._decoding.take():
-            return (*fields, None)
-        return (*fields, predecode(fields[1], fields[2], fields[3]))
+    def _fields(self, fields: RecordFields) -> RecordFields | PredecodedFields:
+        return row_of(fields, self._decoding.take())
 
     def _probe(self, source: FetchingSource) -> None:
         now = time.monotonic()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -233,7 +233,7 @@ class KafkaSource:
         self._consumer.close(autocommit=False)
 
 
-RecordFields = tuple[int, bytes | None, Sequence[tuple[str, bytes | None]], bytes | None, int, int]
+RecordFields = tuple[int, bytes | None, list[tuple[str, bytes | None]], bytes | None, int, int]
 """(offset, key, headers, value, timestamp ms, size): a `SourceRecord` without its topic
 and partition, in plain values (what the fetcher process sends)."""
 

@@ -12,7 +12,8 @@ fetcher helps; when the collector waits for the fetcher, less.
 
 A record the fetcher did not or could not decode travels raw only; the collector decodes it and
 reports what is wrong, or translates it (a tool's record). The raw record always travels
-too: a rejection sends it to the dead-letter topic byte for byte.
+too, as one bytes object beside a decoded event (`SourceRecord.raw`, read again only for a
+rejection): a rejection sends it to the dead-letter topic byte for byte.
 
 `unpack` builds the pydantic models of `data` as `BaseModel.model_construct` does, from
 values they were validated into in the fetcher (model_construct itself costs 4x more per
@@ -32,6 +33,10 @@ from schemas.events import DATA_MODELS, EventData, EventType
 Packed = tuple[int, str, str, str, bool, dict[str, Any], set[str]]
 """(event type index, id, source, time in ISO 8601, backfill, data's fields, the names
 of the fields the record set)."""
+
+PredecodedFields = tuple[int, int, int, Packed, bytes]
+"""A record decoded in the fetcher, as sent: (offset, timestamp in ms, size, its event
+packed, its key, headers and value marshalled: `SourceRecord.raw`)."""
 
 MAX_PREDECODED_BYTES: Final = 65_536
 """Larger records travel raw only: the collector judges their size first (too_large)."""

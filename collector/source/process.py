@@ -35,8 +35,22 @@ COALESCE_BYTES: Final = 16 << 20
 """Batches already waiting go into one poll's result while it holds fewer than
 COALESCE_RECORDS records and they came in fewer than COALESCE_BYTES: one state
 transaction for several fetches when the collector is behind, in bounded memory."""
+RAW_ROW: Final = 6
+"""Fields of a record sent raw (the other rows carry an event decoded by the fetcher)."""
 _GONE: Final = -1
 """Message kind standing for the end of the data pipe (the fetcher exited)."""
+
+
+def records_of(topic: str, partition: int, rows: list[tuple[Any, ...]]) -> list[SourceRecord]:
+    """The records of one partition as the fetcher sent them (`fetcher.row_of`)."""
+    return [
+        SourceRecord(topic, partition, *row)
+        if len(row) == RAW_ROW
+        else SourceRecord(
+            topic, partition, row[0], None, (), None, row[1], row[2], unpack(row[3]), row[4]
+        )
+        for row in rows
+    ]
 
 
 class FetcherError(ConnectionError):
@@ -221,13 +235,7 @@ class ProcessSource:
         for partition, epoch, rows in groups:
             if epoch != epochs.get(partition) or partition in paused:
                 continue  # fetched before a seek (sent again from there) or fenced off
-            records.extend(
-                SourceRecord(
-                    topic, partition, offset, key, headers, value, timestamp_ms, size,
-                    None if packed is None else unpack(packed),
-                )
-                for offset, key, headers, value, timestamp_ms, size, packed in rows
-            )  # fmt: skip
+            records += records_of(topic, partition, rows)
         return records
 
     def _assign(self, partitions: list[int], partition_count: int | None) -> None:

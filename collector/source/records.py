@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -24,6 +25,18 @@ class SourceRecord(NamedTuple):
     event: OutcomeEvent | None = None
     """The record's event when the fetcher process decoded it already
     (`collector.source.predecoded`); else the pipeline decodes the record."""
+    raw: bytes | None = None
+    """For a record decoded in the fetcher process: its key, headers and value, marshalled
+    as they travelled (one object instead of several per record); `key`, `headers` and
+    `value` are left empty then, and `restored()` gives them back (for the dead-letter
+    topic or the decoder)."""
+
+    def restored(self) -> SourceRecord:
+        """This record with its key, headers and value (itself unless they travel as `raw`)."""
+        if self.raw is None:
+            return self
+        key, headers, value = marshal.loads(self.raw)
+        return self._replace(key=key, headers=headers, value=value, raw=None)
 
     @property
     def size(self) -> int:

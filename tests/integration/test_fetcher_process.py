@@ -124,7 +124,7 @@ def test_records_flow_from_the_offsets_the_collector_stored(
         assert offsets[0][0] == 2  # resumed where the store said
         assert all(o == list(range(o[0], o[0] + len(o))) for o in offsets.values())
         assert len(records) == produced - 2
-        assert all(r.topic == topic and r.value for r in records)
+        assert all(r.topic == topic and r.restored().value for r in records)
         source.commit_async({(topic, 1): len(offsets[1])})
         assert source.lag({(topic, p): o[-1] + 1 for p, o in offsets.items()}) == [
             (topic, p, 0) for p in range(PARTITIONS)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import marshal
+
+from collector.source.fetcher import row_of
+from collector.source.kafka import RecordFields
+from collector.source.process import records_of
 from collector.source.records import SourceRecord
 from collector.state.model import TopicPartitionKey
 from schemas.binding import KafkaRecord
@@ -24,16 +29,24 @@ class MemorySource:
     def assigned(self) -> frozenset[TopicPartitionKey]:
         return self._assigned
 
-    def add(self, records: list[KafkaRecord], partition: int = 0) -> list[SourceRecord]:
+    def add(
+        self, records: list[KafkaRecord], partition: int = 0, *, decoded_by_fetcher: bool = False
+    ) -> list[SourceRecord]:
+        """Queue `records` as one batch; `decoded_by_fetcher`: as the fetcher process sends
+        them when it decodes them (`fetcher.row_of`, marshalled, `process.records_of`)."""
         batch = []
         for record in records:
             offset = self._next.get(partition, 0)
             self._next[partition] = offset + 1
-            batch.append(
-                SourceRecord(
-                    self.topic, partition, offset, record.key, tuple(record.headers), record.value
-                )
-            )
+            size = len(record.key or b"") + len(record.value or b"")
+            size += sum(len(name.encode()) + len(raw or b"") for name, raw in record.headers)
+            headers: list[tuple[str, bytes | None]] = list(record.headers)
+            fields: RecordFields = (offset, record.key, headers, record.value, 0, size)
+            if decoded_by_fetcher:
+                rows = marshal.loads(marshal.dumps([row_of(fields, decode=True)]))
+                batch += records_of(self.topic, partition, rows)
+            else:
+                batch.append(SourceRecord(self.topic, partition, *fields))
         self.batches.append(batch)
         return batch
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from schemas.binding import KafkaRecord, to_binary, to_structured
 from schemas.snapshot import Snapshot
 from tests.support.doubles import MemoryDeadLetters, MemorySource
 from tests.support.engines import new_engine
-from tests.support.events import make_event
+from tests.support.events import NOW, make_event
 
 
 def build(
@@ -48,6 +49,51 @@ def test_batch_is_committed_with_offsets_and_rejections_dead_lettered(tmp_path: 
         ("unknown", "rejected"): 1,
     }
     assert source.committed == {("events", 0): 3}
+
+
+def test_events_decoded_by_the_fetcher_are_counted_and_rejected_with_their_bytes(
+    tmp_path: Path,
+) -> None:
+    pipeline, source, dead, _ = build(tmp_path / "state.db")
+    good = make_event(event_id="g")
+    future = make_event(event_id="f", time=NOW + timedelta(hours=1))
+    sent = [to_binary(good), to_structured(future), KafkaRecord(b"ticket-triage", [], b"{oops")]
+    batch = source.add(sent, decoded_by_fetcher=True)
+    assert [r.event is not None for r in batch] == [True, True, False]  # decoded there
+    assert batch[0].value is None and batch[0].raw is not None  # travelled as one object
+    pipeline.process(source.poll(0))
+    assert [(r.offset, e.reason.value) for r, e in dead.sent] == [(1, "future"), (2, "malformed")]
+    for (letter, _), record in zip(dead.sent, sent[1:], strict=True):
+        assert (letter.key, list(letter.headers), letter.value) == (
+            record.key, list(record.headers), record.value,
+        )  # fmt: skip
+        assert letter.raw is None
+    health = {(t, r): n for t, r, n in SqliteStore(tmp_path / "state.db").load("events", [0])
+              .health[0]["events"]}  # fmt: skip
+    assert health == {
+        ("outcomes.run.finished", "accepted"): 1,
+        ("outcomes.run.finished", "rejected"): 1,
+        ("unknown", "rejected"): 1,
+    }
+
+
+def test_a_limit_below_what_the_fetcher_decodes_still_refuses_large_records(
+    tmp_path: Path,
+) -> None:
+    source, dead = MemorySource(), MemoryDeadLetters()
+    pipeline = Pipeline(
+        new_engine(), SqliteStore(tmp_path / "state.db"), dead, publish=lambda _: None,
+        settings=PipelineSettings(max_event_bytes=200),
+    )  # fmt: skip
+    pipeline.assign("events", [0])
+    record = to_structured(make_event())
+    assert len(record.value) > 200
+    [fetched] = source.add([record], decoded_by_fetcher=True)
+    assert fetched.event is not None
+    pipeline.process(source.poll(0))
+    [(letter, error)] = dead.sent
+    assert error.reason.value == "too_large"
+    assert (letter.key, letter.value) == (record.key, record.value)
 
 
 def test_too_large_records_are_rejected_before_parsing(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collector.source.fetcher import row_of
+from collector.source.kafka import RecordFields
 from collector.source.predecoded import (
     MAX_PREDECODED_BYTES,
     DecodeShare,
@@ -15,7 +17,8 @@ from collector.source.predecoded import (
     predecode,
     unpack,
 )
-from schemas.binding import from_record, to_binary, to_structured
+from collector.source.process import records_of
+from schemas.binding import KafkaRecord, from_record, to_binary, to_structured
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
 from tests.support.events import make_event
@@ -107,3 +110,26 @@ def test_the_decoded_share_is_spread_evenly_and_follows_the_balance() -> None:
         share.observe(collector_behind=True)
     assert share.share == 1.0
     assert all(share.take() for _ in range(100))
+
+
+def test_a_record_travels_whole_beside_its_event_and_raw_without_one() -> None:
+    event = make_event()
+    valid = to_binary(event)
+    invalid = KafkaRecord(valid.key, valid.headers, b"{oops")
+    for record, decode in ((valid, True), (valid, False), (invalid, True)):
+        headers: list[tuple[str, bytes | None]] = list(record.headers)
+        fields: RecordFields = (7, record.key, headers, record.value, 1_700_000_000_000, 321)
+        [received] = records_of("t", 2, marshal.loads(marshal.dumps([row_of(fields, decode)])))
+        assert (received.topic, received.partition, received.offset) == ("t", 2, 7)
+        assert (received.timestamp_ms, received.size) == (1_700_000_000_000, 321)
+        whole = received.restored()
+        assert (whole.key, list(whole.headers), whole.value) == (
+            record.key, list(record.headers), record.value,
+        )  # fmt: skip
+        assert whole.raw is None and whole.event == received.event
+        if record is valid and decode:
+            assert received.raw is not None and received.value is None
+            assert received.event is not None
+            assert_same(received.event, from_record(record.key, record.headers, record.value))
+        else:
+            assert received.event is None and received.restored() is received
