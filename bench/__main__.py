@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import freshness, ingest, memory, render, restart, scale, throughput
+from bench import cpu, freshness, ingest, memory, render, restart, scale, throughput
 from tests.support.postgres import postgres_database
 
 if __name__ == "__main__":
     with postgres_database() as database:
         throughput.main(500_000, database)
     ingest.main()
+    cpu.main(300_000, "embedded", "kafka-python")
     freshness.main()
     render.main()
     restart.main()

@@ -1,0 +1,164 @@
+"""Where the CPU goes per event, end to end: the collector as deployed beside the bare
+consumer it is measured against, on one preloaded topic of mixed events.
+
+Reads the kernel's per-thread CPU time (/proc/<pid>/task/<tid>/stat, Linux) of every
+process involved while it works through the topic, between two readings of its event
+counter (start-up and the group join excluded), and reports for each part its share of
+a core and its CPU microseconds per event: the collector's ingest thread (its busiest),
+its other threads, the fetcher process (the Kafka consumer, decoding a share of the
+records), and the broker. Then the same for the tuned bare kafka-python consumer (run in
+this process). The sum against the machine's cores is the ceiling the throughput ratios
+meet (docs/PERFORMANCE.md, "Where the CPU goes").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.common import events_counted, preload, realistic_records, table, write
+from bench.peers import kafka_python_rate
+from collector.embedded import free_port
+from tests.support.brokers import KINDS, Broker, running_broker
+from tests.support.processes import start_collect_process
+
+PARTITIONS = 6
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def thread_ticks(pid: int) -> dict[int, int]:
+    """CPU ticks (user + system) of each thread of process `pid` so far."""
+    ticks = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks[int(tid)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as listing:
+            found += [int(child) for child in listing.read().split()]
+    return found
+
+
+def reading(collector: int, broker: int | None) -> dict[str, dict[int, int]]:
+    """Ticks per thread of the collector, its child processes (the fetcher), the broker."""
+    fetcher: dict[int, int] = {}
+    for child in children(collector):
+        fetcher.update(thread_ticks(child))
+    return {
+        "collector": thread_ticks(collector),
+        "fetcher": fetcher,
+        "broker": thread_ticks(broker) if broker else {},
+    }
+
+
+def spent_s(before: dict[int, int], after: dict[int, int]) -> dict[int, float]:
+    return {tid: (ticks - before.get(tid, 0)) / TICKS_PER_S for tid, ticks in after.items()}
+
+
+def collector_cpu(broker: Broker, topic: str, count: int, **settings: str) -> dict[str, float]:
+    """CPU seconds per event of each part while `outcomes collect` works through `topic`."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as directory:
+        process = start_collect_process(
+            broker, topic, f"cpu-{uuid.uuid4().hex[:6]}", str(Path(directory) / "s.db"), port,
+            log=None, bootstrap_servers=None, **settings,
+        )  # fmt: skip
+        try:
+            while not (first := events_counted(port)):
+                time.sleep(0.05)
+            started, before = time.perf_counter(), reading(process.pid, broker.pid)
+            while (last := events_counted(port)) < count * 0.9:
+                time.sleep(0.2)
+            elapsed, after = time.perf_counter() - started, reading(process.pid, broker.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    events = last - first
+    collector = spent_s(before["collector"], after["collector"])
+    ingest = max(collector.values())
+    parts = {
+        "ingest thread": ingest,
+        "collector's other threads": sum(collector.values()) - ingest,
+        "fetcher process": sum(spent_s(before["fetcher"], after["fetcher"]).values()),
+        "broker": sum(spent_s(before["broker"], after["broker"]).values()),
+    }
+    return {
+        "events_per_s": events / elapsed,
+        **{f"{part}_us": spent / events * 1e6 for part, spent in parts.items()},
+        **{f"{part}_cores": spent / elapsed for part, spent in parts.items()},
+    }
+
+
+def bare_cpu(broker: Broker, topic: str, count: int) -> dict[str, float]:
+    """The tuned bare kafka-python consumer (this process, all its threads) and the broker."""
+    pid = broker.pid
+    before_broker = thread_ticks(pid) if pid else {}
+    before = os.times()
+    rate = kafka_python_rate(broker.bootstrap_servers, topic, count, tuned=True)
+    after, elapsed = os.times(), count / rate  # the group join's CPU counts, not its wait
+    broker_s = sum(spent_s(before_broker, thread_ticks(pid)).values()) if pid else 0.0
+    consumer_s = (after.user - before.user) + (after.system - before.system)
+    return {
+        "events_per_s": rate,
+        "consumer_us": consumer_s / count * 1e6,
+        "broker_us": broker_s / count * 1e6,
+        "consumer_cores": consumer_s / elapsed,
+        "broker_cores": broker_s / elapsed,
+    }
+
+
+def main(count: int, broker_kind: str, source: str) -> dict[str, Any]:
+    with running_broker(broker_kind) as broker:
+        topic = f"cpu-{uuid.uuid4().hex[:6]}"
+        broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
+        preload(broker.bootstrap_servers, topic, realistic_records(count))
+        bare = bare_cpu(broker, topic, count)
+        settings = {} if source == "kafka-python" else {"source": source}
+        collector = collector_cpu(broker, topic, count, **settings)
+    rows = [
+        ("bare kafka-python consumer, tuned", f"{bare['events_per_s']:,.0f} events/s"),
+        ("  the consumer (all its threads)", _cost(bare, "consumer")),
+        ("  the broker", _cost(bare, "broker")),
+        (f"collector as deployed (source: {source})", f"{collector['events_per_s']:,.0f} events/s"),
+    ]
+    parts = ("ingest thread", "collector's other threads", "fetcher process", "broker")
+    rows += [(f"  {part}", _cost(collector, part)) for part in parts]
+    total_us = sum(collector[f"{part}_us"] for part in parts)
+    cores = os.cpu_count() or 1
+    rows.append(
+        (
+            "  in all, and the ceiling it sets",
+            f"{total_us:5.1f} µs/event -> {cores / total_us * 1e6:,.0f} events/s on {cores} cores",
+        )
+    )
+    table(f"CPU per event on {broker_kind} ({count:,} mixed events)", rows)
+    result = {"broker": broker_kind, "events": count, "source": source, "bare": bare}
+    result["collector"] = collector
+    write(f"cpu-{broker_kind}" + ("" if source == "kafka-python" else f"-{source}"), result)
+    return result
+
+
+def _cost(measured: dict[str, float], part: str) -> str:
+    return f"{measured[f'{part}_us']:5.1f} µs/event  ({measured[f'{part}_cores']:.0%} of a core)"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--broker", choices=KINDS, default="embedded")
+    parser.add_argument("--source", choices=("kafka-python", "confluent"), default="kafka-python")
+    args = parser.parse_args()
+    main(args.events, args.broker, args.source)
