@@ -118,6 +118,11 @@ class Engine:
         self._seen: dict[int, SeenIndex] = {}
         self._health: dict[int, HealthCounters] = {}
         self._delay = DelayHistogram(since_s=clock().timestamp())
+        self._accepted: dict[tuple[int, str], int] = {}
+        """(partition, event type) -> events accepted since `_settle` last counted them."""
+        self._accepted_since_s = 0.0
+        self._delays: list[float] = []
+        """Delays of the events accepted since `_settle` (for `_delay`)."""
         self._dirty_months: set[tuple[str, str]] = set()
         self._new_seen: list[SeenRow] = []
         self._new_windows: list[WindowRow] = []
@@ -206,8 +211,13 @@ class Engine:
             event_s=event_s,
             forget_after_s=forget_after_s,
         )
-        self._delay.observe(now_s - event_s)
-        self._count(partition, event_type, _ACCEPTED, now_s)
+        # counted per batch (`_settle`): a dict entry and a list item instead of two calls
+        accepted = self._accepted
+        if not accepted:
+            self._accepted_since_s = now_s
+        key = (partition, event_type)
+        accepted[key] = accepted.get(key, 0) + 1
+        self._delays.append(now_s - event_s)
         return Verdict.ACCEPTED
 
     def note(self, event_type: str, result: str, partition: int, at: Instant) -> None:
@@ -390,10 +400,25 @@ class Engine:
             health.since_s = now_s
         health.events[(event_type, verdict)] += 1
 
+    def _settle(self) -> None:
+        """Count the events accepted since the last call in the health counters and the
+        delay histogram (before anything reads or replaces them)."""
+        if not self._accepted:
+            return
+        for (partition, event_type), accepted in self._accepted.items():
+            health = self._health_of(partition)
+            if health.since_s is None:
+                health.since_s = self._accepted_since_s
+            health.events[(event_type, _ACCEPTED)] += accepted
+        self._delay.observe_all(self._delays)
+        self._accepted = {}
+        self._delays = []
+
     # -- persistence --------------------------------------------------------------
 
     def take_changes(self) -> StateChanges:
         """What changed since the last call, to be committed with the batch's offsets."""
+        self._settle()
         projects = sorted(
             {name for name, _ in self._dirty_months}
             | {name for name, _, _ in self._dirty_incidents if name in self._projects}
@@ -433,6 +458,7 @@ class Engine:
 
     def adopt(self, state: LoadedState, partitions: Iterable[int]) -> None:
         """Take over `partitions` with the state the store holds for them."""
+        self._settle()
         for partition in partitions:
             self._seen[partition] = SeenIndex()
             self._health[partition] = HealthCounters()
@@ -484,6 +510,7 @@ class Engine:
 
     def release(self, partitions: Iterable[int]) -> None:
         """Forget `partitions` (revoked): their projects are no longer exported here."""
+        self._settle()
         gone = set(partitions)
         for name in [n for n, p in self._projects.items() if p.partition in gone]:
             del self._projects[name]
@@ -508,6 +535,7 @@ class Engine:
 
     def snapshot(self, consumer_lag: Iterable[tuple[str, int, int]] = ()) -> Snapshot:
         """An immutable view of every project (seen or declared) and the portfolio."""
+        self._settle()
         now, policy, tick = self._clock(), self.policy, time.monotonic()
         declared = {name for name in policy.declared_projects() if self.owns(name)}
         for name in declared - self._declared_since.keys():

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from collector.engine.formulas import (
     Availability,
+    figures,
     lifetime_cost,
     lifetime_value,
     period_result,
@@ -41,8 +42,10 @@ def project_snapshot(
         if profile.uptime_from == "incidents"
         else None
     )
-    result = period_result(period, totals, profile.hourly_rates, services, availability)
-    facts = realized(period, totals, profile.hourly_rates, services, now, availability=availability)
+    rates = profile.hourly_rates
+    computed = figures(totals, rates, services, availability)
+    result = period_result(period, totals, rates, services, computed=computed)
+    facts = realized(period, totals, rates, services, now, computed=computed)
     targets = evaluate(profile.objectives, profile.guards, facts)
     return ProjectSnapshot(
         name=project.name,

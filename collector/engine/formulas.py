@@ -7,6 +7,7 @@ to float once, so the result does not depend on the order the events came in.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -74,6 +75,45 @@ def uptime(totals: PeriodTotals, services: Collection[str] | None) -> tuple[Frac
     return uptime_of(windows_availability(totals, services))
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """What every view of one period's totals starts from, computed once (`figures`)."""
+
+    cost: Fraction
+    savings_u: int
+    saved_us: int
+    value: Fraction
+    succeeded: int
+    failed: int
+    times: Availability
+    uptime: Fraction | None
+    observed_us: int
+
+
+def figures(
+    totals: PeriodTotals,
+    rates: HourlyRates,
+    services: Collection[str] | None,
+    availability: Availability | None = None,
+) -> PeriodFigures:
+    """Cost, value, runs and uptime of `totals` (`availability`: the incidents basis;
+    None: the windows basis over `services`)."""
+    savings_u = sum(totals.savings_u.values())
+    times = availability if availability is not None else windows_availability(totals, services)
+    realized_uptime, observed_us = uptime_of(times)
+    return PeriodFigures(
+        cost=_micros(sum(totals.cost_u.values())),
+        savings_u=savings_u,
+        saved_us=totals.manual_succeeded_us - totals.human_effort_us,
+        value=value_of(savings_u, totals.saved_by_day_us, rates),
+        succeeded=totals.runs["succeeded"],
+        failed=totals.runs["failed"],
+        times=times,
+        uptime=realized_uptime,
+        observed_us=observed_us,
+    )
+
+
 def realized(
     period: Period,
     totals: PeriodTotals,
@@ -82,22 +122,20 @@ def realized(
     now: datetime,
     *,
     availability: Availability | None = None,
+    computed: PeriodFigures | None = None,
 ) -> Realized:
-    """Exact realized values of `totals` over `period`, as targets judge them."""
-    cost = _micros(sum(totals.cost_u.values()))
-    saved_us = totals.manual_succeeded_us - totals.human_effort_us
-    value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
-    succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    times = availability if availability is not None else windows_availability(totals, services)
-    realized_uptime, observed_us = uptime_of(times)
+    """Exact realized values of `totals` over `period`, as targets judge them
+    (`computed`: its `figures`, when the caller has them)."""
+    known = computed or figures(totals, rates, services, availability)
+    succeeded, failed = known.succeeded, known.failed
     return Realized(
         elapsed=period.elapsed(now),
-        savings=_micros(sum(totals.savings_u.values())),
-        time_saved_s=_micros(saved_us),
-        roi=roi_of(value, cost),
-        cost=cost,
-        uptime=realized_uptime,
-        observed_s=_micros(observed_us),
+        savings=_micros(known.savings_u),
+        time_saved_s=_micros(known.saved_us),
+        roi=roi_of(known.value, known.cost),
+        cost=known.cost,
+        uptime=known.uptime,
+        observed_s=_micros(known.observed_us),
         success_rate=ratio(succeeded, succeeded + failed),
         decided_runs=succeeded + failed,
     )
@@ -109,30 +147,32 @@ def period_result(
     rates: HourlyRates,
     services: Collection[str] | None,
     availability: Availability | None = None,
+    *,
+    computed: PeriodFigures | None = None,
 ) -> PeriodResult:
-    """Every realized §5 value of one project over `period`."""
-    cost = _micros(sum(totals.cost_u.values()))
-    saved_us = totals.manual_succeeded_us - totals.human_effort_us
-    value = value_of(sum(totals.savings_u.values()), totals.saved_by_day_us, rates)
-    succeeded, failed = totals.runs["succeeded"], totals.runs["failed"]
-    times = availability if availability is not None else windows_availability(totals, services)
-    realized_uptime, observed_us = uptime_of(times)
+    """Every realized §5 value of one project over `period` (`computed`: its `figures`,
+    when the caller has them)."""
+    known = computed or figures(totals, rates, services, availability)
+    cost, value = known.cost, known.value
+    succeeded, failed = known.succeeded, known.failed
     return PeriodResult(
         key=period.key,
         start_s=period.start_s,
         end_s=period.end_s,
-        time_saved_s=saved_us / SCALE,
+        time_saved_s=known.saved_us / SCALE,
         cost=float(cost),
-        savings=sum(totals.savings_u.values()) / SCALE,
+        savings=known.savings_u / SCALE,
         value=float(value),
         net_value=float(value - cost),
         roi=_float(roi_of(value, cost)),
-        uptime=_float(realized_uptime),
+        uptime=_float(known.uptime),
         success_ratio=_float(ratio(succeeded, succeeded + failed)),
         intervention_ratio=_float(ratio(totals.runs_with_effort, sum(totals.runs.values()))),
         runs=tuple((outcome, totals.runs[outcome]) for outcome in OUTCOMES),
-        observed_s=observed_us / SCALE,
-        services=tuple((name, seen / SCALE, down / SCALE) for name, seen, down in times if seen),
+        observed_s=known.observed_us / SCALE,
+        services=tuple(
+            (name, seen / SCALE, down / SCALE) for name, seen, down in known.times if seen
+        ),
         last_applied_s=totals.last_applied_s,
         backfilled=totals.backfilled,
         hourly_rates=tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left as _bucket
+from bisect import bisect_right as _upto
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -36,6 +37,25 @@ class DelayHistogram:
             self.buckets[index] += 1
         self.count += 1
         self.total_s += delay_s
+
+    def observe_all(self, delays: list[float]) -> None:
+        """`observe` each of `delays` (negative ones as 0): the same counts, minimum and
+        maximum, from one sort instead of a call per delay."""
+        if not delays:
+            return
+        ordered = sorted(delays)
+        low, high = max(0.0, ordered[0]), max(0.0, ordered[-1])
+        self.minimum_s = low if self.count == 0 else min(self.minimum_s, low)
+        self.maximum_s = max(self.maximum_s, high)
+        below = 0
+        for index, bound in enumerate(DELAY_BOUNDS_S):
+            upto = _upto(ordered, bound)  # delays <= bound
+            self.buckets[index] += upto - below
+            below = upto
+        self.count += len(ordered)
+        for delay_s in delays:
+            if delay_s > 0.0:
+                self.total_s += delay_s
 
     def freeze(self) -> Histogram:
         cumulative, running = [], 0

@@ -73,11 +73,14 @@ def predecode(
 def pack(event: OutcomeEvent) -> Packed:
     data = event.data
     index = _INDEX[event.type]
-    fields = dict(data.__dict__)
-    for name in _TIMESTAMPS[index]:
-        moment = fields[name]
-        if moment is not None:
-            fields[name] = moment.isoformat()
+    fields = data.__dict__  # marshal copies it: a copy here only to change datetimes
+    timestamps = _TIMESTAMPS[index]
+    if timestamps:
+        fields = dict(fields)
+        for name in timestamps:
+            moment = fields[name]
+            if moment is not None:
+                fields[name] = moment.isoformat()
     return (
         index,
         event.id,
@@ -85,7 +88,7 @@ def pack(event: OutcomeEvent) -> Packed:
         event.time.isoformat(),
         event.backfill,
         fields,
-        set(data.__pydantic_fields_set__),  # marshal carries sets
+        data.__pydantic_fields_set__,  # a set: marshal carries sets
     )
 
 
