@@ -1,8 +1,10 @@
-"""bench.cpu reads the kernel's per-thread CPU time: it sees the work of the thread doing it."""
+"""bench.cpu reads the kernel's per-thread CPU time: it sees the work of the thread doing
+it, and the processes it started."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 
@@ -31,4 +33,16 @@ def test_the_busy_thread_is_the_one_charged() -> None:
     spent = spent_s(before, after)
     assert spent[native[0]] >= 0.1
     assert spent[threading.get_native_id()] < spent[native[0]]  # this one slept
-    assert children(os.getpid()) == []
+
+
+def test_child_processes_are_found_from_any_thread() -> None:
+    found: list[list[int]] = []
+    child = subprocess.Popen(["sleep", "30"])  # started by this thread
+    try:
+        reader = threading.Thread(target=lambda: found.append(children(os.getpid())))
+        reader.start()
+        reader.join()
+        assert child.pid in found[0]
+    finally:
+        child.kill()
+        child.wait()
