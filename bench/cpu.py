@@ -47,8 +47,11 @@ def thread_ticks(pid: int) -> dict[int, int]:
 def children(pid: int) -> list[int]:
     found = []
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/children") as listing:
-            found += [int(child) for child in listing.read().split()]
+        try:
+            listing = Path(f"/proc/{pid}/task/{tid}/children").read_text()
+        except OSError:  # the thread ended meanwhile (a request served, say)
+            continue
+        found += [int(child) for child in listing.split()]
     return found
 
 
