@@ -184,6 +184,7 @@ class CollectorApp:
         self.pipeline, self.status = pipeline, pipeline.status
         if store.single_instance:
             pipeline.preload()
+        sasl_mechanism = settings.kafka_security().sasl_mechanism
         dead_letters = _retry_until(
             self._stop,
             self.status,
@@ -193,15 +194,14 @@ class CollectorApp:
                 security=settings.kafka_security().client_options(),
                 group=settings.group_id,
             ),
+            sasl_mechanism=sasl_mechanism,
         )
         if dead_letters is None:
             store.close()
             return
         pipeline.dead_letters = dead_letters
         source = _retry_until(
-            self._stop,
-            self.status,
-            lambda: self._source(pipeline),
+            self._stop, self.status, lambda: self._source(pipeline), sasl_mechanism=sasl_mechanism
         )
         if source is None:
             dead_letters.close()
@@ -283,14 +283,17 @@ def _retry_until(
     make: Callable[[], T],
     what: str = "broker",
     max_backoff_s: float = 10.0,
+    *,
+    sasl_mechanism: str | None = None,
 ) -> T | None:
-    """Call `make` until it succeeds (broker or database not reachable yet) or `stop`."""
+    """Call `make` until it succeeds (broker or database not reachable yet) or `stop`.
+    `sasl_mechanism`: the broker clients', for what their failures say (`explain`)."""
     backoff_s = 0.2
     while not stop.is_set():
         try:
             made = make()
         except Exception as error:  # noqa: BLE001 - connection failures are transient
-            problem = explain(error)
+            problem = explain(error, sasl_mechanism=sasl_mechanism)
             # kafka-python's clients leave their wake-up socket pair in reference cycles when
             # their constructor gives up (wrong credentials, say): reclaim them now, or a
             # long outage would pile up file descriptors between rare full collections

@@ -132,6 +132,7 @@ class Fetcher:
 
     def __init__(self, settings: ConsumerSettings, data: Connection, control: Connection) -> None:
         self.settings = settings
+        self._sasl_mechanism: str | None = dict(settings.security).get("sasl_mechanism")
         self._outbox = _Outbox(data, IN_FLIGHT)
         self._decoding = DecodeShare()
         self._window = (time.monotonic(), 0.0)
@@ -183,7 +184,7 @@ class Fetcher:
         try:
             self.source = open_source(self.settings, self._assigned, self._revoked)
         except Exception as error:  # noqa: BLE001 - reported to the collector, which retries
-            self.send(FAILED, explain(error))
+            self.send(FAILED, explain(error, sasl_mechanism=self._sasl_mechanism))
             self._outbox.close()
             return
         self.send(READY)
@@ -208,7 +209,7 @@ class Fetcher:
             except _ClosingError:
                 raise
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
-                self.send(POLL_FAILED, explain(error))
+                self.send(POLL_FAILED, explain(error, sasl_mechanism=self._sasl_mechanism))
                 time.sleep(backoff_s)
                 backoff_s = min(10.0, backoff_s * 2)
                 continue
