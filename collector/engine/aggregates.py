@@ -208,10 +208,7 @@ class LifetimeCounters:
         self, label: str, outcome: str, micros: Micros, event_time_s: float, day: int
     ) -> None:
         """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
-        if self.first_event_s is None or event_time_s < self.first_event_s:
-            self.first_event_s = event_time_s
-        if self.last_event_s is None or event_time_s > self.last_event_s:
-            self.last_event_s = event_time_s
+        self.note_time(event_time_s)
         self.runs[(label, outcome)] += 1
         effort_us, manual_us, cost_us = micros
         self.human_effort_us += effort_us

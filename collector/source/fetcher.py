@@ -217,7 +217,11 @@ class Fetcher:
             self._probe(source)
             self._balance_decoding()
             groups = [
-                (partition, self._epochs.get(partition, 0), list(map(self._fields, rows)))
+                (
+                    partition,
+                    self._epochs.get(partition, 0),
+                    [row_of(fields, self._decoding.take()) for fields in rows],
+                )
                 for partition, rows in polled.items()
             ]
             self.send(
@@ -234,9 +238,6 @@ class Fetcher:
             return
         self._decoding.observe((waited_s - waited_before) / (now - started) > BEHIND_SHARE)
         self._window = (now, waited_s)
-
-    def _fields(self, fields: RecordFields) -> RecordFields | PredecodedFields:
-        return row_of(fields, self._decoding.take())
 
     def _probe(self, source: FetchingSource) -> None:
         now = time.monotonic()
