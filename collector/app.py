@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from collector.config import Settings
 from collector.embedded import EmbeddedBroker
@@ -34,10 +34,11 @@ from collector.source.process import ProcessSource
 from collector.source.records import SourceRecord
 from collector.state.open import open_store
 from collector.targets.registry import DeclarationRegistry
+from collector.workers.pool import WorkerPool
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory
 from exporters.prometheus import MetricsServer, WebConfig
-from schemas.snapshot import Snapshot
+from schemas.snapshot import HealthSnapshot, Snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,57 +69,97 @@ class LatestSnapshot:
         return self._value
 
 
+class WorkerRole(Protocol):
+    """A `CollectorApp` that runs as one worker of a collector (`--workers N`,
+    `collector.workers`): the collector serves HTTP, pushes OTLP and runs the embedded
+    broker; the worker ingests and hands it its snapshots."""
+
+    @property
+    def embedded_broker(self) -> bool:
+        """The collector runs the embedded broker (it starts empty: stored offsets are
+        not trusted)."""
+        ...
+
+    def publish(self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot]) -> None:
+        """`partitions`: the health counters of each partition the worker holds."""
+        ...
+
+
 class CollectorApp:
     """One collector: `start()` returns once the HTTP endpoint listens; ingestion runs on
-    its own thread (which owns the Kafka consumer) until `stop()`."""
+    its own thread (which owns the Kafka consumer) until `stop()` — or, with `workers`
+    above 1, in that many worker processes, each a full pipeline and a member of the
+    consumer group (`collector.workers`), whose snapshots this process merges and serves.
 
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    `worker`: this app is one such worker (no HTTP endpoint of its own)."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock = utc_now, *, worker: WorkerRole | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.worker = worker
         self.latest = LatestSnapshot()
         self.status = PipelineStatus()
         self.broker: EmbeddedBroker | None = None
         self.bootstrap_servers = settings.bootstrap_servers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        host, port = settings.listen_address
-        web_config = WebConfig.load(settings.web_config) if settings.web_config else None
-        self.server = MetricsServer(self.latest.get, host, port, self._problems, web_config)
+        self.pool: WorkerPool | None = None
+        self.server: MetricsServer | None = None
+        if worker is None:
+            host, port = settings.listen_address
+            web_config = WebConfig.load(settings.web_config) if settings.web_config else None
+            self.server = MetricsServer(self.latest.get, host, port, self._problems, web_config)
         self.pipeline: Pipeline | None = None
         self.failure: BaseException | None = None
         self.declarations = DeclarationRegistry(
             settings.targets, exact(settings.default_hourly_rate)
         )
         self.engine: Engine | None = None
-        self.otlp = build_pusher(settings, self.latest.get)
+        self.otlp = build_pusher(settings, self.latest.get) if worker is None else None
 
     @property
     def metrics_url(self) -> str:
+        if self.server is None:
+            raise RuntimeError("a worker serves no HTTP endpoint")
         host = self.settings.listen_address[0]
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         return f"{self.server.scheme}://{shown}:{self.server.port}/metrics"
 
     def _problems(self) -> list[str]:
+        if self.pool is not None:
+            return self.pool.problems()
         if self.failure is not None:
             return [f"collector failed: {self.failure}"]
         return self.status.problems()
 
     def start(self) -> None:
-        if self.settings.embedded_broker:
+        if self.settings.embedded_broker and self.worker is None:
             self.broker = EmbeddedBroker().start()
             self.broker.create_topics(
                 {self.settings.topic: self.settings.partitions, self.settings.dead_letter_topic: 1}
             )
             self.bootstrap_servers = self.broker.bootstrap_servers
         self._reload_declarations()
-        self.server.start()
+        if self.server is not None:
+            self.server.start()
         if self.otlp is not None:
             self.otlp.start()
-        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
-        self._thread.start()
+        if self.settings.workers > 1 and self.worker is None:
+            self.pool = WorkerPool(
+                replace_settings(self.settings, self.bootstrap_servers),
+                embedded_broker=self.broker is not None,
+                publish=self._publish,
+            )
+            self.pool.start()
+        else:
+            self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+            self._thread.start()
         if self.settings.targets is not None:
             threading.Thread(target=self._watch_declarations, name="targets", daemon=True).start()
-        log.info("collector serving %s", self.metrics_url)
+        if self.server is not None:
+            log.info("collector serving %s", self.metrics_url)
 
     def _reload_declarations(self) -> None:
         result = self.declarations.reload()
@@ -134,6 +175,10 @@ class CollectorApp:
                 log.exception("reloading declarations failed")
 
     def _publish(self, snapshot: Snapshot) -> None:
+        if self.worker is not None:  # the collector adds its declarations and OTLP
+            engine = self.engine
+            self.worker.publish(snapshot, engine.partition_health() if engine else {})
+            return
         health = replace(
             snapshot.health,
             declaration_files=tuple(self.declarations.file_states()),
@@ -145,16 +190,22 @@ class CollectorApp:
     def stop(self, timeout_s: float = 30.0) -> None:
         """Finish the current batch, commit, leave the group, close everything."""
         self._stop.set()
+        if self.pool is not None:
+            self.pool.stop(timeout_s)
         if self._thread is not None:
             self._thread.join(timeout_s)
-        self.server.shutdown()
+        if self.server is not None:
+            self.server.shutdown()
         if self.otlp is not None:
             self.otlp.shutdown()  # one last push of the final state
         if self.broker is not None:
             self.broker.stop()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until ingestion stops; True if it has."""
+        """Block until ingestion stops; True if it has (workers run until `stop`: one
+        that exits is started again)."""
+        if self.pool is not None:
+            return self.pool.wait(timeout_s)
         if self._thread is None:
             return True
         self._thread.join(timeout_s)
@@ -182,8 +233,8 @@ class CollectorApp:
         pipeline.status.broker_error = self.status.broker_error
         pipeline.translate = self._translate
         self.pipeline, self.status = pipeline, pipeline.status
-        if store.single_instance:
-            pipeline.preload()
+        if store.single_instance and self.worker is None:
+            pipeline.preload()  # a worker exports only what its partitions hold
         sasl_mechanism = settings.kafka_security().sasl_mechanism
         dead_letters = _retry_until(
             self._stop,
@@ -223,9 +274,13 @@ class CollectorApp:
 
     def _source(self, pipeline: Pipeline) -> FetchingSource | ProcessSource:
         settings = self._consumer_settings()
-        if self.settings.consumer_process:
+        if self.settings.consumer_process and self.worker is None:
             return ProcessSource(settings, pipeline.assign, pipeline.revoke)
         return open_source(settings, pipeline.assign, pipeline.revoke)
+
+    @property
+    def _embedded_broker(self) -> bool:
+        return self.broker is not None or (self.worker is not None and self.worker.embedded_broker)
 
     def _engine_settings(self) -> EngineSettings:
         s = self.settings
@@ -249,7 +304,7 @@ class CollectorApp:
             max_poll_records=s.max_poll_records,
             client=s.source,
             # the embedded broker (Tansu 0.6) mishandles a LeaveGroup during a rebalance
-            leave_group="assigned" if self.broker is not None else s.leave_group,
+            leave_group="assigned" if self._embedded_broker else s.leave_group,
             security=tuple(s.kafka_security().client_options().items()),
         )
 
@@ -257,9 +312,14 @@ class CollectorApp:
         return PipelineSettings(
             max_event_bytes=self.settings.max_event_bytes,
             publish_interval_s=self.settings.publish_interval_s,
-            trust_stored_offsets=self.broker is None,
+            trust_stored_offsets=not self._embedded_broker,
             owner=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         )
+
+
+def replace_settings(settings: Settings, bootstrap_servers: str) -> Settings:
+    """A worker's settings: the collector's, with its broker's address."""
+    return settings.model_copy(update={"bootstrap_servers": bootstrap_servers})
 
 
 def build_pusher(settings: Settings, latest: Callable[[], Snapshot | None]) -> OtlpPusher | None:

@@ -41,6 +41,12 @@ def _add_collect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="start a local Kafka-compatible broker (memory only) instead of connecting",
     )
     collect.add_argument("--web-config", type=Path, help="TLS/auth for /metrics (web-config file)")
+    collect.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes, each a full pipeline and group member (default 1; use the"
+        " cores the collector may use, at most the topic's partitions)",
+    )
     collect.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
 
 
@@ -319,6 +325,7 @@ def collect_settings(args: argparse.Namespace) -> Settings:
         "listen": args.listen,
         "embedded_broker": args.embedded_broker,
         "web_config": args.web_config,
+        "workers": args.workers,
         "log_level": args.log_level,
     }
     return load_settings(flags, args.config)

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
         description="Run the Kafka consumer in a child process (fetching and record decoding "
         "on a second core); false keeps it on the ingest thread.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes, each a full pipeline (consumer on its own thread, "
+        "engine, state, dead letters) and a member of the consumer group; the collector "
+        "merges their numbers into one /metrics. Set it to the cores the collector may use "
+        "(at most the topic's partitions); 1 runs one pipeline in this process.",
+    )
     source: Literal["kafka-python", "confluent"] = Field(
         default="kafka-python",
         description="The Kafka client: kafka-python, or confluent (confluent-kafka, extra "

@@ -25,7 +25,7 @@ from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.rates import epoch_day
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
-from collector.engine.snapshots import health_snapshot
+from collector.engine.snapshots import counters_health, health_snapshot
 from collector.engine.units import to_micros
 from collector.engine.windows import epoch_us, pieces
 from collector.state.model import (
@@ -46,7 +46,7 @@ from schemas.events import (
     RunFinished,
     SavingsRealized,
 )
-from schemas.snapshot import ProjectSnapshot, Snapshot
+from schemas.snapshot import HealthSnapshot, ProjectSnapshot, Snapshot
 
 Clock = Callable[[], datetime]
 Archive = Callable[[str, str], PeriodRow | None]
@@ -553,6 +553,13 @@ class Engine:
             ),
             portfolio=portfolio(projects),
         )
+
+    def partition_health(self) -> dict[int, HealthSnapshot]:
+        """The health counters of each partition held (a collector with several workers
+        keeps each partition's latest, so its sums never fall when partitions move)."""
+        self._settle()
+        version = self.settings.version
+        return {p: counters_health(version, health) for p, health in self._health.items()}
 
     def _merged_health(self) -> HealthCounters:
         total = HealthCounters()

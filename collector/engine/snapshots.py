@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from collector.engine.aggregates import LifetimeCounters
 from collector.engine.health import DelayHistogram, HealthCounters
@@ -34,12 +35,19 @@ def health_snapshot(
     consumer_lag: tuple[tuple[str, int, int], ...],
     delay: DelayHistogram,
 ) -> HealthSnapshot:
+    return replace(
+        counters_health(version, health),
+        consumer_lag=tuple(sorted(consumer_lag)),
+        event_delay=delay.freeze(),
+    )
+
+
+def counters_health(version: str, health: HealthCounters) -> HealthSnapshot:
+    """The persisted health counters alone (no lag, no delay histogram)."""
     return HealthSnapshot(
         version=version,
         events=tuple((t, r, n) for (t, r), n in sorted(health.events.items())),
         rejected=tuple(sorted(health.rejected.items())),
-        consumer_lag=tuple(sorted(consumer_lag)),
-        event_delay=delay.freeze(),
         label_overflow=tuple(sorted(health.overflow.items())),
         since_s=health.since_s or 0.0,
     )

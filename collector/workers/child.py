@@ -1,0 +1,95 @@
+"""A worker process: one full pipeline (consumer, engine, state, dead letters) of a
+collector started with `--workers N`. It reports to the collector over a pipe: its
+snapshots (as deltas) and, twice a second, its readiness; it stops when the collector
+says so or goes away."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from collector.app import CollectorApp
+from collector.config import Settings
+from collector.runtime import setup_logging, tune_garbage_collector
+from collector.workers.merge import DeltaSender
+from collector.workers.protocol import DELTA, STATUS, STOP, WorkerStatus
+from schemas.snapshot import HealthSnapshot, Snapshot
+
+log = logging.getLogger(__name__)
+STATUS_INTERVAL_S = 0.5
+
+
+class _Link:
+    """What the worker's `CollectorApp` publishes to (`collector.app.WorkerRole`)."""
+
+    def __init__(self, connection: Connection, embedded_broker: bool) -> None:
+        self.embedded_broker = embedded_broker
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._deltas = DeltaSender()
+
+    def publish(self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot]) -> None:
+        self.send((DELTA, self._deltas.delta(snapshot, partitions)))
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._connection.send(message)
+
+
+def run_worker(
+    settings: Settings, connection: Connection, embedded_broker: bool, log_level: int
+) -> None:
+    """The worker's entry point (multiprocessing target). `settings`: the collector's,
+    with its broker's address; `embedded_broker`: that broker starts empty (stored
+    offsets are not trusted)."""
+    # Ctrl-C reaches the whole process group: the collector decides when workers stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    setup_logging(log_level)
+    tune_garbage_collector()
+    link = _Link(connection, embedded_broker)
+    app = CollectorApp(settings, worker=link)
+    app.start()
+    stopping = threading.Event()
+    reporter = threading.Thread(
+        target=_report, args=(app, link, stopping), name="worker-status", daemon=True
+    )
+    reporter.start()
+    try:
+        while True:
+            if connection.poll(STATUS_INTERVAL_S):
+                if connection.recv()[0] == STOP:
+                    break
+            elif app.wait(0):
+                break  # ingestion failed: exit, the collector starts a new worker
+    except (EOFError, OSError):
+        log.warning("the collector went away: stopping")
+    stopping.set()
+    app.stop()
+    reporter.join()
+    with contextlib.suppress(OSError):  # the collector is gone
+        link.send((STATUS, _status(app)))
+    connection.close()
+    raise SystemExit(1 if app.failure is not None else 0)
+
+
+def _report(app: CollectorApp, link: _Link, stopping: threading.Event) -> None:
+    while not stopping.wait(STATUS_INTERVAL_S):
+        try:
+            link.send((STATUS, _status(app)))
+        except OSError:
+            return
+
+
+def _status(app: CollectorApp) -> WorkerStatus:
+    status = app.status
+    errors = [f"collector failed: {app.failure}"] if app.failure is not None else []
+    if status.store_error:
+        errors.append(f"state store: {status.store_error}")
+    if status.broker_error:
+        errors.append(f"broker: {status.broker_error}")
+    partitions = tuple(sorted(partition for _, partition in status.assigned))
+    return WorkerStatus(tuple(errors), partitions, status.loaded)

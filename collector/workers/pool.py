@@ -1,0 +1,191 @@
+"""The worker processes of a collector started with `--workers N` (N > 1).
+
+Python runs one thread's bytecode at a time, so one pipeline uses about one core. With
+`--workers N` the collector starts N worker processes (`collector.workers.child`), each
+a full pipeline: its own consumer in the group (so the group spreads the partitions over
+them), engine, state store connection (claims and fencing keep their writes apart, as
+with several collectors) and dead-letter producer. This process serves HTTP and OTLP
+from their merged snapshots (`MergedView`) and reports their readiness on /readyz. A
+worker that exits is started again (its partitions move to the others meanwhile, and come
+back with their state from the store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, Final
+
+from collector.config import Settings
+from collector.runtime import effective_log_level
+from collector.workers.merge import MergedView, SnapshotDelta
+from collector.workers.protocol import DELTA, STATUS, STOP, WorkerStatus
+from schemas.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF_S: Final = (1.0, 30.0)
+"""The first and the longest wait before a worker that exited is started again."""
+STEADY_S: Final = 60.0
+"""A worker that ran this long before exiting is restarted after the first wait again."""
+
+
+@dataclass
+class _Slot:
+    index: int
+    process: BaseProcess | None = None
+    connection: Connection | None = None
+    status: WorkerStatus | None = None
+    published: bool = False
+    """It sent a snapshot since it started (its projects are on /metrics)."""
+    exited: str | None = None
+    """Why the last one of this slot exited, until its replacement reports."""
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedded_broker: bool,
+        publish: Callable[[Snapshot], None],
+    ) -> None:
+        self.settings = settings
+        self.embedded_broker = embedded_broker
+        self._publish = publish
+        self._view = MergedView(settings.currency)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._slots = [_Slot(index) for index in range(settings.workers)]
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for slot in self._slots:
+            thread = threading.Thread(
+                target=self._keep_running, args=(slot,), name=f"worker-{slot.index + 1}"
+            )
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+        log.info("started %d workers", len(self._slots))
+
+    def problems(self) -> list[str]:
+        """What /readyz reports: every worker's, and none holding partitions."""
+        problems: list[str] = []
+        with self._lock:
+            for slot in self._slots:
+                name = f"worker {slot.index + 1}"
+                status = slot.status
+                if status is None:
+                    problems.append(f"{name}: {slot.exited or 'starting'}")
+                    continue
+                problems.extend(f"{name}: {error}" for error in status.errors)
+                if status.partitions and not (status.loaded and slot.published):
+                    problems.append(f"{name}: state not loaded")
+            if not any(slot.status and slot.status.partitions for slot in self._slots):
+                problems.append("no partitions assigned")
+        return problems
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        return self._stopped.wait(timeout_s)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Each worker finishes its batch, commits and leaves the group."""
+        self._stopping.set()
+        with self._lock:
+            running = [slot for slot in self._slots if slot.process is not None]
+        for slot in running:
+            _send(slot.connection, (STOP,))
+        deadline = time.monotonic() + timeout_s
+        for slot, thread in zip(self._slots, self._threads, strict=True):
+            thread.join(max(0.0, deadline - time.monotonic()))  # it reaps its worker
+            process = slot.process
+            if thread.is_alive() and process is not None:
+                log.warning("worker %d did not stop in time: killing it", slot.index + 1)
+                process.kill()
+                thread.join(5)
+        self._stopped.set()
+
+    def _keep_running(self, slot: _Slot) -> None:
+        wait_s = RESTART_BACKOFF_S[0]
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            with self._lock:
+                if self._stopping.is_set():
+                    break
+                connection, process = self._spawn(slot)
+            self._read(slot, connection)
+            process.join()
+            connection.close()
+            with self._lock:
+                self._view.forget(slot.index)
+                slot.status, slot.published, slot.process = None, False, None
+                snapshot = self._view.snapshot()
+                slot.exited = f"exited with code {process.exitcode}; starting again"
+            if snapshot is not None:
+                self._publish(snapshot)
+            if self._stopping.is_set():
+                break
+            if time.monotonic() - started > STEADY_S:
+                wait_s = RESTART_BACKOFF_S[0]
+            log.warning(
+                "worker %d exited with code %s; starting it again in %.0fs",
+                slot.index + 1,
+                process.exitcode,
+                wait_s,
+            )
+            self._stopping.wait(wait_s)
+            wait_s = min(RESTART_BACKOFF_S[1], wait_s * 2)
+
+    def _spawn(self, slot: _Slot) -> tuple[Connection, BaseProcess]:
+        from collector.workers.child import run_worker  # imports the app: only here
+
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=run_worker,
+            args=(self.settings, theirs, self.embedded_broker, effective_log_level()),
+            name=f"outcomes-worker-{slot.index + 1}",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        slot.process, slot.connection = process, ours
+        return ours, process
+
+    def _read(self, slot: _Slot, connection: Connection) -> None:
+        """Take the worker's messages until it exits (its end of the pipe closes)."""
+        while True:
+            try:
+                message: tuple[Any, ...] = connection.recv()
+            except (EOFError, OSError):
+                return
+            kind = message[0]
+            if kind == DELTA:
+                self._merge(slot, message[1])
+            elif kind == STATUS:
+                with self._lock:
+                    slot.status, slot.exited = message[1], None
+
+    def _merge(self, slot: _Slot, delta: SnapshotDelta) -> None:
+        with self._lock:
+            self._view.apply(slot.index, delta)
+            slot.published = True
+            snapshot = self._view.snapshot()
+        if snapshot is not None:
+            self._publish(snapshot)
+
+
+def _send(connection: Connection | None, message: tuple[Any, ...]) -> None:
+    if connection is None:
+        return
+    with contextlib.suppress(OSError):  # already gone
+        connection.send(message)

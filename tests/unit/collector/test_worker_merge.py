@@ -1,0 +1,142 @@
+"""The collector's one snapshot from its workers' deltas (`collector.workers.merge`): the
+same projects and sums as one engine holding everything, and counters that never fall
+while partitions move or a worker is replaced."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from collector.engine.evaluate import portfolio
+from collector.engine.health import DelayHistogram
+from collector.workers.merge import DeltaSender, MergedView, added, summed_counters
+from schemas.snapshot import HealthSnapshot, ProjectSnapshot, Snapshot
+from tests.support.snapshots import sample_snapshot
+
+BASE = sample_snapshot()
+PROJECT = BASE.projects[0]
+
+
+def project(name: str, status: str = "met") -> ProjectSnapshot:
+    return replace(PROJECT, name=name, status=status)
+
+
+def counters(accepted: int, since_s: float = 100.0) -> HealthSnapshot:
+    return HealthSnapshot(
+        version="1", events=(("outcomes.run.finished", "accepted", accepted),), since_s=since_s
+    )
+
+
+def snapshot(*projects: ProjectSnapshot, delays: tuple[float, ...] = ()) -> Snapshot:
+    histogram = DelayHistogram()
+    histogram.observe_all(list(delays))
+    health = HealthSnapshot(version="1", event_delay=histogram.freeze())
+    return Snapshot(taken_at_s=1.0, currency="USD", projects=projects, health=health)
+
+
+def accepted(view: MergedView) -> int:
+    merged = view.snapshot()
+    assert merged is not None
+    return sum(n for _, result, n in merged.health.events if result == "accepted")
+
+
+def test_a_delta_holds_only_the_projects_that_changed_and_those_gone() -> None:
+    sender = DeltaSender()
+    a, b = project("a"), project("b")
+    first = sender.delta(snapshot(a, b), {})
+    assert [p.name for p in first.changed] == ["a", "b"]
+    assert first.removed == ()
+    b2 = project("b", "at_risk")  # a new view of b; a is the same object
+    second = sender.delta(snapshot(a, b2), {})
+    assert second.changed == (b2,)
+    third = sender.delta(snapshot(b2), {})
+    assert third.changed == ()
+    assert third.removed == ("a",)
+
+
+def test_the_merged_snapshot_is_every_workers_projects_in_order_with_their_portfolio() -> None:
+    one, two = DeltaSender(), DeltaSender()
+    view = MergedView("USD")
+    assert view.snapshot() is None
+    view.apply(0, one.delta(snapshot(project("c"), project("a", "off_target")), {0: counters(3)}))
+    view.apply(1, two.delta(snapshot(project("b", "at_risk")), {1: counters(4)}))
+    merged = view.snapshot()
+    assert merged is not None
+    assert [p.name for p in merged.projects] == ["a", "b", "c"]
+    assert merged.portfolio == portfolio(merged.projects)
+    assert accepted(view) == 7
+    # unchanged projects keep their objects: the exporter's per-project cache holds
+    again = view.snapshot()
+    assert again is not None
+    assert all(x is y for x, y in zip(merged.projects, again.projects, strict=True))
+
+
+def test_a_project_two_workers_export_during_a_rebalance_is_shown_once_newest_first() -> None:
+    old, new = DeltaSender(), DeltaSender()
+    view = MergedView("USD")
+    view.apply(0, old.delta(snapshot(project("a", "met")), {}))
+    view.apply(1, new.delta(snapshot(project("a", "off_target")), {}))
+    merged = view.snapshot()
+    assert merged is not None
+    assert [(p.name, p.status) for p in merged.projects] == [("a", "off_target")]
+    view.apply(0, old.delta(snapshot(), {}))  # the old owner lets it go
+    merged = view.snapshot()
+    assert merged is not None
+    assert [(p.name, p.status) for p in merged.projects] == [("a", "off_target")]
+
+
+def test_counters_never_fall_while_a_partition_moves_or_its_worker_exits() -> None:
+    a, b = DeltaSender(), DeltaSender()
+    view = MergedView("USD")
+    view.apply(0, a.delta(snapshot(project("x")), {0: counters(5), 1: counters(2)}))
+    view.apply(1, b.delta(snapshot(), {}))
+    assert accepted(view) == 7
+    view.apply(0, a.delta(snapshot(), {1: counters(2)}))  # partition 0 revoked from worker 0
+    assert accepted(view) == 7  # its last counters stay until the next owner reports
+    view.apply(1, b.delta(snapshot(project("x")), {0: counters(6)}))
+    assert accepted(view) == 8
+    view.forget(0)  # worker 0 exited: its projects go, its partitions' counters stay
+    assert accepted(view) == 8
+    merged = view.snapshot()
+    assert merged is not None
+    assert [p.name for p in merged.projects] == ["x"]
+
+
+def test_event_delays_of_a_replaced_worker_are_carried_into_the_sum() -> None:
+    view = MergedView("USD")
+    view.apply(0, DeltaSender().delta(snapshot(delays=(0.1, 2.0)), {}))
+    view.apply(1, DeltaSender().delta(snapshot(delays=(30.0,)), {}))
+    view.forget(0)
+    view.apply(0, DeltaSender().delta(snapshot(delays=(0.5,)), {}))  # its replacement
+    merged = view.snapshot()
+    assert merged is not None
+    expected = DelayHistogram()
+    expected.observe_all([0.1, 2.0, 30.0, 0.5])
+    assert merged.health.event_delay == replace(expected.freeze(), since_s=0.0)
+
+
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), max_size=30),
+    st.lists(st.floats(0, 1e6, allow_nan=False), max_size=30),
+)
+def test_adding_two_histograms_is_observing_both_sets_of_delays(
+    first: list[float], second: list[float]
+) -> None:
+    one, two, both = DelayHistogram(), DelayHistogram(), DelayHistogram()
+    one.observe_all(first)
+    two.observe_all(second)
+    both.observe_all(first + second)
+    total = added(one.freeze(), two.freeze())
+    expected = both.freeze()
+    assert total.cumulative == expected.cumulative
+    assert total.count == expected.count
+    assert (total.minimum, total.maximum) == (expected.minimum, expected.maximum)
+    assert abs(total.total - expected.total) <= 1e-9 * max(1.0, expected.total)
+
+
+def test_summed_counters_add_every_partition_and_start_at_the_earliest() -> None:
+    health = summed_counters("1", [counters(2, 300.0), counters(3, 0.0), counters(4, 200.0)])
+    assert health.events == (("outcomes.run.finished", "accepted", 9),)
+    assert health.since_s == 200.0
