@@ -6,7 +6,8 @@ process involved while it works through the topic, between two readings of its e
 counter (start-up and the group join excluded), and reports for each part its share of
 a core and its CPU microseconds per event: the collector's ingest thread (its busiest),
 its other threads, the fetcher process (the Kafka consumer, decoding a share of the
-records), and the broker. Then the same for the tuned bare kafka-python consumer (run in
+records) — or, with `--workers N`, the N worker processes (each a whole pipeline) — and
+the broker. Then the same for the tuned bare kafka-python consumer (run in
 this process). The sum against the machine's cores is the ceiling the throughput ratios
 meet (docs/PERFORMANCE.md, "Where the CPU goes").
 """
@@ -123,22 +124,29 @@ def bare_cpu(broker: Broker, topic: str, count: int) -> dict[str, float]:
     }
 
 
-def main(count: int, broker_kind: str, source: str) -> dict[str, Any]:
+def main(count: int, broker_kind: str, source: str, workers: int = 1) -> dict[str, Any]:
     with running_broker(broker_kind) as broker:
         topic = f"cpu-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         preload(broker.bootstrap_servers, topic, realistic_records(count))
         bare = bare_cpu(broker, topic, count)
         settings = {} if source == "kafka-python" else {"source": source}
+        if workers > 1:
+            settings["workers"] = str(workers)
         collector = collector_cpu(broker, topic, count, **settings)
+    children = "fetcher process" if workers == 1 else f"{workers} worker processes"
     rows = [
         ("bare kafka-python consumer, tuned", f"{bare['events_per_s']:,.0f} events/s"),
         ("  the consumer (all its threads)", _cost(bare, "consumer")),
         ("  the broker", _cost(bare, "broker")),
-        (f"collector as deployed (source: {source})", f"{collector['events_per_s']:,.0f} events/s"),
+        (
+            f"collector (source: {source}, workers: {workers})",
+            f"{collector['events_per_s']:,.0f} events/s",
+        ),
     ]
     parts = ("ingest thread", "collector's other threads", "fetcher process", "broker")
-    rows += [(f"  {part}", _cost(collector, part)) for part in parts]
+    names = {"fetcher process": children}
+    rows += [(f"  {names.get(part, part)}", _cost(collector, part)) for part in parts]
     total_us = sum(collector[f"{part}_us"] for part in parts)
     cores = os.cpu_count() or 1
     rows.append(
@@ -148,9 +156,16 @@ def main(count: int, broker_kind: str, source: str) -> dict[str, Any]:
         )
     )
     table(f"CPU per event on {broker_kind} ({count:,} mixed events)", rows)
-    result = {"broker": broker_kind, "events": count, "source": source, "bare": bare}
-    result["collector"] = collector
-    write(f"cpu-{broker_kind}" + ("" if source == "kafka-python" else f"-{source}"), result)
+    result = {
+        "broker": broker_kind,
+        "events": count,
+        "source": source,
+        "workers": workers,
+        "bare": bare,
+        "collector": collector,
+    }
+    name = f"cpu-{broker_kind}" + ("" if source == "kafka-python" else f"-{source}")
+    write(name + ("" if workers == 1 else f"-workers{workers}"), result)
     return result
 
 
@@ -163,5 +178,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--broker", choices=KINDS, default="embedded")
     parser.add_argument("--source", choices=("kafka-python", "confluent"), default="kafka-python")
+    parser.add_argument("--workers", type=int, default=1, help="the collector's --workers")
     args = parser.parse_args()
-    main(args.events, args.broker, args.source)
+    main(args.events, args.broker, args.source, args.workers)

@@ -8,13 +8,15 @@ round measures, one after the other on the same topic:
 2. a Quix Streams application keeping a per-project sum (bench/peers.py);
 3. `outcomes collect` as deployed: its own process, default settings (consumed, validated,
    deduplicated, aggregated, state committed), measured from /metrics; then the same with
-   the optional confluent-kafka source (`source: confluent`).
+   the optional confluent-kafka source (`source: confluent`); then both again with one
+   worker per core (`--workers N`, as the deploy kit runs it on N cores).
 Ratios are taken within a round, so the machine's drift between rounds cancels out.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -29,11 +31,21 @@ from tests.support.postgres import fresh_schema
 from tests.support.processes import start_collect_process
 
 PARTITIONS = 6
+CORES = len(os.sched_getaffinity(0))
 STORES = {
     "sqlite": "SQLite",
     "confluent": "SQLite, source: confluent",
+    "workers": f"SQLite, --workers {CORES}",
+    "workers_confluent": f"SQLite, --workers {CORES}, source: confluent",
     "postgres": "PostgreSQL",
 }
+VARIANTS: dict[str, dict[str, str]] = {
+    "sqlite": {},
+    "confluent": {"source": "confluent"},
+    "workers": {"workers": str(CORES)},
+    "workers_confluent": {"workers": str(CORES), "source": "confluent"},
+}
+"""The collector's settings measured on SQLite, beside its defaults."""
 
 
 def collector_rate(broker: Broker, topic: str, expected: int, state: str, **settings: str) -> float:
@@ -83,7 +95,7 @@ def main(
     ]  # fmt: skip
     if quix:
         rows.append(("Quix Streams app, stateful sum", f"{result['quix_per_s']:,.0f} events/s"))
-    for store in ("sqlite", "confluent", "postgres") if postgres else ("sqlite", "confluent"):
+    for store in [*VARIANTS, "postgres"] if postgres else VARIANTS:
         line = (
             f"{result[f'collector_{store}_per_s']:,.0f} events/s"
             f"  ({result[f'ratio_{store}_tuned']:.2f}x tuned kafka-python"
@@ -114,11 +126,10 @@ def one_round(
     if quix:
         measured["quix_per_s"] = quix_rate(bootstrap, topic, count)
     stores: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        stores["sqlite"] = collector_rate(broker, topic, count, str(Path(directory) / "s.db"))
-    with tempfile.TemporaryDirectory() as directory:
-        state = str(Path(directory) / "s.db")
-        stores["confluent"] = collector_rate(broker, topic, count, state, source="confluent")
+    for variant, settings in VARIANTS.items():
+        with tempfile.TemporaryDirectory() as directory:
+            state = str(Path(directory) / "s.db")
+            stores[variant] = collector_rate(broker, topic, count, state, **settings)
     if postgres:
         with fresh_schema(postgres, "bench") as dsn:
             stores["postgres"] = collector_rate(broker, topic, count, dsn)

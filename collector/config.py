@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     partitions: int = Field(default=6, gt=0, description="Partitions of an embedded topic.")
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(default=2_000, ge=100)
-    max_poll_records: int = Field(default=2_000, gt=0)
+    max_poll_records: int = Field(
+        default=5_000, gt=0, description="Records per poll: one state transaction per batch."
+    )
     consumer_process: bool = Field(
         default=True,
         description="Run the Kafka consumer in a child process (fetching and record decoding "

@@ -81,6 +81,11 @@ class PipelineSettings:
     the last publish instead of `publish_interval_s`: fresh dashboards at no cost; under
     load the interval bounds the snapshots' CPU."""
     eager_batch: int = 256
+    publish_share: float = 0.02
+    """Under load, snapshots are spaced so that building them takes at most this share of
+    the ingest thread (a snapshot of many changed projects takes milliseconds), and ..."""
+    max_publish_interval_s: float = 2.0
+    """... never further apart than this."""
     maintenance_interval_s: float = 60.0
     probe_interval_s: float = 5.0
     """How often the broker is asked for end offsets (readiness when it hangs)."""
@@ -144,6 +149,8 @@ class Pipeline:
         self._last_publish = 0.0
         self._unpublished = False
         """Batches were applied since the last snapshot was published."""
+        self._publish_cost_s = 0.0
+        """How long building and handing out the last snapshot took."""
         self._light_load = False
         """The last batch was small: its numbers go out `eager_publish_s` after the last
         publish (the loop wakes for it), not after `publish_interval_s`."""
@@ -384,11 +391,12 @@ class Pipeline:
 
     def _publish_due(self) -> float:
         """When the next snapshot is due (monotonic seconds)."""
-        eager = self._unpublished and self._light_load
         settings = self.settings
-        return self._last_publish + (
-            settings.eager_publish_s if eager else settings.publish_interval_s
-        )
+        if self._unpublished and self._light_load:
+            return self._last_publish + settings.eager_publish_s
+        paced_s = self._publish_cost_s / settings.publish_share
+        paced_s = min(paced_s, settings.max_publish_interval_s)
+        return self._last_publish + max(settings.publish_interval_s, paced_s)
 
     def _poll_timeout_s(self) -> float:
         """The poll waits no longer than until the next snapshot is due, so the numbers of
@@ -404,6 +412,7 @@ class Pipeline:
         self._unpublished = False
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
         self.publish(self.engine.snapshot(lag))
+        self._publish_cost_s = time.monotonic() - now
         declared = self.engine.take_declared()
         if declared.declared:
             self._retry(lambda: self.store.commit(declared, {}, {}))

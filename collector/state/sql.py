@@ -314,18 +314,33 @@ class SqlStore(ABC):
     def commit(
         self, changes: StateChanges, offsets: dict[TopicPartitionKey, int], fence: Fence
     ) -> None:
+        # rows (their JSON included) are built before the transaction: a writer holds the
+        # database's write lock (SQLite's: the whole file) only while it writes them
+        writes = _writes(changes, offsets)
         with self._transaction():
             self._check_fence(fence)
-            self._write(changes, offsets)
+            for statement, rows in writes:
+                self._executemany(statement, rows)
+            if changes.forget_seen_before_s is not None:
+                for table in ("seen_batches", "windows", "incidents"):
+                    self._execute(
+                        f"DELETE FROM {table} WHERE forget_after_s <= ?",
+                        (changes.forget_seen_before_s,),
+                    )
 
-    def _write(self, changes: StateChanges, offsets: dict[TopicPartitionKey, int]) -> None:
-        self._executemany(
+
+def _writes(
+    changes: StateChanges, offsets: dict[TopicPartitionKey, int]
+) -> list[tuple[str, Sequence[Sequence[Any]]]]:
+    """A batch's upserts and inserts: (statement, rows)."""
+    return [
+        (
             "INSERT INTO projects (project, partition, counters) VALUES (?, ?, ?)"
             " ON CONFLICT (project) DO UPDATE SET partition = excluded.partition,"
             " counters = excluded.counters",
             [(r.project, r.partition, _json(r.counters)) for r in changes.projects],
-        )
-        self._executemany(
+        ),
+        (
             "INSERT INTO periods (project, key, kind, start_s, end_s, totals)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, key) DO UPDATE SET"
             " totals = excluded.totals",
@@ -333,42 +348,39 @@ class SqlStore(ABC):
                 (r.project, r.key, r.kind, r.start_s, r.end_s, _json(r.totals))
                 for r in changes.periods
             ],
-        )
-        self._executemany(
+        ),
+        (
             "INSERT INTO seen_batches (partition, forget_after_s, digests) VALUES (?, ?, ?)",
             seen_batches(changes.seen),
-        )
-        self._executemany(
+        ),
+        (
             "INSERT INTO windows (project, label, service, start_us, end_us, downtime_us,"
             " forget_after_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, service,"
             " start_us, end_us) DO UPDATE SET downtime_us = excluded.downtime_us",
             changes.windows,
-        )
-        self._executemany(
+        ),
+        (
             "INSERT INTO incidents (project, service, incident, data, forget_after_s)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (project, service, incident) DO UPDATE SET"
             " data = excluded.data, forget_after_s = excluded.forget_after_s",
-            [(r.project, r.service, r.incident, _json(r.data), r.forget_after_s)
-             for r in changes.incidents],
-        )  # fmt: skip
-        self._executemany(
+            [
+                (r.project, r.service, r.incident, _json(r.data), r.forget_after_s)
+                for r in changes.incidents
+            ],
+        ),
+        (
             "INSERT INTO declared (project, since_s) VALUES (?, ?)"
             " ON CONFLICT (project) DO NOTHING",
             changes.declared,
-        )
-        if changes.forget_seen_before_s is not None:
-            for table in ("seen_batches", "windows", "incidents"):
-                self._execute(
-                    f"DELETE FROM {table} WHERE forget_after_s <= ?",
-                    (changes.forget_seen_before_s,),
-                )
-        self._executemany(
+        ),
+        (
             "INSERT INTO health (partition, data) VALUES (?, ?)"
             " ON CONFLICT (partition) DO UPDATE SET data = excluded.data",
             [(partition, _json(data)) for partition, data in changes.health],
-        )
-        self._executemany(
+        ),
+        (
             "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)"
             " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
             [(topic, partition, offset) for (topic, partition), offset in offsets.items()],
-        )
+        ),
+    ]

@@ -246,3 +246,37 @@ def test_a_small_batch_is_published_soon_even_when_nothing_follows(
     assert len(published) == 3
     assert published[-1].projects[0].counters.runs == (("classify", "succeeded", 1),)
     assert pipeline._poll_timeout_s() == settings.poll_timeout_s
+
+
+def test_under_load_snapshots_are_spaced_by_what_they_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot that takes 10 ms is followed by the next one no sooner than 10 ms /
+    `publish_share` later (0.5 s), and one that takes a second no later than
+    `max_publish_interval_s`; a cheap one keeps `publish_interval_s`."""
+    clock = [100.0]
+    monkeypatch.setattr("collector.pipeline.time.monotonic", lambda: clock[0])
+    pipeline, _, _, published = build(tmp_path / "state.db")
+    settings = pipeline.settings
+    cost = [0.0]
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        clock[0] += cost[0]
+
+    pipeline.publish = publish
+    for cost_s, spacing_s in (
+        (0.0, settings.publish_interval_s),
+        (0.010, 0.010 / settings.publish_share),
+        (1.0, settings.max_publish_interval_s),
+    ):
+        cost[0] = cost_s
+        pipeline._publish(force=True)
+        started = clock[0] - cost_s
+        count = len(published)
+        clock[0] = started + spacing_s - 0.001
+        pipeline._publish()
+        assert len(published) == count, f"{cost_s}: published before {spacing_s} s"
+        clock[0] = started + spacing_s + 1e-6
+        pipeline._publish()
+        assert len(published) == count + 1, f"{cost_s}: not published after {spacing_s} s"
