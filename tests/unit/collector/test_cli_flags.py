@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[3] / "deploy" / "examples" / "projects"
 
 
@@ -44,3 +46,21 @@ def test_targets_check_takes_files_and_directories(tmp_path: Path) -> None:
     assert refused.returncode == 1 and f"{bad}:4: spec.owner: Field required" in refused.stderr
     missing = outcomes("targets", "check", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "no such file or directory" in missing.stderr
+
+
+def test_workers_is_a_flag_a_variable_and_a_config_key_and_must_be_positive(
+    tmp_path: Path,
+) -> None:
+    from collector.cli import build_parser, collect_settings
+    from collector.config import ConfigError, load_settings
+
+    args = build_parser().parse_args(["collect", "--workers", "3"])
+    assert collect_settings(args).workers == 3
+    config = tmp_path / "collector.yaml"
+    config.write_text("workers: 2\n")
+    assert load_settings({}, config).workers == 2
+    result = outcomes("collect", "--workers", "0")
+    assert result.returncode == 2
+    assert "workers: Input should be greater than or equal to 1" in result.stderr
+    with pytest.raises(ConfigError, match="workers: Input should be less than or equal to 64"):
+        load_settings({"workers": 65})
