@@ -158,13 +158,17 @@ def full_scrape(port: int) -> tuple[float, int]:
     return time.perf_counter() - started, len(gzip.decompress(body))
 
 
-def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) -> float:
+def processing_rate(
+    ports: list[int], expected: int, interval_s: float = 0.5, *, settled_share: float = 0.0
+) -> float:
     """Events/s the collectors on `ports` apply while they work through `expected` events.
 
-    Measured between two samples of their summed event counters (the first non-zero
-    one and the last one before all are counted), so start-up and the group join are
-    excluded and neither end is rounded to the sampling interval. Sampling every half
-    second keeps the scrapes' own cost small.
+    Measured between two samples of their summed event counters (the first one above
+    `settled_share` of `expected` — non-zero at least — and the last one before all are
+    counted), so start-up and the group join are excluded and neither end is rounded to
+    the sampling interval. Sampling every half second keeps the scrapes' own cost small.
+    `settled_share`: leave the first part of the work out too (the rebalance when a
+    collector's second worker joins the group after the first started consuming).
     """
     first: tuple[float, int] | None = None
     last: tuple[float, int] | None = None
@@ -173,7 +177,7 @@ def processing_rate(ports: list[int], expected: int, interval_s: float = 0.5) ->
         now = time.perf_counter()
         if counted >= expected:
             break
-        if counted:
+        if counted and counted > settled_share * expected:
             first = first or (now, counted)
             last = (now, counted)
         time.sleep(interval_s)

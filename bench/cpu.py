@@ -3,7 +3,8 @@ consumer it is measured against, on one preloaded topic of mixed events.
 
 Reads the kernel's per-thread CPU time (/proc/<pid>/task/<tid>/stat, Linux) of every
 process involved while it works through the topic, between two readings of its event
-counter (start-up and the group join excluded), and reports for each part its share of
+counter (start-up, the group join and the first fifth of the topic excluded, as in
+bench.throughput), and reports for each part its share of
 a core and its CPU microseconds per event: the collector's ingest thread (its busiest),
 its other threads, the fetcher process (the Kafka consumer, decoding a share of the
 records) — or, with `--workers N`, the N worker processes (each a whole pipeline) — and
@@ -24,6 +25,7 @@ from typing import Any
 
 from bench.common import events_counted, preload, realistic_records, table, write
 from bench.peers import kafka_python_rate
+from bench.throughput import SETTLED_SHARE
 from collector.embedded import free_port
 from tests.support.brokers import KINDS, Broker, running_broker
 from tests.support.processes import start_collect_process
@@ -81,7 +83,7 @@ def collector_cpu(broker: Broker, topic: str, count: int, **settings: str) -> di
             log=None, bootstrap_servers=None, **settings,
         )  # fmt: skip
         try:
-            while not (first := events_counted(port)):
+            while (first := events_counted(port)) <= count * SETTLED_SHARE:
                 time.sleep(0.05)
             started, before = time.perf_counter(), reading(process.pid, broker.pid)
             while (last := events_counted(port)) < count * 0.9:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, overload
 
 from collector.config import Settings
 from collector.embedded import EmbeddedBroker
@@ -61,12 +61,19 @@ class LatestSnapshot:
 
     def __init__(self) -> None:
         self._value: Snapshot | None = None
+        self._source: Callable[[], Snapshot | None] | None = None
 
     def publish(self, snapshot: Snapshot) -> None:
         self._value = snapshot
 
+    def follow(self, source: Callable[[], Snapshot | None]) -> None:
+        """Take every snapshot from `source` from now on, built when read (a collector
+        with workers merges theirs only when it is scraped or pushes)."""
+        self._source = source
+
     def get(self) -> Snapshot | None:
-        return self._value
+        source = self._source
+        return self._value if source is None else source()
 
 
 class WorkerRole(Protocol):
@@ -147,12 +154,12 @@ class CollectorApp:
         if self.otlp is not None:
             self.otlp.start()
         if self.settings.workers > 1 and self.worker is None:
-            self.pool = WorkerPool(
+            pool = self.pool = WorkerPool(
                 replace_settings(self.settings, self.bootstrap_servers),
                 embedded_broker=self.broker is not None,
-                publish=self._publish,
             )
-            self.pool.start()
+            self.latest.follow(lambda: self._with_own_health(pool.snapshot()))  # built when read
+            pool.start()
         else:
             self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
             self._thread.start()
@@ -179,13 +186,25 @@ class CollectorApp:
             engine = self.engine
             self.worker.publish(snapshot, engine.partition_health() if engine else {})
             return
+        self.latest.publish(self._with_own_health(snapshot))
+
+    @overload
+    def _with_own_health(self, snapshot: Snapshot) -> Snapshot: ...
+
+    @overload
+    def _with_own_health(self, snapshot: None) -> None: ...
+
+    def _with_own_health(self, snapshot: Snapshot | None) -> Snapshot | None:
+        """`snapshot` with this process's declaration files, reloads and OTLP pushes."""
+        if snapshot is None:
+            return None
         health = replace(
             snapshot.health,
             declaration_files=tuple(self.declarations.file_states()),
             declaration_reloads=tuple(sorted(self.declarations.reloads.items())),
             otlp_exports=tuple(sorted(self.otlp.results.items())) if self.otlp else (),
         )
-        self.latest.publish(replace(snapshot, health=health))
+        return replace(snapshot, health=health)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Finish the current batch, commit, leave the group, close everything."""

@@ -17,7 +17,6 @@ import logging
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -55,12 +54,13 @@ class WorkerPool:
         settings: Settings,
         *,
         embedded_broker: bool,
-        publish: Callable[[Snapshot], None],
     ) -> None:
         self.settings = settings
         self.embedded_broker = embedded_broker
-        self._publish = publish
         self._view = MergedView(settings.currency)
+        self._merged: Snapshot | None = None
+        self._changed = False
+        """A worker reported (or exited) since `_merged` was built."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -76,6 +76,13 @@ class WorkerPool:
             thread.start()
             self._threads.append(thread)
         log.info("started %d workers", len(self._slots))
+
+    def snapshot(self) -> Snapshot | None:
+        """The workers' merged snapshot, built again only when one of them reported."""
+        with self._lock:
+            if self._changed:
+                self._merged, self._changed = self._view.snapshot(), False
+            return self._merged
 
     def problems(self) -> list[str]:
         """What /readyz reports: every worker's, and none holding partitions."""
@@ -128,10 +135,8 @@ class WorkerPool:
             with self._lock:
                 self._view.forget(slot.index)
                 slot.status, slot.published, slot.process = None, False, None
-                snapshot = self._view.snapshot()
                 slot.exited = f"exited with code {process.exitcode}; starting again"
-            if snapshot is not None:
-                self._publish(snapshot)
+                self._changed = True
             if self._stopping.is_set():
                 break
             if time.monotonic() - started > STEADY_S:
@@ -178,10 +183,7 @@ class WorkerPool:
     def _merge(self, slot: _Slot, delta: SnapshotDelta) -> None:
         with self._lock:
             self._view.apply(slot.index, delta)
-            slot.published = True
-            snapshot = self._view.snapshot()
-        if snapshot is not None:
-            self._publish(snapshot)
+            slot.published, self._changed = True, True
 
 
 def _send(connection: Connection | None, message: tuple[Any, ...]) -> None:
