@@ -46,8 +46,10 @@ def run_worker(
     """The worker's entry point (multiprocessing target). `settings`: the collector's,
     with its broker's address; `embedded_broker`: that broker starts empty (stored
     offsets are not trusted)."""
-    # Ctrl-C reaches the whole process group: the collector decides when workers stop
+    # Ctrl-C, or a SIGTERM sent to the whole group (systemd's default), reaches workers too:
+    # the collector decides when they stop (STOP), or its pipe closes when it dies
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(log_level)
     tune_garbage_collector()
     link = _Link(connection, embedded_broker)
