@@ -155,7 +155,8 @@ class CollectorApp:
             self.otlp.start()
         if self.settings.workers > 1 and self.worker is None:
             pool = self.pool = WorkerPool(
-                replace_settings(self.settings, self.bootstrap_servers),
+                # the workers' settings: these, with the broker's address (embedded or given)
+                self.settings.model_copy(update={"bootstrap_servers": self.bootstrap_servers}),
                 embedded_broker=self.broker is not None,
             )
             self.latest.follow(lambda: self._with_own_health(pool.snapshot()))  # built when read
@@ -334,11 +335,6 @@ class CollectorApp:
             trust_stored_offsets=not self._embedded_broker,
             owner=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         )
-
-
-def replace_settings(settings: Settings, bootstrap_servers: str) -> Settings:
-    """A worker's settings: the collector's, with its broker's address."""
-    return settings.model_copy(update={"bootstrap_servers": bootstrap_servers})
 
 
 def build_pusher(settings: Settings, latest: Callable[[], Snapshot | None]) -> OtlpPusher | None:

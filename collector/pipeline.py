@@ -112,11 +112,16 @@ class PipelineStatus:
             problems.append("state not loaded")
         if not self.assigned and not self.preloaded:
             problems.append("no partitions assigned")
+        return problems + self.errors()
+
+    def errors(self) -> list[str]:
+        """What keeps it from counting at all: the state store or the broker failing."""
+        errors = []
         if self.store_error:
-            problems.append(f"state store: {self.store_error}")
+            errors.append(f"state store: {self.store_error}")
         if self.broker_error:
-            problems.append(f"broker: {self.broker_error}")
-        return problems
+            errors.append(f"broker: {self.broker_error}")
+        return errors
 
 
 def partition_of(project: str, partitions: int) -> int:

@@ -208,20 +208,8 @@ class KafkaSource:
         }
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
-        # `record_fields` inlined: this runs once per record on the ingest thread
         return [
-            SourceRecord(
-                m.topic,
-                m.partition,
-                m.offset,
-                m.key,
-                m.headers or [],
-                m.value,
-                m.timestamp or 0,
-                max(m.serialized_key_size, 0)
-                + max(m.serialized_value_size, 0)
-                + max(m.serialized_header_size, 0),
-            )
+            SourceRecord(m.topic, m.partition, *record_fields(m))
             for messages in self.fetch(timeout_s).values()
             for m in messages
         ]

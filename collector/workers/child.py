@@ -88,10 +88,6 @@ def _report(app: CollectorApp, link: _Link, stopping: threading.Event) -> None:
 
 def _status(app: CollectorApp) -> WorkerStatus:
     status = app.status
-    errors = [f"collector failed: {app.failure}"] if app.failure is not None else []
-    if status.store_error:
-        errors.append(f"state store: {status.store_error}")
-    if status.broker_error:
-        errors.append(f"broker: {status.broker_error}")
+    failed = [f"collector failed: {app.failure}"] if app.failure is not None else []
     partitions = tuple(sorted(partition for _, partition in status.assigned))
-    return WorkerStatus(tuple(errors), partitions, status.loaded)
+    return WorkerStatus((*failed, *status.errors()), partitions, status.loaded)

@@ -18,7 +18,7 @@ from collector.embedded import free_port
 from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
-from tests.support.generate import random_document, to_record
+from tests.support.generate import mixed_stream
 from tests.support.live import http_get, parse_series, produce, scrape, total, wait_until
 from tests.support.processes import start_collect_process
 
@@ -58,11 +58,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
     broker: Broker, topic: str, tmp_path: Path, source: str
 ) -> None:
     rng = random.Random(2026)
-    documents = [random_document(rng, i) for i in range(DISTINCT)]
-    records = [to_record(d, rng) for d in documents]
-    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
-    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(BAD)]
-    rng.shuffle(records)
+    documents, records = mixed_stream(2026, DISTINCT, DUPLICATES, BAD)
     port, state, log = free_port(), tmp_path / "state.db", tmp_path / "collector.log"
     url = f"http://127.0.0.1:{port}/metrics"
 

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from collector.embedded import free_port
-from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
-from tests.support.generate import random_document, to_record
+from tests.support.generate import mixed_stream
 from tests.support.live import Series, http_get, parse_series, produce, total, wait_until
 from tests.support.processes import start_collect_process
 
@@ -97,11 +96,7 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
     broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path, source: str
 ) -> None:
     rng = random.Random(77)
-    documents = [random_document(rng, i) for i in range(DISTINCT)]
-    records = [to_record(d, rng) for d in documents]
-    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
-    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(BAD)]
-    rng.shuffle(records)
+    documents, records = mixed_stream(77, DISTINCT, DUPLICATES, BAD)
     ports = [free_port() for _ in range(INSTANCES)]
     log = tmp_path / "collectors.log"
     processes = [start(broker, topic, postgres_dsn, port, log, source) for port in ports]

@@ -8,7 +8,6 @@ workers cleanly."""
 
 from __future__ import annotations
 
-import random
 import shutil
 import signal
 import subprocess
@@ -20,10 +19,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from collector.embedded import free_port
-from schemas.binding import KafkaRecord
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
-from tests.support.generate import random_document, to_record
+from tests.support.generate import mixed_stream
 from tests.support.live import http_get, parse_series, produce, total, wait_until
 from tests.support.processes import start_collect_process
 
@@ -81,12 +79,7 @@ def test_two_workers_count_exactly_once_through_a_worker_kill(
 ) -> None:
     topic = f"workers-{uuid.uuid4().hex[:10]}"
     broker.create_topics({topic: 6, f"{topic}.dlq": 1})
-    rng = random.Random(4242)
-    documents = [random_document(rng, i) for i in range(DISTINCT)]
-    records = [to_record(d, rng) for d in documents]
-    records += [to_record(d, rng) for d in rng.sample(documents, DUPLICATES)]
-    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(BAD)]
-    rng.shuffle(records)
+    documents, records = mixed_stream(4242, DISTINCT, DUPLICATES, BAD)
     port, log = free_port(), tmp_path / "collector.log"
     base = f"http://127.0.0.1:{port}"
     process = start_collect_process(

@@ -87,3 +87,18 @@ def to_record(document: dict[str, Any], rng: random.Random) -> KafkaRecord:
     attributes = {k: v for k, v in document.items() if k != "data"}
     event = parse_event(attributes, document["data"])
     return to_binary(event) if rng.random() < 0.5 else to_structured(event)
+
+
+def mixed_stream(
+    seed: int, distinct: int, duplicates: int, malformed: int
+) -> tuple[list[dict[str, Any]], list[KafkaRecord]]:
+    """`distinct` random events (half binary, half structured), `duplicates` copies of
+    some of them and `malformed` broken records, shuffled; with the events' documents
+    (what the expected totals are computed from)."""
+    rng = random.Random(seed)
+    documents = [random_document(rng, i) for i in range(distinct)]
+    records = [to_record(d, rng) for d in documents]
+    records += [to_record(d, rng) for d in rng.sample(documents, duplicates)]
+    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(malformed)]
+    rng.shuffle(records)
+    return documents, records
