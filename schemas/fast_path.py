@@ -7,9 +7,9 @@ the envelope is checked in one pass over the raw headers (`binary_envelope_of`) 
 `data` is validated by pydantic straight from the bytes (`from_binary`).
 
 A structured-mode record (`content-type: application/cloudevents+json`, or no header at
-all) is validated in one pass by pydantic-core straight from its bytes: one model per event
-type with the envelope attributes and its `data` model, discriminated by `type`
-(`from_structured`), instead of `json.loads` and two validations.
+all) is validated in one pass by pydantic-core straight from its bytes: one TypedDict per
+event type with the envelope's attributes and rules and its `data` model, discriminated by
+`type` (`from_structured`), instead of `json.loads` and two validations.
 
 All return None for anything else, and `from_record` then takes the general path,
 which decides and reports what is wrong. They accept only what the general path
@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal, Union
+from typing import Annotated, Any, Final, Literal, NotRequired, Union
 
-from pydantic import Field, TypeAdapter, ValidationError, create_model
+from pydantic import Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from schemas.envelope import Envelope, OutcomeEvent, inconsistency
 from schemas.events import DATA_MODELS, EventType
@@ -118,27 +119,29 @@ def from_binary(
     return None if inconsistency(event) is not None else event
 
 
-def _structured_model(event_type: EventType) -> type[Envelope]:
-    """`Envelope` (the same attributes and rules as the general path) with this event
-    type's `type` value and `data` model."""
-    type_literal: Any = Literal[event_type.value]  # a type built at run time
-    model: type[Envelope] = create_model(
-        f"Structured{DATA_MODELS[event_type].__name__}",
-        __base__=Envelope,
-        type=(type_literal, ...),
-        data=(DATA_MODELS[event_type], ...),
-    )
-    return model
+def _structured_shape(event_type: EventType) -> Any:
+    """`Envelope`'s attributes with their rules (the general path's), as a TypedDict: this
+    event type's `type` value and `data` model; the optional attributes absent when not
+    sent. pydantic-core builds a dict instead of a model instance: a third faster, and
+    nothing but the event is kept. Other extensions are ignored here as there, but
+    `data_base64`, which only the general path reads."""
+    fields: dict[str, Any] = {}
+    for name, info in Envelope.model_fields.items():
+        annotation = info.rebuild_annotation()
+        fields[name] = annotation if info.is_required() else NotRequired[annotation]
+    fields["type"] = Literal[event_type.value]
+    fields["data"] = DATA_MODELS[event_type]
+    fields["data_base64"] = NotRequired[Any]
+    return TypedDict(f"Structured{DATA_MODELS[event_type].__name__}", fields)  # type: ignore[operator]
 
 
-_STRUCTURED_MODELS: Final = {event_type: _structured_model(event_type) for event_type in EventType}
 _ANY_STRUCTURED: Any = Annotated[
-    Union[tuple(_STRUCTURED_MODELS.values())],  # noqa: UP007 - built from the models at run time
+    Union[tuple(_structured_shape(event_type) for event_type in EventType)],  # noqa: UP007
     Field(discriminator="type"),
 ]
-_STRUCTURED: Final[TypeAdapter[Any]] = TypeAdapter(_ANY_STRUCTURED)
-"""One validator for every event type: pydantic-core parses the bytes and picks the model
-by `type` (the union is built from the models, so a new event type joins it)."""
+_STRUCTURED: Final[TypeAdapter[dict[str, Any]]] = TypeAdapter(_ANY_STRUCTURED)
+"""One validator for every event type: pydantic-core parses the bytes and picks the shape
+by `type` (the union is built from the event types, so a new one joins it)."""
 _STRUCTURED_CONTENT_TYPE: Final = b"application/cloudevents+json"
 
 
@@ -161,17 +164,20 @@ def from_structured(
         parsed = _STRUCTURED.validate_json(value)
     except ValidationError:
         return None
-    extra = parsed.__pydantic_extra__
-    if (extra and "data_base64" in extra) or parsed.datacontenttype not in (
+    if "data_base64" in parsed or parsed.get("datacontenttype") not in (
         None,
         "application/json",
     ):
         return None
-    data = parsed.data
+    data = parsed["data"]
     if key != data.project.encode():
         return None
-    event_type = _TYPES_BY_VALUE[parsed.type]
     event = OutcomeEvent(
-        parsed.id, parsed.source, event_type, parsed.time, data, parsed.outcomesbackfill
+        parsed["id"],
+        parsed["source"],
+        _TYPES_BY_VALUE[parsed["type"]],
+        parsed["time"],
+        data,
+        parsed.get("outcomesbackfill", False),
     )
     return None if inconsistency(event) is not None else event

@@ -40,8 +40,14 @@ def micros_of(data: EventData) -> Micros:
 
 
 def run_micros(run: RunFinished) -> Micros:
-    """A run's (human effort, manual duration, cost) in millionths."""
-    return to_micros(run.human_effort_s), to_micros(run.manual_duration_s), to_micros(run.cost)
+    """A run's (human effort, manual duration, cost) in millionths (zero, the usual human
+    effort, without a conversion)."""
+    effort, manual, cost = run.human_effort_s, run.manual_duration_s, run.cost
+    return (
+        to_micros(effort) if effort else 0,
+        to_micros(manual) if manual else 0,
+        to_micros(cost) if cost else 0,
+    )
 
 
 class _Money(Protocol):

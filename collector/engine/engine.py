@@ -89,10 +89,11 @@ class Instant:
 
     now: datetime
     now_s: float
-    future_limit: datetime
-    """An event time later than this is in the future."""
-    closed_before: datetime
-    """A period that ended at or before this closed more than the grace window ago."""
+    future_limit_s: float
+    """An event time (epoch seconds) later than this is in the future."""
+    closed_before_s: float
+    """A period that ended at or before this (epoch seconds) closed more than the grace
+    window ago."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ class Engine:
         self._cache: dict[str, _Cached] = {}
         self._stale: set[str] = set()
         self._grace_s = settings.grace.total_seconds()
+        self._last_month = month_and_quarter(clock())
         self.archive: Archive = lambda project, key: None
         """Where a history import (backfill) finds a month this engine no longer holds;
         the pipeline reads it from the state store."""
@@ -146,8 +148,14 @@ class Engine:
     def instant(self) -> Instant:
         """Now, by the engine's clock, for `apply` and `reject`."""
         now = self._clock()
+        now_s = now.timestamp()
         settings = self.settings
-        return Instant(now, now.timestamp(), now + settings.future_tolerance, now - settings.grace)
+        return Instant(
+            now,
+            now_s,
+            now_s + settings.future_tolerance.total_seconds(),
+            now_s - self._grace_s,
+        )
 
     def apply(self, event: OutcomeEvent, partition: int, at: Instant | None = None) -> Verdict:
         """Count one decoded event, or raise `EventError` (future, too_late, currency).
@@ -156,20 +164,22 @@ class Engine:
 
         The per-event hot path: each step once, in the order of the rules (currency,
         future, too late, duplicate, then counted), with what several steps need (the
-        event's month and quarter, its project's profile) looked up once."""
+        event's month and quarter, its project's profile) looked up once. Times are
+        compared as epoch seconds: exact for datetimes (whole microseconds)."""
         at = at or self.instant()
         data = event.data
         moment = event.time
+        event_s = moment.timestamp()
         kind = type(data)
         if kind is RunFinished or kind is CostIncurred or kind is SavingsRealized:
             self._check_currency(data.currency)  # type: ignore[union-attr]
-        if moment > at.future_limit:
+        if event_s > at.future_limit_s:
             raise EventError(Reason.FUTURE, f"time {moment.isoformat()} is in the future")
         project_name = data.project
         profile = self.policy.profile(project_name)
-        month, quarter = month_and_quarter(moment)
+        month, quarter = self._month_and_quarter(moment, event_s)
         period = month if profile.period_kind is PeriodKind.MONTH else quarter
-        if period.end <= at.closed_before and not event.backfill:
+        if period.end_s <= at.closed_before_s and not event.backfill:
             raise EventError(
                 Reason.TOO_LATE,
                 f"time {moment.isoformat()} is in period {period.key}, closed more than"
@@ -197,7 +207,6 @@ class Engine:
         forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self._new_seen.append(SeenRow(digest, partition, forget_after_s))
-        event_s = moment.timestamp()
         name = self._project_name(project_name, partition)
         if name is not project_name:
             profile = self.policy.profile(name)
@@ -236,6 +245,15 @@ class Engine:
         now_s = at.now_s if at is not None else self._clock().timestamp()
         self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
         self._health[partition].rejected[reason.value] += 1
+
+    def _month_and_quarter(self, moment: datetime, event_s: float) -> tuple[Period, Period]:
+        """The month and quarter of an event time: most events of a batch lie in the
+        month of the one before, so that month is kept and only its bounds compared."""
+        month, quarter = self._last_month
+        if month.start_s <= event_s < month.end_s:
+            return month, quarter
+        self._last_month = found = month_and_quarter(moment)
+        return found
 
     def _check_currency(self, currency: str | None) -> None:
         if currency is not None and currency != self.settings.currency:

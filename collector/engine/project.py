@@ -67,7 +67,10 @@ class ProjectState:
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
         if isinstance(data, RunFinished):
-            return _fold(data.automation, self._automations, limit, "automation")
+            automation = data.automation
+            if automation in self._automations:  # the usual case, without a call
+                return automation, None
+            return _fold(automation, self._automations, limit, "automation")
         if isinstance(data, AvailabilityObserved | IncidentOpened | IncidentResolved):
             if data.service in declared:
                 self._services.add(data.service)
