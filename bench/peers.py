@@ -4,9 +4,11 @@
   library's defaults, and tuned for throughput (8 MiB per partition fetch, 64 MiB per
   fetch, 10,000 records per poll) — the anchor of the goals;
 - a bare confluent-kafka consumer (librdkafka) that only counts records;
-- a Quix Streams application keeping a stateful per-project sum of the events' money
-  (bench/quix_app.py, its own process and venv): the stream processor a Python team would
-  pick for this job, with its defaults (RocksDB state, changelog topics).
+- Quix Streams applications (bench/quix_app.py, their own process and venv): the stream
+  processor a Python team would pick for this job, with its defaults (RocksDB state,
+  changelog topics): one keeping a per-project sum of the events' money (`sum`), and one
+  doing the collector's work on each event (`collector`: the same decoder, duplicates
+  dropped, per project and month sums).
 
 Each returns records per second from its first record to its last.
 """
@@ -81,14 +83,15 @@ QUIX_PYTHON = Path(__file__).parents[1] / ".venv-peers" / "bin" / "python"
 (`make bench` creates it); the app is a standalone script (bench/quix_app.py)."""
 
 
-def quix_rate(bootstrap: str, topic: str, expected: int) -> float:
-    """The Quix Streams app in its own process and venv, with its defaults: RocksDB state
-    backed up to changelog topics. Its state store needs the source topic's `retention.ms`
-    from DescribeConfigs: Apache Kafka only (the embedded broker does not report it)."""
+def quix_rate(bootstrap: str, topic: str, expected: int, work: str = "sum") -> float:
+    """A Quix Streams app (`work`: `sum` or `collector`) in its own process and venv, with
+    its defaults: RocksDB state backed up to changelog topics. Its state store needs the
+    source topic's `retention.ms` from DescribeConfigs: Apache Kafka only (the embedded
+    broker does not report it)."""
     python = str(QUIX_PYTHON) if QUIX_PYTHON.exists() else sys.executable
     script = Path(__file__).with_name("quix_app.py")
     result = subprocess.run(
-        [python, str(script), bootstrap, topic, str(expected)],
+        [python, str(script), bootstrap, topic, str(expected), work],
         capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     if result.returncode != 0:

@@ -5,7 +5,9 @@ availability windows with varied names and amounts) into a 6-partition topic, th
 round measures, one after the other on the same topic:
 1. a bare kafka-python consumer that only counts records, with its defaults and tuned for
    throughput (the anchor of the goals), and a bare confluent-kafka consumer;
-2. a Quix Streams application keeping a per-project sum (bench/peers.py);
+2. Quix Streams applications: one keeping a per-project sum, one doing the collector's
+   work on each event (the same decoder, duplicates dropped, sums per project and month;
+   bench/quix_app.py);
 3. `outcomes collect` as deployed: its own process, default settings (consumed, validated,
    deduplicated, aggregated, state committed), measured from /metrics; then the same with
    the optional confluent-kafka source (`source: confluent`); then both again with one
@@ -101,12 +103,21 @@ def main(
     ]  # fmt: skip
     if quix:
         rows.append(("Quix Streams app, stateful sum", f"{result['quix_per_s']:,.0f} events/s"))
+        rows.append(
+            ("Quix Streams app, the collector's work", f"{result['quix_work_per_s']:,.0f} events/s")
+        )
     for store in [*VARIANTS, "postgres"] if postgres else VARIANTS:
         line = (
             f"{result[f'collector_{store}_per_s']:,.0f} events/s"
             f"  ({result[f'ratio_{store}_tuned']:.2f}x tuned kafka-python"
         )
-        line += f", {result[f'ratio_{store}_quix']:.2f}x Quix)" if quix else ")"
+        if quix:
+            line += (
+                f", {result[f'ratio_{store}_quix']:.2f}x Quix sum,"
+                f" {result[f'ratio_{store}_quix_work']:.2f}x Quix doing its work)"
+            )
+        else:
+            line += ")"
         rows.append((f"collector as deployed ({STORES[store]})", line))
         if rounds > 1:
             each = ", ".join(f"{r[f'ratio_{store}_tuned']:.2f}" for r in measured)
@@ -131,6 +142,7 @@ def one_round(
     }
     if quix:
         measured["quix_per_s"] = quix_rate(bootstrap, topic, count)
+        measured["quix_work_per_s"] = quix_rate(bootstrap, topic, count, work="collector")
     stores: dict[str, float] = {}
     for variant, settings in VARIANTS.items():
         with tempfile.TemporaryDirectory() as directory:
@@ -145,6 +157,7 @@ def one_round(
         measured[f"ratio_{store}_default"] = rate / measured["kafka_python_per_s"]
         if quix:
             measured[f"ratio_{store}_quix"] = rate / measured["quix_per_s"]
+            measured[f"ratio_{store}_quix_work"] = rate / measured["quix_work_per_s"]
     return measured
 
 

@@ -287,7 +287,8 @@ class Pipeline:
         try:
             event = record.event
             if event is None or record.size > self.settings.max_event_bytes:
-                record = record.restored()
+                if record.raw is not None:
+                    record = record.restored()
                 event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)

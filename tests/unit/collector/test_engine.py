@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -104,6 +104,27 @@ def test_a_period_stays_open_for_exactly_the_grace_window() -> None:
     assert feed(just_open, [make_event(time=october)]) == ["accepted"]
     closed = new_engine(now=november_1 + timedelta(days=7))
     assert feed(closed, [make_event(time=october)]) == ["too_late"]
+
+
+def test_events_either_side_of_a_month_boundary_land_in_their_own_months() -> None:
+    # the engine keeps the month of the previous event: alternating months in one batch,
+    # to the microsecond and in another timezone, must still land where they belong
+    november_1 = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = new_engine(now=november_1 + timedelta(days=2))
+    at = engine.instant()
+    plus_two = timezone(timedelta(hours=2))
+    moments = [
+        november_1 - timedelta(microseconds=1),  # October
+        november_1,  # November
+        datetime(2026, 11, 1, 1, 59, 59, 999_999, tzinfo=plus_two),  # October in UTC
+        datetime(2026, 11, 1, 2, 0, tzinfo=plus_two),  # November in UTC
+        november_1 + timedelta(microseconds=1),  # November
+        november_1 - timedelta(days=1),  # October
+    ]
+    for index, moment in enumerate(moments):
+        engine.apply(make_event(time=moment, event_id=f"edge-{index}"), 0, at)
+    months = {row.key: row.totals["runs"]["succeeded"] for row in engine.take_changes().periods}
+    assert months == {"2026-10": 3, "2026-11": 3}
 
 
 def test_a_batch_is_judged_at_its_instant_not_when_each_event_is_applied() -> None:
