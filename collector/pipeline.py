@@ -287,8 +287,7 @@ class Pipeline:
         try:
             event = record.event
             if event is None or record.size > self.settings.max_event_bytes:
-                if record.raw is not None:
-                    record = record.restored()
+                record = record.restored()
                 event = decode(record, self.settings.max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)

@@ -171,9 +171,7 @@ class Engine:
         moment = event.time
         event_s = moment.timestamp()
         kind = type(data)
-        if (
-            kind is RunFinished or kind is CostIncurred or kind is SavingsRealized
-        ) and data.currency is not None:  # type: ignore[union-attr]
+        if kind is RunFinished or kind is CostIncurred or kind is SavingsRealized:
             self._check_currency(data.currency)  # type: ignore[union-attr]
         if event_s > at.future_limit_s:
             raise EventError(Reason.FUTURE, f"time {moment.isoformat()} is in the future")
