@@ -13,7 +13,8 @@ from typing import Final
 
 SCALE: Final = 1_000_000
 _QUANTUM: Final = Decimal(1)
-_TIE_MARGIN: Final = 1e-3
+_NOT_TIE: Final = 0.5 - 1e-3
+"""How far from the nearest integer a scaled value may be and still not be near a tie."""
 _FAST_LIMIT: Final = 2.0**50
 
 
@@ -22,16 +23,17 @@ def to_micros(value: float) -> int:
 
     Fast path: the float product is within ~1e-9 of the exact decimal product for the
     magnitudes money and seconds take, so unless it sits near a .5 tie, `round` gives
-    the same integer. Near a tie (only possible with more than six decimals) the exact
-    Decimal arithmetic decides.
+    the same integer (whole amounts too: their product is an exact integer below 2**50).
+    Near a tie (only possible with more than six decimals) the exact Decimal arithmetic
+    decides, and larger whole values are multiplied as integers.
     """
+    scaled = value * SCALE
+    nearest = round(scaled)
+    if -_FAST_LIMIT < scaled < _FAST_LIMIT and -_NOT_TIE < scaled - nearest < _NOT_TIE:
+        return nearest
     whole = int(value)
     if whole == value and -_FAST_LIMIT < value < _FAST_LIMIT:
         return whole * SCALE  # whole seconds and amounts: exact
-    scaled = value * SCALE
-    nearest = round(scaled)
-    if abs(abs(scaled - nearest) - 0.5) > _TIE_MARGIN and abs(scaled) < _FAST_LIMIT:
-        return nearest
     return int((Decimal(repr(value)) * SCALE).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN))
 
 

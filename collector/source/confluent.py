@@ -38,7 +38,7 @@ from collector.source.kafka import (
     check_reachable,
     lag_of,
 )
-from collector.source.records import SourceRecord
+from collector.source.records import SourceRecord, records_from
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def librdkafka_security(options: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 
 def message_fields(message: Message) -> RecordFields:
     """(offset, key, headers, value, timestamp ms, size) of a record, as kafka-python's are
-    given (`kafka.record_fields`): the size counts key, value and headers."""
+    given (`kafka.fields_of`): the size counts key, value and headers."""
     # a plain Consumer (no deserializers) gives bytes, and headers as (name, bytes) pairs
     key, value = message.key(), message.value()
     headers = cast(list[tuple[str, bytes | None]], message.headers() or [])
@@ -221,11 +221,10 @@ class ConfluentSource:
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         topic = self.settings.topic
-        return [
-            SourceRecord(topic, partition, *fields)
-            for partition, rows in self.fetch_fields(timeout_s).items()
-            for fields in rows
-        ]
+        records: list[SourceRecord] = []
+        for partition, rows in self.fetch_fields(timeout_s).items():
+            records += records_from(topic, partition, rows)
+        return records
 
     # -- progress and health -----------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from collector.source.records import SourceRecord
+from collector.source.records import SourceRecord, records_from
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +202,13 @@ class KafkaSource:
 
     def fetch_fields(self, timeout_s: float) -> dict[int, list[RecordFields]]:
         """The next records by partition, as plain fields (what the fetcher process sends)."""
-        return {
-            tp.partition: list(map(record_fields, rows))
-            for tp, rows in self.fetch(timeout_s).items()
-        }
+        return {tp.partition: fields_of(rows) for tp, rows in self.fetch(timeout_s).items()}
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
-        return [
-            SourceRecord(m.topic, m.partition, *record_fields(m))
-            for messages in self.fetch(timeout_s).values()
-            for m in messages
-        ]
+        records: list[SourceRecord] = []
+        for tp, rows in self.fetch(timeout_s).items():
+            records += records_from(tp.topic, tp.partition, fields_of(rows))
+        return records
 
     def commit_async(self, offsets: dict[tuple[str, int], int]) -> None:
         """Report progress to the group coordinator (for lag tooling only)."""
@@ -246,22 +242,27 @@ RecordFields = tuple[int, bytes | None, list[tuple[str, bytes | None]], bytes | 
 and partition, in plain values (what the fetcher process sends)."""
 
 
-def record_fields(record: ConsumerRecord) -> RecordFields:
-    """The fields of a kafka-python record; the size is what kafka-python measured of key,
-    value and headers (-1 for an absent part)."""
-    size = (
-        max(record.serialized_key_size, 0)
-        + max(record.serialized_value_size, 0)
-        + max(record.serialized_header_size, 0)
-    )
-    return (
-        record.offset,
-        record.key,
-        record.headers or [],
-        record.value,
-        record.timestamp or 0,
-        size,
-    )
+CONSUMER_RECORD_FIELDS: Final = (
+    "topic", "partition", "leader_epoch", "offset", "timestamp", "timestamp_type", "key",
+    "value", "headers", "checksum", "serialized_key_size", "serialized_value_size",
+    "serialized_header_size",
+)  # fmt: skip
+"""kafka-python's `ConsumerRecord` (3.x), read by position below: one unpacking per record
+instead of an attribute lookup per field (~0.5 µs less per event; checked at import)."""
+if ConsumerRecord._fields != CONSUMER_RECORD_FIELDS:
+    raise ImportError(f"kafka-python's ConsumerRecord is not as expected: {ConsumerRecord._fields}")
+
+
+def fields_of(rows: list[ConsumerRecord]) -> list[RecordFields]:
+    """kafka-python's records of one partition as plain fields (`RecordFields`); the size
+    is what kafka-python measured of key, value and headers (-1 for an absent part)."""
+    found = []
+    for record in rows:
+        _, _, _, offset, timestamp, _, key, value, headers, _, k_size, v_size, h_size = record
+        size = (k_size if k_size > 0 else 0) + (v_size if v_size > 0 else 0)
+        size += h_size if h_size > 0 else 0
+        found.append((offset, key, headers or [], value, timestamp or 0, size))
+    return found
 
 
 def lag_of(

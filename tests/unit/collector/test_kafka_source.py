@@ -7,7 +7,8 @@ from typing import Any
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import TopicPartition
 
-from collector.source.kafka import JOIN_POLL_S, KafkaSource
+from collector.source.kafka import JOIN_POLL_S, KafkaSource, fields_of
+from collector.source.records import SourceRecord
 
 
 class RecordingConsumer:
@@ -46,3 +47,21 @@ def test_records_carry_the_size_kafka_python_measured() -> None:
     assert (converted.partition, converted.offset, converted.key) == (2, 41, b"ticket-triage")
     assert list(converted.headers) == [("ce_id", b"1")]
     assert converted.size == 13 + 2 + 6
+
+
+def test_absent_parts_count_nothing_and_records_are_whole_source_records() -> None:
+    """Read by position (kafka-python's field order): a record without key, headers or
+    timestamp, beside one with all of them, as the pipeline's records and as the rows the
+    fetcher process sends."""
+    bare = ConsumerRecord("events", 4, 0, 7, None, 0, None, b'{"a":1}', None, None, -1, 7, -1)
+    full = ConsumerRecord(
+        "events", 4, 3, 8, 1_700_000_000_123, 0, b"p", b"{}", [("ce_id", b"9")], None, 1, 2, 6
+    )
+    tp = TopicPartition("events", 4)
+    records = source_over(RecordingConsumer({tp: [bare, full]}), frozenset()).poll(0.2)
+    assert records == [
+        SourceRecord("events", 4, 7, None, [], b'{"a":1}', 0, 7),
+        SourceRecord("events", 4, 8, b"p", [("ce_id", b"9")], b"{}", 1_700_000_000_123, 9),
+    ]
+    assert [(r.event, r.raw) for r in records] == [(None, None), (None, None)]
+    assert fields_of([bare, full]) == [record[2:8] for record in records]

@@ -56,9 +56,16 @@ def test_micros_are_exact_decimal_sums() -> None:
     assert to_micros(1e-7) == 0
     assert to_micros(2.5e-6) == 2  # half to even
     assert to_micros(123456789.123456) == 123456789123456
+    assert to_micros(-0.0) == 0
+    # a whole amount beyond the fast range: from its shortest repr, as every other value
+    assert to_micros(2.0**60) == 1_152_921_504_606_847 * 10**6 * 1_000
 
 
-@given(st.decimals(min_value=0, max_value=10**9, places=9, allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=-(10**9), max_value=10**9, places=9, allow_nan=False, allow_infinity=False
+    )
+)
 def test_fast_micros_equal_exact_decimal_rounding(value: Decimal) -> None:
     number = float(value)
     exact = int((Decimal(repr(number)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
