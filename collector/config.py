@@ -15,7 +15,11 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from collector.runtime import available_cpus
 from collector.source.security import KafkaSecurity
+
+WORKERS_AUTO_MAX = 64
+"""`workers: auto` on a larger machine: the most workers the setting allows."""
 
 
 class ConfigError(Exception):
@@ -53,11 +57,12 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=1,
         ge=1,
-        le=64,
+        le=WORKERS_AUTO_MAX,
         description="Worker processes, each a full pipeline (consumer on its own thread, "
         "engine, state, dead letters) and a member of the consumer group; the collector "
         "merges their numbers into one /metrics. Set it to the cores the collector may use "
-        "(at most the topic's partitions); 1 runs one pipeline in this process.",
+        "(at most the topic's partitions), or `auto`: the CPUs this process may use (its "
+        "affinity and cgroup CPU limit); 1 runs one pipeline in this process.",
     )
     source: Literal["kafka-python", "confluent"] = Field(
         default="kafka-python",
@@ -99,6 +104,13 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_ssl_check_hostname: bool = True
     log_level: str = "INFO"
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return min(available_cpus(), WORKERS_AUTO_MAX)
+        return value
 
     @field_validator("source")
     @classmethod

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
+import os
 import sys
+from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -37,3 +40,40 @@ def tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+
+
+def available_cpus(
+    cgroup_root: Path = Path("/sys/fs/cgroup"), membership: Path = Path("/proc/self/cgroup")
+) -> int:
+    """The CPUs this process may use: those it may run on (its affinity), fewer under a
+    cgroup v2 CPU limit (`cpu.max` of its cgroup or an ancestor: a container's or a pod's
+    CPU limit, a systemd CPUQuota), rounded up; at least 1."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    limit = _cgroup_cpu_limit(cgroup_root, membership)
+    if limit is not None:
+        cpus = min(cpus or 1, math.ceil(limit))
+    return max(1, cpus or 1)
+
+
+def _cgroup_cpu_limit(root: Path, membership: Path) -> float | None:
+    """The tightest `cpu.max` quota / period from this process's cgroup up to the root."""
+    try:
+        lines = membership.read_text().splitlines()
+    except OSError:
+        return None
+    path = next((line[3:] for line in lines if line.startswith("0::")), None)
+    if path is None:  # cgroup v1 only
+        return None
+    tightest: float | None = None
+    directory = root / path.strip("/")
+    while True:
+        try:
+            quota, period = (directory / "cpu.max").read_text().split()
+        except (OSError, ValueError):
+            quota, period = "max", "1"
+        if quota != "max":
+            limit = int(quota) / int(period)
+            tightest = limit if tightest is None else min(tightest, limit)
+        if directory == root or root not in directory.parents:
+            return tightest
+        directory = directory.parent

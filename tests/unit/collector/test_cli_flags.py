@@ -64,3 +64,22 @@ def test_workers_is_a_flag_a_variable_and_a_config_key_and_must_be_positive(
     assert "workers: Input should be greater than or equal to 1" in result.stderr
     with pytest.raises(ConfigError, match="workers: Input should be less than or equal to 64"):
         load_settings({"workers": 65})
+
+
+def test_auto_workers_are_the_cpus_the_collector_may_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collector.cli import build_parser, collect_settings
+    from collector.config import ConfigError, load_settings
+    from collector.runtime import available_cpus
+
+    cpus = available_cpus()
+    args = build_parser().parse_args(["collect", "--workers", "auto"])
+    assert collect_settings(args).workers == cpus
+    config = tmp_path / "collector.yaml"
+    config.write_text("workers: auto\n")
+    assert load_settings({}, config).workers == cpus
+    monkeypatch.setenv("OUTCOMES_WORKERS", "AUTO")
+    assert load_settings({}).workers == cpus
+    with pytest.raises(ConfigError, match="workers: Input should be a valid integer"):
+        load_settings({"workers": "many"})
