@@ -48,11 +48,12 @@ def available_cpus(
     """The CPUs this process may use: those it may run on (its affinity), fewer under a
     cgroup v2 CPU limit (`cpu.max` of its cgroup or an ancestor: a container's or a pod's
     CPU limit, a systemd CPUQuota), rounded up; at least 1."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux
+    cpus = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
     limit = _cgroup_cpu_limit(cgroup_root, membership)
     if limit is not None:
-        cpus = min(cpus or 1, math.ceil(limit))
-    return max(1, cpus or 1)
+        cpus = min(cpus, math.ceil(limit))
+    return max(1, cpus)
 
 
 def _cgroup_cpu_limit(root: Path, membership: Path) -> float | None:
@@ -64,16 +65,21 @@ def _cgroup_cpu_limit(root: Path, membership: Path) -> float | None:
     path = next((line[3:] for line in lines if line.startswith("0::")), None)
     if path is None:  # cgroup v1 only
         return None
-    tightest: float | None = None
-    directory = root / path.strip("/")
-    while True:
-        try:
-            quota, period = (directory / "cpu.max").read_text().split()
-        except (OSError, ValueError):
-            quota, period = "max", "1"
-        if quota != "max":
-            limit = int(quota) / int(period)
-            tightest = limit if tightest is None else min(tightest, limit)
-        if directory == root or root not in directory.parents:
-            return tightest
-        directory = directory.parent
+    group = root / path.strip("/")
+    limits = [
+        limit
+        for directory in (group, *group.parents)
+        if directory == root or root in directory.parents
+        for limit in [_cpu_max(directory)]
+        if limit is not None
+    ]
+    return min(limits, default=None)
+
+
+def _cpu_max(directory: Path) -> float | None:
+    """A cgroup's CPU limit in CPUs (`cpu.max`: quota and period), or None for none."""
+    try:
+        quota, period = (directory / "cpu.max").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return None if quota == "max" else int(quota) / int(period)
