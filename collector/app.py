@@ -160,6 +160,7 @@ class CollectorApp:
                 embedded_broker=self.broker is not None,
             )
             self.latest.follow(lambda: self._with_own_health(pool.snapshot()))  # built when read
+            self._serve_stored(pool)
             pool.start()
         else:
             self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
@@ -168,6 +169,28 @@ class CollectorApp:
             threading.Thread(target=self._watch_declarations, name="targets", daemon=True).start()
         if self.server is not None:
             log.info("collector serving %s", self.metrics_url)
+
+    def _serve_stored(self, pool: WorkerPool) -> None:
+        """With workers and one SQLite file: load everything stored before they start, and
+        serve it until they have joined (one pipeline preloads the same way). A store that
+        does not open is left to the workers, which retry it and report why."""
+        try:
+            store = open_store(self.settings.state)
+        except Exception as error:  # noqa: BLE001 - the workers report it on /readyz
+            log.warning("not serving the stored state before the workers join: %s", error)
+            return
+        try:
+            if not store.single_instance:
+                return  # shared state: each worker exports only what its partitions hold
+            state = store.load_all()
+            engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
+            engine.restore(state)
+            partitions = {row.partition for row in state.projects} | set(state.health)
+            pool.serve_stored(engine.snapshot(), partitions)
+        except Exception as error:  # noqa: BLE001 - as above
+            log.warning("not serving the stored state before the workers join: %s", error)
+        finally:
+            store.close()
 
     def _reload_declarations(self) -> None:
         result = self.declarations.reload()
@@ -281,7 +304,8 @@ class CollectorApp:
         try:
             pipeline.run(source, self._stop)
         finally:
-            source.close()
+            if self._leaves_group():
+                source.close()
             dead_letters.close()
             store.close()
             log.info("ingestion stopped cleanly")
@@ -297,6 +321,14 @@ class CollectorApp:
         if self.settings.consumer_process and self.worker is None:
             return ProcessSource(settings, pipeline.assign, pipeline.revoke)
         return open_source(settings, pipeline.assign, pipeline.revoke)
+
+    def _leaves_group(self) -> bool:
+        """Whether the consumer leaves the group on its way out, or vanishes (the broker
+        drops it when its session expires). The workers of one collector stop together: on
+        a broker that must not see a member leave while the group rebalances (Tansu 0.6,
+        `leave_group: assigned`), the leave of one would start a rebalance that the others
+        leave during, wedging the group for whoever joins next; so they vanish there."""
+        return self.worker is None or self._consumer_settings().leave_group == "always"
 
     @property
     def _embedded_broker(self) -> bool:

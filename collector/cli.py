@@ -43,9 +43,9 @@ def _add_collect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     collect.add_argument("--web-config", type=Path, help="TLS/auth for /metrics (web-config file)")
     collect.add_argument(
         "--workers",
-        help="worker processes, each a full pipeline and group member (default 1; use the"
-        " cores the collector may use, at most the topic's partitions; `auto`: the CPUs this"
-        " process may use)",
+        help="worker processes, each a full pipeline and group member (default auto: the"
+        " CPUs this process may use; 1: one pipeline; more than the topic's partitions stand"
+        " idle)",
     )
     collect.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.runtime import available_cpus
@@ -55,14 +55,16 @@ class Settings(BaseSettings):
         "on a second core); false keeps it on the ingest thread.",
     )
     workers: int = Field(
-        default=1,
+        default="auto",
+        validate_default=True,
         ge=1,
         le=WORKERS_AUTO_MAX,
         description="Worker processes, each a full pipeline (consumer on its own thread, "
         "engine, state, dead letters) and a member of the consumer group; the collector "
-        "merges their numbers into one /metrics. Set it to the cores the collector may use "
-        "(at most the topic's partitions), or `auto`: the CPUs this process may use (its "
-        "affinity and cgroup CPU limit); 1 runs one pipeline in this process.",
+        "merges their numbers into one /metrics. `auto` (the default): the CPUs this process "
+        "may use (its affinity and cgroup CPU limit; with the embedded broker at most its "
+        "topic's partitions); 1 runs one pipeline in this process, its consumer in a child "
+        "process. More workers than the topic's partitions stand idle.",
     )
     source: Literal["kafka-python", "confluent"] = Field(
         default="kafka-python",
@@ -74,8 +76,9 @@ class Settings(BaseSettings):
         default="always",
         description="When a consumer holding partitions leaves the group on its way out: "
         "always (also when its collector was killed; the partitions move at once), or "
-        "assigned: only on a clean shutdown (for Tansu 0.6, which can wedge a group when a "
-        "member leaves mid-rebalance; the embedded broker always uses it).",
+        "assigned: only a single pipeline's, on a clean shutdown (for Tansu 0.6, which can "
+        "wedge a group when a member leaves mid-rebalance; the workers of a collector stop "
+        "together, so theirs never leave; the embedded broker always uses it).",
     )
     publish_interval_s: float = Field(default=0.2, gt=0)
     max_automations_per_project: int = Field(default=200, gt=0)
@@ -107,10 +110,13 @@ class Settings(BaseSettings):
 
     @field_validator("workers", mode="before")
     @classmethod
-    def _auto_workers(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().lower() == "auto":
-            return min(available_cpus(), WORKERS_AUTO_MAX)
-        return value
+    def _auto_workers(cls, value: object, info: ValidationInfo) -> object:
+        if not (isinstance(value, str) and value.strip().lower() == "auto"):
+            return value
+        workers = min(available_cpus(), WORKERS_AUTO_MAX)
+        if info.data.get("embedded_broker"):  # its topic is made here: more would stand idle
+            workers = min(workers, info.data.get("partitions", workers))
+        return workers
 
     @field_validator("source")
     @classmethod

@@ -8,6 +8,10 @@ with several collectors) and dead-letter producer. This process serves HTTP and 
 from their merged snapshots (`MergedView`) and reports their readiness on /readyz. A
 worker that exits is started again (its partitions move to the others meanwhile, and come
 back with their state from the store).
+
+Until every worker has joined the group and loaded its partitions, a collector whose
+state is one SQLite file serves the numbers stored there (`serve_stored`), as one
+pipeline does: a restart is ready at once, and /metrics never goes empty meanwhile.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -59,6 +64,11 @@ class WorkerPool:
         self.embedded_broker = embedded_broker
         self._view = MergedView(settings.currency)
         self._merged: Snapshot | None = None
+        self._stored: Snapshot | None = None
+        """The stored numbers, served until the workers have taken over."""
+        self._stored_partitions: frozenset[int] = frozenset()
+        self._settled_at: float | None = None
+        """Since when no worker is starting, joining or loading (while `_stored` is served)."""
         self._changed = False
         """A worker reported (or exited) since `_merged` was built."""
         self._lock = threading.Lock()
@@ -77,29 +87,75 @@ class WorkerPool:
             self._threads.append(thread)
         log.info("started %d workers", len(self._slots))
 
+    def serve_stored(self, snapshot: Snapshot, partitions: Iterable[int]) -> None:
+        """Serve `snapshot` (everything stored, loaded before the group join; its numbers
+        come from `partitions`) until the workers have taken over."""
+        with self._lock:
+            self._stored, self._stored_partitions = snapshot, frozenset(partitions)
+            if not self._serving_stored():
+                return  # they were faster
+        log.info("serving the stored state of %d projects", len(snapshot.projects))
+
     def snapshot(self) -> Snapshot | None:
         """The workers' merged snapshot, built again only when one of them reported."""
         with self._lock:
+            if self._serving_stored():
+                return self._stored
             if self._changed:
                 self._merged, self._changed = self._view.snapshot(), False
             return self._merged
 
     def problems(self) -> list[str]:
-        """What /readyz reports: every worker's, and none holding partitions."""
-        problems: list[str] = []
+        """What /readyz reports: every worker's errors, and — unless the stored numbers
+        are served meanwhile — the workers still starting, joining or loading."""
         with self._lock:
-            for slot in self._slots:
-                name = f"worker {slot.index + 1}"
-                status = slot.status
-                if status is None:
-                    problems.append(f"{name}: {slot.exited or 'starting'}")
-                    continue
-                problems.extend(f"{name}: {error}" for error in status.errors)
-                if status.partitions and not (status.loaded and slot.published):
-                    problems.append(f"{name}: state not loaded")
-            if not any(slot.status and slot.status.partitions for slot in self._slots):
-                problems.append("no partitions assigned")
+            problems = [
+                f"worker {slot.index + 1}: {error}"
+                for slot in self._slots
+                if slot.status is not None
+                for error in slot.status.errors
+            ]
+            if not self._serving_stored():
+                problems.extend(self._joining())
+            else:  # a worker that keeps failing before it joins is still worth a page
+                problems.extend(
+                    f"worker {slot.index + 1}: {slot.exited}"
+                    for slot in self._slots
+                    if slot.status is None and slot.exited is not None
+                )
         return problems
+
+    def _serving_stored(self) -> bool:
+        """Whether the stored numbers are still served (call with the lock). The workers
+        take over — for good — once none is starting, joining or loading and they hold
+        every partition the stored numbers came from (else a counter of a partition still
+        on its way to a worker would fall on the endpoint), or have held still for a
+        session timeout (the topic has fewer partitions now)."""
+        if self._stored is None:
+            return False
+        if self._joining():
+            self._settled_at = None
+            return True
+        now = time.monotonic()
+        settled_at = self._settled_at = self._settled_at or now
+        held = {p for slot in self._slots if slot.status for p in slot.status.partitions}
+        settle_s = self.settings.session_timeout_ms / 1000
+        if self._stored_partitions <= held or now - settled_at > settle_s:
+            self._stored, self._changed = None, True
+        return self._stored is not None
+
+    def _joining(self) -> list[str]:
+        """Why the workers' numbers are not all on /metrics yet (call with the lock)."""
+        waiting: list[str] = []
+        for slot in self._slots:
+            status = slot.status
+            if status is None:
+                waiting.append(f"worker {slot.index + 1}: {slot.exited or 'starting'}")
+            elif status.partitions and not (status.loaded and slot.published):
+                waiting.append(f"worker {slot.index + 1}: state not loaded")
+        if not any(slot.status and slot.status.partitions for slot in self._slots):
+            waiting.append("no partitions assigned")
+        return waiting
 
     def wait(self, timeout_s: float | None = None) -> bool:
         return self._stopped.wait(timeout_s)
@@ -132,11 +188,7 @@ class WorkerPool:
             self._read(slot, connection)
             process.join()
             connection.close()
-            with self._lock:
-                self._view.forget(slot.index)
-                slot.status, slot.published, slot.process = None, False, None
-                slot.exited = f"exited with code {process.exitcode}; starting again"
-                self._changed = True
+            self._exited(slot, process.exitcode)
             if self._stopping.is_set():
                 break
             if time.monotonic() - started > STEADY_S:
@@ -149,6 +201,13 @@ class WorkerPool:
             )
             self._stopping.wait(wait_s)
             wait_s = min(RESTART_BACKOFF_S[1], wait_s * 2)
+
+    def _exited(self, slot: _Slot, exitcode: int | None) -> None:
+        with self._lock:
+            self._view.forget(slot.index)
+            slot.status, slot.published, slot.process = None, False, None
+            slot.exited = f"exited with code {exitcode}; starting again"
+            self._changed = True
 
     def _spawn(self, slot: _Slot) -> tuple[Connection, BaseProcess]:
         from collector.workers.child import run_worker  # imports the app: only here

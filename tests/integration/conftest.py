@@ -71,6 +71,10 @@ def topic(broker: Broker) -> str:
 
 
 def collector_settings(broker: Broker, topic: str, state: Path | str, **extra: Any) -> Settings:
+    """One pipeline (`workers=1`) unless `extra` says otherwise: these tests look at one
+    pipeline's behaviour; tests/integration/test_workers.py runs the default, one worker
+    per CPU."""
+    extra.setdefault("workers", 1)
     return Settings(
         bootstrap_servers=broker.bootstrap_servers,
         topic=topic,

@@ -8,6 +8,7 @@ workers cleanly."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 from collector.embedded import free_port
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
-from tests.support.generate import mixed_stream
+from tests.support.generate import mixed_stream, random_document, to_record
 from tests.support.live import http_get, parse_series, produce, total, wait_until
 from tests.support.processes import start_collect_process
 
@@ -154,3 +155,84 @@ def test_two_workers_count_exactly_once_through_a_worker_kill(
     assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
     assert process.returncode == 0, log.read_text()[-3000:]
     assert worker_pids(process.pid) == set(), "the workers exit with the collector"
+
+
+def test_a_restarted_collector_with_workers_serves_its_stored_numbers_before_they_join(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """One SQLite file: what was counted is on /metrics at once after a restart — also
+    while the broker cannot be reached, when no worker can join — and counting goes on
+    from there without a counter falling on the endpoint."""
+    topic = f"stored-{uuid.uuid4().hex[:10]}"
+    broker.create_topics({topic: 6, f"{topic}.dlq": 1})
+    rng = random.Random(97)
+    documents = [random_document(rng, index) for index in range(1200)]
+    first, second = documents[:600], documents[600:]
+    state, log = str(tmp_path / "state.db"), tmp_path / "collector.log"
+
+    def start(bootstrap_servers: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        process = start_collect_process(
+            broker, topic, f"{topic}-group", state, port, log, bootstrap_servers, workers="2"
+        )
+        return process, f"http://127.0.0.1:{port}"
+
+    def accepted(base: str) -> float:
+        status, text = http_get(f"{base}/metrics")
+        series = parse_series(text) if status == 200 else {}
+        return total(series, "outcomes_collector_events_total", result="accepted")
+
+    def stop(process: subprocess.Popen[bytes]) -> None:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
+
+    produce(broker.bootstrap_servers, topic, [to_record(d, rng) for d in first])
+    process, base = start()
+    try:
+        wait_until(lambda: accepted(base) == len(first), timeout_s=90)
+    finally:
+        stop(process)
+
+    nowhere = f"127.0.0.1:{free_port()}"  # nothing listens there: no worker can join
+    process, base = start(nowhere)
+    try:
+        stored = wait_until(lambda: scrape_if_served(base), timeout_s=30)
+        assert mismatches(stored, expected_totals(first), Fraction(100)) == []
+        status, body = wait_until(lambda: readyz_naming(base, "broker"), timeout_s=30)
+        assert status == 503, body
+    finally:
+        stop(process)
+
+    process, base = start()
+    watch = FallWatch(f"{base}/metrics")
+    watch.start()
+    try:
+        wait_until(lambda: http_get(f"{base}/readyz")[0] == 200, timeout_s=60)
+        assert accepted(base) == len(first), "ready without the stored numbers"
+        for begin in range(0, len(second), 50):  # paced: the watch sees counting go on
+            produce(
+                broker.bootstrap_servers,
+                topic,
+                [to_record(d, rng) for d in second[begin : begin + 50]],
+            )
+            time.sleep(0.1)
+        wait_until(lambda: accepted(base) == len(documents), timeout_s=90)
+        text = http_get(f"{base}/metrics")[1]
+    finally:
+        watch.stop.set()
+        stop(process)
+    assert mismatches(parse_series(text), expected_totals(documents), Fraction(100)) == []
+    info_lines = [line for line in text.splitlines() if line.startswith("outcomes_project_info{")]
+    assert len(info_lines) == len({d["data"]["project"] for d in documents})
+    assert watch.samples > 5 and watch.falls == [], watch.falls
+
+
+def scrape_if_served(base: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
+    """The collector's series once /metrics serves any, else None."""
+    status, text = http_get(f"{base}/metrics")
+    return parse_series(text) if status == 200 and "outcomes_project_info{" in text else None
+
+
+def readyz_naming(base: str, problem: str) -> tuple[int, str] | None:
+    status, body = http_get(f"{base}/readyz")
+    return (status, body) if problem in body else None

@@ -20,7 +20,8 @@ def start_collect_process(
     bootstrap_servers: str | None = None,
     **settings: str,
 ) -> subprocess.Popen[bytes]:
-    """A collector with a short session timeout; `settings` become OUTCOMES_* variables.
+    """A collector with a short session timeout; `settings` become OUTCOMES_* variables
+    (one pipeline unless they give `workers`: "auto" is the collector's default).
 
     Its output is appended to `log`, or discarded without one. `bootstrap_servers`: another
     listener of `broker` (e.g. its SASL one)."""
@@ -29,6 +30,7 @@ def start_collect_process(
         "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
         "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
         "OUTCOMES_LEAVE_GROUP": leave_group_for(broker),
+        "OUTCOMES_WORKERS": "1",
         **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
     }
     command = [

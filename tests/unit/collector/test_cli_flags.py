@@ -83,3 +83,19 @@ def test_auto_workers_are_the_cpus_the_collector_may_use(
     assert load_settings({}).workers == cpus
     with pytest.raises(ConfigError, match="workers: Input should be a valid integer"):
         load_settings({"workers": "many"})
+
+
+def test_auto_is_the_default_and_the_embedded_broker_caps_it_at_its_partitions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from collector import config
+    from collector.config import load_settings
+
+    monkeypatch.delenv("OUTCOMES_WORKERS", raising=False)
+    monkeypatch.setattr(config, "available_cpus", lambda: 8)
+    assert load_settings({}).workers == 8
+    assert load_settings({"embedded_broker": True}).workers == 6  # its topic's partitions
+    assert load_settings({"embedded_broker": True, "partitions": 12}).workers == 8
+    assert load_settings({"embedded_broker": True, "workers": 7}).workers == 7  # as asked
+    monkeypatch.setattr(config, "available_cpus", lambda: 200)
+    assert load_settings({}).workers == config.WORKERS_AUTO_MAX
