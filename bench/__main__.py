@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cpu, freshness, ingest, memory, render, restart, scale, throughput
+from bench import cpu, freshness, ingest, memory, render, restart, rss, scale, throughput
 from tests.support.postgres import postgres_database
 
 if __name__ == "__main__":
@@ -14,4 +14,5 @@ if __name__ == "__main__":
     render.main()
     restart.main()
     memory.main()
+    rss.main(10_000)
     scale.main()

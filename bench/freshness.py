@@ -41,7 +41,7 @@ def main(rate: int = 1000, seconds: int = 20) -> dict[str, float]:
         broker.create_topics({topic: 6, f"{topic}.dlq": 1})
         port = free_port()
         state = str(Path(directory) / "s.db")
-        process = start_collect_process(broker, topic, topic, state, port)
+        process = start_collect_process(broker, topic, topic, state, port, workers="auto")
         try:
             # ready (serving) comes before the group join with SQLite: wait until a
             # warm-up event is applied, i.e. the partitions are assigned

@@ -66,7 +66,7 @@ def main(projects: int = 1000, months: int = 12) -> dict[str, float]:
         preload(broker.bootstrap_servers, topic, realistic_records(1))
         port = free_port()
         started = time.perf_counter()
-        process = start_collect_process(broker, topic, topic, str(path), port)
+        process = start_collect_process(broker, topic, topic, str(path), port, workers="auto")
         try:
             ready_s = _until(lambda: http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
             ready_s -= started

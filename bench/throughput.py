@@ -8,10 +8,10 @@ round measures, one after the other on the same topic:
 2. Quix Streams applications: one keeping a per-project sum, one doing the collector's
    work on each event (the same decoder, duplicates dropped, sums per project and month;
    bench/quix_app.py);
-3. `outcomes collect` as deployed: its own process, default settings (consumed, validated,
-   deduplicated, aggregated, state committed), measured from /metrics; then the same with
-   the optional confluent-kafka source (`source: confluent`); then both again with one
-   worker per core (`--workers N`, as the deploy kit runs it on N cores).
+3. `outcomes collect` as deployed: its own process, default settings (one worker per
+   CPU; consumed, validated, deduplicated, aggregated, state committed), measured from
+   /metrics; then the same with the optional confluent-kafka source (`source: confluent`);
+   then both again with one pipeline (`--workers 1`, as on a one-CPU container).
 Ratios are taken within a round, so the machine's drift between rounds cancels out.
 """
 
@@ -35,17 +35,17 @@ from tests.support.processes import start_collect_process
 PARTITIONS = 6
 CORES = len(os.sched_getaffinity(0))
 STORES = {
-    "sqlite": "SQLite",
-    "confluent": "SQLite, source: confluent",
-    "workers": f"SQLite, --workers {CORES}",
-    "workers_confluent": f"SQLite, --workers {CORES}, source: confluent",
-    "postgres": "PostgreSQL",
+    "sqlite": f"SQLite, defaults: {CORES} workers",
+    "confluent": f"SQLite, {CORES} workers, source: confluent",
+    "one_pipeline": "SQLite, --workers 1",
+    "one_pipeline_confluent": "SQLite, --workers 1, source: confluent",
+    "postgres": f"PostgreSQL, {CORES} workers",
 }
 VARIANTS: dict[str, dict[str, str]] = {
     "sqlite": {},
     "confluent": {"source": "confluent"},
-    "workers": {"workers": str(CORES)},
-    "workers_confluent": {"workers": str(CORES), "source": "confluent"},
+    "one_pipeline": {"workers": "1"},
+    "one_pipeline_confluent": {"workers": "1", "source": "confluent"},
 }
 """The collector's settings measured on SQLite, beside its defaults."""
 
@@ -58,6 +58,7 @@ half a session timeout for it) stay out of the window, as the bare consumers' jo
 
 def collector_rate(broker: Broker, topic: str, expected: int, state: str, **settings: str) -> float:
     """`outcomes collect` as its own process, with its default settings (and `settings`)."""
+    settings.setdefault("workers", "auto")  # the default (the tests' helper pins one pipeline)
     port = free_port()
     group = f"bench-{uuid.uuid4().hex[:6]}"
     process = start_collect_process(

@@ -1,10 +1,12 @@
-"""`outcomes collect --workers 2`: two full pipelines in one collector, one endpoint.
+"""`outcomes collect --workers 2` (the default on two CPUs): two full pipelines in one
+collector, one endpoint.
 
 Events stream in while one worker is kill -9'd: the collector starts it again, every
 counter and period gauge ends equal to what the distinct valid events imply, each project
 is exported once, the collector's counters never fall on its one endpoint (a fall reads
 as a counter reset to Prometheus), the exposition passes promtool, and SIGTERM stops the
-workers cleanly."""
+workers cleanly. A collector restarted on its SQLite state serves the stored numbers
+before its workers join (also when they cannot), and counts on from them."""
 
 from __future__ import annotations
 
