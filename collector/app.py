@@ -182,7 +182,7 @@ class CollectorApp:
         try:
             if not store.single_instance:
                 return  # shared state: each worker exports only what its partitions hold
-            state = store.load_all()
+            state = store.load_all(seen=False)  # only deduplication needs those
             engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
             engine.restore(state)
             partitions = {row.partition for row in state.projects} | set(state.health)

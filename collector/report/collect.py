@@ -128,7 +128,7 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
         raise ReportError("\n".join(str(error) for error in result.errors))
     store = open_store(settings.state)
     try:
-        loaded = store.load_all()
+        loaded = store.load_all(seen=False)
     finally:
         store.close()
     engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)

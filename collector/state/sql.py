@@ -230,12 +230,12 @@ class SqlStore(ABC):
             projects, periods, seen, health, offsets, windows, legacy, incidents, declared
         )
 
-    def load_all(self) -> LoadedState:
+    def load_all(self, *, seen: bool = True) -> LoadedState:
         with self._transaction():
             return LoadedState(
                 self._projects("", []),
                 self._periods("", []),
-                self._seen("", []),
+                self._seen("", []) if seen else (),
                 self._health("", []),
                 self._offsets("", []),
                 self._windows("", []),

@@ -47,8 +47,9 @@ class StateStore(Protocol):
         """The state of `partitions`: their projects, periods, seen ids, health, offsets."""
         ...
 
-    def load_all(self) -> LoadedState:
-        """Everything stored (for reports)."""
+    def load_all(self, *, seen: bool = True) -> LoadedState:
+        """Everything stored; without the digests of the events already counted when
+        `seen` is false (a snapshot or report does not need them: only deduplication)."""
         ...
 
     def load_period(self, project: str, key: str) -> PeriodRow | None:

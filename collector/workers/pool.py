@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_S: Final = (1.0, 30.0)
 """The first and the longest wait before a worker that exited is started again."""
+SETTLE_SESSIONS: Final = 3
+"""With the stored numbers served: how many session timeouts the workers must hold still
+(none starting, joining or loading) before they take over without holding every stored
+partition. A worker still joining counts as holding still, so this outlasts a rebalance."""
 STEADY_S: Final = 60.0
 """A worker that ran this long before exiting is restarted after the first wait again."""
 
@@ -129,8 +133,8 @@ class WorkerPool:
         """Whether the stored numbers are still served (call with the lock). The workers
         take over — for good — once none is starting, joining or loading and they hold
         every partition the stored numbers came from (else a counter of a partition still
-        on its way to a worker would fall on the endpoint), or have held still for a
-        session timeout (the topic has fewer partitions now)."""
+        on its way to a worker would fall on the endpoint), or have held still for
+        `SETTLE_SESSIONS` session timeouts (the topic has fewer partitions now)."""
         if self._stored is None:
             return False
         if self._joining():
@@ -139,7 +143,7 @@ class WorkerPool:
         now = time.monotonic()
         settled_at = self._settled_at = self._settled_at or now
         held = {p for slot in self._slots if slot.status for p in slot.status.partitions}
-        settle_s = self.settings.session_timeout_ms / 1000
+        settle_s = SETTLE_SESSIONS * self.settings.session_timeout_ms / 1000
         if self._stored_partitions <= held or now - settled_at > settle_s:
             self._stored, self._changed = None, True
         return self._stored is not None
