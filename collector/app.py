@@ -33,6 +33,7 @@ from collector.source.open import FetchingSource, open_source
 from collector.source.process import ProcessSource
 from collector.source.records import SourceRecord
 from collector.state.open import open_store
+from collector.state.store import StateStore
 from collector.targets.registry import DeclarationRegistry
 from collector.workers.pool import WorkerPool
 from exporters.otlp import OtlpPusher
@@ -174,23 +175,19 @@ class CollectorApp:
         """With workers and one SQLite file: load everything stored before they start, and
         serve it until they have joined (one pipeline preloads the same way). A store that
         does not open is left to the workers, which retry it and report why."""
+        store: StateStore | None = None
         try:
             store = open_store(self.settings.state)
+            if store.single_instance:  # shared state: each worker exports its partitions'
+                state = store.load_all(seen=False)  # only deduplication needs those
+                engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
+                engine.restore(state)
+                pool.serve_stored(engine.snapshot(), state.partitions)
         except Exception as error:  # noqa: BLE001 - the workers report it on /readyz
             log.warning("not serving the stored state before the workers join: %s", error)
-            return
-        try:
-            if not store.single_instance:
-                return  # shared state: each worker exports only what its partitions hold
-            state = store.load_all(seen=False)  # only deduplication needs those
-            engine = Engine(self._engine_settings(), self.clock, self.declarations.catalog)
-            engine.restore(state)
-            partitions = {row.partition for row in state.projects} | set(state.health)
-            pool.serve_stored(engine.snapshot(), partitions)
-        except Exception as error:  # noqa: BLE001 - as above
-            log.warning("not serving the stored state before the workers join: %s", error)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
     def _reload_declarations(self) -> None:
         result = self.declarations.reload()

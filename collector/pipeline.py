@@ -192,8 +192,7 @@ class Pipeline:
         self.status.preloaded = False
         if preloaded is not None:  # the engine holds it already: keep what was assigned
             state = preloaded
-            held = {row.partition for row in state.projects} | set(state.health)
-            self.engine.release(held - set(partitions))
+            self.engine.release(state.partitions - set(partitions))
         else:
             state = self._retry(lambda: self.store.load(topic, partitions))
             self.engine.release(partitions)

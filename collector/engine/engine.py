@@ -522,9 +522,7 @@ class Engine:
 
     def restore(self, state: LoadedState) -> None:
         """Adopt everything in `state` (a single instance owning every partition)."""
-        partitions = {row.partition for row in state.projects} | set(state.health)
-        partitions |= {seen.partition for seen in state.seen}
-        self.adopt(state, partitions)
+        self.adopt(state, state.partitions)
 
     def release(self, partitions: Iterable[int]) -> None:
         """Forget `partitions` (revoked): their projects are no longer exported here."""

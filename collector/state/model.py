@@ -95,3 +95,9 @@ class LoadedState:
     declared: dict[str, float] = field(default_factory=dict)
     """project -> when its declaration first took effect (every project: the table is small
     and a partition's new owner needs the declared projects it now exports)."""
+
+    @property
+    def partitions(self) -> set[int]:
+        """The partitions something here belongs to."""
+        held = {row.partition for row in self.projects} | set(self.health)
+        return held | {seen.partition for seen in self.seen}
