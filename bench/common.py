@@ -16,7 +16,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from collector.sdk.events import new_event
+from outcomes.sdk.events import new_event
 from schemas.binding import KafkaRecord, to_binary, to_structured
 from schemas.events import EventType
 

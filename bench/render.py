@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import table, write
+from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings
-from collector.sdk.events import new_event
-from collector.targets.registry import DeclarationRegistry
 from exporters.prometheus import Renderer
+from outcomes.sdk.events import new_event
 from schemas.events import EventType
 from schemas.snapshot import Snapshot
 

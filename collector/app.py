@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol, TypeVar, overload
 
 from collector.config import Settings
+from collector.declarations.registry import DeclarationRegistry
 from collector.embedded import EmbeddedBroker
 from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.engine.formulas import exact
@@ -34,7 +35,6 @@ from collector.source.process import ProcessSource
 from collector.source.records import SourceRecord
 from collector.state.open import open_store
 from collector.state.store import StateStore
-from collector.targets.registry import DeclarationRegistry
 from collector.workers.pool import WorkerPool
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
+from collector.engine.attainment import evaluate, meeting_ratio, project_status
 from collector.engine.formulas import (
     Availability,
     figures,
@@ -19,7 +20,6 @@ from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
 from collector.engine.rates import epoch_day
 from collector.engine.snapshots import counters_snapshot
-from collector.engine.targets import evaluate, meeting_ratio, project_status
 from schemas.snapshot import PROJECT_STATUSES, Portfolio, ProjectInfo, ProjectSnapshot
 
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from collector.engine.attainment import Realized
 from collector.engine.periods import Period
 from collector.engine.rates import SECONDS_PER_DAY, HourlyRates
-from collector.engine.targets import Realized
 from collector.engine.units import SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
 

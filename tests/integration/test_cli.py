@@ -20,7 +20,7 @@ def test_collect_with_embedded_broker_serves_and_stops_cleanly(tmp_path: Path) -
         [
             sys.executable,
             "-m",
-            "collector",
+            "outcomes",
             "collect",
             "--embedded-broker",
             "--state",
@@ -50,7 +50,7 @@ def test_bad_config_exits_2_with_the_file_named(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("grace: soon\n")
     result = subprocess.run(
-        [sys.executable, "-m", "collector", "collect", "--config", str(config)],
+        [sys.executable, "-m", "outcomes", "collect", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -64,7 +64,7 @@ def test_sigterm_mid_stream_commits_what_was_applied(
 ) -> None:
     port, state = free_port(), tmp_path / "state.db"
     command = [
-        sys.executable, "-m", "collector", "collect",
+        sys.executable, "-m", "outcomes", "collect",
         "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic,
         "--group-id", f"{topic}-g", "--state", str(state), "--listen", f"127.0.0.1:{port}",
     ]  # fmt: skip

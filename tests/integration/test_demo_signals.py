@@ -45,7 +45,7 @@ def test_sigterm_stops_everything_and_the_view_fits_80_columns(tmp_path: Path) -
     env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
     with log.open("w") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "collector", "demo", "--listen", f"127.0.0.1:{port}", "--rate", "20"],
+            [sys.executable, "-m", "outcomes", "demo", "--listen", f"127.0.0.1:{port}", "--rate", "20"],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
     try:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collector.app import CollectorApp
-from collector.demo import EXAMPLE_PROJECTS
 from collector.engine.periods import PeriodKind, period_containing
-from collector.simulate import FleetSimulator
+from outcomes.demo.fleet import FleetSimulator
+from outcomes.demo.run import EXAMPLE_PROJECTS
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
 from tests.support.brokers import Broker

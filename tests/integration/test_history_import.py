@@ -122,7 +122,7 @@ def test_history_from_three_months_ago_is_restated_exactly_once(
     assert abs(row["value"] - value) < 1e-6
     assert (row["closed"], row["restated"], row["backfilled"]) == (True, True, expected["events"])
     table = subprocess.run(
-        [sys.executable, "-m", "collector", "report", "--state", app.settings.state,
+        [sys.executable, "-m", "outcomes", "report", "--state", app.settings.state,
          "--targets", str(targets), "--period", period],
         capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "300"},
     )  # fmt: skip

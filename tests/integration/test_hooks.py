@@ -178,7 +178,7 @@ def other_tool_deliveries() -> list[tuple[str, bytes, dict[str, str]]]:
 
 
 def outcomes(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "collector", *args]
+    command = [sys.executable, "-m", "outcomes", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

@@ -145,7 +145,7 @@ def cdevent(kind: str, minutes: float) -> dict[str, Any]:
 
 
 def emit(*args: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "collector", "emit", *args],
+    result = subprocess.run([sys.executable, "-m", "outcomes", "emit", *args],
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
 
@@ -249,7 +249,7 @@ def test_incidents_from_every_source_make_exact_live_uptime(
 
     # the report lists the period's incidents with their own start and end
     report = subprocess.run(
-        [sys.executable, "-m", "collector", "report", "--state", app.settings.state,
+        [sys.executable, "-m", "outcomes", "report", "--state", app.settings.state,
          "--targets", str(targets), "--format", "json"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -262,7 +262,7 @@ def test_incidents_from_every_source_make_exact_live_uptime(
         ("myapp", stamp(35), stamp(25)),
     }  # fmt: skip
     table = subprocess.run(
-        [sys.executable, "-m", "collector", "report", "--state", app.settings.state,
+        [sys.executable, "-m", "outcomes", "report", "--state", app.settings.state,
          "--targets", str(targets)],
         capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip

@@ -154,7 +154,7 @@ def test_every_bad_input_is_dead_lettered_unchanged_and_counted(
             assert (name, raw) in message.headers
     if not consumer_process:  # once is enough: `outcomes dlq tail` lists them by reason
         listed = subprocess.run(
-            [sys.executable, "-m", "collector", "dlq", "tail", "--bootstrap-servers",
+            [sys.executable, "-m", "outcomes", "dlq", "tail", "--bootstrap-servers",
              broker.bootstrap_servers, "--topic", topic, "--reason", "too_late", "--group",
              app.settings.group_id, "--json"],
             capture_output=True, text=True, timeout=120,

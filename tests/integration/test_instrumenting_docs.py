@@ -13,9 +13,9 @@ import yaml
 
 from collector.app import CollectorApp
 from collector.embedded import free_port
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
+from outcomes.gateway.app import GatewaySettings
+from outcomes.gateway.server import ThreadedServer, build_server
+from outcomes.gateway.tokens import digest
 from tests.support.brokers import Broker
 from tests.support.live import counted, scrape, total, value, wait_until
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from collector.app import CollectorApp
-from collector.demo import EXAMPLE_PROJECTS
 from collector.embedded import free_port
-from collector.simulate import FleetSimulator
+from outcomes.demo.fleet import FleetSimulator
+from outcomes.demo.run import EXAMPLE_PROJECTS
 from schemas.binding import KafkaRecord, to_binary
 from tests.integration.conftest import collector_settings
 from tests.support.brokers import Broker

@@ -18,10 +18,10 @@ import pytest
 
 from collector.app import CollectorApp
 from collector.embedded import free_port
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
-from collector.sdk import Emitter
+from outcomes.gateway.app import GatewaySettings
+from outcomes.gateway.server import ThreadedServer, build_server
+from outcomes.gateway.tokens import digest
+from outcomes.sdk import Emitter
 from schemas.binding import format_time
 from tests.support.brokers import Broker
 from tests.support.live import counted, http_get, parse_series, scrape, total, value, wait_until
@@ -29,7 +29,7 @@ from tests.support.live import counted, http_get, parse_series, scrape, total, v
 
 def outcomes(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "collector", *args],
+        [sys.executable, "-m", "outcomes", *args],
         capture_output=True, text=True, input=stdin, timeout=300,
     )  # fmt: skip
 

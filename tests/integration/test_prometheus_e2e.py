@@ -20,14 +20,14 @@ import yaml
 from kafka import KafkaProducer
 
 from collector.app import CollectorApp, utc_now
-from collector.demo import EXAMPLE_PROJECTS
-from collector.demo_hooks import ToolFleet, post, write_integrations
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
-from collector.simulate import FleetSimulator
+from outcomes.demo.fleet import FleetSimulator
+from outcomes.demo.hooks import ToolFleet, post, write_integrations
+from outcomes.demo.run import EXAMPLE_PROJECTS
+from outcomes.gateway.app import GatewaySettings
+from outcomes.gateway.server import ThreadedServer, build_server
+from outcomes.gateway.tokens import digest
 from schemas.binding import to_binary
 from tests.integration.conftest import collector_settings
 from tests.support.brokers import Broker

@@ -17,7 +17,7 @@ from playwright.sync_api import ConsoleMessage, Request, sync_playwright
 from schemas.events import EventType
 from tests.support.engines import FixedClock
 from tests.support.events import make_event
-from tests.unit.collector.test_report import DECLARATION, QUARTERLY, ingest
+from tests.unit.outcomes.test_report import DECLARATION, QUARTERLY, ingest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AT = datetime.now(UTC).isoformat()
@@ -26,7 +26,7 @@ AT = datetime.now(UTC).isoformat()
 
 def _report(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "collector", "report", "--state", str(tmp_path / "state.db"),
+        [sys.executable, "-m", "outcomes", "report", "--state", str(tmp_path / "state.db"),
          "--targets", str(tmp_path / "projects"), "--period", "last:3", "--at", AT, *args],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip

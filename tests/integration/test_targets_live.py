@@ -114,7 +114,7 @@ def test_targets_hot_reload_and_report_match_metrics(
 
 def assert_report_matches(state: str, projects: Path, series: Series) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "collector", "report", "--state", state, "--targets", str(projects), "--format", "json"],
+        [sys.executable, "-m", "outcomes", "report", "--state", state, "--targets", str(projects), "--format", "json"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

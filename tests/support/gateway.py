@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from collector.embedded import free_port
-from collector.gateway.app import GatewaySettings
-from collector.gateway.server import ThreadedServer, build_server
-from collector.gateway.tokens import digest
+from outcomes.gateway.app import GatewaySettings
+from outcomes.gateway.server import ThreadedServer, build_server
+from outcomes.gateway.tokens import digest
 from tests.support.brokers import Broker
 
 

@@ -34,7 +34,7 @@ def start_collect_process(
         **{f"OUTCOMES_{name.upper()}": value for name, value in settings.items()},
     }
     command = [
-        sys.executable, "-m", "collector", "collect", "--bootstrap-servers", bootstrap_servers or broker.bootstrap_servers,
+        sys.executable, "-m", "outcomes", "collect", "--bootstrap-servers", bootstrap_servers or broker.bootstrap_servers,
         "--topic", topic, "--group-id", group_id, "--state", state, "--listen", f"127.0.0.1:{port}",
     ]  # fmt: skip
     if log is None:

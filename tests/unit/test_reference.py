@@ -11,9 +11,9 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
-from collector.gateway.access import GatewayMetrics
-from collector.gateway.hooks import HookMetrics
-from collector.targets.declaration import Guards, Metadata, Objectives, Spec
+from collector.declarations.declaration import Guards, Metadata, Objectives, Spec
+from outcomes.gateway.access import GatewayMetrics
+from outcomes.gateway.hooks import HookMetrics
 from schemas.events import DATA_MODELS, EventType
 
 ROOT = Path(__file__).parents[2]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.cli import build_parser, collect_settings
 from collector.config import ConfigError, load_settings
+from outcomes.cli import build_parser, collect_settings
 
 
 def test_defaults_match_the_design() -> None:

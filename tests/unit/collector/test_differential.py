@@ -25,10 +25,10 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.periods import PeriodKind, period_containing
 from collector.state.sqlite import SqliteStore
-from collector.targets.registry import DeclarationRegistry
 from schemas.binding import format_time
 from schemas.envelope import EventError, parse_event
 from schemas.snapshot import ProjectSnapshot

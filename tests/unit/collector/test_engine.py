@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings, Verdict
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.seen import legacy_digest
 from collector.state.model import LoadedState, SeenRow
-from collector.targets.registry import DeclarationRegistry
 from schemas.envelope import EventError, Reason
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.state.sqlite import SqliteStore
-from collector.targets.registry import DeclarationRegistry
 from schemas.envelope import EventError, OutcomeEvent, parse_event
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings
-from collector.targets.registry import DeclarationRegistry
 from schemas.binding import format_time
 from schemas.envelope import EventError, parse_event
 from tests.support import model

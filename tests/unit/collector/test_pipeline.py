@@ -190,8 +190,8 @@ def test_a_declaration_takes_effect_once_and_keeps_that_time(tmp_path: Path) -> 
     took effect: that time is stored, and a restart (or a new owner) keeps it."""
     from datetime import timedelta
 
+    from collector.declarations.registry import DeclarationRegistry
     from collector.engine.engine import Engine, EngineSettings
-    from collector.targets.registry import DeclarationRegistry
     from tests.support.engines import FixedClock
     from tests.support.events import NOW
 

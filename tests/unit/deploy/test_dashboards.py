@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from prometheus_client import CollectorRegistry
 
-from collector.gateway.hooks import HookMetrics
+from outcomes.gateway.hooks import HookMetrics
 from tests.support.tools import DEPLOY, dashboards_module, tool
 
 GRAFANA = DEPLOY / "grafana"

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from collector.cli import build_parser
 from collector.config import Settings, load_settings
-from collector.targets.registry import DeclarationRegistry
+from collector.declarations.registry import DeclarationRegistry
+from outcomes.cli import build_parser
 from tests.support.tools import DEPLOY
 
 ROOT = DEPLOY.parent

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from collector.declarations.loader import load_file
 from collector.integrations.declaration import IntegrationDeclaration
 from collector.integrations.deliver import receive
 from collector.integrations.model import Accepted, Ignored, Invalid, Unmapped
-from collector.targets.loader import load_file
 from schemas.events import IncidentOpened, IncidentResolved
 
 PAYLOADS = Path(__file__).parent / "payloads"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from collector.declarations.loader import load_file
+from collector.declarations.registry import DeclarationRegistry
 from collector.integrations.declaration import IntegrationDeclaration
 from collector.integrations.deliver import receive
 from collector.integrations.model import Accepted, Ignored, Invalid, Unmapped
-from collector.targets.loader import load_file
-from collector.targets.registry import DeclarationRegistry
 from schemas.events import RunFinished
 
 PAYLOADS = Path(__file__).parent / "payloads"

@@ -1,0 +1,2 @@
+"""`outcomes demo`: the whole loop on one machine (broker, collector, gateway, a simulated
+fleet and tools posting their own webhooks)."""

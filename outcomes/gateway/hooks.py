@@ -1,0 +1,160 @@
+"""`POST /v1/hooks/{integration}`: a tool's own webhook, authenticated its way, translated by
+the Integration declaration's rules, produced to Kafka before the answer.
+
+Order of checks: the integration exists (404), the body fits (413), the tool's signature
+or credentials (401), the payload is the tool's JSON (400). Then 202 with the result:
+`accepted` (events produced), `ignored` (the delivery carries no outcome), `unmapped` (no
+rule matched) or `invalid` (a rule made an invalid event). Unmapped and invalid deliveries
+go to the dead-letter topic raw, with the integration's name and the request headers
+(credentials left out), so a replay after a rule change loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from collector.declarations.catalog import Catalog
+from collector.declarations.registry import DeclarationRegistry
+from collector.integrations.auth import authentic
+from collector.integrations.declaration import IntegrationDeclaration
+from collector.integrations.deliver import receive, replayable_headers
+from collector.integrations.model import Accepted, Ignored, MalformedError, Unmapped
+from outcomes.gateway.refusals import RefusedError, read_body
+from schemas.binding import KafkaRecord, to_binary
+
+log = logging.getLogger(__name__)
+
+MAX_DETAIL_BYTES = 2048
+
+
+class Integrations:
+    """The Integration declarations of `--targets`, re-read at most every `poll_s`."""
+
+    def __init__(self, directory: Path | None, poll_s: float = 2.0) -> None:
+        self._registry = DeclarationRegistry(directory)
+        self._poll_s = poll_s
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> IntegrationDeclaration | None:
+        return self.catalog().integrations.get(name)
+
+    def catalog(self) -> Catalog:
+        """The declarations in force (projects too: their period kinds judge `too_late`)."""
+        with self._lock:
+            if time.monotonic() - self._checked >= self._poll_s:
+                self._registry.reload()
+                self._checked = time.monotonic()
+            return self._registry.catalog
+
+
+class HookMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.hooks = Counter(
+            "outcomes_gateway_hooks",
+            "Webhook deliveries by integration and result (accepted, ignored, unmapped,"
+            " unauthorized, invalid).",
+            ["integration", "result"],
+            registry=registry,
+        )
+
+
+def dead_letter(
+    integration: str, headers: dict[str, str], body: bytes, reason: str, detail: str
+) -> KafkaRecord:
+    kept = [(f"http_{name}", value.encode()) for name, value in replayable_headers(headers)]
+    return KafkaRecord(
+        integration.encode(),
+        [
+            *kept,
+            ("outcomes_error_reason", reason.encode()),
+            ("outcomes_error_detail", detail.encode()[:MAX_DETAIL_BYTES]),
+            ("outcomes_integration", integration.encode()),
+        ],
+        body,
+    )
+
+
+class Hooks:
+    """The route's handler. `send(topic, records)` blocks until the broker acknowledged."""
+
+    def __init__(
+        self,
+        integrations: Integrations,
+        send: Callable[[str, list[KafkaRecord]], None],
+        metrics: HookMetrics,
+        topic: str,
+        max_body_bytes: int,
+    ) -> None:
+        self._integrations = integrations
+        self._send = send
+        self._metrics = metrics
+        self._topic = topic
+        self._dead_letter_topic = f"{topic}.dlq"
+        self._max_body_bytes = max_body_bytes
+
+    async def __call__(self, request: Request) -> Response:
+        name = str(request.path_params["integration"])
+        try:
+            integration = self._integrations.get(name)
+            if integration is None:
+                raise RefusedError(404, f"no integration {name!r} is declared")
+            body = await read_body(request, self._max_body_bytes)
+            headers = {key.lower(): value for key, value in request.headers.items()}
+            self._authenticate(integration, headers, body)
+            return await self._deliver(integration, headers, body)
+        except RefusedError as refusal:
+            return refusal.response()
+
+    def _authenticate(
+        self, integration: IntegrationDeclaration, headers: dict[str, str], body: bytes
+    ) -> None:
+        secret = integration.spec.secret.value()
+        if secret is None:
+            log.error("integration %r: its secret is not set (%s)", integration.name,
+                      integration.spec.secret.model_dump(exclude_none=True))  # fmt: skip
+        if secret is None or not authentic(integration.spec.type, headers, body, secret):
+            self._metrics.hooks.labels(integration.name, "unauthorized").inc()
+            raise RefusedError(401, f"delivery not signed with {integration.name!r}'s secret")
+
+    async def _deliver(
+        self, integration: IntegrationDeclaration, headers: dict[str, str], body: bytes
+    ) -> Response:
+        name = integration.name
+        try:
+            translated = receive(integration, headers, body)
+        except MalformedError as error:
+            self._metrics.hooks.labels(name, "invalid").inc()
+            raise RefusedError(
+                400, f"malformed {integration.spec.type} delivery: {error}"
+            ) from None
+        answer: dict[str, object]
+        if isinstance(translated, Accepted):
+            records = [to_binary(event) for event in translated.events]
+            await self._produce(self._topic, records)
+            answer = {"result": "accepted", "events": len(records)}
+        elif isinstance(translated, Ignored):
+            answer = {"result": "ignored", "events": 0, "reason": translated.reason}
+        else:
+            reason = "unmapped" if isinstance(translated, Unmapped) else "invalid"
+            record = dead_letter(name, headers, body, reason, translated.detail)
+            await self._produce(self._dead_letter_topic, [record])
+            answer = {"result": reason, "events": 0, "detail": translated.detail}
+        self._metrics.hooks.labels(name, str(answer["result"])).inc()
+        return JSONResponse(answer, status_code=202)
+
+    async def _produce(self, topic: str, records: list[KafkaRecord]) -> None:
+        try:
+            await run_in_threadpool(self._send, topic, records)
+        except Exception as error:
+            log.warning("broker did not acknowledge a webhook delivery: %s", error)
+            raise RefusedError(503, f"broker unavailable: {error}") from error

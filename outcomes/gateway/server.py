@@ -1,0 +1,43 @@
+"""Running the gateway with uvicorn (in the foreground, or on a thread for tests)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from outcomes.gateway.app import GatewaySettings, Producer, create_app
+from outcomes.gateway.tokens import TokenBook
+from outcomes.sdk.delivery import KafkaSender
+
+
+def build_server(
+    bootstrap_servers: str, tokens_file: Path, host: str, port: int, settings: GatewaySettings
+) -> uvicorn.Server:
+    tokens = TokenBook.load(tokens_file, settings.rate_per_s)
+    producer = Producer(lambda: KafkaSender(bootstrap_servers, max_block_ms=5000), settings.topic)
+    app = create_app(settings, tokens, producer)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    return uvicorn.Server(config)
+
+
+class ThreadedServer:
+    """uvicorn on a daemon thread; `start` returns once it listens."""
+
+    def __init__(self, server: uvicorn.Server) -> None:
+        self.server = server
+        self._thread = threading.Thread(target=server.run, name="gateway", daemon=True)
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(10)

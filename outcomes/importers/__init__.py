@@ -1,0 +1,1 @@
+"""Bulk intake: event files (JSONL / CSV) and cloud bills (FOCUS) become outcome events."""

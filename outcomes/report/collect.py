@@ -1,0 +1,224 @@
+"""The report's numbers: each project's periods, evaluated from the stored state.
+
+Uses the engine's own evaluation over the stored state, so the report shows the same
+numbers as `/metrics` for the current period, and restated numbers for closed ones.
+Safe while a collector runs (SQLite WAL readers never block the writer). Each project is
+judged on its own period kind: a quarterly project asked for `2026-11` shows 2026-Q4, a
+monthly one asked for `2026-Q4` shows its months of that quarter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from collector.config import Settings
+from collector.declarations.registry import DeclarationRegistry
+from collector.engine.engine import Engine, EngineSettings
+from collector.engine.formulas import exact
+from collector.engine.periods import Period, PeriodKind, parse_period_key, period_containing
+from collector.engine.project import IncidentSpan
+from collector.state.open import open_store
+from schemas.snapshot import PROJECT_STATUSES, ProjectSnapshot
+
+MAX_TREND: Final = 36
+STATUS_ORDER: Final = ("off_target", "at_risk", "insufficient_data", "met", "unscoped")
+"""Worst first: a leader reads the problems before the successes."""
+TARGET_UNITS: Final = {
+    "uptime": "ratio",
+    "success_rate": "ratio",
+    "roi": "ratio",
+    "savings": "currency",
+    "time_saved": "seconds",
+}
+assert set(STATUS_ORDER) == set(PROJECT_STATUSES)
+
+
+class ReportError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Report:
+    currency: str
+    generated_at: str
+    declarations: str | None
+    """Where the declarations came from (None: none found, everything unscoped)."""
+    request: str
+    """What was asked: `current`, `2026-10`, `2026-Q3` or `last:6`."""
+    rows: list[dict[str, Any]]
+    """One per project and period, worst status first, each project's periods oldest first."""
+    portfolio: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "generated_at": self.generated_at,
+            "declarations": self.declarations,
+            "period": self.request,
+            "portfolio": self.portfolio,
+            "projects": self.rows,
+        }
+
+
+def periods_for(request: str | None, kind: PeriodKind, now: datetime) -> list[Period]:
+    """The periods of `kind` a request names, oldest first (ValueError if malformed)."""
+    current = period_containing(now, kind)
+    if request is None:
+        return [current]
+    if request.startswith("last:"):
+        count = request[5:]
+        if not count.isdigit() or not 1 <= int(count) <= MAX_TREND:
+            raise ValueError(f"period {request!r}: last:N needs N from 1 to {MAX_TREND}")
+        found = [current]
+        for _ in range(int(count) - 1):
+            found.append(period_containing(found[-1].start - timedelta(microseconds=1), kind))
+        return found[::-1]
+    asked = parse_period_key(request)
+    if asked.kind is kind or kind is PeriodKind.QUARTER:
+        return [period_containing(asked.start, kind)]
+    months = [period_containing(asked.start, PeriodKind.MONTH)]
+    while months[-1].end < asked.end and months[-1].end <= now:
+        months.append(period_containing(months[-1].end, PeriodKind.MONTH))
+    return months
+
+
+def build_report(settings: Settings, request: str | None, clock: Callable[[], datetime]) -> Report:
+    now = clock()
+    engine, declared = _engine(settings, clock)
+    rows: list[dict[str, Any]] = []
+    for name in engine.project_names():
+        profile = engine.policy.profile(name)
+        for period in periods_for(request, profile.period_kind, now):
+            row = row_of(engine.period_view(name, period), period, now, settings.currency)
+            row["incidents"] = [incident_of(span) for span in engine.incidents_in(name, period)]
+            rows.append(row)
+    latest = {row["project"]: row for row in rows}  # each project's periods end newest
+    rank = {name: STATUS_ORDER.index(row["status"]) for name, row in latest.items()}
+    rows.sort(key=lambda row: (rank[row["project"]], row["project"], row["start"]))
+    return Report(
+        currency=settings.currency,
+        generated_at=_iso_s(now.timestamp()),
+        declarations=str(settings.targets) if declared else None,
+        request=request or "current",
+        rows=rows,
+        portfolio=portfolio_of(list(latest.values())),
+    )
+
+
+def collect_rows(
+    settings: Settings, request: str | None, clock: Callable[[], datetime]
+) -> list[dict[str, Any]]:
+    """One dict per project (declared or seen) and period, in project order."""
+    report = build_report(settings, request, clock)
+    return sorted(report.rows, key=lambda row: (row["project"], row["start"]))
+
+
+def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool]:
+    """An engine holding everything stored, and whether any declaration was found."""
+    postgres = settings.state.startswith(("postgresql://", "postgres://"))
+    if not postgres and not Path(settings.state).exists():
+        raise ReportError(f"no state store at {settings.state} (run a collector first)")
+    registry = DeclarationRegistry(settings.targets, exact(settings.default_hourly_rate))
+    result = registry.reload()
+    if result.errors:
+        raise ReportError("\n".join(str(error) for error in result.errors))
+    store = open_store(settings.state)
+    try:
+        loaded = store.load_all(seen=False)
+    finally:
+        store.close()
+    engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
+    engine.restore(loaded)
+    return engine, any(True for _ in result.catalog.declared_projects())
+
+
+def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
+    """Projects per status in their latest period, and the share meeting objectives."""
+    counts = {status: 0 for status in STATUS_ORDER}
+    for row in latest:
+        counts[row["status"]] += 1
+    judged = counts["met"] + counts["at_risk"] + counts["off_target"]
+    return {
+        "projects": len(latest),
+        "statuses": counts,
+        "meeting_objectives": None if judged == 0 else counts["met"] / judged,
+        "value": sum(row["value"] for row in latest),
+        "cost": sum(row["cost"] for row in latest),
+        "net_value": sum(row["net_value"] for row in latest),
+    }
+
+
+def incident_of(span: IncidentSpan) -> dict[str, Any]:
+    return {
+        "service": span.service,
+        "incident": span.key,
+        "title": span.incident.title,
+        "severity": span.incident.severity,
+        "started": _iso(span.started_us),
+        "ended": None if span.ended_us is None else _iso(span.ended_us),
+        "downtime_in_period_s": span.within_us / 1e6,
+        "resolved_by": span.incident.resolved_by if span.ended_us is not None else None,
+    }
+
+
+def _iso(moment_us: int) -> str:
+    return datetime.fromtimestamp(moment_us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso_s(moment_s: float) -> str:
+    return _iso(round(moment_s * 1e6))
+
+
+def row_of(
+    project: ProjectSnapshot, period: Period, now: datetime, currency: str = "USD"
+) -> dict[str, Any]:
+    p = project.period
+    return {
+        "project": project.name,
+        "team": project.info.team,
+        "owner": project.info.owner,
+        "stage": project.info.stage,
+        "period": period.key,
+        "period_kind": period.kind.value,
+        "start": _iso_s(period.start_s),
+        "end": _iso_s(period.end_s),
+        "closed": now >= period.end,
+        "restated": p.restated,
+        "backfilled": p.backfilled,
+        "status": project.status,
+        "currency": currency,
+        "time_saved_s": p.time_saved_s,
+        "cost": p.cost,
+        "savings": p.savings,
+        "value": p.value,
+        "net_value": p.net_value,
+        "roi": p.roi,
+        "uptime": p.uptime,
+        "success_ratio": p.success_ratio,
+        "intervention_ratio": p.intervention_ratio,
+        "runs": dict(p.runs),
+        "hourly_rates": [
+            {"since": _day(since_s), "value": rate} for since_s, rate in p.hourly_rates
+        ],
+        "targets": [
+            {
+                "target": t.target,
+                "unit": currency
+                if TARGET_UNITS[t.target] == "currency"
+                else TARGET_UNITS[t.target],
+                "objective": t.objective,
+                "projected": t.projected,
+                "attainment": t.attainment,
+                "status": t.status,
+            }
+            for t in project.targets
+        ],
+    }
+
+
+def _day(moment_s: float) -> str:
+    return datetime.fromtimestamp(moment_s, tz=UTC).date().isoformat()

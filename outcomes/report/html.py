@@ -1,0 +1,317 @@
+"""The report as one self-contained HTML page: portfolio summary, status table, trend charts.
+
+No script, no font, no image and no stylesheet is fetched: styles are inline and the charts
+are inline SVG, so the file opens offline in any browser, forwards as an attachment and
+prints on paper (print styles keep a project's charts on one page). Every number cell carries
+its raw value (`data-value`) next to the formatted text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from html import escape
+from typing import Any, Final
+
+from outcomes.report.collect import Report
+from outcomes.report.text import (
+    STATUS_LABEL,
+    declarations_warning,
+    marks,
+    money,
+    percent,
+    portfolio_line,
+    target_value,
+)
+
+COLOURS: Final = {
+    "off_target": "#c4162a",
+    "at_risk": "#e0752d",
+    "insufficient_data": "#6e6e6e",
+    "met": "#1a7f37",
+    "unscoped": "#4a6fa5",
+}
+LINE_COLOURS: Final = ("#1f60c4", "#8f3bb8", "#e0752d", "#37872d", "#c4162a")
+STYLE: Final = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;
+margin:24px auto;max-width:1100px;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+.meta{color:#555}.warning{background:#fff4e5;border-left:4px solid #e0752d;padding:8px 12px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:140px}
+.card b{display:block;font-size:20px}
+table{border-collapse:collapse;width:100%;margin:8px 0}
+th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f7;font-weight:600}td[data-p]{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}
+.trend{display:flex;gap:16px;flex-wrap:wrap;break-inside:avoid;page-break-inside:avoid}
+.trend figure{margin:0}.trend figcaption{font-size:12px;color:#555}
+.legend span{margin-right:12px;font-size:12px}
+@media print{body{margin:0;max-width:none}.project{break-inside:avoid;page-break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+"""
+
+
+def render_html(report: Report) -> str:
+    currency = report.currency
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Outcomes — {escape(report.request)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Outcomes — {escape(report.request)}</h1>",
+        f'<p class="meta">Currency <b data-field="currency">{escape(currency)}</b> · generated'
+        f" {escape(report.generated_at)} · declarations"
+        f" {escape(report.declarations or 'none')}</p>",
+    ]
+    warning = declarations_warning(report)
+    if warning:
+        parts.append(f'<p class="warning">{escape(warning)}</p>')
+    parts += _portfolio(report)
+    parts += _status_table(report)
+    parts += _trends(report)
+    parts += _periods_table(report)
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _number(field: str, value: float | None, text: str) -> str:
+    raw = "" if value is None else repr(float(value))
+    return f'<td class="n" data-field="{field}" data-value="{raw}">{escape(text)}</td>'
+
+
+def _badge(status: str) -> str:
+    return (
+        f'<span class="badge" data-status="{status}" style="background:{COLOURS[status]}">'
+        f"{STATUS_LABEL[status]}</span>"
+    )
+
+
+def _portfolio(report: Report) -> list[str]:
+    p = report.portfolio
+    share = p["meeting_objectives"]
+    cards = [
+        ("Projects", "projects", p["projects"], str(p["projects"])),
+        ("Meeting objectives", "meeting_objectives", share, percent(share)),
+        (f"Value ({report.currency})", "value", p["value"], money(p["value"])),
+        (f"Cost ({report.currency})", "cost", p["cost"], money(p["cost"])),
+        (f"Net value ({report.currency})", "net_value", p["net_value"], money(p["net_value"])),
+    ]
+    html = ["<h2>Portfolio</h2>", f"<p>{escape(portfolio_line(report))}</p>", '<div class="cards">']
+    for label, field, value, text in cards:
+        raw = "" if value is None else repr(float(value))
+        html.append(
+            f'<div class="card">{escape(label)}<b data-portfolio="{field}" data-value="{raw}">'
+            f"{escape(text)}</b></div>"
+        )
+    html.append("</div>")
+    counts = ", ".join(
+        f'{_badge(status)} <span data-portfolio-status="{status}">{count}</span>'
+        for status, count in p["statuses"].items()
+    )
+    html.append(f"<p>{counts}</p>")
+    return html
+
+
+def _latest(report: Report) -> list[dict[str, Any]]:
+    """Each project's newest period, in the report's order (worst status first)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in report.rows:
+        latest[row["project"]] = row
+    return list(latest.values())
+
+
+def _status_table(report: Report) -> list[str]:
+    c = escape(report.currency)
+    html = [
+        "<h2>Status</h2>",
+        '<table id="status"><thead><tr><th>Project</th><th>Team</th><th>Period</th>'
+        f"<th>Status</th><th>Value ({c})</th><th>Cost ({c})</th><th>ROI</th><th>Target</th>"
+        "<th>Objective</th><th>Projected</th><th>Attainment</th><th>Target status</th>"
+        "</tr></thead><tbody>",
+    ]
+    for row in _latest(report):
+        targets = row["targets"] or [None]
+        span = f' rowspan="{len(targets)}"' if len(targets) > 1 else ""
+        for index, target in enumerate(targets):
+            cells = []
+            if index == 0:
+                cells += [
+                    f"<td{span}>{escape(row['project'] + marks(row))}</td>",
+                    f"<td{span}>{escape(row['team'])}</td><td{span} data-p>{row['period']}</td>",
+                    f"<td{span}>{_badge(row['status'])}</td>",
+                    _number("value", row["value"], money(row["value"])).replace(
+                        "<td", f"<td{span}"
+                    ),
+                    _number("cost", row["cost"], money(row["cost"])).replace("<td", f"<td{span}"),
+                    _number("roi", row["roi"], percent(row["roi"])).replace("<td", f"<td{span}"),
+                ]
+            cells += _target_cells(target)
+            attributes = f'data-project="{escape(row["project"])}" data-period="{row["period"]}"'
+            if target is not None:
+                attributes += f' data-target="{target["target"]}"'
+            html.append(f"<tr {attributes}>{''.join(cells)}</tr>")
+    html.append("</tbody></table>")
+    return html
+
+
+def _target_cells(target: dict[str, Any] | None) -> list[str]:
+    if target is None:
+        return ['<td colspan="5">no objectives declared</td>']
+    unit = target["unit"]
+    return [
+        f"<td>{target['target']} <small>({escape(unit)})</small></td>",
+        _number("objective", target["objective"], target_value(unit, target["objective"])),
+        _number("projected", target["projected"], target_value(unit, target["projected"])),
+        _number("attainment", target["attainment"], percent(target["attainment"])),
+        f"<td>{_badge(target['status'])}</td>",
+    ]
+
+
+def _trends(report: Report) -> list[str]:
+    by_project: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in report.rows:
+        by_project[row["project"]].append(row)
+    html = ["<h2>Trends</h2>"]
+    for project, rows in by_project.items():
+        labels = [row["period"] for row in rows]
+        attainment: dict[str, list[float | None]] = {}
+        for index, row in enumerate(rows):
+            for target in row["targets"]:
+                points = attainment.setdefault(target["target"], [None] * len(rows))
+                points[index] = target["attainment"]
+        html.append(f'<section class="project"><h3>{escape(project)}</h3><div class="trend">')
+        html.append(
+            "<figure>"
+            + bar_chart(labels, [row["value"] for row in rows], [row["cost"] for row in rows])
+            + f"<figcaption>Value and cost per period ({escape(report.currency)})</figcaption>"
+            "</figure>"
+        )
+        if attainment:
+            html.append(
+                "<figure>"
+                + line_chart(labels, attainment)
+                + "<figcaption>Attainment per target (1 = objective met; 0.8 = at risk)"
+                "</figcaption></figure>"
+            )
+        html.append("</div></section>")
+    return html
+
+
+WIDTH, HEIGHT, PAD = 460, 170, 34
+
+
+def _x(index: int, count: int) -> float:
+    inner = WIDTH - 2 * PAD
+    return PAD + (inner / 2 if count == 1 else inner * index / (count - 1))
+
+
+def _axis(labels: list[str], top: float, bottom: float, fmt: str) -> str:
+    parts = [
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}"'
+        ' stroke="#999"/>'
+    ]
+    for index, label in enumerate(labels):
+        parts.append(
+            f'<text x="{_x(index, len(labels)):.1f}" y="{HEIGHT - PAD + 14}" font-size="10"'
+            f' text-anchor="middle">{escape(label)}</text>'
+        )
+    parts.append(f'<text x="2" y="{PAD - 6}" font-size="10">{format(top, fmt)}</text>')
+    parts.append(f'<text x="2" y="{HEIGHT - PAD}" font-size="10">{format(bottom, fmt)}</text>')
+    return "".join(parts)
+
+
+def _y(value: float, low: float, high: float) -> float:
+    span = high - low or 1.0
+    return HEIGHT - PAD - (value - low) / span * (HEIGHT - 2 * PAD)
+
+
+def line_chart(labels: list[str], series: dict[str, list[float | None]]) -> str:
+    values = [v for points in series.values() for v in points if v is not None]
+    high = max([1.2, *values])
+    low = min([0.0, *values])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 18}"'
+        f' viewBox="0 0 {WIDTH} {HEIGHT + 18}" role="img">',
+        _axis(labels, high, low, ".1f"),
+    ]
+    for level, colour in ((1.0, COLOURS["met"]), (0.8, COLOURS["at_risk"])):
+        y = _y(level, low, high)
+        parts.append(
+            f'<line x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - PAD}" y2="{y:.1f}" stroke="{colour}"'
+            ' stroke-dasharray="4 3"/>'
+        )
+    legend = []
+    for number, (name, points) in enumerate(sorted(series.items())):
+        colour = LINE_COLOURS[number % len(LINE_COLOURS)]
+        xy = [(_x(i, len(points)), _y(v, low, high)) for i, v in enumerate(points) if v is not None]
+        if len(xy) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
+            )
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in xy]
+        legend.append(
+            f'<text x="{PAD + number * 90}" y="{HEIGHT + 12}" font-size="11" fill="{colour}">'
+            f"{escape(name)}</text>"
+        )
+    parts += legend
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(labels: list[str], value: list[float], cost: list[float]) -> str:
+    high = max([1.0, *value, *cost])
+    low = min([0.0, *value, *cost])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 18}"'
+        f' viewBox="0 0 {WIDTH} {HEIGHT + 18}" role="img">',
+        _axis(labels, high, low, ",.0f"),
+    ]
+    slot = (WIDTH - 2 * PAD) / max(1, len(labels))
+    bar = min(24.0, slot / 3)
+    zero = _y(0.0, low, high)
+    for index in range(len(labels)):
+        centre = _x(index, len(labels))
+        for offset, amount, colour in (
+            (-bar, value[index], "#1f60c4"),
+            (0.0, cost[index], "#c4162a"),
+        ):
+            y = _y(amount, low, high)
+            top, height = min(y, zero), abs(zero - y)
+            parts.append(
+                f'<rect x="{centre + offset:.1f}" y="{top:.1f}" width="{bar:.1f}"'
+                f' height="{height:.1f}" fill="{colour}"/>'
+            )
+    parts.append(f'<text x="{PAD}" y="{HEIGHT + 12}" font-size="11" fill="#1f60c4">value</text>')
+    parts.append(
+        f'<text x="{PAD + 60}" y="{HEIGHT + 12}" font-size="11" fill="#c4162a">cost</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _periods_table(report: Report) -> list[str]:
+    c = escape(report.currency)
+    html = [
+        "<h2>Every period</h2>",
+        '<table id="periods"><thead><tr><th>Project</th><th>Period</th><th>Status</th>'
+        f"<th>Time saved (h)</th><th>Savings ({c})</th><th>Value ({c})</th><th>Cost ({c})</th>"
+        f"<th>Net value ({c})</th><th>ROI</th><th>Uptime</th><th>Success</th></tr></thead><tbody>",
+    ]
+    for row in report.rows:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'] + marks(row))}</td><td data-p>{row['period']}</td>"
+            f"<td>{_badge(row['status'])}</td>"
+            + _number("time_saved_s", row["time_saved_s"], f"{row['time_saved_s'] / 3600:,.1f}")
+            + _number("savings", row["savings"], money(row["savings"]))
+            + _number("value", row["value"], money(row["value"]))
+            + _number("cost", row["cost"], money(row["cost"]))
+            + _number("net_value", row["net_value"], money(row["net_value"]))
+            + _number("roi", row["roi"], percent(row["roi"]))
+            + _number("uptime", row["uptime"], percent(row["uptime"], 3))
+            + _number("success_ratio", row["success_ratio"], percent(row["success_ratio"]))
+            + "</tr>"
+        )
+    html.append("</tbody></table>")
+    return html

@@ -1,0 +1,214 @@
+"""The report as a terminal table, JSON, CSV or Markdown. Pure: a `Report` in, text out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from outcomes.report.collect import Report
+
+STATUS_LABEL = {
+    "off_target": "off target",
+    "at_risk": "at risk",
+    "insufficient_data": "insufficient data",
+    "met": "met",
+    "unscoped": "unscoped",
+}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.as_json(), indent=2) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    """One line per project, period and target (a project without targets gets one line)."""
+    rows = report.rows
+    out = io.StringIO()
+    lists = ("runs", "hourly_rates", "targets", "incidents")
+    scalar = [k for k in rows[0] if k not in lists] if rows else []
+    fields = [*scalar, "runs", "incidents", "hourly_rates", "target", "unit", "objective"]
+    fields += ["projected", "attainment", "target_status"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        base = {k: _cell(row[k]) for k in scalar}
+        base["runs"] = sum(row["runs"].values())
+        base["incidents"] = len(row.get("incidents", ()))
+        base["hourly_rates"] = rates_text(row["hourly_rates"])
+        for target in row["targets"] or [{}]:
+            writer.writerow(
+                {
+                    **base,
+                    "target": target.get("target", ""),
+                    "unit": target.get("unit", ""),
+                    "objective": _cell(target.get("objective")),
+                    "projected": _cell(target.get("projected")),
+                    "attainment": _cell(target.get("attainment")),
+                    "target_status": target.get("status", ""),
+                }
+            )
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def rates_text(rates: list[dict[str, Any]]) -> str:
+    """`85` for one rate; `85 (since 2026-01-01), 95 (since 2026-07-01)` for several."""
+    if len(rates) == 1:
+        return f"{rates[0]['value']:g}"
+    return ", ".join(f"{rate['value']:g} (since {rate['since']})" for rate in rates)
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+def target_value(unit: str, value: float | None) -> str:
+    """A target's objective or projection in its unit: % for ratios, hours for time."""
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return percent(value, 2)
+    if unit == "seconds":
+        return f"{value / 3600:,.1f} h"
+    return f"{value:,.2f} {unit}"
+
+
+def portfolio_line(report: Report) -> str:
+    """`12 projects — 7 meeting objectives (70.0% of 10 judged): 7 met, 2 at risk, …`."""
+    p = report.portfolio
+    counts = p["statuses"]
+    judged = counts["met"] + counts["at_risk"] + counts["off_target"]
+    share = (
+        "no project judged yet"
+        if p["meeting_objectives"] is None
+        else (f"{percent(p['meeting_objectives'])} of {judged} judged meeting objectives")
+    )
+    listed = ", ".join(f"{n} {STATUS_LABEL[s]}" for s, n in counts.items() if n)
+    return f"{p['projects']} projects — {share} ({listed or 'none'})"
+
+
+def marks(row: dict[str, Any]) -> str:
+    """` (restated)`, ` (restated; 12 from history)` for a period a history import changed."""
+    found = ["restated"] if row["restated"] or row["backfilled"] else []
+    if row["backfilled"]:
+        found.append(f"{row['backfilled']} from history")
+    return f" ({'; '.join(found)})" if found else ""
+
+
+def declarations_warning(report: Report) -> str | None:
+    if report.declarations is not None:
+        return None
+    return (
+        "WARNING: no project declarations found (--targets, OUTCOMES_TARGETS or the config's"
+        " `targets`): every project is shown unscoped, valued at the default hourly rate"
+    )
+
+
+def render_table(report: Report, console: Console) -> None:
+    currency = report.currency
+    console.print(f"[bold]Outcomes — {report.request}[/] (currency {currency})")
+    console.print(portfolio_line(report))
+    table = Table(title="Projects", title_justify="left")
+    for column in ("project", "period", "status", "team"):
+        table.add_column(column)
+    for column in ("time saved h", f"value {currency}", f"cost {currency}", "ROI", "uptime"):
+        table.add_column(column, justify="right")
+    table.add_column("success", justify="right")
+    table.add_column(f"rate/h {currency}", justify="right")
+    for row in report.rows:
+        table.add_row(
+            row["project"] + marks(row), row["period"], STATUS_LABEL[row["status"]],
+            row["team"], f"{row['time_saved_s'] / 3600:,.1f}", money(row["value"]),
+            money(row["cost"]), percent(row["roi"]), percent(row["uptime"], 3),
+            percent(row["success_ratio"]), rates_text(row["hourly_rates"]),
+        )  # fmt: skip
+    console.print(table)
+    targets = Table(title="Targets", title_justify="left")
+    for column in ("project", "period", "target", "objective", "projected", "attainment"):
+        targets.add_column(column, justify="right" if column in ("objective", "projected",
+                           "attainment") else "left")  # fmt: skip
+    targets.add_column("status")
+    for row in report.rows:
+        for t in row["targets"]:
+            targets.add_row(
+                row["project"], row["period"], t["target"], target_value(t["unit"], t["objective"]),
+                target_value(t["unit"], t["projected"]), percent(t["attainment"]),
+                STATUS_LABEL[t["status"]],
+            )  # fmt: skip
+    if targets.row_count:
+        console.print(targets)
+    _incidents(report, console)
+
+
+def _incidents(report: Report, console: Console) -> None:
+    listed = [(row, incident) for row in report.rows for incident in row.get("incidents", ())]
+    if not listed:
+        return
+    incidents = Table(title="Incidents", title_justify="left")
+    for column in ("project", "period", "service", "incident", "title", "started", "ended",
+                   "down in period", "resolved by"):  # fmt: skip
+        incidents.add_column(column, justify="right" if column == "down in period" else "left")
+    for row, incident in listed:
+        incidents.add_row(
+            row["project"], row["period"], incident["service"], incident["incident"],
+            incident["title"] or "—", incident["started"], incident["ended"] or "open",
+            duration(incident["downtime_in_period_s"]), incident["resolved_by"] or "—",
+        )  # fmt: skip
+    console.print(incidents)
+
+
+def duration(seconds: float) -> str:
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}h{minute:02d}m{second:02d}s" if hours else f"{minute}m{second:02d}s"
+
+
+def render_markdown(report: Report) -> str:
+    currency = report.currency
+    lines = [f"# Outcomes — {report.request}", ""]
+    warning = declarations_warning(report)
+    if warning:
+        lines += [f"> **{warning}**", ""]
+    lines += [f"Currency {currency}; generated {report.generated_at}.", ""]
+    lines += [f"**Portfolio:** {portfolio_line(report)}", ""]
+    lines += [
+        f"| Project | Period | Status | Team | Time saved (h) | Value ({currency}) |"
+        f" Cost ({currency}) | ROI | Uptime | Success |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in report.rows:
+        lines.append(
+            f"| {_md(row['project'] + marks(row))} | {row['period']} |"
+            f" {STATUS_LABEL[row['status']]} | {_md(row['team'])} |"
+            f" {row['time_saved_s'] / 3600:,.1f} | {money(row['value'])} | {money(row['cost'])} |"
+            f" {percent(row['roi'])} | {percent(row['uptime'], 3)} |"
+            f" {percent(row['success_ratio'])} |"
+        )
+    target_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {t['target']} |"
+        f" {target_value(t['unit'], t['objective'])} | {target_value(t['unit'], t['projected'])} |"
+        f" {percent(t['attainment'])} | {STATUS_LABEL[t['status']]} |"
+        for row in report.rows
+        for t in row["targets"]
+    ]
+    if target_lines:
+        lines += ["", "## Targets", ""]
+        lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
+        lines += ["|---|---|---|--:|--:|--:|---|", *target_lines]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,188 @@
+"""`outcomes report` over a real SQLite state: current period, closed and restated ones."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from collector.config import Settings
+from collector.declarations.registry import DeclarationRegistry
+from collector.engine.engine import Engine, EngineSettings
+from collector.pipeline import Pipeline
+from collector.state.sqlite import SqliteStore
+from outcomes.cli import main
+from outcomes.report import ReportError, build_report, collect_rows
+from outcomes.report.text import render_csv, render_json, render_markdown
+from schemas.binding import to_binary
+from schemas.envelope import OutcomeEvent
+from schemas.events import EventType
+from tests.support.doubles import MemoryDeadLetters, MemorySource
+from tests.support.engines import FixedClock
+from tests.support.events import make_event
+
+DECLARATION = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {name: ticket-triage, labels: {team: itsm}}
+spec:
+  owner: itsm-sre
+  hourlyRate: 60
+  objectives: {savings: 1000, timeSavedHours: 10}
+  guards: {minElapsed: 0}
+"""
+
+
+def ingest(tmp_path: Path, clock: FixedClock, events: list[OutcomeEvent]) -> None:
+    catalog = DeclarationRegistry(tmp_path / "projects").reload().catalog
+    store = SqliteStore(tmp_path / "state.db")
+    engine = Engine(EngineSettings(), clock, catalog)
+    pipeline = Pipeline(engine, store, MemoryDeadLetters(), publish=lambda s: None)
+    pipeline.assign("events", [0])
+    source = MemorySource()
+    source.add([to_binary(e) for e in events])
+    pipeline.process(source.poll(0))
+    store.close()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Settings:
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "itsm.yaml").write_text(DECLARATION)
+    return Settings(state=str(tmp_path / "state.db"), targets=tmp_path / "projects")
+
+
+def test_closed_period_is_restated_by_a_late_event(setup: Settings, tmp_path: Path) -> None:
+    october = datetime(2026, 10, 20, tzinfo=UTC)
+    clock = FixedClock(datetime(2026, 10, 31, 12, tzinfo=UTC))
+    ingest(tmp_path, clock, [make_event(EventType.SAVINGS_REALIZED, time=october, amount=400.0)])
+    before = collect_rows(setup, "2026-10", clock)
+    assert before[0]["savings"] == 400.0
+    assert (before[0]["closed"], before[0]["restated"]) == (False, False)
+
+    clock.now = datetime(2026, 11, 3, tzinfo=UTC)  # October closed, within the 7-day grace
+    ingest(tmp_path, clock, [make_event(EventType.SAVINGS_REALIZED, time=october, amount=700.0)])
+    (row,) = collect_rows(setup, "2026-10", clock)
+    assert (row["closed"], row["restated"], row["savings"]) == (True, True, 1100.0)
+    savings = next(t for t in row["targets"] if t["target"] == "savings")
+    assert savings == {
+        "target": "savings", "unit": "USD", "objective": 1000.0, "projected": 1100.0,
+        "attainment": 1.1, "status": "met",
+    }  # fmt: skip
+    (current,) = collect_rows(setup, None, clock)
+    assert (current["period"], current["savings"], current["status"]) == (
+        "2026-11",
+        0.0,
+        "off_target",
+    )
+
+
+def test_report_equals_the_engine_snapshot(setup: Settings, tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 16, tzinfo=UTC))
+    events = [
+        make_event(time=datetime(2026, 11, d, tzinfo=UTC), manual_duration_s=3600.0)
+        for d in range(1, 11)
+    ]
+    events.append(
+        make_event(EventType.COST_INCURRED, time=datetime(2026, 11, 2, tzinfo=UTC), project="other")
+    )
+    ingest(tmp_path, clock, events)
+    rows = {row["project"]: row for row in collect_rows(setup, None, clock)}
+    assert set(rows) == {"ticket-triage", "other"}
+    triage = rows["ticket-triage"]
+    assert triage["time_saved_s"] == 36000.0
+    assert triage["value"] == 600.0  # 10 h at 60/h
+    assert triage["team"] == "itsm"
+    time_saved = next(t for t in triage["targets"] if t["target"] == "time_saved")
+    assert time_saved["projected"] == 36000.0 / (15 / 30)
+    assert rows["other"]["status"] == "unscoped"
+    report = build_report(setup, None, clock)
+    parsed = json.loads(render_json(report))
+    # worst status first: ticket-triage is off target half-way through the month
+    assert [row["project"] for row in parsed["projects"]] == ["ticket-triage", "other"]
+    assert parsed["currency"] == "USD" and parsed["declarations"] == str(setup.targets)
+    lines = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert [(line["project"], line["target"], line["unit"]) for line in lines] == [
+        ("ticket-triage", "savings", "USD"), ("ticket-triage", "time_saved", "seconds"),
+        ("other", "", ""),
+    ]  # fmt: skip
+
+
+def test_missing_state_and_bad_period_are_clear_errors(
+    setup: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ReportError, match="no state store at"):
+        collect_rows(setup, None, FixedClock())
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "2026-13"]) == 2
+    assert "no state store" in capsys.readouterr().err
+    ingest(tmp_path, FixedClock(), [make_event()])
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "2026-13"]) == 2
+    assert "2026-10 or 2026-Q3" in capsys.readouterr().err
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--period", "last:0"]) == 2
+    assert "last:N needs N from 1 to 36" in capsys.readouterr().err
+    assert main(["report", "--state", str(tmp_path / "state.db"), "--format", "json"]) == 0
+    # no declarations anywhere: said loudly, not silently unscoped
+    assert "WARNING: no project declarations found" in capsys.readouterr().err
+
+
+QUARTERLY = """\
+apiVersion: outcomes/v1
+kind: Project
+metadata: {name: patching, labels: {team: infra}}
+spec:
+  owner: infra-sre
+  period: quarter
+  objectives: {savings: 3000}
+  guards: {minElapsed: 0}
+"""
+
+
+def test_each_project_is_judged_on_its_own_period_kind(setup: Settings, tmp_path: Path) -> None:
+    (tmp_path / "projects" / "patching.yaml").write_text(QUARTERLY)
+    clock = FixedClock()
+    for month in (8, 10, 11):  # each month's savings sent during that month
+        clock.now = datetime(2026, month, 6, tzinfo=UTC)
+        events = [
+            make_event(EventType.SAVINGS_REALIZED, time=datetime(2026, month, 5, tzinfo=UTC),
+                       project=project, amount=float(100 * month))
+            for project in ("ticket-triage", "patching")
+        ]  # fmt: skip
+        ingest(tmp_path, clock, events)
+    clock.now = datetime(2026, 11, 16, tzinfo=UTC)
+
+    def periods(request: str | None) -> list[tuple[str, str, float]]:
+        rows = collect_rows(setup, request, clock)
+        return [(row["project"], row["period"], row["savings"]) for row in rows]
+
+    assert periods(None) == [("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-11", 1100.0)]
+    # a quarter asked: the monthly project shows its months of it that have begun
+    assert periods("2026-Q4") == [
+        ("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-10", 1000.0),
+        ("ticket-triage", "2026-11", 1100.0),
+    ]  # fmt: skip
+    assert periods("2026-08") == [
+        ("patching", "2026-Q3", 800.0),
+        ("ticket-triage", "2026-08", 800.0),
+    ]
+    assert periods("last:3") == [
+        ("patching", "2026-Q2", 0.0), ("patching", "2026-Q3", 800.0),
+        ("patching", "2026-Q4", 2100.0), ("ticket-triage", "2026-09", 0.0),
+        ("ticket-triage", "2026-10", 1000.0), ("ticket-triage", "2026-11", 1100.0),
+    ]  # fmt: skip
+    report = build_report(setup, "last:3", clock)
+    # the portfolio counts each project once, in its latest period
+    assert report.portfolio["projects"] == 2
+    # patching: 2100 by mid-quarter projects 4200 ≥ 3000; ticket-triage saved no time
+    assert (report.portfolio["statuses"]["met"], report.portfolio["statuses"]["off_target"]) == (
+        1,
+        1,
+    )
+    assert report.portfolio["meeting_objectives"] == 0.5
+    markdown = render_markdown(report)
+    assert "| Project | Period | Target | Objective | Projected | Attainment | Status |" in markdown
+    assert "| patching | 2026-Q4 | savings | 3,000.00 USD |" in markdown
+    assert "Currency USD" in markdown
