@@ -15,8 +15,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol, TypeVar, overload
 
 from collector.config import Settings
@@ -27,6 +25,7 @@ from collector.engine.formulas import exact
 from collector.integrations.deliver import receive_cdevent
 from collector.integrations.model import Translation
 from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
+from collector.runtime import collector_version, utc_now
 from collector.source.dead_letters import DeadLetterProducer
 from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings
@@ -43,17 +42,6 @@ from schemas.snapshot import HealthSnapshot, Snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def collector_version() -> str:
-    try:
-        return version("outcome-telemetry-collector")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class LatestSnapshot:

@@ -7,6 +7,8 @@ import logging
 import math
 import os
 import sys
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -83,3 +85,14 @@ def _cpu_max(directory: Path) -> float | None:
     except (OSError, ValueError):
         return None
     return None if quota == "max" else int(quota) / int(period)
+
+
+def collector_version() -> str:
+    try:
+        return version("outcome-telemetry-collector")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -13,9 +13,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
@@ -24,52 +22,8 @@ from collector.declarations.registry import DeclarationRegistry
 from collector.integrations.deliver import receive
 from collector.integrations.model import Accepted, Ignored, MalformedError
 from outcomes.sdk.delivery import KafkaSender
-from schemas.binding import KafkaRecord, to_binary
-
-OURS = ("outcomes_", "http_")
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    partition: int
-    offset: int
-    time: datetime
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-
-    def header(self, name: str) -> str | None:
-        found = next((raw for key, raw in self.headers if key == name), None)
-        return None if found is None else found.decode("utf-8", "replace")
-
-    @property
-    def reason(self) -> str:
-        return self.header("outcomes_error_reason") or "?"
-
-    @property
-    def integration(self) -> str | None:
-        return self.header("outcomes_integration")
-
-    def original(self) -> KafkaRecord:
-        """The record as its producer sent it (our headers removed)."""
-        kept = [(k, v) for k, v in self.headers if not k.startswith(OURS)]
-        return KafkaRecord(self.key or b"", kept, self.value or b"")
-
-    def http_headers(self) -> dict[str, str]:
-        return {k[len("http_") :]: v.decode("utf-8", "replace") for k, v in self.headers
-                if k.startswith("http_")}  # fmt: skip
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "partition": self.partition, "offset": self.offset, "time": self.time.isoformat(),
-            "reason": self.reason, "detail": self.header("outcomes_error_detail"),
-            "integration": self.integration,
-            "group": self.header("outcomes_consumer_group"),
-            "original": {"topic": self.header("outcomes_original_topic"),
-                         "partition": self.header("outcomes_original_partition"),
-                         "offset": self.header("outcomes_original_offset")},
-            "key": (self.key or b"").decode("utf-8", "replace"),
-        }  # fmt: skip
+from schemas.binding import to_binary
+from schemas.dead_letter import ORIGINAL_TOPIC, DeadLetter
 
 
 def read(consumer: KafkaConsumer, topic: str, timeout_s: float = 10.0) -> Iterator[DeadLetter]:
@@ -173,9 +127,7 @@ def _replay_one(letter: DeadLetter, args: Any, catalog: Any, sender: KafkaSender
     name = letter.integration
     if name is None:  # a record the collector rejected: back to its topic, validated again
         if sender is not None:
-            sender.send_batch(
-                letter.header("outcomes_original_topic") or args.topic, [letter.original()]
-            )
+            sender.send_batch(letter.header(ORIGINAL_TOPIC) or args.topic, [letter.original()])
         return "replayed"
     integration = catalog.integrations.get(name) if catalog is not None else None
     if integration is None:
@@ -195,34 +147,3 @@ def _replay_one(letter: DeadLetter, args: Any, catalog: Any, sender: KafkaSender
     if sender is not None:
         sender.send_batch(args.topic, [to_binary(event) for event in result.events])
     return "replayed"
-
-
-def since_arg(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def add_parser(commands: Any) -> None:
-    dlq = commands.add_parser("dlq", help="read or replay the dead-letter topic")
-    verbs = dlq.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for verb, text in (("tail", "list dead letters"), ("replay", "replay dead letters once")):
-        parser = verbs.add_parser(verb, help=text, description=__doc__)
-        parser.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
-        parser.add_argument(
-            "--topic", default="outcomes.events", help="events topic (DLQ: TOPIC.dlq)"
-        )
-        parser.add_argument("--reason", help="only this reason (unmapped, too_late, invalid, …)")
-        parser.add_argument("--since", type=since_arg, help="only letters written since (RFC 3339)")
-        parser.add_argument(
-            "--group", help="only letters a collector of this consumer group refused"
-        )
-        if verb == "tail":
-            parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-            parser.add_argument("--limit", type=int, default=100, help="the newest N (default 100)")
-        else:
-            parser.add_argument("--targets", type=Path, help="declarations (for webhook letters)")
-            parser.add_argument("--dry-run", action="store_true", help="report, send nothing")
-
-
-def main(args: Any) -> int:
-    return tail(args) if args.verb == "tail" else replay(args)

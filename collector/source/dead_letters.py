@@ -1,7 +1,6 @@
 """The dead-letter topic: rejected records copied unchanged, with the reason in headers.
 
-DESIGN §3 (binding headers): `outcomes_error_reason`, `outcomes_error_detail`, and the
-original topic, partition and offset. Key, value and the original headers are kept
+The record's format is `schemas.dead_letter`: key, value and the original headers are kept
 byte for byte so a fixed producer or a replay tool can resend them.
 """
 
@@ -11,7 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any, Final
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -19,11 +18,11 @@ from kafka.errors import KafkaError
 from collector.source.kafka import check_reachable
 from collector.source.records import SourceRecord
 from schemas.binding import KafkaRecord
+from schemas.dead_letter import Origin, refused_headers
 from schemas.envelope import EventError
 
 log = logging.getLogger(__name__)
 
-MAX_DETAIL_BYTES: Final = 2048
 Message = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
 """(topic, key, value, headers) of one record to produce."""
 
@@ -31,18 +30,9 @@ Message = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
 def dead_letter_headers(
     record: SourceRecord, error: EventError, group: str = ""
 ) -> list[tuple[str, bytes]]:
-    """The record's own headers and ours; `group`: the consumer group that refused it
-    (collectors of several groups may share a dead-letter topic)."""
-    detail = error.detail.encode()[:MAX_DETAIL_BYTES]
-    return [
-        *((name, raw or b"") for name, raw in record.headers),
-        ("outcomes_error_reason", error.reason.value.encode()),
-        ("outcomes_error_detail", detail),
-        ("outcomes_original_topic", record.topic.encode()),
-        ("outcomes_original_partition", str(record.partition).encode()),
-        ("outcomes_original_offset", str(record.offset).encode()),
-        *((("outcomes_consumer_group", group.encode()),) if group else ()),
-    ]
+    """The record's own headers and ours; `group`: the consumer group that refused it."""
+    origin = Origin(record.topic, record.partition, record.offset, group)
+    return refused_headers(record.headers, error.reason.value, error.detail, origin)
 
 
 class DeadLetterProducer:

@@ -19,10 +19,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from collector.app import CollectorApp, utc_now
+from collector.app import CollectorApp
 from collector.config import Settings
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
+from collector.runtime import utc_now
 from outcomes.demo.fleet import FleetSimulator
 from outcomes.demo.hooks import ToolFleet, send_deliveries, write_integrations
 from outcomes.gateway.app import GatewaySettings

@@ -30,10 +30,9 @@ from collector.integrations.deliver import receive, replayable_headers
 from collector.integrations.model import Accepted, Ignored, MalformedError, Unmapped
 from outcomes.gateway.refusals import RefusedError, read_body
 from schemas.binding import KafkaRecord, to_binary
+from schemas.dead_letter import delivery_record
 
 log = logging.getLogger(__name__)
-
-MAX_DETAIL_BYTES = 2048
 
 
 class Integrations:
@@ -66,22 +65,6 @@ class HookMetrics:
             ["integration", "result"],
             registry=registry,
         )
-
-
-def dead_letter(
-    integration: str, headers: dict[str, str], body: bytes, reason: str, detail: str
-) -> KafkaRecord:
-    kept = [(f"http_{name}", value.encode()) for name, value in replayable_headers(headers)]
-    return KafkaRecord(
-        integration.encode(),
-        [
-            *kept,
-            ("outcomes_error_reason", reason.encode()),
-            ("outcomes_error_detail", detail.encode()[:MAX_DETAIL_BYTES]),
-            ("outcomes_integration", integration.encode()),
-        ],
-        body,
-    )
 
 
 class Hooks:
@@ -146,7 +129,9 @@ class Hooks:
             answer = {"result": "ignored", "events": 0, "reason": translated.reason}
         else:
             reason = "unmapped" if isinstance(translated, Unmapped) else "invalid"
-            record = dead_letter(name, headers, body, reason, translated.detail)
+            record = delivery_record(
+                name, replayable_headers(headers), body, reason, translated.detail
+            )
             await self._produce(self._dead_letter_topic, [record])
             answer = {"result": reason, "events": 0, "detail": translated.detail}
         self._metrics.hooks.labels(name, str(answer["result"])).inc()

@@ -3,5 +3,6 @@
 from outcomes.sdk.delivery import DeliveryQueue, KafkaSender, Sender
 from outcomes.sdk.emitter import Emitter, Run
 from outcomes.sdk.events import new_event
+from outcomes.sdk.testing import MemorySender
 
-__all__ = ["DeliveryQueue", "Emitter", "KafkaSender", "Run", "Sender", "new_event"]
+__all__ = ["DeliveryQueue", "Emitter", "KafkaSender", "MemorySender", "Run", "Sender", "new_event"]

@@ -19,9 +19,10 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
-from collector.app import CollectorApp, utc_now
+from collector.app import CollectorApp
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
+from collector.runtime import utc_now
 from outcomes.demo.fleet import FleetSimulator
 from outcomes.demo.hooks import ToolFleet, post, write_integrations
 from outcomes.demo.run import EXAMPLE_PROJECTS

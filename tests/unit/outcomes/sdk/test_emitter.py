@@ -1,38 +1,12 @@
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outcomes.sdk import Emitter
-from schemas.binding import KafkaRecord, from_record
-from schemas.envelope import OutcomeEvent
+from outcomes.sdk import Emitter, MemorySender
 from schemas.events import IncidentOpened, IncidentResolved, RunFinished
-
-
-class MemorySender:
-    """Acknowledges batches in memory; can be told to fail or to block."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.records: list[KafkaRecord] = []
-        self.failures = failures
-        self.gate = threading.Event()
-        self.gate.set()
-
-    def send_batch(self, topic: str, records: list[KafkaRecord]) -> None:
-        self.gate.wait()
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("broker down")
-        self.records.extend(records)
-
-    def close(self) -> None:
-        pass
-
-    def events(self) -> list[OutcomeEvent]:
-        return [from_record(r.key, r.headers, r.value) for r in self.records]
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""`outcomes gateway`: HTTP ingest (CloudEvents HTTP binding, webhooks) into Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from collector.config import ConfigError
+from collector.runtime import setup_logging
+from outcomes.cli.settings import add_config_flag, add_grace_flag, add_kafka_flags, settings_from
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gateway = commands.add_parser(
+        "gateway",
+        help="HTTP ingest (CloudEvents HTTP binding) into Kafka",
+        description="POST /v1/events with a bearer token; 202 once the broker acknowledged.",
+    )
+    add_kafka_flags(gateway)
+    add_config_flag(gateway)
+    gateway.add_argument("--listen", default="0.0.0.0:8080", help="HOST:PORT")
+    gateway.add_argument("--tokens", type=Path, required=True, help="tokens YAML file")
+    gateway.add_argument("--currency", help="reporting currency (default: the config's, USD)")
+    gateway.add_argument("--max-body-bytes", type=int, default=1_048_576)
+    gateway.add_argument(
+        "--targets",
+        type=Path,
+        help="declarations directory: its Integration documents serve POST /v1/hooks/NAME",
+    )
+    gateway.add_argument(
+        "--rate-limit", type=float, help="requests/s per token (a token's rate_per_s wins)"
+    )
+    add_grace_flag(gateway)
+
+
+def main(args: argparse.Namespace) -> int:
+    from outcomes.gateway.app import GatewaySettings
+    from outcomes.gateway.server import build_server
+    from outcomes.gateway.tokens import TokenError
+
+    setup_logging("INFO")
+    host, _, port = args.listen.rpartition(":")
+    try:
+        settings = settings_from(
+            args,
+            {"bootstrap_servers": args.bootstrap_servers, "topic": args.topic,
+             "currency": args.currency, "targets": args.targets},
+        )  # fmt: skip
+        gateway = GatewaySettings(
+            settings.topic, settings.currency, args.max_body_bytes, args.rate_limit,
+            settings.targets, settings.grace,
+        )  # fmt: skip
+        server = build_server(settings.bootstrap_servers, args.tokens, host, int(port), gateway)
+    except (ConfigError, TokenError, ValueError) as error:
+        print(f"outcomes gateway: {error}", file=sys.stderr)
+        return 2
+    print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
+    if settings.targets is not None:
+        print(f"outcomes gateway: POST http://{args.listen}/v1/hooks/INTEGRATION", flush=True)
+    server.run()
+    return 0

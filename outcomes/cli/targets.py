@@ -1,0 +1,60 @@
+"""`outcomes targets check PATH…`: validate declaration files or directories."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    targets = commands.add_parser("targets", help="work with project declarations")
+    verbs = targets.add_subparsers(dest="verb", required=True, metavar="VERB")
+    check = verbs.add_parser(
+        "check",
+        help="validate declarations",
+        description="Validate declaration files, or every *.yaml/*.yml below a directory;"
+        " exit 1 with file:line messages.",
+    )
+    check.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+
+
+def main(args: argparse.Namespace) -> int:
+    return run_targets_check(args.paths)
+
+
+def run_targets_check(paths: list[Path]) -> int:
+    from collector.declarations.loader import load_file
+    from collector.declarations.registry import DeclarationRegistry
+    from collector.integrations.declaration import IntegrationDeclaration
+
+    logging.disable(logging.ERROR)
+    projects = integrations = files = invalid = 0
+    for path in paths:
+        if path.is_dir():
+            registry = DeclarationRegistry(path)
+            result = registry.reload()
+            errors = list(result.errors)
+            states = registry.file_states()
+            files += len(states)
+            invalid += sum(1 for _, ok in states if not ok)
+            projects += len(list(result.catalog.declared_projects()))
+            integrations += len(result.catalog.integrations)
+        elif path.is_file():
+            found, errors = load_file(path)
+            files += 1
+            invalid += bool(errors)
+            kinds = [isinstance(item.declaration, IntegrationDeclaration) for item in found]
+            integrations += sum(kinds)
+            projects += len(kinds) - sum(kinds)
+        else:
+            print(f"outcomes targets check: {path}: no such file or directory", file=sys.stderr)
+            return 2
+        for error in errors:
+            print(error, file=sys.stderr)
+    if invalid:
+        print(f"{invalid} of {files} files invalid", file=sys.stderr)
+        return 1
+    print(f"ok: {projects} projects, {integrations} integrations in {files} files")
+    return 0
