@@ -139,6 +139,7 @@ class Pipeline:
         *,
         publish: Callable[[Snapshot], None],
         settings: PipelineSettings | None = None,
+        translate: Translator | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -163,8 +164,8 @@ class Pipeline:
         self._last_probe = 0.0
         self._preloaded: LoadedState | None = None
         """What `preload` exported, until the first assignment takes over from it."""
-        self.translate: Translator | None = None
-        """Set by the composition root: CDEvents on the topic become outcome events."""
+        self.translate = translate
+        """CDEvents on the topic become outcome events (None: they are rejected)."""
         self._forward: list[KafkaRecord] = []
         engine.owns = self._owns_declared
         engine.archive = self._archived_month

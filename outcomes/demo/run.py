@@ -34,7 +34,7 @@ from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
 DEMO_SESSION_TIMEOUT_MS = 6_000
-EXAMPLE_PROJECTS = Path(__file__).resolve().parents[1] / "deploy" / "examples" / "projects"
+EXAMPLE_PROJECTS = Path(__file__).resolve().parents[2] / "deploy" / "examples" / "projects"
 STATUS_STYLES = {
     "met": "bold green",
     "at_risk": "bold yellow",

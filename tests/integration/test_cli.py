@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -11,36 +12,47 @@ from pathlib import Path
 from collector.embedded import free_port
 from tests.support.brokers import Broker
 from tests.support.generate import random_document, to_record
-from tests.support.live import Series, http_get, produce, scrape, total, wait_until
+from tests.support.live import (
+    Series,
+    counted,
+    http_get,
+    produce,
+    scrape,
+    total,
+    wait_until,
+)
 
 
 def test_collect_with_embedded_broker_serves_and_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "outcomes",
-            "collect",
-            "--embedded-broker",
-            "--state",
-            str(tmp_path / "state.db"),
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """At the defaults (`workers: auto`): ready, counts what is emitted, stops cleanly. Each
+    step waits (bounded) for the state it asserts, whatever the speed of process start."""
+    port, log = free_port(), tmp_path / "collector.log"
+    command = [
+        sys.executable, "-m", "outcomes", "collect", "--embedded-broker",
+        "--state", str(tmp_path / "state.db"), "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(f"{base}/readyz")[0] == 200, timeout_s=60)
         assert http_get(f"{base}/healthz") == (200, "ok\n")
         series = scrape(f"{base}/metrics")
         assert total(series, "outcomes_collector_build_info") == 1
+        broker = re.search(r"embedded broker on (\S+)", log.read_text())
+        assert broker is not None, log.read_text()
+        emitted = subprocess.run(
+            [sys.executable, "-m", "outcomes", "emit", "run", "--bootstrap-servers",
+             broker.group(1), "--project", "cli-check", "--automation", "a",
+             "--outcome", "succeeded", "--manual-duration-s", "60"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert emitted.returncode == 0, emitted.stderr
+        wait_until(counted(f"{base}/metrics", 1), timeout_s=90)
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+        process.wait(timeout=60)
+    output = log.read_text()
     assert process.returncode == 0, output
     assert "metrics at http://127.0.0.1" in output
     assert "ingestion stopped cleanly" in output
