@@ -1,7 +1,7 @@
 """Snapshot -> OpenTelemetry `MetricsData`, the same metric set as `/metrics`. Pure.
 
-The Prometheus families are the single definition of names, labels and values; this
-module re-expresses them in the OTLP data model without any SDK aggregation (the engine
+The catalog (`exporters.catalog`) is the single definition of names, labels and values;
+this module re-expresses it in the OTLP data model without any SDK aggregation (the engine
 has already aggregated, exactly):
 
 * counters -> monotonic cumulative Sums named without `_total` (OTLP -> Prometheus
@@ -29,9 +29,8 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from prometheus_client.core import Metric as Family
 
-from exporters.prometheus.families import families
+from exporters.catalog import DELAY, Family, Sample, samples
 from schemas.snapshot import Snapshot
 
 SCOPE: Final = InstrumentationScope("outcome-telemetry-collector")
@@ -64,19 +63,26 @@ class _Starts:
         return self._projects.get(project, self._health) if project else self._health
 
 
-def _sum(family: Family, starts: _Starts, now_ns: int) -> Metric:
-    points = [
-        NumberDataPoint(dict(s.labels), starts.of(s.labels), now_ns, s.value)
-        for s in family.samples
-        if s.name.endswith("_total")
-    ]
+def _otlp_name(family: Family) -> str:
+    """Counters without `_total` (the OTLP -> Prometheus translation adds it back)."""
+    return family.name.removesuffix("_total") if family.kind == "counter" else family.name
+
+
+def _sum(family: Family, found: list[Sample], starts: _Starts, now_ns: int) -> Metric:
+    points = []
+    for values, value in found:
+        labels = dict(zip(family.labels, values, strict=True))
+        points.append(NumberDataPoint(labels, starts.of(labels), now_ns, value))
     data = Sum(points, AggregationTemporality.CUMULATIVE, is_monotonic=True)
-    return Metric(family.name, family.documentation, _unit(family.name), data)
+    return Metric(_otlp_name(family), family.help, _unit(family.name), data)
 
 
-def _gauge(family: Family, now_ns: int) -> Metric:
-    points = [NumberDataPoint(dict(s.labels), 0, now_ns, s.value) for s in family.samples]
-    return Metric(family.name, family.documentation, _unit(family.name), Gauge(points))
+def _gauge(family: Family, found: list[Sample], now_ns: int) -> Metric:
+    points = [
+        NumberDataPoint(dict(zip(family.labels, values, strict=True)), 0, now_ns, value)
+        for values, value in found
+    ]
+    return Metric(family.name, family.help, _unit(family.name), Gauge(points))
 
 
 def _histogram(family: Family, snapshot: Snapshot, now_ns: int) -> Metric:
@@ -97,20 +103,20 @@ def _histogram(family: Family, snapshot: Snapshot, now_ns: int) -> Metric:
         max=delay.maximum,
     )
     data = Histogram([point], AggregationTemporality.CUMULATIVE)
-    return Metric(family.name, family.documentation, "s", data)
+    return Metric(family.name, family.help, "s", data)
 
 
 def metrics(snapshot: Snapshot, now_ns: int) -> Iterable[Metric]:
     starts = _Starts(snapshot)
-    for family in families(snapshot):
-        if not family.samples:
-            continue
-        if family.type == "counter":
-            yield _sum(family, starts, now_ns)
-        elif family.type == "histogram":
+    for family, found in samples(snapshot):
+        if family is DELAY:
             yield _histogram(family, snapshot, now_ns)
+        elif not found:
+            continue
+        elif family.kind == "counter":
+            yield _sum(family, found, starts, now_ns)
         else:
-            yield _gauge(family, now_ns)
+            yield _gauge(family, found, now_ns)
 
 
 def metrics_data(snapshot: Snapshot, resource: Resource, now_ns: int) -> MetricsData:

@@ -19,7 +19,7 @@ from typing import Final, cast
 
 from prometheus_client.utils import floatToGoString
 
-from exporters.prometheus.families import (
+from exporters.catalog import (
     DELAY,
     GLOBAL_FAMILIES,
     OTLP_EXPORTS,

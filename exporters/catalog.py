@@ -1,0 +1,349 @@
+"""The catalog of metric families: snapshot -> samples, once for every exporter. Pure.
+
+Every family is described once (`Family`: exposed name, type, help, label names; the
+names are the documented, stable ones of docs/REFERENCE.md) and its samples are produced
+once per project (`project_samples`) or for the whole snapshot (`global_samples`). The
+exporters read it: `exporters.prometheus` (prometheus_client objects for custom
+registries, and `Renderer`, which writes the text formats directly, caching unchanged
+projects) and `exporters.otlp` (the OTLP data model).
+
+Counter names are written as exposed (`…_total`); prometheus_client keeps the family
+name without the suffix and adds it back to the samples. An undefined value (None in
+the snapshot) produces no sample at all, never 0 or NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from schemas.snapshot import PROJECT_STATUSES, TARGET_STATUSES, ProjectSnapshot, Snapshot
+
+Sample = tuple[tuple[str, ...], float]
+"""Label values (in the family's label order) and the value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    """As exposed in the text format: counters end in `_total`."""
+    kind: Literal["counter", "gauge", "histogram"]
+    help: str
+    labels: tuple[str, ...]
+
+
+def _counter(name: str, help_text: str, *labels: str) -> Family:
+    return Family(name, "counter", help_text, labels)
+
+
+def _gauge(name: str, help_text: str, *labels: str) -> Family:
+    return Family(name, "gauge", help_text, labels)
+
+
+_P, _PC = ("project",), ("project", "currency")
+_MONEY = ("project", "category", "currency")
+
+PROJECT_FAMILIES: Final = (
+    _counter(
+        "outcomes_runs_total", "Automation runs finished.", "project", "automation", "outcome"
+    ),
+    _counter(
+        "outcomes_manual_time_avoided_seconds_total",
+        "Manual (baseline) time of succeeded runs.",
+        *_P,
+    ),
+    _counter("outcomes_human_effort_seconds_total", "Human time spent on runs.", *_P),
+    _counter("outcomes_cost_total", "Money spent; run costs use category run.", *_MONEY),
+    _counter(
+        "outcomes_cost_credits_total",
+        "Credits and corrections from bills (negative costs), as positive amounts: net cost ="
+        " outcomes_cost_total - outcomes_cost_credits_total.",
+        *_MONEY,
+    ),
+    _counter("outcomes_savings_total", "Money saved.", *_MONEY),
+    _counter(
+        "outcomes_downtime_seconds_total",
+        "Observed downtime: overlapping windows count once; a re-sent window with less"
+        " downtime lowers the period's uptime loss, never this counter.",
+        "project",
+        "service",
+    ),
+    _counter(
+        "outcomes_observed_seconds_total",
+        "Observed time: the union of the service's windows (re-sent or overlapping windows"
+        " count once).",
+        "project",
+        "service",
+    ),
+    _gauge("outcomes_period_start_timestamp_seconds", "Current period start.", *_P),
+    _gauge("outcomes_period_end_timestamp_seconds", "Current period end.", *_P),
+    _gauge("outcomes_period_time_saved_seconds", "Time saved this period.", *_P),
+    _gauge("outcomes_period_cost", "Cost this period.", *_PC),
+    _gauge("outcomes_period_savings", "Savings this period.", *_PC),
+    _gauge("outcomes_period_value", "Value this period.", *_PC),
+    _gauge("outcomes_period_net_value", "Value minus cost this period.", *_PC),
+    _gauge("outcomes_period_roi_ratio", "Net value / cost this period.", *_P),
+    _gauge("outcomes_period_uptime_ratio", "Uptime this period.", *_P),
+    _gauge(
+        "outcomes_period_observed_seconds",
+        "Observed time this period of each service counted for uptime (windows: their union;"
+        " incidents basis: since the period start or observedSince).",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_period_downtime_seconds",
+        "Downtime this period of each service counted for uptime (incidents basis: the union"
+        " of its incidents, an open one up to now).",
+        "project",
+        "service",
+    ),
+    _gauge("outcomes_period_success_ratio", "Succeeded / (succeeded + failed).", *_P),
+    _gauge("outcomes_period_intervention_ratio", "Runs with human effort / all runs.", *_P),
+    _gauge("outcomes_period_runs", "Runs this period by outcome.", "project", "outcome"),
+    _gauge(
+        "outcomes_target_objective",
+        "Declared objective per period (ratio, currency or seconds).",
+        "project",
+        "target",
+    ),
+    _gauge(
+        "outcomes_target_projected",
+        "Value projected to the end of the period.",
+        "project",
+        "target",
+    ),
+    _gauge(
+        "outcomes_target_attainment_ratio",
+        "How the projection compares with the objective: projected / objective for savings,"
+        " time saved and roi; for uptime and success rate the error budget (1 - objective) /"
+        " (1 - realized), at most 10. Absent while the target has insufficient data.",
+        "project",
+        "target",
+    ),
+    _gauge(
+        "outcomes_target_status",
+        "1 for the target's current status.",
+        "project",
+        "target",
+        "status",
+    ),
+    _gauge(
+        "outcomes_project_info",
+        "Project labels from its declaration.",
+        "project",
+        "team",
+        "owner",
+        "sponsor",
+        "stage",
+    ),
+    _gauge("outcomes_project_status", "1 for the project's current status.", "project", "status"),
+    _gauge(
+        "outcomes_project_last_event_timestamp_seconds",
+        "Event time of the project's newest accepted event.",
+        *_P,
+    ),
+    _gauge(
+        "outcomes_project_stage_since_timestamp_seconds",
+        "When the project's current stage began.",
+        *_P,
+    ),
+    _gauge(
+        "outcomes_project_declared_timestamp_seconds",
+        "When the project's declaration first took effect (a declared project that never"
+        " reported is stalled from then on).",
+        *_P,
+    ),
+    _gauge("outcomes_project_lifetime_value", "Value since the first event.", *_PC),
+    _gauge("outcomes_project_lifetime_cost", "Cost since the first event.", *_PC),
+    _gauge("outcomes_project_budget", "Declared total investment.", *_PC),
+    _gauge(
+        "outcomes_incidents_open",
+        "Incidents open now (downtime of the incidents basis until resolved).",
+        "project",
+        "service",
+    ),
+    _counter(
+        "outcomes_incidents_total",
+        "Incidents resolved (start and end known).",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_incidents_pending",
+        "Resolved incidents whose start is not known yet: kept until their opened event"
+        " arrives, never guessed.",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_incidents_open_since_timestamp_seconds",
+        "Start of the service's longest-open incident (absent when none is open).",
+        "project",
+        "service",
+    ),
+    _gauge(
+        "outcomes_project_hourly_rate",
+        "Hourly rate in force now, valuing time saved (currency per hour; a dated list in the"
+        " declaration changes it without revaluing past runs).",
+        *_PC,
+    ),
+)
+"""Families with one or more series per project, in exposition order."""
+
+
+def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sample], ...]:
+    """The project's samples, one list per entry of `PROJECT_FAMILIES`."""
+    name, counters, period, info = project.name, project.counters, project.period, project.info
+    p, pc = (name,), (name, currency)
+    targets = project.targets
+    return (
+        [((name, automation, outcome), count) for automation, outcome, count in counters.runs],
+        [(p, counters.manual_time_avoided_s)],
+        [(p, counters.human_effort_s)],
+        [((name, category, currency), amount) for category, amount in counters.cost],
+        [((name, category, currency), amount) for category, amount in counters.credits],
+        [((name, category, currency), amount) for category, amount in counters.savings],
+        [((name, service), seconds) for service, seconds in counters.downtime_s],
+        [((name, service), seconds) for service, seconds in counters.observed_s],
+        [(p, period.start_s)],
+        [(p, period.end_s)],
+        [(p, period.time_saved_s)],
+        [(pc, period.cost)],
+        [(pc, period.savings)],
+        [(pc, period.value)],
+        [(pc, period.net_value)],
+        _defined(p, period.roi),
+        _defined(p, period.uptime),
+        [((name, service), seen) for service, seen, _ in period.services],
+        [((name, service), down) for service, _, down in period.services],
+        _defined(p, period.success_ratio),
+        _defined(p, period.intervention_ratio),
+        [((name, outcome), count) for outcome, count in period.runs],
+        [((name, t.target), t.objective) for t in targets],
+        [((name, t.target), t.projected) for t in targets if t.projected is not None],
+        [((name, t.target), t.attainment) for t in targets if t.attainment is not None],
+        [
+            ((name, t.target, state), float(state == t.status))
+            for t in targets
+            for state in TARGET_STATUSES
+        ],
+        [((name, info.team, info.owner, info.sponsor, info.stage), 1.0)],
+        [((name, state), float(state == project.status)) for state in PROJECT_STATUSES],
+        _defined(p, project.last_event_time_s),
+        _defined(p, info.stage_since_s),
+        _defined(p, project.declared_since_s),
+        [(pc, project.lifetime_value)],
+        [(pc, project.lifetime_cost)],
+        _defined(pc, info.budget),
+        [((name, service), opened) for service, opened, _, _ in project.incidents],
+        [((name, service), resolved) for service, _, resolved, _ in project.incidents],
+        [((name, service), pending) for service, _, _, pending in project.incidents],
+        [((name, service), since) for service, since in project.incidents_open_since],
+        _defined(pc, info.hourly_rate),
+    )
+
+
+def _defined(labels: tuple[str, ...], value: float | None) -> list[Sample]:
+    return [] if value is None else [(labels, value)]
+
+
+DELAY: Final = Family(
+    "outcomes_collector_event_delay_seconds",
+    "histogram",
+    "Delay from event time to the event being applied.",
+    (),
+)
+OTLP_EXPORTS: Final = _counter(
+    "outcomes_collector_otlp_exports_total", "OTLP metric pushes by result.", "result"
+)
+(
+    PORTFOLIO_PROJECTS,
+    MEETING_OBJECTIVES,
+    EVENTS,
+    REJECTED,
+    CONSUMER_LAG,
+    LABEL_OVERFLOW,
+    DECLARATION_VALID,
+    DECLARATION_RELOADS,
+    BUILD,
+) = GLOBAL_FAMILIES = (
+    _gauge("outcomes_portfolio_projects", "Projects by status.", "status"),
+    _gauge("outcomes_portfolio_meeting_objectives_ratio", "met / (met + at_risk + off_target)."),
+    _counter(
+        "outcomes_collector_events_total",
+        "Events consumed, by type and result (accepted, duplicate, rejected).",
+        "type",
+        "result",
+    ),
+    _counter("outcomes_collector_rejected_total", "Events dead-lettered, by reason.", "reason"),
+    _gauge(
+        "outcomes_collector_consumer_lag",
+        "Records behind the end of each assigned partition.",
+        "topic",
+        "partition",
+    ),
+    _counter(
+        "outcomes_collector_label_overflow_total",
+        "Label values folded into 'other' by the cardinality limit.",
+        "label",
+    ),
+    _gauge(
+        "outcomes_collector_declaration_file_valid",
+        "1 if the declaration file is valid; 0 means its last good version is in force.",
+        "file",
+    ),
+    _counter(
+        "outcomes_collector_declaration_reloads_total",
+        "Declaration file loads by result.",
+        "result",
+    ),
+    _gauge("outcomes_collector_build_info", "Collector build.", "version"),
+)
+"""Portfolio and collector-health families (with `DELAY` and `OTLP_EXPORTS`)."""
+
+
+def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
+    """Portfolio and collector-health families, in exposition order; `DELAY` has no
+    samples here (see `delay_buckets`), OTLP pushes only when that exporter runs."""
+    portfolio, health = snapshot.portfolio, snapshot.health
+    result: list[tuple[Family, list[Sample]]] = [
+        (PORTFOLIO_PROJECTS, [((state,), float(n)) for state, n in portfolio.projects]),
+        (MEETING_OBJECTIVES, _defined((), portfolio.meeting_objectives_ratio)),
+        (EVENTS, [((kind, result), float(n)) for kind, result, n in health.events]),
+        (REJECTED, [((reason,), float(n)) for reason, n in health.rejected]),
+        (
+            CONSUMER_LAG,
+            [((topic, str(part)), float(behind)) for topic, part, behind in health.consumer_lag],
+        ),
+        (LABEL_OVERFLOW, [((label,), float(n)) for label, n in health.label_overflow]),
+        (DELAY, []),
+        (DECLARATION_VALID, [((file,), float(ok)) for file, ok in health.declaration_files]),
+        (DECLARATION_RELOADS, [((result,), float(n)) for result, n in health.declaration_reloads]),
+    ]
+    if health.otlp_exports:
+        result.append((OTLP_EXPORTS, [((o,), float(n)) for o, n in health.otlp_exports]))
+    result.append((BUILD, [((health.version,), 1.0)]))
+    return result
+
+
+def delay_buckets(snapshot: Snapshot) -> tuple[list[tuple[str, float]], float]:
+    """The delay histogram's (le, cumulative count) buckets, `+Inf` last, and its sum."""
+    delay = snapshot.health.event_delay
+    buckets = [
+        (repr(bound), float(count))
+        for bound, count in zip(delay.bounds, delay.cumulative, strict=True)
+    ]
+    buckets.append(("+Inf", float(delay.count)))
+    return buckets, delay.total
+
+
+def samples(snapshot: Snapshot) -> Iterator[tuple[Family, list[Sample]]]:
+    """Every family with its samples, in exposition order: the project families (each
+    project's samples in snapshot order), then the global ones. `DELAY` comes with no
+    samples: an exporter reads its buckets from `delay_buckets`."""
+    per_project = [project_samples(p, snapshot.currency) for p in snapshot.projects]
+    for index, family in enumerate(PROJECT_FAMILIES):
+        yield family, [sample for samples in per_project for sample in samples[index]]
+    yield from global_samples(snapshot)
