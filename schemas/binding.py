@@ -1,4 +1,4 @@
-"""CloudEvents Kafka protocol binding: records <-> `OutcomeEvent` (DESIGN §3, binding).
+"""CloudEvents Kafka protocol binding: records <-> `OutcomeEvent` (docs/REFERENCE.md#events).
 
 Both content modes are understood:
 

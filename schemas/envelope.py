@@ -1,4 +1,4 @@
-"""The CloudEvents 1.0 envelope around an outcome event (DESIGN §3, binding).
+"""The CloudEvents 1.0 envelope around an outcome event (docs/REFERENCE.md#events, binding).
 
 `OutcomeEvent` is the validated, typed event the collector works with: envelope
 attributes plus one of the `data` models. Building one from untrusted input goes

@@ -1,4 +1,4 @@
-"""The `data` payloads of the outcome event types (DESIGN §3, binding).
+"""The `data` payloads of the outcome event types (docs/REFERENCE.md#events, binding).
 
 Every model forbids unknown fields, requires finite non-negative numbers and lowercase
 names, so producers in any language can validate against the generated JSON Schema.

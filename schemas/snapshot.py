@@ -39,7 +39,7 @@ class ProjectCounters:
 
 @dataclass(frozen=True, slots=True)
 class PeriodResult:
-    """Realized values of one project over one period [start, end) (DESIGN §5)."""
+    """Realized values of one project over one period [start, end) (docs/REFERENCE.md#formulas)."""
 
     key: str
     """`2026-11` for a month, `2026-Q4` for a quarter."""
@@ -73,7 +73,7 @@ class PeriodResult:
 
 @dataclass(frozen=True, slots=True)
 class TargetResult:
-    """One declared objective judged against the period (DESIGN §5).
+    """One declared objective judged against the period (docs/REFERENCE.md#formulas).
 
     Units: ratio for uptime, roi and success_rate; currency for savings; seconds for
     time_saved.

@@ -1,4 +1,4 @@
-"""Project declarations as code (DESIGN §4, binding format), validated with pydantic."""
+"""Project declarations as code (docs/REFERENCE.md#declarations), validated with pydantic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §5 targets: projection, attainment, guards and statuses. Pure, exact.
+"""docs/REFERENCE.md#formulas targets: projection, attainment, guards and statuses. Pure, exact.
 
 All arithmetic is in fractions, so the 0.8 and 1.0 thresholds are compared exactly
 and a value is rounded to float only when it leaves for a snapshot.

@@ -104,7 +104,7 @@ class _Cached:
 
 
 class Engine:
-    """Aggregates events per project and month (DESIGN §5) and tracks what changed."""
+    """Aggregates events per project and month (docs/REFERENCE.md#formulas); tracks changes."""
 
     def __init__(
         self,
@@ -357,7 +357,7 @@ class Engine:
         label: str,
         event_s: float,
     ) -> None:
-        """Pair an incident's events (DESIGN §5, incidents basis)."""
+        """Pair an incident's events (docs/REFERENCE.md#formulas, incidents basis)."""
         key = (data.service, data.incident)
         incident = project.incidents.get(key)
         if incident is None:
@@ -385,7 +385,7 @@ class Engine:
         event_s: float,
         forget_after_s: float,
     ) -> None:
-        """A window counts in its service's union per month (DESIGN §5, windows basis)."""
+        """A window counts in its service's union per month (REFERENCE.md#formulas)."""
         key = (data.service, epoch_us(data.window_start), epoch_us(data.window_end))
         downtime_us = to_micros(data.downtime_s)
         months, observed, downtime = project.observe_window(key, label, downtime_us, now_s)

@@ -66,9 +66,9 @@ def project_snapshot(
 def incidents_uptime(
     project: ProjectState, profile: ProjectProfile, period: Period, now: datetime
 ) -> Availability:
-    """Incidents basis (DESIGN §5): per declared service, observed = now − max(period start,
-    observedSince); downtime = the union of its incidents within that span, an open one
-    running up to now. (Up to the period's end for a closed period.)"""
+    """Incidents basis (docs/REFERENCE.md#formulas): per declared service, observed =
+    now − max(period start, observedSince); downtime = the union of its incidents within
+    that span, an open one running up to now. (Up to the period's end for a closed period.)"""
     low_s = max(period.start_s, profile.observed_since_s or period.start_s)
     low_us, high_us = round(low_s * 1e6), round(min(now.timestamp(), period.end_s) * 1e6)
     observed_us = max(high_us - low_us, 0)

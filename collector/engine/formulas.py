@@ -1,4 +1,4 @@
-"""DESIGN §5 formulas over one period's totals. Pure functions, exact arithmetic.
+"""docs/REFERENCE.md#formulas formulas over one period's totals. Pure functions, exact arithmetic.
 
 Sums are integer millionths; derived values are computed as fractions and rounded
 to float once, so the result does not depend on the order the events came in.

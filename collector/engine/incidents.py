@@ -1,4 +1,4 @@
-"""Incidents of a project's services, paired and counted (DESIGN §5, incidents basis).
+"""Incidents of a project's services, paired and counted (docs/REFERENCE.md#incidents).
 
 An incident is keyed by (service, incident key). `opened` gives its start, `resolved` its
 end (and may carry `started_at` itself); they pair in either arrival order. Repeats

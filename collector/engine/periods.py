@@ -1,4 +1,4 @@
-"""Calendar periods in UTC: months and quarters (DESIGN §4, §5)."""
+"""Calendar periods in UTC: months and quarters (docs/REFERENCE.md#declarations)."""
 
 from __future__ import annotations
 

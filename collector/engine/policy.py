@@ -1,6 +1,6 @@
 """How the engine treats each project: its period, rate, services, objectives, labels.
 
-This is the seam declarations plug into (DESIGN §4). A policy answers with an
+This is the seam declarations plug into (docs/REFERENCE.md#declarations). A policy answers with an
 immutable `ProjectProfile`; `DefaultPolicy` describes a project without declaration:
 calendar months, the deployment's default hourly rate, every reported service, no
 objectives (status `unscoped`).
@@ -52,7 +52,7 @@ class ProjectProfile:
     services: frozenset[str] | None = None
     """Services whose windows count for uptime; None means all reported."""
     uptime_from: str = "windows"
-    """`windows` (availability.observed) or `incidents` (DESIGN §5)."""
+    """`windows` (availability.observed) or `incidents` (docs/REFERENCE.md#formulas)."""
     observed_since_s: float | None = None
     """Incidents basis: observed time counts from here (else from the period start)."""
     objectives: Objectives = field(default_factory=Objectives)

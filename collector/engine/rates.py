@@ -1,4 +1,4 @@
-"""Versioned baselines: the hourly rate in force on each day (DESIGN §4 `hourlyRate`).
+"""Versioned baselines: the hourly rate in force on each day (`hourlyRate`, docs/REFERENCE.md).
 
 Time saved is valued at the rate in force at each run's event time, so a new rate never
 rewrites the value of past runs. Rates change at midnight UTC, so aggregates keep time

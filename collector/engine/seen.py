@@ -16,7 +16,7 @@ from collector.state.model import DIGEST_SIZE
 
 def event_digest(project: str, source: str, event_id: str) -> bytes:
     """A collision-resistant key for (project, source, id): a duplicate is the same
-    (source, id) for the same project (DESIGN §3). NUL cannot occur inside any of them."""
+    (source, id) for the same project (REFERENCE.md#events). NUL cannot occur inside any of them."""
     # one encode of the joined text: the same bytes as joining the encoded parts
     return blake2b(f"{project}\0{source}\0{event_id}".encode(), digest_size=DIGEST_SIZE).digest()
 

@@ -1,4 +1,4 @@
-"""The collector's time rules (DESIGN §5), for those who judge an event before it reaches
+"""The collector's time rules (docs/REFERENCE.md), for those who judge an event before it reaches
 a collector: the gateway before it answers (§8) and `outcomes emit --file` before it
 sends. An event more than the tolerance in the future is `future`; one in a period (the
 project's declared kind) that closed more than the grace window ago is `too_late`, unless

@@ -1,4 +1,4 @@
-"""Availability windows counted honestly (DESIGN §5, windows basis).
+"""Availability windows counted honestly (docs/REFERENCE.md#formulas, windows basis).
 
 Per service and month: a window re-sent with the same start and end replaces the earlier
 one; overlapping windows count their time once (observed = the length of their union,

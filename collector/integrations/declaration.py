@@ -1,4 +1,4 @@
-"""`kind: Integration` documents (DESIGN §4, binding format), validated with pydantic.
+"""`kind: Integration` documents (docs/REFERENCE.md#declarations), validated with pydantic.
 
 A rule's `match` globs and its templates may only name the fields of its tool type;
 templates are `{field}` placeholders, the result lowercased. A template without

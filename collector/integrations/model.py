@@ -18,7 +18,7 @@ UnmappedLevel = Literal["run", "job", "incident"]
 class RunFacts:
     """A finished run (or job) as the tool reported it.
 
-    `fields` are the values rules match and templates use (DESIGN's fields per type);
+    `fields` are the values rules match and templates use (the documented fields per type);
     `source` and `key` identify the run in the tool, stable across redeliveries, so the
     event id derived from them makes a redelivery a duplicate downstream."""
 

@@ -1,4 +1,4 @@
-"""SQLite state store: the default for a single collector (DESIGN §2, §7).
+"""SQLite state store: the default for a single collector (docs/REFERENCE.md).
 
 WAL journal, so `outcomes report` can read while a collector writes; `synchronous=
 NORMAL`, which survives a killed process (not a power cut) with every committed batch.

@@ -2,7 +2,7 @@
 
 Each project's behaviour is fixed so that its status is the same whatever the day, from
 about three days into a period (before, the few events so far can swing young numbers:
-ROI has no elapsed-time guard, DESIGN §5; costs and savings come in hourly-sized pieces to
+ROI has no elapsed-time guard, REFERENCE.md; costs and savings come in hourly-sized pieces to
 keep that window short):
 ticket-triage and cost-optimizer meet their objectives, incident-autoremediation is at
 risk (17 of 18 runs succeed against a 95% objective), patch-rollout is clearly off target,

@@ -1,4 +1,4 @@
-"""The gateway's access log and request/event counters (DESIGN §6 gateway series).
+"""The gateway's access log and request/event counters (docs/REFERENCE.md#metrics gateway series).
 
 One structured line per request on the `outcomes.gateway.access` logger: method, route,
 status, duration, client address, the token's *name* (never the token, never a header

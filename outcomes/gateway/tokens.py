@@ -1,6 +1,6 @@
 """Gateway bearer tokens: stored as SHA-256 digests, each allowed some project patterns.
 
-File format (YAML, DESIGN §8):
+File format (YAML, docs/REFERENCE.md):
     tokens:
       - {name: ci, sha256: <hex digest of the token>, projects: ["ticket-*"]}
       - {name: itsm, sha256: <hex>, projects: ["*"], rate_per_s: 50, burst: 100}

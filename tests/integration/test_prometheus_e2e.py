@@ -49,7 +49,7 @@ def story_clock() -> Callable[[], datetime]:
     """Wall-clock time moved back to the 20th of a month at most (the previous month's
     before the 20th). The simulated fleet tells its story once part of a period is behind
     it: in a period's first hours its few events can swing young projects' statuses (ROI
-    has no elapsed-time guard, DESIGN §5), and the alert check below would depend on the
+    has no elapsed-time guard, docs/REFERENCE.md#formulas), and the alert check below would depend on the
     date the tests run."""
     real = utc_now()
     story = real if real.day >= 20 else (real.replace(day=1) - timedelta(days=1)).replace(day=20)

@@ -1,6 +1,6 @@
 """An independent computation of what a set of distinct valid events must export.
 
-Written from DESIGN §5/§6 directly, with Decimal/Fraction arithmetic and no code
+Written from docs/REFERENCE.md#formulas directly, with Decimal/Fraction arithmetic and no code
 from the collector, so tests compare the collector against a second implementation.
 """
 

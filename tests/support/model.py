@@ -1,4 +1,4 @@
-"""A second, independent implementation of DESIGN §5 (targets, statuses, portfolio).
+"""A second, independent implementation of docs/REFERENCE.md#formulas (targets, statuses, portfolio).
 
 Written from the design text with plain dicts and Fractions, sharing no code with the
 collector, so tests can check the collector's numbers against it.

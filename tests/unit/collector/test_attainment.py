@@ -1,4 +1,4 @@
-"""Golden table for DESIGN §5 targets: projection, attainment, guards, statuses."""
+"""Golden table for docs/REFERENCE.md#formulas targets: projection, attainment, guards, statuses."""
 
 from __future__ import annotations
 

@@ -207,7 +207,7 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
     accepted: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, str], datetime] = {}
     """(project, source, id) -> until when a copy is a duplicate: the end of its quarter
-    plus the grace window (DESIGN §5), whatever the declaration says later."""
+    plus the grace window (docs/REFERENCE.md#formulas), whatever the declaration says later."""
     for step in range(data.draw(st.integers(1, 5))):
         if step and data.draw(st.booleans()):  # a declaration changes mid-stream
             name = data.draw(st.sampled_from(PROJECTS))

@@ -53,7 +53,7 @@ def events(draw: st.DrawFn) -> OutcomeEvent:
 
 def distinct_events(batch: list[OutcomeEvent]) -> list[OutcomeEvent]:
     """One event per (source, id); and one per availability window: a window re-sent with
-    the same service, start and end replaces the earlier one (DESIGN §5), so two with
+    the same service, start and end replaces the earlier one (docs/REFERENCE.md#formulas), so two with
     different downtime are not interchangeable, whatever their ids."""
     by_id = {(e.source, e.id): e for e in batch}.values()
     windows: set[tuple[Any, ...]] = set()

@@ -1,4 +1,4 @@
-"""Golden values for the DESIGN §5 realized-value formulas."""
+"""Golden values for the docs/REFERENCE.md#formulas realized-value formulas."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incidents paired in the engine, and uptime from them (DESIGN §5, incidents basis)."""
+"""Incidents paired in the engine, and uptime from them (docs/REFERENCE.md#formulas, incidents basis)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """For random events and declarations, every target / project / portfolio value equals
-what an independent implementation of DESIGN §5 computes."""
+what an independent implementation of docs/REFERENCE.md#formulas computes."""
 
 from __future__ import annotations
 
