@@ -24,7 +24,8 @@ from typing import Protocol, TypeVar
 from kafka.partitioner.default import murmur2
 
 from collector.decode import decode
-from collector.engine.engine import Engine, Instant
+from collector.engine.admission import Instant
+from collector.engine.engine import Engine
 from collector.integrations.model import Accepted, Ignored, Translation, Unmapped
 from collector.source.records import SourceRecord
 from collector.state.model import LoadedState, PeriodRow, TopicPartitionKey

@@ -16,26 +16,29 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from collector.engine.admission import (
+    Instant,
+    MonthCache,
+    check_currency,
+    future,
+    instant_at,
+    too_late,
+)
 from collector.engine.aggregates import LifetimeCounters, micros_of, run_micros
-from collector.engine.evaluate import current_period, portfolio, project_snapshot
-from collector.engine.health import DelayHistogram, HealthCounters
+from collector.engine.changes import ChangeLog
+from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
-from collector.engine.periods import Period, PeriodKind, month_and_quarter
+from collector.engine.ledger import HealthLedger
+from collector.engine.periods import Period, PeriodKind
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.rates import epoch_day
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
-from collector.engine.snapshots import counters_health, health_snapshot
+from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
+from collector.engine.views import ProjectViews
 from collector.engine.windows import epoch_us, pieces
-from collector.state.model import (
-    IncidentRow,
-    LoadedState,
-    PeriodRow,
-    SeenRow,
-    StateChanges,
-    WindowRow,
-)
+from collector.state.model import LoadedState, PeriodRow, SeenRow, StateChanges, WindowRow
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
     AvailabilityObserved,
@@ -54,7 +57,7 @@ Archive = Callable[[str, str], PeriodRow | None]
 UNKNOWN_TYPE_LABEL = "unknown"
 _LONGEST_PERIOD = timedelta(days=92)
 _NEVER = 1e12
-"""forget-after of what must be kept (an open incident): far beyond any clock."""
+"""forget-after of what is remembered for good (history): far beyond any clock."""
 
 
 class Verdict(StrEnum):
@@ -82,27 +85,6 @@ class EngineSettings:
     version: str = "0.0.0"
 
 
-@dataclass(frozen=True, slots=True)
-class Instant:
-    """One reading of the clock and the limits it implies. A batch's events are all
-    judged at its instant (`Engine.instant`), so the clock is read once per batch."""
-
-    now: datetime
-    now_s: float
-    future_limit_s: float
-    """An event time (epoch seconds) later than this is in the future."""
-    closed_before_s: float
-    """A period that ended at or before this (epoch seconds) closed more than the grace
-    window ago."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    snapshot: ProjectSnapshot
-    policy_version: int
-    computed_at: float
-
-
 class Engine:
     """Aggregates events per project and month (docs/REFERENCE.md#formulas); tracks changes."""
 
@@ -111,51 +93,37 @@ class Engine:
         settings: EngineSettings,
         clock: Clock,
         policy: ProjectPolicy | None = None,
+        *,
+        owns: Callable[[str], bool] = lambda project: True,
+        archive: Archive = lambda project, key: None,
     ) -> None:
+        """`owns`: whether this instance exports a declared project without events (its
+        partition is held here); `archive`: a stored month no longer in memory (the state
+        store's, for history imports)."""
         self.settings = settings
         self._clock = clock
         self.policy: ProjectPolicy = policy or DefaultPolicy()
         self._projects: dict[str, ProjectState] = {}
         self._seen: dict[int, SeenIndex] = {}
-        self._health: dict[int, HealthCounters] = {}
-        self._delay = DelayHistogram(since_s=clock().timestamp())
-        self._accepted: dict[tuple[int, str], int] = {}
-        """(partition, event type) -> events accepted since `_settle` last counted them."""
-        self._accepted_since_s = 0.0
-        self._delays: list[float] = []
-        """Delays of the events accepted since `_settle` (for `_delay`)."""
-        self._dirty_months: set[tuple[str, str]] = set()
-        self._new_seen: list[SeenRow] = []
-        self._new_windows: list[WindowRow] = []
-        self._dirty_incidents: set[tuple[str, str, str]] = set()
+        self.ledger = HealthLedger(since_s=clock().timestamp())
+        self.changes = ChangeLog(settings.grace)
+        self.views = ProjectViews(settings.refresh_s)
         self._legacy_seen_until_s = 0.0
         self._declared_since: dict[str, float] = {}
         """project -> when its declaration first took effect (as stored, or first seen here)."""
-        self._new_declared: list[tuple[str, float]] = []
-        self._dirty_health: set[int] = set()
-        self.owns: Callable[[str], bool] = lambda project: True
+        self.owns: Callable[[str], bool] = owns
         """Whether this instance exports a declared project that has no events yet."""
-        self._cache: dict[str, _Cached] = {}
-        self._stale: set[str] = set()
+        self.archive: Archive = archive
+        """Where a history import (backfill) finds a month this engine no longer holds."""
         self._grace_s = settings.grace.total_seconds()
-        self._last_month = month_and_quarter(clock())
-        self.archive: Archive = lambda project, key: None
-        """Where a history import (backfill) finds a month this engine no longer holds;
-        the pipeline reads it from the state store."""
+        self._months = MonthCache(clock())
 
     # -- ingest -----------------------------------------------------------------
 
     def instant(self) -> Instant:
         """Now, by the engine's clock, for `apply` and `reject`."""
-        now = self._clock()
-        now_s = now.timestamp()
         settings = self.settings
-        return Instant(
-            now,
-            now_s,
-            now_s + settings.future_tolerance.total_seconds(),
-            now_s - self._grace_s,
-        )
+        return instant_at(self._clock(), settings.grace, settings.future_tolerance)
 
     def apply(self, event: OutcomeEvent, partition: int, at: Instant | None = None) -> Verdict:
         """Count one decoded event, or raise `EventError` (future, too_late, currency).
@@ -172,19 +140,15 @@ class Engine:
         event_s = moment.timestamp()
         kind = type(data)
         if kind is RunFinished or kind is CostIncurred or kind is SavingsRealized:
-            self._check_currency(data.currency)  # type: ignore[union-attr]
+            check_currency(data.currency, self.settings.currency)  # type: ignore[union-attr]
         if event_s > at.future_limit_s:
-            raise EventError(Reason.FUTURE, f"time {moment.isoformat()} is in the future")
+            raise future(moment, self.settings.future_tolerance)
         project_name = data.project
         profile = self.policy.profile(project_name)
-        month, quarter = self._month_and_quarter(moment, event_s)
+        month, quarter = self._months.of(moment, event_s)
         period = month if profile.period_kind is PeriodKind.MONTH else quarter
         if period.end_s <= at.closed_before_s and not event.backfill:
-            raise EventError(
-                Reason.TOO_LATE,
-                f"time {moment.isoformat()} is in period {period.key}, closed more than"
-                f" the grace window ({self.settings.grace}) ago",
-            )
+            raise too_late(moment, period, self.settings.grace)
         digest = event_digest(project_name, event.source, event.id)
         seen = self._seen.get(partition)
         if seen is None:
@@ -195,7 +159,7 @@ class Engine:
             now_s < self._legacy_seen_until_s
             and seen.recognises(legacy_digest(event.source, event.id), now_s)
         ):
-            self._count(partition, event_type, _DUPLICATE, now_s)
+            self.ledger.count(partition, event_type, _DUPLICATE, now_s)
             return Verdict.DUPLICATE
         if kind is IncidentResolved:
             self._check_resolution(event, data)  # type: ignore[arg-type]
@@ -206,7 +170,7 @@ class Engine:
         # is remembered for good: a second import of the same file counts nothing.
         forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
         seen.add(digest, forget_after_s)
-        self._new_seen.append(SeenRow(digest, partition, forget_after_s))
+        self.changes.seen.append(SeenRow(digest, partition, forget_after_s))
         name = self._project_name(project_name, partition)
         if name is not project_name:
             profile = self.policy.profile(name)
@@ -220,19 +184,20 @@ class Engine:
             event_s=event_s,
             forget_after_s=forget_after_s,
         )
-        # counted per batch (`_settle`): a dict entry and a list item instead of two calls
-        accepted = self._accepted
+        # counted per batch (`HealthLedger.settle`): a dict entry and a list item, not two calls
+        ledger = self.ledger
+        accepted = ledger.accepted
         if not accepted:
-            self._accepted_since_s = now_s
+            ledger.accepted_since_s = now_s
         key = (partition, event_type)
         accepted[key] = accepted.get(key, 0) + 1
-        self._delays.append(now_s - event_s)
+        ledger.delays.append(now_s - event_s)
         return Verdict.ACCEPTED
 
     def note(self, event_type: str, result: str, partition: int, at: Instant) -> None:
         """Count a record that was neither applied nor rejected: a tool's record that was
         `translated` into outcome events (counted again when they arrive) or `ignored`."""
-        self._count(partition, event_type, result, at.now_s)
+        self.ledger.count(partition, event_type, result, at.now_s)
 
     def reject(
         self,
@@ -243,25 +208,8 @@ class Engine:
     ) -> None:
         """Count a rejection; `event_type` only when it is one we know (else `unknown`)."""
         now_s = at.now_s if at is not None else self._clock().timestamp()
-        self._count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
-        self._health[partition].rejected[reason.value] += 1
-
-    def _month_and_quarter(self, moment: datetime, event_s: float) -> tuple[Period, Period]:
-        """The month and quarter of an event time: most events of a batch lie in the
-        month of the one before, so that month is kept and only its bounds compared."""
-        month, quarter = self._last_month
-        if month.start_s <= event_s < month.end_s:
-            return month, quarter
-        self._last_month = found = month_and_quarter(moment)
-        return found
-
-    def _check_currency(self, currency: str | None) -> None:
-        if currency is not None and currency != self.settings.currency:
-            raise EventError(
-                Reason.CURRENCY,
-                f"data.currency {currency!r} differs from the reporting currency"
-                f" {self.settings.currency!r}",
-            )
+        self.ledger.count(partition, event_type or UNKNOWN_TYPE_LABEL, _REJECTED, now_s)
+        self.ledger.of(partition).rejected[reason.value] += 1
 
     def _aggregate(
         self,
@@ -290,8 +238,8 @@ class Engine:
         )
         label, folded = project.label_for(data, limit, profile.services or frozenset())
         if folded is not None:
-            self._health_of(partition).overflow[folded] += 1
-        self._stale.add(name)
+            self.ledger.of(partition).overflow[folded] += 1
+        self.views.stale.add(name)
         if event.backfill:
             self._reopen(project, event, month)
         if kind is AvailabilityObserved:
@@ -306,7 +254,7 @@ class Engine:
             return
         totals = project.month_totals(month)
         totals.note_applied(now_s)
-        self._dirty_months.add((name, month.key))
+        self.changes.months.add((name, month.key))
         if kind is RunFinished:  # most events: their numbers and day computed once
             micros = run_micros(data)  # type: ignore[arg-type]
             outcome, day = data.outcome, epoch_day(event_s)  # type: ignore[union-attr]
@@ -373,7 +321,7 @@ class Engine:
         incident.title = data.title or incident.title
         incident.severity = data.severity or incident.severity
         project.counters.note_time(event_s)
-        self._dirty_incidents.add((project.name, *key))
+        self.changes.incidents.add((project.name, *key))
 
     def _observe(
         self,
@@ -390,8 +338,10 @@ class Engine:
         downtime_us = to_micros(data.downtime_s)
         months, observed, downtime = project.observe_window(key, label, downtime_us, now_s)
         project.counters.add_window(label, observed, downtime, event_s)
-        self._dirty_months.update((project.name, month) for month in months)
-        self._new_windows.append(WindowRow(project.name, label, *key, downtime_us, forget_after_s))
+        self.changes.months.update((project.name, month) for month in months)
+        self.changes.windows.append(
+            WindowRow(project.name, label, *key, downtime_us, forget_after_s)
+        )
 
     def _project_name(self, project: str, partition: int) -> str:
         """`project`, or `other` once the instance holds `max_projects` undeclared ones."""
@@ -399,91 +349,30 @@ class Engine:
             return project
         if self.policy.profile(project).declared:
             return project
-        self._health_of(partition).overflow["project"] += 1
+        self.ledger.of(partition).overflow["project"] += 1
         return OTHER
-
-    def _health_of(self, partition: int) -> HealthCounters:
-        health = self._health.get(partition)
-        if health is None:
-            health = self._health[partition] = HealthCounters()
-        self._dirty_health.add(partition)
-        return health
-
-    def _count(self, partition: int, event_type: str, verdict: str, now_s: float) -> None:
-        health = self._health.get(partition)
-        if health is None:
-            health = self._health[partition] = HealthCounters()
-        self._dirty_health.add(partition)
-        if health.since_s is None:
-            health.since_s = now_s
-        health.events[(event_type, verdict)] += 1
-
-    def _settle(self) -> None:
-        """Count the events accepted since the last call in the health counters and the
-        delay histogram (before anything reads or replaces them)."""
-        if not self._accepted:
-            return
-        for (partition, event_type), accepted in self._accepted.items():
-            health = self._health_of(partition)
-            if health.since_s is None:
-                health.since_s = self._accepted_since_s
-            health.events[(event_type, _ACCEPTED)] += accepted
-        self._delay.observe_all(self._delays)
-        self._accepted = {}
-        self._delays = []
 
     # -- persistence --------------------------------------------------------------
 
     def take_changes(self) -> StateChanges:
         """What changed since the last call, to be committed with the batch's offsets."""
-        self._settle()
-        projects = sorted(
-            {name for name, _ in self._dirty_months}
-            | {name for name, _, _ in self._dirty_incidents if name in self._projects}
-        )
-        changes = StateChanges(
-            projects=tuple(self._projects[name].row() for name in projects),
-            periods=tuple(
-                self._projects[name].month_row(key) for name, key in sorted(self._dirty_months)
-            ),
-            seen=tuple(self._new_seen),
-            windows=tuple(self._new_windows),
-            incidents=tuple(self._incident_row(*key) for key in sorted(self._dirty_incidents)),
-            health=tuple((p, self._health[p].to_json()) for p in sorted(self._dirty_health)),
-        )
-        self._dirty_months.clear()
-        self._new_seen = []
-        self._new_windows = []
-        self._dirty_incidents.clear()
-        self._dirty_health.clear()
-        return changes
+        self.ledger.settle()
+        return self.changes.take(self._projects, self.ledger.take_rows())
 
     def take_declared(self) -> StateChanges:
         """Declarations that took effect since the last call (written even without events)."""
-        changes = StateChanges(declared=tuple(self._new_declared))
-        self._new_declared = []
-        return changes
-
-    def _incident_row(self, project: str, service: str, key: str) -> IncidentRow:
-        incident = self._projects[project].incidents[(service, key)]
-        ends = [end for _, end in incident.intervals]
-        if incident.is_open or incident.pending or None in ends:
-            forget_after_s = _NEVER
-        else:  # kept as long as the months its intervals lie in
-            last_end = max(end for end in ends if end is not None) / 1e6
-            forget_after_s = last_end + (self.settings.grace + 2 * _LONGEST_PERIOD).total_seconds()
-        return IncidentRow(project, service, key, incident.to_json(), forget_after_s)
+        return self.changes.take_declared()
 
     def adopt(self, state: LoadedState, partitions: Iterable[int]) -> None:
         """Take over `partitions` with the state the store holds for them."""
-        self._settle()
+        partitions = list(partitions)
+        self.ledger.adopt(partitions, state.health)
         for partition in partitions:
             self._seen[partition] = SeenIndex()
-            self._health[partition] = HealthCounters()
         for row in state.projects:
             counters = LifetimeCounters.from_json(row.counters)
             self._projects[row.project] = ProjectState(row.project, row.partition, counters)
-            self._cache.pop(row.project, None)
+            self.views.forget(row.project)
         for period in state.periods:
             if period.project in self._projects:
                 self._projects[period.project].restore_month(period, month_of(period))
@@ -497,8 +386,6 @@ class Engine:
         self._declared_since.update(state.declared)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
-        for partition, raw in state.health.items():
-            self._health.setdefault(partition, HealthCounters()).restore(raw)
 
     def _replay_windows(self, rows: Iterable[WindowRow]) -> None:
         """Rebuild the adopted projects' window sets from the stored windows."""
@@ -526,15 +413,13 @@ class Engine:
 
     def release(self, partitions: Iterable[int]) -> None:
         """Forget `partitions` (revoked): their projects are no longer exported here."""
-        self._settle()
         gone = set(partitions)
+        self.ledger.release(gone)
         for name in [n for n, p in self._projects.items() if p.partition in gone]:
             del self._projects[name]
-            self._cache.pop(name, None)
+            self.views.forget(name)
         for partition in gone:
             self._seen.pop(partition, None)
-            self._health.pop(partition, None)
-            self._dirty_health.discard(partition)
 
     def forget_closed(self) -> StateChanges:
         """Forget seen digests and in-memory months that can no longer change."""
@@ -551,21 +436,28 @@ class Engine:
 
     def snapshot(self, consumer_lag: Iterable[tuple[str, int, int]] = ()) -> Snapshot:
         """An immutable view of every project (seen or declared) and the portfolio."""
-        self._settle()
+        self.ledger.settle()
         now, policy, tick = self._clock(), self.policy, time.monotonic()
         declared = {name for name in policy.declared_projects() if self.owns(name)}
         for name in declared - self._declared_since.keys():
             self._declared_since[name] = now.timestamp()
-            self._new_declared.append((name, now.timestamp()))
+            self.changes.declared.append((name, now.timestamp()))
         names = sorted(set(self._projects) | declared)
-        projects = tuple(self._project_view(name, policy, now, tick) for name in names)
-        self._stale.clear()
+        projects = tuple(
+            self.views.view(
+                self._projects.get(name) or ProjectState(name, -1), policy, now, tick,
+                self._declared_since.get(name),
+            )
+            for name in names
+        )  # fmt: skip
+        self.views.stale.clear()
+        ledger = self.ledger
         return Snapshot(
             taken_at_s=now.timestamp(),
             currency=self.settings.currency,
             projects=projects,
             health=health_snapshot(
-                self.settings.version, self._merged_health(), tuple(consumer_lag), self._delay
+                self.settings.version, ledger.merged(), tuple(consumer_lag), ledger.delay
             ),
             portfolio=portfolio(projects),
         )
@@ -573,35 +465,7 @@ class Engine:
     def partition_health(self) -> dict[int, HealthSnapshot]:
         """The health counters of each partition held (a collector with several workers
         keeps each partition's latest, so its sums never fall when partitions move)."""
-        self._settle()
-        version = self.settings.version
-        return {p: counters_health(version, health) for p, health in self._health.items()}
-
-    def _merged_health(self) -> HealthCounters:
-        total = HealthCounters()
-        for health in self._health.values():
-            total = total.merged(health)
-        return total
-
-    def _project_view(
-        self, name: str, policy: ProjectPolicy, now: datetime, tick: float
-    ) -> ProjectSnapshot:
-        cached = self._cache.get(name)
-        profile = policy.profile(name)
-        period = current_period(profile, now)
-        if (
-            cached is not None
-            and name not in self._stale
-            and cached.policy_version == policy.version
-            and cached.snapshot.period.key == period.key
-            and tick - cached.computed_at < self.settings.refresh_s
-        ):
-            return cached.snapshot
-        state = self._projects.get(name) or ProjectState(name, -1)
-        since = self._declared_since.get(name) if profile.declared else None
-        view = project_snapshot(state, profile, period, now, declared_since_s=since)
-        self._cache[name] = _Cached(view, policy.version, tick)
-        return view
+        return self.ledger.per_partition(self.settings.version)
 
     def period_view(self, name: str, period: Period) -> ProjectSnapshot:
         """Results of one project over any period (current or closed), for reports."""

@@ -75,7 +75,7 @@ def test_an_open_incident_is_downtime_up_to_now(tmp_path: Path) -> None:
     observed = 2 * elapsed_s(NOW)  # two declared services, each observed since the month began
     assert snap.period.uptime == 1 - 7200 / observed
     clock.now = NOW + timedelta(hours=1)  # still open: uptime keeps falling
-    engine._stale.add("ticket-triage")
+    engine.views.stale.add("ticket-triage")
     assert project(engine).period.uptime == 1 - 3 * 3600 / (2 * elapsed_s(clock.now))
 
 

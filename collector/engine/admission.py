@@ -1,0 +1,76 @@
+"""Admission: the one time rule, and the currency rule, every judge of an event applies.
+
+An event more than `future_tolerance` after now is `future`; one in a period (its
+project's declared kind) that closed more than the grace window ago is `too_late`, unless
+it is history (`outcomesbackfill`); money in another currency than the reporting one is
+`currency`. The engine applies them per event (comparing epoch seconds with an `Instant`
+read once per batch); the gateway and `outcomes emit --file` apply the same rules before
+they answer (`collector.engine.timing`), so a sender is told at once what a collector
+would refuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from collector.engine.periods import Period, month_and_quarter
+from schemas.envelope import EventError, Reason
+
+FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """One reading of the clock and the limits it implies. A batch's events are all
+    judged at its instant, so the clock is read once per batch."""
+
+    now: datetime
+    now_s: float
+    future_limit_s: float
+    """An event time (epoch seconds) later than this is in the future."""
+    closed_before_s: float
+    """A period that ended at or before this (epoch seconds) closed more than the grace
+    window ago."""
+
+
+def instant_at(now: datetime, grace: timedelta, tolerance: timedelta = FUTURE_TOLERANCE) -> Instant:
+    now_s = now.timestamp()
+    return Instant(now, now_s, now_s + tolerance.total_seconds(), now_s - grace.total_seconds())
+
+
+def future(moment: datetime, tolerance: timedelta = FUTURE_TOLERANCE) -> EventError:
+    return EventError(
+        Reason.FUTURE, f"time {moment.isoformat()} is more than {tolerance} in the future"
+    )
+
+
+def too_late(moment: datetime, period: Period, grace: timedelta) -> EventError:
+    return EventError(
+        Reason.TOO_LATE,
+        f"time {moment.isoformat()} is in period {period.key}, closed more than the grace"
+        f" window ({grace}) ago",
+    )
+
+
+def check_currency(currency: str | None, reporting: str) -> None:
+    if currency is not None and currency != reporting:
+        raise EventError(
+            Reason.CURRENCY,
+            f"data.currency {currency!r} differs from the reporting currency {reporting!r}",
+        )
+
+
+class MonthCache:
+    """The month and quarter of an event time: most events of a batch lie in the month of
+    the one before, so that month is kept and only its bounds compared."""
+
+    def __init__(self, now: datetime) -> None:
+        self._last = month_and_quarter(now)
+
+    def of(self, moment: datetime, event_s: float) -> tuple[Period, Period]:
+        month, quarter = self._last
+        if month.start_s <= event_s < month.end_s:
+            return month, quarter
+        self._last = found = month_and_quarter(moment)
+        return found

@@ -1,0 +1,75 @@
+"""The change log: what the engine changed since the last commit, as rows of the store.
+
+`Engine.apply` notes each change here (a month's totals, an accepted event's digest, a
+window, an incident, a declaration that took effect); `take` turns them into one
+`StateChanges` committed with the batch's offsets, and starts afresh. One thread (the
+pipeline's) uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Final
+
+from collector.engine.project import ProjectState
+from collector.state.model import IncidentRow, SeenRow, StateChanges, WindowRow
+
+LONGEST_PERIOD: Final = timedelta(days=92)
+KEEP: Final = 1e12
+"""forget-after of what must be kept (an open incident): far beyond any clock."""
+
+
+class ChangeLog:
+    def __init__(self, grace: timedelta) -> None:
+        self._grace = grace
+        self.months: set[tuple[str, str]] = set()
+        """(project, month key) whose totals changed."""
+        self.seen: list[SeenRow] = []
+        self.windows: list[WindowRow] = []
+        self.incidents: set[tuple[str, str, str]] = set()
+        """(project, service, incident key) that changed."""
+        self.declared: list[tuple[str, float]] = []
+        """(project, when its declaration took effect) first seen here."""
+
+    def take(
+        self,
+        projects: Mapping[str, ProjectState],
+        health: tuple[tuple[int, dict[str, Any]], ...],
+    ) -> StateChanges:
+        """The changes since the last call (with the partitions' `health` rows)."""
+        names = sorted(
+            {name for name, _ in self.months}
+            | {name for name, _, _ in self.incidents if name in projects}
+        )
+        changes = StateChanges(
+            projects=tuple(projects[name].row() for name in names),
+            periods=tuple(projects[name].month_row(key) for name, key in sorted(self.months)),
+            seen=tuple(self.seen),
+            windows=tuple(self.windows),
+            incidents=tuple(
+                self._incident_row(projects[name], service, key)
+                for name, service, key in sorted(self.incidents)
+            ),
+            health=health,
+        )
+        self.months.clear()
+        self.seen = []
+        self.windows = []
+        self.incidents.clear()
+        return changes
+
+    def take_declared(self) -> StateChanges:
+        """Declarations that took effect since the last call (written even without events)."""
+        changes = StateChanges(declared=tuple(self.declared))
+        self.declared = []
+        return changes
+
+    def _incident_row(self, project: ProjectState, service: str, key: str) -> IncidentRow:
+        incident = project.incidents[(service, key)]
+        ends = [end for _, end in incident.intervals]
+        if incident.is_open or incident.pending or None in ends:
+            forget_after_s = KEEP
+        else:  # kept as long as the months its intervals lie in
+            last_end = max(end for end in ends if end is not None) / 1e6
+            forget_after_s = last_end + (self._grace + 2 * LONGEST_PERIOD).total_seconds()
+        return IncidentRow(project.name, service, key, incident.to_json(), forget_after_s)

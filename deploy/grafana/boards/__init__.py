@@ -1,0 +1,1 @@
+"""One module per Grafana board, and the panel kit they share."""

@@ -1,0 +1,330 @@
+"""The panel kit of the dashboards: queries, thresholds, panels, links and the board
+skeleton every board shares (grafana-foundation-sdk builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
+from grafana_foundation_sdk.builders.dashboard import DatasourceVariable, QueryVariable
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DashboardLinkType,
+    DataSourceRef,
+    DataTransformerConfig,
+    DynamicConfigValue,
+    MatcherConfig,
+    Threshold,
+    ThresholdsMode,
+    ValueMap,
+    ValueMappingResult,
+    VariableRefresh,
+    VariableSort,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+OUT = Path(__file__).parent / "dashboards"
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
+REFERENCE: Final = "https://github.com/outcome-telemetry/collector/blob/main/docs/REFERENCE.md"
+"""Where panel descriptions send a reader for the exact definition (the repository's docs)."""
+Panel = stat.Panel | timeseries.Panel | table.Panel | bargauge.Panel
+MONEY: Final = "${currency}"
+
+STATUS_CODES: Final = (
+    ("met", 1, "green"),
+    ("at_risk", 2, "orange"),
+    ("off_target", 3, "red"),
+    ("insufficient_data", 4, "text"),
+    ("unscoped", 5, "blue"),
+)
+"""Project status as one number per project (state sets become a value a stat can colour)."""
+
+
+def status_code(matchers: str = "", by: str = "") -> str:
+    """PromQL: 1 met, 2 at risk, 3 off target, 4 insufficient data, 5 unscoped, from the
+    `outcomes_project_status` state set (`matchers`: e.g. `project="$project"`)."""
+    grouping = f" by ({by})" if by else ""
+    prefix = f"{matchers}," if matchers else ""
+    return " + ".join(
+        f'max{grouping} (outcomes_project_status{{{prefix}status="{name}"}}) * {code}'
+        for name, code, _ in STATUS_CODES
+    )
+
+
+def see(anchor: str) -> str:
+    return f" [Definition]({REFERENCE}#{anchor})"
+
+
+def query(expr: str, legend: str = "", instant: bool = False) -> prometheus.Dataquery:
+    q = prometheus.Dataquery().expr(expr).datasource(DATASOURCE)
+    if legend:
+        q = q.legend_format(legend)
+    return q.instant() if instant else q
+
+
+def steps(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
+    return (
+        dashboard.ThresholdsConfig()
+        .mode(ThresholdsMode.ABSOLUTE)
+        .steps([Threshold(value=value, color=colour) for value, colour in steps])
+    )
+
+
+ATTAINMENT = steps((None, "red"), (0.8, "orange"), (1.0, "green"))
+"""Target status colours: below 0.8 off target, below 1 at risk, else met."""
+ROI = steps((None, "red"), (0.0, "green"))
+"""ROI below 0: the project costs more than it returns."""
+MEETING = steps((None, "red"), (0.5, "orange"), (0.8, "green"))
+NEUTRAL = steps((None, "text"))
+
+
+def status_mappings() -> list[ValueMap]:
+    return [
+        ValueMap(
+            {
+                str(code): ValueMappingResult(text=name.replace("_", " "), color=colour, index=code)
+                for name, code, colour in STATUS_CODES
+            }
+        )
+    ]
+
+
+def ref(index: int) -> str:
+    return chr(ord("A") + index)
+
+
+def stat_panel(
+    title: str,
+    description: str,
+    unit: str,
+    *queries: prometheus.Dataquery,
+    width: int = 6,
+    thresholds: dashboard.ThresholdsConfig = NEUTRAL,
+) -> stat.Panel:
+    panel = (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(5)
+        .span(width)
+        .thresholds(thresholds)
+    )
+    for index, q in enumerate(queries):
+        panel = panel.with_target(q.ref_id(ref(index)))
+    return panel
+
+
+def status_panel(title: str, description: str, expr: str, width: int = 6) -> stat.Panel:
+    return (
+        stat_panel(title, description, "none", query(expr, instant=True), width=width)
+        .mappings(status_mappings())  # type: ignore[arg-type]
+        .color_mode(BACKGROUND)
+    )
+
+
+def series_panel(
+    title: str, description: str, unit: str, *queries: prometheus.Dataquery, width: int = 12
+) -> timeseries.Panel:
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(8)
+        .span(width)
+    )
+    for index, q in enumerate(queries):
+        panel = panel.with_target(q.ref_id(ref(index)))
+    return panel
+
+
+def table_panel(
+    title: str, description: str, *queries: prometheus.Dataquery, width: int = 12
+) -> table.Panel:
+    panel = (
+        table.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .height(8)
+        .span(width)
+    )
+    for index, q in enumerate(queries):
+        panel = panel.with_target(q.format(PromQueryFormat.TABLE).ref_id(ref(index)))
+    return panel
+
+
+def bars(
+    title: str,
+    description: str,
+    unit: str,
+    q: prometheus.Dataquery,
+    *,
+    width: int = 8,
+    thresholds: dashboard.ThresholdsConfig = NEUTRAL,
+) -> bargauge.Panel:
+    panel = (
+        bargauge.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(8)
+        .span(width)
+        .thresholds(thresholds)
+    )
+    return panel.with_target(q.ref_id("A"))
+
+
+def link(title: str, url: str) -> dashboard.DashboardLink:
+    return dashboard.DashboardLink(title).type(DashboardLinkType.LINK).url(url)
+
+
+def to_project(field: str = "${__data.fields.project}") -> dashboard.DashboardLink:
+    return link(
+        "Open the project board",
+        f"/d/outcomes-project/outcomes-project?var-project={field}&${{__url_time_range}}"
+        "&var-datasource=${datasource}&var-currency=${currency}",
+    )
+
+
+def to_team(field: str) -> dashboard.DashboardLink:
+    return link(
+        "Open the team board",
+        f"/d/outcomes-team/outcomes-team?var-team={field}&${{__url_time_range}}"
+        "&var-datasource=${datasource}&var-currency=${currency}",
+    )
+
+
+Override = tuple[MatcherConfig, list[DynamicConfigValue]]
+
+
+def by_name(name: str, *properties: tuple[str, object]) -> Override:
+    return (
+        MatcherConfig(id_val="byName", options=name),
+        [DynamicConfigValue(id_val=key, value=value) for key, value in properties],
+    )
+
+
+def attainment_column(name: str) -> Override:
+    """A table column of attainments: percent, its cell coloured by target status."""
+    return by_name(
+        name,
+        ("unit", "percentunit"),
+        ("thresholds", ATTAINMENT.build()),
+        ("custom.cellOptions", {"type": "color-background"}),
+    )
+
+
+def status_column(name: str) -> Override:
+    """A table column of status codes (`status_code`): the status word in its colour."""
+    return by_name(
+        name,
+        ("mappings", status_mappings()),
+        ("custom.cellOptions", {"type": "color-background"}),
+    )
+
+
+def merged(panel: table.Panel, names: dict[str, str], hidden: Sequence[str] = ()) -> table.Panel:
+    """One row per label set: the queries' values side by side (`Value #A` -> a name)."""
+    panel = panel.with_transformation(DataTransformerConfig(id_val="merge", options={}))
+    excluded = {"Time": True, **{name: True for name in hidden}}
+    return panel.with_transformation(
+        DataTransformerConfig(
+            id_val="organize", options={"excludeByName": excluded, "renameByName": names}
+        )
+    )
+
+
+BACKGROUND = stat.common.BigValueColorMode.BACKGROUND  # type: ignore[attr-defined]
+
+
+def base(uid: str, title: str, description: str, since: str) -> dashboard.Dashboard:
+    currency = (
+        QueryVariable("currency")
+        .label("Currency")
+        .datasource(DATASOURCE)
+        .query("label_values(outcomes_project_lifetime_value, currency)")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+    )
+    return (
+        dashboard.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["outcomes", "generated"])
+        .refresh("1m")
+        .time(since, "now")
+        .timezone("utc")
+        .tooltip(DashboardCursorSync.CROSSHAIR)
+        .with_variable(DatasourceVariable("datasource").label("Prometheus").type("prometheus"))
+        .with_variable(currency)
+        .links(
+            [
+                dashboard.DashboardLink("Outcomes boards")
+                .type(DashboardLinkType.DASHBOARDS)
+                .tags(["outcomes"])
+                .as_dropdown(False),
+                link("Reference: every number defined", REFERENCE).target_blank(True),
+            ]
+        )
+    )
+
+
+def team_variable() -> QueryVariable:
+    return (
+        QueryVariable("team")
+        .label("Team")
+        .datasource(DATASOURCE)
+        .query("label_values(outcomes_project_info, team)")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+    )
+
+
+def by_kind(title: str, description: str, record: str) -> stat.Panel:
+    return stat_panel(
+        title,
+        description,
+        "none",
+        query(
+            f'{record}{{currency="$currency",kind="month"}}',
+            "monthly projects, this month",
+            instant=True,
+        ),
+        query(
+            f'{record}{{currency="$currency",kind="quarter"}}',
+            "quarterly projects, this quarter",
+            instant=True,
+        ),
+        width=8,
+    ).decimals(2)
+
+
+def status_counts(
+    title: str, description: str, record: str, matchers: str = "", width: int = 12
+) -> stat.Panel:
+    panel = stat_panel(
+        title,
+        description,
+        "none",
+        *(
+            query(
+                f'sum({record}{{{matchers}{"," if matchers else ""}status="{name}"}}) or vector(0)',
+                name.replace("_", " "),
+                instant=True,
+            )
+            for name, _, _ in STATUS_CODES
+        ),
+        width=width,
+    ).color_mode(BACKGROUND)
+    for name, _, colour in STATUS_CODES:
+        panel = panel.with_override(
+            *by_name(name.replace("_", " "), ("color", {"mode": "fixed", "fixedColor": colour}))
+        )
+    return panel

@@ -1,0 +1,170 @@
+"""The portfolio (leaders: every project, by status, team and period kind) board."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders.dashboard import Row
+
+from boards.kit import (
+    BACKGROUND,
+    MEETING,
+    MONEY,
+    attainment_column,
+    bars,
+    base,
+    by_kind,
+    merged,
+    query,
+    see,
+    series_panel,
+    stat_panel,
+    status_code,
+    status_column,
+    status_counts,
+    table_panel,
+    to_project,
+    to_team,
+)
+
+
+def portfolio() -> dashboard.Dashboard:
+    return (
+        base(
+            "outcomes-portfolio",
+            "Outcomes / Portfolio",
+            "Is the automation portfolio paying off? Current period of every project.",
+            "now-30d",
+        )
+        .with_row(Row("Portfolio"))
+        .with_panel(
+            stat_panel(
+                "Projects meeting objectives",
+                "Share of judged projects whose every target is met: met / (met + at risk + off"
+                " target). Projects with insufficient data or no objectives are not judged."
+                + see("portfolio"),
+                "percentunit",
+                query("outcomes:portfolio_meeting_objectives:ratio", instant=True),
+                thresholds=MEETING,
+            ).color_mode(BACKGROUND)
+        )
+        .with_panel(
+            status_counts(
+                "Projects by status",
+                "How many projects are in each status now (a project's status is its worst"
+                " target)." + see("statuses"),
+                "outcomes:portfolio_projects:sum",
+                width=18,
+            )
+        )
+        .with_panel(
+            by_kind(
+                f"Net value this period ({MONEY})",
+                "Value (savings + time saved × hourly rate) minus cost, summed over projects"
+                " per period kind: monthly projects over this month, quarterly ones over this"
+                " quarter (never added together)." + see("formulas"),
+                "outcomes:period_net_value:sum",
+            )
+        )
+        .with_panel(
+            by_kind(
+                f"Value this period ({MONEY})",
+                "Savings plus time saved valued at each project's hourly rate, per period kind."
+                + see("formulas"),
+                "outcomes:period_value:sum",
+            )
+        )
+        .with_panel(
+            by_kind(
+                f"Cost this period ({MONEY})",
+                "Booked costs plus run costs, per period kind; credits are negative."
+                + see("formulas"),
+                "outcomes:period_cost:sum",
+            )
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Projects needing attention (lowest attainment first)",
+                    "Each project's worst target attainment (projected / objective, or the error"
+                    " budget ratio for uptime and success rate) and its status. Click a project"
+                    " for its board." + see("attainment"),
+                    query(
+                        "bottomk(15, min by (project) (outcomes_target_attainment_ratio))",
+                        instant=True,
+                    ),
+                    query(status_code(by="project"), instant=True),
+                    width=24,
+                ),
+                {"Value #A": "Worst attainment", "Value #B": "Status", "project": "Project"},
+            )
+            .data_links([to_project()])
+            .with_override(*attainment_column("Worst attainment"))
+            .with_override(*status_column("Status"))
+        )
+        .with_row(Row("By team, sponsor and stage"))
+        .with_panel(
+            bars(
+                "Meeting objectives by team",
+                "Per team, the share of its judged projects meeting every objective. Click a"
+                " team for its board." + see("portfolio"),
+                "percentunit",
+                query("outcomes:team_meeting_objectives:ratio", "{{team}}", instant=True),
+                thresholds=MEETING,
+            ).data_links([to_team("${__field.labels.team}")])
+        )
+        .with_panel(
+            bars(
+                f"Value by team, this period ({MONEY})",
+                "Value of each team's projects in their current period, monthly and quarterly"
+                " projects apart." + see("formulas"),
+                "none",
+                query(
+                    'outcomes:period_value:team{currency="$currency"}',
+                    "{{team}} ({{kind}})",
+                    instant=True,
+                ),
+            ).data_links([to_team("${__field.labels.team}")])
+        )
+        .with_panel(
+            bars(
+                f"Cost by team, this period ({MONEY})",
+                "Cost of each team's projects in their current period, monthly and quarterly"
+                " projects apart." + see("formulas"),
+                "none",
+                query(
+                    'outcomes:period_cost:team{currency="$currency"}',
+                    "{{team}} ({{kind}})",
+                    instant=True,
+                ),
+            ).data_links([to_team("${__field.labels.team}")])
+        )
+        .with_panel(
+            table_panel(
+                "Projects by sponsor and status",
+                "How many projects each sponsor has in each status." + see("statuses"),
+                query("outcomes:sponsor_projects:sum > 0", instant=True),
+            )
+        )
+        .with_panel(
+            table_panel(
+                "Projects by stage and status",
+                "How many projects are in each stage (pilot, production, …) and status."
+                + see("statuses"),
+                query("outcomes:stage_projects:sum > 0", instant=True),
+            )
+        )
+        .with_panel(
+            series_panel(
+                f"Lifetime value, cost and budget ({MONEY})",
+                "Since each project's first event: value and cost, against the declared total"
+                " budgets." + see("lifetime"),
+                "none",
+                query(
+                    'sum(outcomes_project_lifetime_value{currency="$currency"})', "lifetime value"
+                ),
+                query('sum(outcomes_project_lifetime_cost{currency="$currency"})', "lifetime cost"),
+                query('sum(outcomes_project_budget{currency="$currency"})', "declared budget"),
+                width=24,
+            )
+        )
+    )

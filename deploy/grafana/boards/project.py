@@ -1,0 +1,277 @@
+"""The project (one project: targets, trends, runs, incidents) board."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders.dashboard import QueryVariable, Row
+from grafana_foundation_sdk.models.dashboard import (
+    ValueMap,
+    ValueMappingResult,
+    VariableRefresh,
+    VariableSort,
+)
+
+from boards.kit import (
+    ATTAINMENT,
+    BACKGROUND,
+    DATASOURCE,
+    MONEY,
+    ROI,
+    attainment_column,
+    bars,
+    base,
+    merged,
+    query,
+    see,
+    series_panel,
+    stat_panel,
+    status_code,
+    status_panel,
+    table_panel,
+    team_variable,
+    to_team,
+)
+
+
+def project() -> dashboard.Dashboard:
+    p = 'project="$project"'
+    project_var = (
+        QueryVariable("project")
+        .label("Project")
+        .datasource(DATASOURCE)
+        .query('label_values(outcomes_project_info{team=~"$team"}, project)')
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+    )
+    unit = (
+        'label_replace(label_replace(label_replace({metric}{{{p}}}, "unit", "ratio", "target",'
+        ' "uptime|success_rate|roi"), "unit", "$currency", "target", "savings"), "unit",'
+        ' "seconds", "target", "time_saved")'
+    )
+    return (
+        base(
+            "outcomes-project",
+            "Outcomes / Project",
+            "One project: each objective against realized and projected values.",
+            "now-30d",
+        )
+        .with_variable(team_variable().include_all(True).all_value(".*"))
+        .with_variable(project_var)
+        .with_row(Row("Objectives"))
+        .with_panel(
+            status_panel(
+                "Status",
+                "The project's status: its worst judged target; insufficient data while no"
+                " target can be judged yet; unscoped without objectives." + see("statuses"),
+                status_code(p),
+            ).data_links([to_team("${team}")])
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Targets: objective, projected, attainment",
+                    "One row per declared target. Objective and projection are in the target's"
+                    " unit (ratio for uptime, success rate and ROI; the currency for savings;"
+                    " seconds for time saved). Attainment is projected / objective (uptime and"
+                    " success rate: the error budget ratio, capped at 10); below 80% is off"
+                    " target." + see("attainment"),
+                    query(unit.format(metric="outcomes_target_objective", p=p), instant=True),
+                    query(f"outcomes_target_projected{{{p}}}", instant=True),
+                    query(f"outcomes_target_attainment_ratio{{{p}}}", instant=True),
+                    width=18,
+                ),
+                {
+                    "target": "Target",
+                    "unit": "Unit",
+                    "Value #A": "Objective",
+                    "Value #B": "Projected",
+                    "Value #C": "Attainment",
+                },
+                hidden=("project", "instance", "job", "__name__"),
+            ).with_override(*attainment_column("Attainment"))
+        )
+        .with_panel(
+            series_panel(
+                "Attainment by target",
+                "Attainment of each target over time; 100% = on track to meet the objective,"
+                " below 80% = off target." + see("attainment"),
+                "percentunit",
+                query(f"outcomes_target_attainment_ratio{{{p}}}", "{{target}}"),
+                width=24,
+            ).thresholds(ATTAINMENT)
+        )
+        .with_row(Row("Realized this period"))
+        .with_panel(
+            stat_panel(
+                "Time saved",
+                "Manual time of succeeded runs minus human effort on all runs, this period."
+                + see("formulas"),
+                "h",
+                query(f"outcomes:period_time_saved:hours{{{p}}}", instant=True),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                f"Value and cost ({MONEY})",
+                "Value = savings + time saved × hourly rate; cost = booked costs + run costs,"
+                " this period." + see("formulas"),
+                "none",
+                query(f'outcomes_period_value{{{p},currency="$currency"}}', "value", instant=True),
+                query(f'outcomes_period_cost{{{p},currency="$currency"}}', "cost", instant=True),
+            ).decimals(2)
+        )
+        .with_panel(
+            stat_panel(
+                "ROI",
+                "Net value / cost this period (absent while cost is 0). Red below 0: the"
+                " project costs more than it returns." + see("formulas"),
+                "percentunit",
+                query(f"outcomes_period_roi_ratio{{{p}}}", instant=True),
+                thresholds=ROI,
+            ).color_mode(BACKGROUND)
+        )
+        .with_panel(
+            stat_panel(
+                "Uptime",
+                "1 − downtime / observed over the declared services this period." + see("formulas"),
+                "percentunit",
+                query(f"outcomes_period_uptime_ratio{{{p}}}", instant=True),
+            ).decimals(3)
+        )
+        .with_row(Row("Runs"))
+        .with_panel(
+            series_panel(
+                "Runs by outcome",
+                "Runs reported per interval, by outcome (succeeded, failed, cancelled)."
+                + see("events"),
+                "none",
+                query(
+                    f"sum by (outcome) (increase(outcomes_runs_total{{{p}}}[$__rate_interval]))",
+                    "{{outcome}}",
+                ),
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Success and intervention",
+                "Success rate = succeeded / (succeeded + failed); intervention rate = runs with"
+                " human effort / all runs, this period." + see("formulas"),
+                "percentunit",
+                query(f"outcomes_period_success_ratio{{{p}}}", "success"),
+                query(f"outcomes_period_intervention_ratio{{{p}}}", "intervention"),
+            )
+        )
+        .with_row(Row("Incidents"))
+        .with_panel(
+            stat_panel(
+                "Open incidents",
+                "Incidents of the project's services open now (incidents basis)."
+                + see("incidents"),
+                "short",
+                query(f"sum(outcomes_incidents_open{{{p}}}) or vector(0)", instant=True),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Longest open incident (0: none open)",
+                "How long the oldest open incident has been open." + see("incidents"),
+                "s",
+                query(
+                    f"(time() - min(outcomes_incidents_open_since_timestamp_seconds{{{p}}}))"
+                    " or vector(0)",
+                    instant=True,
+                ),
+            )
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Incidents by service",
+                    "Per service: incidents open now, resolved (lifetime), and resolutions"
+                    " waiting for their start." + see("incidents"),
+                    query(f"max by (service) (outcomes_incidents_open{{{p}}})", instant=True),
+                    query(f"max by (service) (outcomes_incidents_total{{{p}}})", instant=True),
+                    query(f"max by (service) (outcomes_incidents_pending{{{p}}})", instant=True),
+                ),
+                {
+                    "service": "Service",
+                    "Value #A": "Open",
+                    "Value #B": "Resolved",
+                    "Value #C": "Awaiting start",
+                },
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Downtime this period, per service counted for uptime",
+                "Downtime within the current period of each declared service (windows or"
+                " incidents basis)." + see("formulas"),
+                "s",
+                query(f"outcomes_period_downtime_seconds{{{p}}}", "{{service}}"),
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Open incidents over time",
+                "Open incidents per service over time." + see("incidents"),
+                "short",
+                query(f"outcomes_incidents_open{{{p}}}", "{{service}}"),
+            )
+        )
+        .with_row(Row("Money"))
+        .with_panel(
+            bars(
+                f"Cost by category, lifetime ({MONEY})",
+                "All costs since the first event minus credits and corrections, by category"
+                " (run costs are `run`)." + see("metrics"),
+                "none",
+                query(
+                    f'sum by (category) (outcomes_cost_total{{{p},currency="$currency"}}) - ('
+                    f'sum by (category) (outcomes_cost_credits_total{{{p},currency="$currency"}})'
+                    f' or 0 * sum by (category) (outcomes_cost_total{{{p},currency="$currency"}}))',
+                    "{{category}}",
+                    instant=True,
+                ),
+                width=12,
+            )
+        )
+        .with_panel(
+            bars(
+                f"Savings by category, lifetime ({MONEY})",
+                "All realized savings since the first event, by category." + see("metrics"),
+                "none",
+                query(
+                    f'sum by (category) (outcomes_savings_total{{{p},currency="$currency"}})',
+                    "{{category}}",
+                    instant=True,
+                ),
+                width=12,
+            )
+        )
+        .with_panel(
+            series_panel(
+                f"Lifetime value, cost and budget ({MONEY})",
+                "Value and cost since the first event, against the declared budget."
+                + see("lifetime"),
+                "none",
+                query(f'outcomes_project_lifetime_value{{{p},currency="$currency"}}', "value"),
+                query(f'outcomes_project_lifetime_cost{{{p},currency="$currency"}}', "cost"),
+                query(f'outcomes_project_budget{{{p},currency="$currency"}}', "budget"),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Since last event",
+                'Time since the project\'s newest event; "never reported" for a declared'
+                " project that has sent nothing since its declaration took effect (the stalled"
+                " alert fires after 3 days either way)." + see("metrics"),
+                "s",
+                query(
+                    f"(time() - max(outcomes_project_last_event_timestamp_seconds{{{p}}}))"
+                    f" or (max(outcomes_project_declared_timestamp_seconds{{{p}}}) * 0 - 1)",
+                    instant=True,
+                ),
+                width=12,
+            ).mappings([ValueMap({"-1": ValueMappingResult(text="never reported", color="red")})])
+        )
+    )
