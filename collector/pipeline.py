@@ -27,6 +27,7 @@ from collector.decode import decode
 from collector.engine.admission import Instant
 from collector.engine.engine import Engine
 from collector.integrations.model import Accepted, Ignored, Translation, Unmapped
+from collector.retry import Backoff
 from collector.source.records import SourceRecord
 from collector.state.model import LoadedState, PeriodRow, TopicPartitionKey
 from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
@@ -235,17 +236,17 @@ class Pipeline:
         """Process batches until `stop` is set; then return after the current batch."""
         self.source, self._stop = source, stop
         self._publish(force=True)
-        backoff_s = 0.1
+        backoff = Backoff(0.1, self.settings.max_backoff_s)
         while not stop.is_set():
             try:
                 records = source.poll(self._poll_timeout_s())
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.status.broker_error = str(error) or type(error).__name__
-                log.warning("poll failed, retrying in %.1fs: %s", backoff_s, error)
-                stop.wait(backoff_s)
-                backoff_s = min(self.settings.max_backoff_s, backoff_s * 2)
+                wait_s = backoff.next_s()
+                log.warning("poll failed, retrying in %.1fs: %s", wait_s, error)
+                stop.wait(wait_s)
                 continue
-            backoff_s = 0.1
+            backoff.reset()
             self.status.assigned = source.assigned
             if records:
                 self.status.broker_error = None
@@ -360,15 +361,15 @@ class Pipeline:
         The in-memory state already holds the batch, so giving up is not an option:
         retry until durable (a kill meanwhile replays the batch after restart).
         """
-        backoff_s = 0.1
+        backoff = Backoff(0.1, self.settings.max_backoff_s)
         while True:
             try:
                 result = operation()
             except TransientStoreError as error:
                 self.status.store_error = str(error)
-                log.warning("state store unavailable, retrying in %.1fs: %s", backoff_s, error)
-                time.sleep(backoff_s)
-                backoff_s = min(self.settings.max_backoff_s, backoff_s * 2)
+                wait_s = backoff.next_s()
+                log.warning("state store unavailable, retrying in %.1fs: %s", wait_s, error)
+                time.sleep(wait_s)
                 continue
             self.status.store_error = None
             return result

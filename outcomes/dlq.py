@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from rich.console import Console
+from rich.table import Table
 
 from collector.declarations.registry import DeclarationRegistry
 from collector.integrations.deliver import receive
@@ -80,8 +82,6 @@ def tail(args: Any) -> int:
         for letter in letters:
             print(json.dumps(letter.as_json()))
         return 0
-    from rich.console import Console
-    from rich.table import Table
 
     table = Table(title=f"{args.topic}.dlq: {len(letters)} dead letters")
     for column in ("time", "where", "reason", "from", "detail"):

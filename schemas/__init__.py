@@ -13,6 +13,8 @@ from schemas.events import (
     CostIncurred,
     EventData,
     EventType,
+    IncidentOpened,
+    IncidentResolved,
     RunFinished,
     SavingsRealized,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "EventData",
     "EventError",
     "EventType",
+    "IncidentOpened",
+    "IncidentResolved",
     "KafkaRecord",
     "OutcomeEvent",
     "Reason",

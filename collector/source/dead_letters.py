@@ -15,6 +15,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from collector.retry import Backoff
 from collector.source.kafka import check_reachable
 from collector.source.records import SourceRecord
 from schemas.binding import KafkaRecord
@@ -84,15 +85,14 @@ class DeadLetterProducer:
 
     def _until_acknowledged(self, messages: list[Message]) -> None:
         pending = messages
-        backoff_s = 0.1
+        backoff = Backoff(0.1, self._max_backoff_s)
         while pending:
             futures = [(item, self._send(item)) for item in pending]
             self._producer.flush()
             pending = [item for item, future in futures if _failed(future)]
             if pending:
                 log.warning("%s: %d sends failed, retrying", pending[0][0], len(pending))
-                time.sleep(backoff_s)
-                backoff_s = min(self._max_backoff_s, backoff_s * 2)
+                time.sleep(backoff.next_s())
 
     def _send(self, message: Message) -> Future[Any]:
         topic, key, value, headers = message

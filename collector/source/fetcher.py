@@ -41,6 +41,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
 
+from collector.retry import Backoff
 from collector.runtime import setup_logging, tune_garbage_collector
 from collector.source.diagnosis import explain
 from collector.source.kafka import ConsumerSettings, RecordFields
@@ -199,7 +200,7 @@ class Fetcher:
             self._outbox.close()
 
     def _loop(self, source: FetchingSource) -> None:
-        backoff_s = 0.1
+        backoff = Backoff(0.1, 10.0)
         while True:
             self._drain()
             try:
@@ -210,10 +211,9 @@ class Fetcher:
                 raise
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.send(POLL_FAILED, explain(error, sasl_mechanism=self._sasl_mechanism))
-                time.sleep(backoff_s)
-                backoff_s = min(10.0, backoff_s * 2)
+                time.sleep(backoff.next_s())
                 continue
-            backoff_s = 0.1
+            backoff.reset()
             self._probe(source)
             self._balance_decoding()
             groups = [

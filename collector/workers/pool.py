@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from collector.config import Settings
 from collector.runtime import effective_log_level
+from collector.workers.child import run_worker
 from collector.workers.merge import MergedView, SnapshotDelta
 from collector.workers.protocol import DELTA, STATUS, STOP, WorkerStatus
 from schemas.snapshot import Snapshot
@@ -214,7 +215,6 @@ class WorkerPool:
             self._changed = True
 
     def _spawn(self, slot: _Slot) -> tuple[Connection, BaseProcess]:
-        from collector.workers.child import run_worker  # imports the app: only here
 
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()

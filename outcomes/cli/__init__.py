@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from outcomes.cli import collect, demo, dlq, emit, gateway, imports, report, targets
 from outcomes.cli.collect import collect_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import ModuleType
 
 VERBS: dict[str, ModuleType] = {
     "collect": collect,

@@ -15,6 +15,8 @@ import time
 from collections import deque
 from typing import Any, Protocol
 
+from kafka import KafkaProducer
+
 from schemas.binding import KafkaRecord
 
 log = logging.getLogger("outcomes.sdk")
@@ -30,8 +32,6 @@ class Sender(Protocol):
 
 class KafkaSender:
     def __init__(self, bootstrap_servers: str, **config: Any) -> None:
-        from kafka import KafkaProducer
-
         _probe(bootstrap_servers)
         settings: dict[str, Any] = {"acks": "all", "linger_ms": 5, "max_block_ms": 5000}
         settings.update(config)

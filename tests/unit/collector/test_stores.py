@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from collector.state.memory import MemoryStore
 from collector.state.model import (
     LoadedState,
     PeriodRow,
@@ -28,12 +29,14 @@ CHANGES = StateChanges(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    """The same contract, on SQLite and on the local PostgreSQL."""
+    """The same contract, on SQLite, on the local PostgreSQL and in memory."""
     made: StateStore
     if request.param == "sqlite":
         made = SqliteStore(tmp_path / "state.db")
+    elif request.param == "memory":
+        made = MemoryStore()
     else:
         made = PostgresStore(request.getfixturevalue("postgres_dsn"))
     yield made
