@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import realistic_records, table, write
-from collector.decode import decode
 from collector.engine.engine import Engine, EngineSettings
 from collector.pipeline import Pipeline
+from collector.pipeline.decode import decode
 from collector.runtime import tune_garbage_collector, utc_now
 from collector.source.fetcher import row_of
 from collector.source.process import records_of

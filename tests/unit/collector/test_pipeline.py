@@ -223,11 +223,13 @@ def test_a_small_batch_is_published_soon_even_when_nothing_follows(
     """Light load: the loop wakes `eager_publish_s` after the last publish for a small
     batch's numbers, instead of waiting out a long poll; under load the interval holds."""
     clock = [100.0]
-    monkeypatch.setattr("collector.pipeline.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("collector.pipeline.pacing.time.monotonic", lambda: clock[0])
     pipeline, source, _, published = build(tmp_path / "state.db")
     settings = pipeline.settings
     pipeline._publish(force=True)
-    assert pipeline._poll_timeout_s() == settings.poll_timeout_s  # nothing new: a full poll
+    assert (
+        pipeline._pacing.poll_timeout_s(settings.poll_timeout_s) == settings.poll_timeout_s
+    )  # nothing new: a full poll
     source.add([to_binary(make_event(event_id="1"))])
     stop = threading.Event()
     polled = source.poll
@@ -240,12 +242,14 @@ def test_a_small_batch_is_published_soon_even_when_nothing_follows(
     monkeypatch.setattr(source, "poll", poll_once)
     pipeline.run(source, stop)  # applies the batch; 10 ms after a publish: not yet due
     assert len(published) == 2  # the forced ones
-    assert pipeline._poll_timeout_s() == pytest.approx(settings.eager_publish_s - 0.01)
+    assert pipeline._pacing.poll_timeout_s(settings.poll_timeout_s) == pytest.approx(
+        settings.eager_publish_s - 0.01
+    )
     clock[0] += settings.eager_publish_s
     pipeline._publish()
     assert len(published) == 3
     assert published[-1].projects[0].counters.runs == (("classify", "succeeded", 1),)
-    assert pipeline._poll_timeout_s() == settings.poll_timeout_s
+    assert pipeline._pacing.poll_timeout_s(settings.poll_timeout_s) == settings.poll_timeout_s
 
 
 def test_under_load_snapshots_are_spaced_by_what_they_cost(
@@ -255,7 +259,7 @@ def test_under_load_snapshots_are_spaced_by_what_they_cost(
     `publish_share` later (0.5 s), and one that takes a second no later than
     `max_publish_interval_s`; a cheap one keeps `publish_interval_s`."""
     clock = [100.0]
-    monkeypatch.setattr("collector.pipeline.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("collector.pipeline.pacing.time.monotonic", lambda: clock[0])
     pipeline, _, _, published = build(tmp_path / "state.db")
     settings = pipeline.settings
     cost = [0.0]

@@ -18,44 +18,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Protocol
 
-from kafka.partitioner.default import murmur2
-
-from collector.decode import decode
 from collector.engine.admission import Instant
 from collector.engine.engine import Engine
 from collector.integrations.model import Accepted, Ignored, Translation, Unmapped
+from collector.pipeline.decode import decode
+from collector.pipeline.pacing import PublishPacing
+from collector.pipeline.partitions import Partitions, Source
+from collector.pipeline.status import Durable, PipelineStatus
 from collector.retry import Backoff
 from collector.source.records import SourceRecord
-from collector.state.model import LoadedState, PeriodRow, TopicPartitionKey
-from collector.state.store import Fence, FencedError, StateStore, TransientStoreError
+from collector.state.model import TopicPartitionKey
+from collector.state.store import FencedError, StateStore
 from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import EventError, Reason
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-class Source(Protocol):
-    @property
-    def assigned(self) -> frozenset[TopicPartitionKey]: ...
-
-    def poll(self, timeout_s: float) -> list[SourceRecord]: ...
-
-    def commit_async(self, offsets: dict[TopicPartitionKey, int]) -> None: ...
-
-    def lag(self, next_offsets: dict[TopicPartitionKey, int]) -> list[tuple[str, int, int]]: ...
-
-    def seek(self, partition: int, offset: int | None) -> None: ...
-
-    def pause(self, partitions: list[int]) -> None: ...
-
-    def partition_count(self) -> int | None: ...
-
-    def probe(self, timeout_s: float = 2.0) -> None: ...
 
 
 class DeadLetters(Protocol):
@@ -97,41 +78,6 @@ class PipelineSettings:
     owner: str = "collector"
 
 
-@dataclass
-class PipelineStatus:
-    """Readiness as `/readyz` reports it; written by the pipeline thread only."""
-
-    loaded: bool = False
-    store_error: str | None = None
-    broker_error: str | None = None
-    assigned: frozenset[TopicPartitionKey] = field(default_factory=frozenset)
-    preloaded: bool = False
-    """Exporting the whole stored state while the group join is pending (single instance)."""
-
-    def problems(self) -> list[str]:
-        problems = []
-        if not self.loaded:
-            problems.append("state not loaded")
-        if not self.assigned and not self.preloaded:
-            problems.append("no partitions assigned")
-        return problems + self.errors()
-
-    def errors(self) -> list[str]:
-        """What keeps it from counting at all: the state store or the broker failing."""
-        errors = []
-        if self.store_error:
-            errors.append(f"state store: {self.store_error}")
-        if self.broker_error:
-            errors.append(f"broker: {self.broker_error}")
-        return errors
-
-
-def partition_of(project: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner picks for key = project."""
-    digest: int = murmur2(project.encode())
-    return (digest & 0x7FFFFFFF) % partitions
-
-
 class Pipeline:
     def __init__(
         self,
@@ -147,88 +93,59 @@ class Pipeline:
         self.store = store
         self.dead_letters = dead_letters
         self.publish = publish
-        self.settings = settings or PipelineSettings()
-        self.source: Source | None = None
-        self.next_offsets: dict[TopicPartitionKey, int] = {}
-        """(topic, partition) -> next offset to consume; mirrors the store after each commit."""
-        self.fence: Fence = {}
+        self.settings = settings = settings or PipelineSettings()
         self.status = PipelineStatus()
+        self._durable = Durable(self.status, settings.max_backoff_s)
+        self.partitions = Partitions(
+            engine, store, self.status, self._durable,
+            owner=settings.owner, trust_stored_offsets=settings.trust_stored_offsets,
+        )  # fmt: skip
+        self._pacing = PublishPacing(
+            settings.publish_interval_s, settings.eager_publish_s, settings.eager_batch,
+            settings.publish_share, settings.max_publish_interval_s,
+        )  # fmt: skip
         self._stop: threading.Event | None = None
-        self._last_publish = 0.0
-        self._unpublished = False
-        """Batches were applied since the last snapshot was published."""
-        self._publish_cost_s = 0.0
-        """How long building and handing out the last snapshot took."""
-        self._light_load = False
-        """The last batch was small: its numbers go out `eager_publish_s` after the last
-        publish (the loop wakes for it), not after `publish_interval_s`."""
         self._last_maintenance = time.monotonic()
         self._last_probe = 0.0
-        self._preloaded: LoadedState | None = None
-        """What `preload` exported, until the first assignment takes over from it."""
         self.translate = translate
         """CDEvents on the topic become outcome events (None: they are rejected)."""
         self._forward: list[KafkaRecord] = []
-        engine.owns = self._owns_declared
-        engine.archive = self._archived_month
+        engine.owns = self.partitions.owns_declared
+        engine.archive = self.partitions.archived_month
 
-    # -- partitions --------------------------------------------------------------------
+    @property
+    def next_offsets(self) -> dict[TopicPartitionKey, int]:
+        return self.partitions.next_offsets
+
+    @property
+    def source(self) -> Source | None:
+        """The consumer, once `run` was given it (its partitions' owner knows it too)."""
+        return self.partitions.source
+
+    @source.setter
+    def source(self, source: Source | None) -> None:
+        self.partitions.source = source
+
+    # -- partitions (rebalance callbacks run inside `poll`, on this thread) -----------------
 
     def preload(self) -> None:
         """Export everything stored before the group join (a single-instance store).
 
         A restarted collector then serves its last committed numbers at once instead
-        of after the join; they move again once the partitions are assigned. Nothing
-        is written before that, so the first assignment keeps this state as loaded.
+        of after the join; they move again once the partitions are assigned.
         """
-        state = self._retry(self.store.load_all)
-        self.engine.restore(state)
-        self._preloaded = state
+        projects = self.partitions.preload()
         self._publish(force=True)
         self.status.loaded = self.status.preloaded = True  # ready once it is on /metrics
-        log.info("serving the stored state of %d projects", len(state.projects))
+        log.info("serving the stored state of %d projects", projects)
 
     def assign(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
         """Claim `partitions`, load their state; returns where to resume each."""
-        fence = self._retry(lambda: self.store.claim(topic, partitions, self.settings.owner))
-        preloaded, self._preloaded = self._preloaded, None
-        self.status.preloaded = False
-        if preloaded is not None:  # the engine holds it already: keep what was assigned
-            state = preloaded
-            self.engine.release(state.partitions - set(partitions))
-        else:
-            state = self._retry(lambda: self.store.load(topic, partitions))
-            self.engine.release(partitions)
-            self.engine.adopt(state, partitions)
-        self.fence.update(fence)
-        resume: dict[int, int | None] = {}
-        for partition in partitions:
-            stored = state.offsets.get((topic, partition))
-            resume[partition] = stored if self.settings.trust_stored_offsets else None
-            if resume[partition] is not None:
-                self.next_offsets[(topic, partition)] = stored  # type: ignore[assignment]
-        self.status.loaded = True
-        log.info(
-            "loaded state of partitions %s (generation %s)", partitions, sorted(set(fence.values()))
-        )
-        return resume
+        return self.partitions.assign(topic, partitions)
 
     def revoke(self, topic: str, partitions: list[int]) -> None:
         """Stop exporting `partitions`; everything applied was committed already."""
-        self.engine.release(partitions)
-        for partition in partitions:
-            self.fence.pop((topic, partition), None)
-            self.next_offsets.pop((topic, partition), None)
-
-    def _archived_month(self, project: str, key: str) -> PeriodRow | None:
-        return self._retry(lambda: self.store.load_period(project, key))
-
-    def _owns_declared(self, project: str) -> bool:
-        count = self.source.partition_count() if self.source is not None else None
-        if not count or self.source is None:
-            return True
-        owned = {partition for _, partition in self.source.assigned}
-        return partition_of(project, count) in owned
+        self.partitions.revoke(topic, partitions)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -239,7 +156,7 @@ class Pipeline:
         backoff = Backoff(0.1, self.settings.max_backoff_s)
         while not stop.is_set():
             try:
-                records = source.poll(self._poll_timeout_s())
+                records = source.poll(self._pacing.poll_timeout_s(self.settings.poll_timeout_s))
             except Exception as error:  # noqa: BLE001 - broker trouble is transient
                 self.status.broker_error = str(error) or type(error).__name__
                 wait_s = backoff.next_s()
@@ -251,8 +168,7 @@ class Pipeline:
             if records:
                 self.status.broker_error = None
                 self.process(records)
-                self._unpublished = True
-                self._light_load = len(records) <= self.settings.eager_batch
+                self._pacing.applied(len(records))
             self._probe(source)
             self._maintain()
             self._publish()
@@ -275,13 +191,14 @@ class Pipeline:
                 self._forward = []
             if rejected:
                 self.dead_letters.send_all(rejected)
-        fence = {tp: self.fence[tp] for tp in offsets if tp in self.fence}
+        held = self.partitions.fence
+        fence = {tp: held[tp] for tp in offsets if tp in held}
         try:
-            self._retry(lambda: self.store.commit(self.engine.take_changes(), offsets, fence))
+            self._durable(lambda: self.store.commit(self.engine.take_changes(), offsets, fence))
         except FencedError as fenced:
-            self._recover_from_fence(fenced.lost, sorted(offsets))
+            self.partitions.recover_from_fence(fenced.lost, sorted(offsets))
             return
-        self.next_offsets.update(offsets)
+        self.partitions.next_offsets.update(offsets)
         if self.source is not None:
             self.source.commit_async(offsets)
 
@@ -329,51 +246,6 @@ class Pipeline:
         self.engine.reject(TRANSLATED_TYPE, reason, record.partition, at)
         return error
 
-    def _recover_from_fence(
-        self, lost: list[TopicPartitionKey], touched: list[TopicPartitionKey]
-    ) -> None:
-        """Another instance owns `lost`: drop them; reload the rest of the batch's partitions.
-
-        The batch was not written, so the in-memory state of every partition it touched
-        is ahead of the store: those partitions are reloaded and re-consumed.
-        """
-        log.warning("fenced off partitions %s: another collector owns them now", lost)
-        self.engine.take_changes()  # discard the unwritten batch
-        for topic, partition in lost:
-            self.revoke(topic, [partition])
-        if self.source is not None:
-            self.source.pause([partition for _, partition in lost])
-        for topic, partition in touched:
-            if (topic, partition) in lost:
-                continue
-            state = self._reload(topic, partition)
-            self.engine.release([partition])
-            self.engine.adopt(state, [partition])
-            if self.source is not None:
-                self.source.seek(partition, state.offsets.get((topic, partition)))
-
-    def _reload(self, topic: str, partition: int) -> LoadedState:
-        return self._retry(lambda: self.store.load(topic, [partition]))
-
-    def _retry(self, operation: Callable[[], T]) -> T:
-        """Run `operation`, retrying transient store errors with backoff until it succeeds.
-
-        The in-memory state already holds the batch, so giving up is not an option:
-        retry until durable (a kill meanwhile replays the batch after restart).
-        """
-        backoff = Backoff(0.1, self.settings.max_backoff_s)
-        while True:
-            try:
-                result = operation()
-            except TransientStoreError as error:
-                self.status.store_error = str(error)
-                wait_s = backoff.next_s()
-                log.warning("state store unavailable, retrying in %.1fs: %s", wait_s, error)
-                time.sleep(wait_s)
-                continue
-            self.status.store_error = None
-            return result
-
     def _probe(self, source: Source) -> None:
         now = time.monotonic()
         if now - self._last_probe < self.settings.probe_interval_s:
@@ -394,32 +266,15 @@ class Pipeline:
         self._last_maintenance = now
         changes = self.engine.forget_closed()
         if changes.forget_seen_before_s is not None:
-            self._retry(lambda: self.store.commit(changes, {}, {}))
-
-    def _publish_due(self) -> float:
-        """When the next snapshot is due (monotonic seconds)."""
-        settings = self.settings
-        if self._unpublished and self._light_load:
-            return self._last_publish + settings.eager_publish_s
-        paced_s = self._publish_cost_s / settings.publish_share
-        paced_s = min(paced_s, settings.max_publish_interval_s)
-        return self._last_publish + max(settings.publish_interval_s, paced_s)
-
-    def _poll_timeout_s(self) -> float:
-        """The poll waits no longer than until the next snapshot is due, so the numbers of
-        a small batch are published on time even when nothing follows it."""
-        until_due = self._publish_due() - time.monotonic()
-        return min(self.settings.poll_timeout_s, max(until_due, 0.0))
+            self._durable(lambda: self.store.commit(changes, {}, {}))
 
     def _publish(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now < self._publish_due():
+        started_s = self._pacing.start(force)
+        if started_s is None:
             return
-        self._last_publish = now
-        self._unpublished = False
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
         self.publish(self.engine.snapshot(lag))
-        self._publish_cost_s = time.monotonic() - now
+        self._pacing.finished(started_s)
         declared = self.engine.take_declared()
         if declared.declared:
-            self._retry(lambda: self.store.commit(declared, {}, {}))
+            self._durable(lambda: self.store.commit(declared, {}, {}))
