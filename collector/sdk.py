@@ -1,8 +1,8 @@
 """Deprecated: the producer SDK is `outcomes.sdk` (`from outcomes.sdk import Emitter`).
 
-This alias is kept for one release so existing producers keep working; it warns once on
-import. It resolves the front door's package at run time on purpose: the service
-(`collector`) never depends on the front door, and this shim holds no code of its own.
+This alias is kept for one release so existing producers keep working; it warns on
+import. It holds no code: it resolves the front door's package at run time, so the
+service (`collector`) never depends on the front door.
 """
 
 import importlib
