@@ -23,7 +23,7 @@ from collector.declarations.catalog import Catalog
 from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.integrations.deliver import receive_cdevent
 from collector.integrations.model import Translation
-from collector.pipeline import Pipeline, PipelineSettings, PipelineStatus
+from collector.pipeline import Durable, Pipeline, PipelineSettings, PipelineStatus
 from collector.retry import retry_until
 from collector.runtime import collector_version
 from collector.source.dead_letters import DeadLetterProducer
@@ -146,15 +146,20 @@ class Ingestion:
         store = self._retry(lambda: open_store(settings.state), "store")
         if store is None:
             return
-        engine = Engine(engine_settings(settings), self._clock, self._policy())
+        status = PipelineStatus(broker_error=self.status.broker_error)
+        pipeline_settings = self._pipeline_settings()
+        durable = Durable(status, pipeline_settings.max_backoff_s)
+        engine = Engine(
+            engine_settings(settings), self._clock, self._policy(),
+            archive=lambda project, key: durable(lambda: store.load_period(project, key)),
+        )  # fmt: skip
         self._engine = engine
         engine.policy = self._policy()  # a reload may have raced the line above
         pipeline = Pipeline(
-            engine, store, None, publish=self._publish, settings=self._pipeline_settings(),
-            translate=self._translate,
+            engine, store, None, publish=self._publish, settings=pipeline_settings,
+            translate=self._translate, status=status,
         )  # fmt: skip
-        pipeline.status.broker_error = self.status.broker_error
-        self.status = pipeline.status
+        self.status = status
         if store.single_instance and not self.role.worker:
             pipeline.preload()  # a worker exports only what its partitions hold
         dead_letters = self._retry(

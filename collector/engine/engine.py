@@ -94,12 +94,10 @@ class Engine:
         clock: Clock,
         policy: ProjectPolicy | None = None,
         *,
-        owns: Callable[[str], bool] = lambda project: True,
         archive: Archive = lambda project, key: None,
     ) -> None:
-        """`owns`: whether this instance exports a declared project without events (its
-        partition is held here); `archive`: a stored month no longer in memory (the state
-        store's, for history imports)."""
+        """`archive`: a month as stored, for one no longer in memory (a history import
+        reopens it); without one such a month starts afresh."""
         self.settings = settings
         self._clock = clock
         self.policy: ProjectPolicy = policy or DefaultPolicy()
@@ -111,10 +109,7 @@ class Engine:
         self._legacy_seen_until_s = 0.0
         self._declared_since: dict[str, float] = {}
         """project -> when its declaration first took effect (as stored, or first seen here)."""
-        self.owns: Callable[[str], bool] = owns
-        """Whether this instance exports a declared project that has no events yet."""
-        self.archive: Archive = archive
-        """Where a history import (backfill) finds a month this engine no longer holds."""
+        self._archive = archive
         self._grace_s = settings.grace.total_seconds()
         self._months = MonthCache(clock())
 
@@ -281,7 +276,7 @@ class Engine:
             months = [month]
         for touched in months:
             if touched.key not in project.months:
-                stored = self.archive(project.name, touched.key)
+                stored = self._archive(project.name, touched.key)
                 if stored is not None:
                     project.restore_month(stored, touched)
             project.month_totals(touched).backfilled += 1
@@ -434,11 +429,17 @@ class Engine:
 
     # -- results ------------------------------------------------------------------
 
-    def snapshot(self, consumer_lag: Iterable[tuple[str, int, int]] = ()) -> Snapshot:
-        """An immutable view of every project (seen or declared) and the portfolio."""
+    def snapshot(
+        self,
+        consumer_lag: Iterable[tuple[str, int, int]] = (),
+        owns: Callable[[str], bool] = lambda project: True,
+    ) -> Snapshot:
+        """An immutable view of every project (seen or declared) and the portfolio.
+        `owns`: whether this instance exports a declared project that has no events yet
+        (it holds the partition its events would land on)."""
         self.ledger.settle()
         now, policy, tick = self._clock(), self.policy, time.monotonic()
-        declared = {name for name in policy.declared_projects() if self.owns(name)}
+        declared = {name for name in policy.declared_projects() if owns(name)}
         for name in declared - self._declared_since.keys():
             self._declared_since[name] = now.timestamp()
             self.changes.declared.append((name, now.timestamp()))

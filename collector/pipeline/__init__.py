@@ -6,10 +6,11 @@ when it publishes; `decode` turns records into events; `status` is what `/readyz
 
 from collector.pipeline.loop import DeadLetters, Pipeline, PipelineSettings, Translator
 from collector.pipeline.partitions import Partitions, Source, partition_of
-from collector.pipeline.status import PipelineStatus
+from collector.pipeline.status import Durable, PipelineStatus
 
 __all__ = [
     "DeadLetters",
+    "Durable",
     "Partitions",
     "Pipeline",
     "PipelineSettings",

@@ -88,13 +88,16 @@ class Pipeline:
         publish: Callable[[Snapshot], None],
         settings: PipelineSettings | None = None,
         translate: Translator | None = None,
+        status: PipelineStatus | None = None,
     ) -> None:
+        """`status`: where readiness is reported (shared with whoever built the engine's
+        archive on the same store, so both report the store's problems)."""
         self.engine = engine
         self.store = store
         self.dead_letters = dead_letters
         self.publish = publish
         self.settings = settings = settings or PipelineSettings()
-        self.status = PipelineStatus()
+        self.status = status or PipelineStatus()
         self._durable = Durable(self.status, settings.max_backoff_s)
         self.partitions = Partitions(
             engine, store, self.status, self._durable,
@@ -110,8 +113,6 @@ class Pipeline:
         self.translate = translate
         """CDEvents on the topic become outcome events (None: they are rejected)."""
         self._forward: list[KafkaRecord] = []
-        engine.owns = self.partitions.owns_declared
-        engine.archive = self.partitions.archived_month
 
     @property
     def next_offsets(self) -> dict[TopicPartitionKey, int]:
@@ -273,7 +274,7 @@ class Pipeline:
         if started_s is None:
             return
         lag = self.source.lag(self.next_offsets) if self.source is not None else []
-        self.publish(self.engine.snapshot(lag))
+        self.publish(self.engine.snapshot(lag, self.partitions.owns_declared))
         self._pacing.finished(started_s)
         declared = self.engine.take_declared()
         if declared.declared:

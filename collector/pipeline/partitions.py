@@ -14,7 +14,7 @@ from kafka.partitioner.default import murmur2
 from collector.engine.engine import Engine
 from collector.pipeline.status import Durable, PipelineStatus
 from collector.source.records import SourceRecord
-from collector.state.model import LoadedState, PeriodRow, TopicPartitionKey
+from collector.state.model import LoadedState, TopicPartitionKey
 from collector.state.store import Fence, StateStore
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,6 @@ class Partitions:
 
     def _reload(self, topic: str, partition: int) -> LoadedState:
         return self.durable(lambda: self.store.load(topic, [partition]))
-
-    def archived_month(self, project: str, key: str) -> PeriodRow | None:
-        """A month no longer in memory, as stored (history imports reopen it)."""
-        return self.durable(lambda: self.store.load_period(project, key))
 
     def owns_declared(self, project: str) -> bool:
         """Whether this pipeline exports a declared project that has no events yet: the

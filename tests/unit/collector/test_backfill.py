@@ -87,8 +87,9 @@ def test_history_in_the_future_is_still_refused() -> None:
 
 def _pipeline(path: Path, clock: FixedClock) -> tuple[Pipeline, MemorySource]:
     source = MemorySource()
+    store = SqliteStore(path)
     pipeline = Pipeline(
-        Engine(EngineSettings(), clock), SqliteStore(path), MemoryDeadLetters(),
+        Engine(EngineSettings(), clock, archive=store.load_period), store, MemoryDeadLetters(),
         publish=lambda snapshot: None, settings=PipelineSettings(owner="a"),
     )  # fmt: skip
     pipeline.source = source
