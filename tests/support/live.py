@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -41,7 +42,8 @@ def http_get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-    except OSError as error:
+    except (OSError, http.client.HTTPException) as error:
+        # a process killed mid-answer (IncompleteRead, RemoteDisconnected) is unreachable
         return 0, str(error)
 
 
