@@ -35,7 +35,7 @@ def seed_state(path: Path, projects: int, months: int) -> None:
     store = SqliteStore(path)
     totals = PeriodTotals()
     totals.runs.update(succeeded=400, failed=12)
-    totals.manual_succeeded_us, totals.cost_u["run"] = 400 * 900 * 10**6, 40 * 10**6
+    totals.manual_succeeded_us, totals.cost_n["run"] = 400 * 900 * 10**6, 40 * 10**9
     counters = LifetimeCounters().to_json()
     rows, periods = [], []
     for i in range(projects):

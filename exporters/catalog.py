@@ -189,6 +189,44 @@ PROJECT_FAMILIES: Final = (
         " declaration changes it without revaluing past runs).",
         *_PC,
     ),
+    _gauge(
+        "outcomes_period_cost_per_success",
+        "Cost this period / succeeded runs this period (absent without a succeeded run).",
+        *_PC,
+    ),
+    _counter(
+        "outcomes_ai_tokens_total",
+        "Tokens of model calls (input includes cached, output includes reasoning).",
+        "project",
+        "automation",
+        "provider",
+        "model",
+        "type",
+    ),
+    _counter("outcomes_ai_calls_total", "Model calls.", "project", "provider", "model"),
+    _counter(
+        "outcomes_ai_cost_total",
+        'Cost of priced model calls (part of outcomes_cost_total{category="ai"}), by where'
+        " the price came from: provider (reported with the call), price_book, catalogue.",
+        "project",
+        "provider",
+        "model",
+        "currency",
+        "source",
+    ),
+    _counter(
+        "outcomes_ai_unpriced_calls_total",
+        "Model calls no price was found for: their tokens count, their cost is absent.",
+        "project",
+        "provider",
+        "model",
+    ),
+    _gauge(
+        "outcomes_period_ai_cost",
+        "Cost of model calls this period (part of outcomes_period_cost); present once the"
+        " project has made a model call.",
+        *_PC,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -242,6 +280,18 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [((name, service), pending) for service, _, _, pending in project.incidents],
         [((name, service), since) for service, since in project.incidents_open_since],
         _defined(pc, info.hourly_rate),
+        _defined(pc, period.cost_per_success),
+        [
+            ((name, a, prov, model, kind), float(n))
+            for a, prov, model, kind, n in counters.ai_tokens
+        ],
+        [((name, provider, model), float(n)) for provider, model, n in counters.ai_calls],
+        [
+            ((name, provider, model, currency, source), cost)
+            for provider, model, source, cost in counters.ai_cost
+        ],
+        [((name, provider, model), float(n)) for provider, model, n in counters.ai_unpriced],
+        [(pc, period.ai_cost)] if counters.ai_calls else [],
     )
 
 

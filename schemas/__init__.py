@@ -9,6 +9,7 @@ from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
 from schemas.events import (
     DATA_MODELS,
     NAME_PATTERN,
+    AiUsage,
     AvailabilityObserved,
     CostIncurred,
     EventData,
@@ -22,6 +23,7 @@ from schemas.events import (
 __all__ = [
     "DATA_MODELS",
     "NAME_PATTERN",
+    "AiUsage",
     "AvailabilityObserved",
     "CostIncurred",
     "EventData",

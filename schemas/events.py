@@ -60,6 +60,7 @@ class EventType(StrEnum):
     AVAILABILITY_OBSERVED = "outcomes.availability.observed"
     INCIDENT_OPENED = "outcomes.incident.opened"
     INCIDENT_RESOLVED = "outcomes.incident.resolved"
+    AI_USAGE = "outcomes.ai.usage"
 
 
 class _Data(BaseModel):
@@ -163,10 +164,52 @@ class IncidentResolved(_Data):
     severity: Severity | None = None
 
 
+Tokens = Annotated[int, Field(ge=0, strict=True)]
+"""A token count: a whole number, never negative."""
+ModelName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,256}$")]
+"""The model that answered, as its provider names it (`gpt-4o-mini-2024-07-18`,
+`anthropic.claude-3-haiku-20240307-v1:0`): 1 to 256 printable characters."""
+
+
+class AiUsage(_Data):
+    """One model call: its tokens and, when the provider reported it, its cost. The event
+    time is when the call ended. Tokens follow the OpenTelemetry GenAI conventions:
+    `input_tokens` includes cached ones, `output_tokens` includes reasoning."""
+
+    automation: Name = Field(description="The agent, workflow or service that called.")
+    provider: Name = Field(description="The OpenTelemetry `gen_ai.provider.name`: openai, …")
+    model: ModelName
+    operation: Name = Field(description="chat, text_completion, generate_content, embeddings, …")
+    input_tokens: Tokens
+    output_tokens: Tokens
+    cache_read_tokens: Tokens | None = None
+    cache_write_tokens: Tokens | None = None
+    reasoning_tokens: Tokens | None = None
+    cost: NonNegative | None = Field(
+        default=None, description="What the provider reported the call cost (reporting currency)."
+    )
+    currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _check_tokens(self) -> AiUsage:
+        cached = (self.cache_read_tokens or 0) + (self.cache_write_tokens or 0)
+        if cached > self.input_tokens:
+            raise ValueError(
+                f"cache_read_tokens + cache_write_tokens ({cached}) exceed input_tokens"
+                f" ({self.input_tokens}): input tokens include cached ones"
+            )
+        if (self.reasoning_tokens or 0) > self.output_tokens:
+            raise ValueError(
+                f"reasoning_tokens ({self.reasoning_tokens}) exceed output_tokens"
+                f" ({self.output_tokens}): output tokens include reasoning"
+            )
+        return self
+
+
 IncidentData = IncidentOpened | IncidentResolved
 EventData = (
     RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved | IncidentOpened
-) | IncidentResolved
+) | (IncidentResolved | AiUsage)
 
 DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.RUN_FINISHED: RunFinished,
@@ -175,11 +218,12 @@ DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.AVAILABILITY_OBSERVED: AvailabilityObserved,
     EventType.INCIDENT_OPENED: IncidentOpened,
     EventType.INCIDENT_RESOLVED: IncidentResolved,
+    EventType.AI_USAGE: AiUsage,
 }
 
 
 def money_currency(data: EventData) -> str | None:
     """The currency an event declares for its money fields, if any."""
-    if isinstance(data, RunFinished | CostIncurred | SavingsRealized):
+    if isinstance(data, RunFinished | CostIncurred | SavingsRealized | AiUsage):
         return data.currency
     return None

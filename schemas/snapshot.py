@@ -35,6 +35,14 @@ class ProjectCounters:
     observed_s: tuple[tuple[str, float], ...] = ()
     since_s: float | None = None
     """Event time of the project's first event: when these cumulative counters started."""
+    ai_tokens: tuple[tuple[str, str, str, str, int], ...] = ()
+    """(automation, provider, model, token type, tokens) of model calls."""
+    ai_calls: tuple[tuple[str, str, int], ...] = ()
+    """(provider, model, calls)."""
+    ai_cost: tuple[tuple[str, str, str, float], ...] = ()
+    """(provider, model, price source, cost); source in provider, price_book, catalogue."""
+    ai_unpriced: tuple[tuple[str, str, int], ...] = ()
+    """(provider, model, calls without a price): their cost is absent, never guessed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,12 @@ class PeriodResult:
     """(in force since, rate) of every hourly rate that valued time saved in the period."""
     backfilled: int = 0
     """Events of a history import (`outcomesbackfill`) counted in the period."""
+    ai_cost: float = 0.0
+    """Cost of the period's priced model calls (part of `cost`)."""
+    ai_calls: int = 0
+    ai_unpriced_calls: int = 0
+    cost_per_success: float | None = None
+    """cost / succeeded runs; undefined without a succeeded run."""
 
     @property
     def restated(self) -> bool:

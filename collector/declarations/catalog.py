@@ -10,6 +10,7 @@ from fractions import Fraction
 from collector.declarations.declaration import ProjectDeclaration, RateChange
 from collector.engine.formulas import exact
 from collector.engine.policy import Guards, Objectives, ProjectProfile
+from collector.engine.pricing import NO_PRICES, PriceList
 from collector.engine.rates import HourlyRates, day_of
 from collector.integrations.declaration import IntegrationDeclaration
 
@@ -75,6 +76,8 @@ class Catalog:
     version: int = 0
     integrations: Mapping[str, IntegrationDeclaration] = field(default_factory=dict)
     """`kind: Integration` documents by name (the gateway's hooks, CDEvents on the topic)."""
+    prices: PriceList = NO_PRICES
+    """`kind: PriceBook` documents' prices, in declaration order."""
     _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
     _default: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from collector.declarations.declaration import ProjectDeclaration
+from collector.declarations.price_book import PriceBookDeclaration
 from collector.integrations.declaration import IntegrationDeclaration
 
 Path_ = tuple[str | int, ...]
@@ -35,7 +36,13 @@ class DeclarationError:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
-Declaration = ProjectDeclaration | IntegrationDeclaration
+Declaration = ProjectDeclaration | IntegrationDeclaration | PriceBookDeclaration
+_MODELS: dict[object, type[Declaration]] = {
+    "Integration": IntegrationDeclaration,
+    "PriceBook": PriceBookDeclaration,
+}
+"""The model of each `kind`; any other kind is read as a Project (whose model names the
+kinds it accepts when the kind is wrong)."""
 _RULE_PROBLEM = re.compile(r"^Value error, rules\[(\d+)\]: (\w+)")
 
 
@@ -135,7 +142,7 @@ def load_file(path: Path) -> tuple[list[Located], list[DeclarationError]]:
     for document, index in documents:
         if document is None:
             continue
-        model = IntegrationDeclaration if _kind(document) == "Integration" else ProjectDeclaration
+        model = _MODELS.get(_kind(document), ProjectDeclaration)
         try:
             declaration: Declaration = model.model_validate(document)
         except ValidationError as error:

@@ -16,6 +16,7 @@ from pathlib import Path
 from collector.declarations.catalog import Catalog
 from collector.declarations.declaration import ProjectDeclaration
 from collector.declarations.loader import DeclarationError, Located, declaration_files, load_file
+from collector.declarations.price_book import PriceBookDeclaration, price_list
 from collector.integrations.declaration import IntegrationDeclaration
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,12 @@ class DeclarationRegistry:
             for item in located
             if isinstance(item.declaration, IntegrationDeclaration)
         }
-        return Catalog(projects, self._default_rate, self._version, integrations)
+        books = [
+            item.declaration
+            for item in located
+            if isinstance(item.declaration, PriceBookDeclaration)
+        ]
+        return Catalog(projects, self._default_rate, self._version, integrations, price_list(books))
 
 
 def _signature(path: Path) -> Signature | None:

@@ -1,6 +1,7 @@
 """Mutable accumulators of one project: lifetime counters and per-period totals.
 
-All values are integer millionths (see `units`), so they add exactly. Owned by the
+Durations are integer millionths, money integer billionths (see `units`), so they add
+exactly. Owned by the
 engine's thread; exporters never see these, only the snapshot built from them.
 Serialized to plain JSON-able dicts for the state store.
 """
@@ -11,9 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from collector.engine.pricing import Priced
 from collector.engine.rates import epoch_day
-from collector.engine.units import to_micros
+from collector.engine.units import MICROS_TO_MONEY, to_micros, to_money
 from schemas.events import (
+    AiUsage,
     AvailabilityObserved,
     CostIncurred,
     EventData,
@@ -22,9 +25,12 @@ from schemas.events import (
 )
 
 RUN_COST_CATEGORY = "run"
+AI_COST_CATEGORY = "ai"
+TOKEN_TYPES = ("input", "output", "cache_read", "cache_write", "reasoning")
 
 Micros = tuple[int, int, int]
-"""One event's numbers in millionths, converted once for every aggregate (`micros_of`)."""
+"""One event's numbers, converted once for every aggregate (`micros_of`): durations in
+millionths of a second, money in billionths."""
 
 
 def micros_of(data: EventData) -> Micros:
@@ -33,26 +39,37 @@ def micros_of(data: EventData) -> Micros:
     if isinstance(data, RunFinished):
         return run_micros(data)
     if isinstance(data, CostIncurred | SavingsRealized):
-        return to_micros(data.amount), 0, 0
+        return to_money(data.amount), 0, 0
     if isinstance(data, AvailabilityObserved):
         return to_micros(data.downtime_s), to_micros(data.window_length_s), 0
     return 0, 0, 0
 
 
 def run_micros(run: RunFinished) -> Micros:
-    """A run's (human effort, manual duration, cost) in millionths (zero, the usual human
-    effort, without a conversion)."""
+    """A run's (human effort µs, manual duration µs, cost in billionths) (zero, the usual
+    human effort, without a conversion)."""
     effort, manual, cost = run.human_effort_s, run.manual_duration_s, run.cost
     return (
         to_micros(effort) if effort else 0,
         to_micros(manual) if manual else 0,
-        to_micros(cost) if cost else 0,
+        to_money(cost) if cost else 0,
+    )
+
+
+def token_counts(usage: AiUsage) -> tuple[int | None, ...]:
+    """A call's tokens in `TOKEN_TYPES` order (None: the call did not say)."""
+    return (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.reasoning_tokens,
     )
 
 
 class _Money(Protocol):
-    cost_u: Counter[str]
-    savings_u: Counter[str]
+    cost_n: Counter[str]
+    savings_n: Counter[str]
 
 
 def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
@@ -60,6 +77,15 @@ def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
     total = Counter(a)
     total.update(b)
     return total
+
+
+def money(raw: dict[str, Any], key: str) -> Counter[str]:
+    """Amounts by category from stored state: `{key}_n` in billionths, or the `{key}_u`
+    millionths written before money was kept to 1e-9 (the same numbers, × 1000)."""
+    stored = raw.get(f"{key}_n")
+    if stored is not None:
+        return Counter(stored)
+    return Counter({name: u * MICROS_TO_MONEY for name, u in raw.get(f"{key}_u", {}).items()})
 
 
 def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: int) -> Counter[int]:
@@ -75,9 +101,9 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
     if isinstance(data, CostIncurred):
-        sums.cost_u[data.category] += micros[0]
+        sums.cost_n[data.category] += micros[0]
     elif isinstance(data, SavingsRealized):
-        sums.savings_u[data.category] += micros[0]
+        sums.savings_n[data.category] += micros[0]
 
 
 @dataclass
@@ -89,8 +115,8 @@ class PeriodTotals:
     manual_succeeded_us: int = 0
     human_effort_us: int = 0
     runs_with_effort: int = 0
-    cost_u: Counter[str] = field(default_factory=Counter)
-    savings_u: Counter[str] = field(default_factory=Counter)
+    cost_n: Counter[str] = field(default_factory=Counter)
+    savings_n: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
     saved_by_day_us: Counter[int] = field(default_factory=Counter)
@@ -100,6 +126,9 @@ class PeriodTotals:
     """Wall-clock time the newest event was applied: after the period's end = restated."""
     backfilled: int = 0
     """Events of a history import (`outcomesbackfill`) applied to this month."""
+    ai_calls: int = 0
+    ai_unpriced: int = 0
+    """Model calls, and those without a price (their cost is missing from `cost_n`)."""
 
     def note_applied(self, now_s: float) -> None:
         if self.last_applied_s is None or now_s > self.last_applied_s:
@@ -115,7 +144,7 @@ class PeriodTotals:
     def add_run(self, outcome: str, micros: Micros, day: int) -> None:
         """Count a run (`micros`: its numbers; `day`: the epoch day of its event time)."""
         self.runs[outcome] += 1
-        effort_us, manual_us, cost_us = micros
+        effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
         if effort_us > 0:
             self.runs_with_effort += 1
@@ -124,7 +153,15 @@ class PeriodTotals:
             self.saved_by_day_us[day] += manual_us - effort_us
         elif effort_us:
             self.saved_by_day_us[day] -= effort_us
-        self.cost_u[RUN_COST_CATEGORY] += cost_us
+        self.cost_n[RUN_COST_CATEGORY] += cost_ns
+
+    def add_usage(self, cost: int | None) -> None:
+        """Count a model call's cost (None: unpriced) as AI cost of the period."""
+        self.ai_calls += 1
+        if cost is None:
+            self.ai_unpriced += 1
+        else:
+            self.cost_n[AI_COST_CATEGORY] += cost
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -133,8 +170,8 @@ class PeriodTotals:
             manual_succeeded_us=self.manual_succeeded_us + other.manual_succeeded_us,
             human_effort_us=self.human_effort_us + other.human_effort_us,
             runs_with_effort=self.runs_with_effort + other.runs_with_effort,
-            cost_u=summed(self.cost_u, other.cost_u),
-            savings_u=summed(self.savings_u, other.savings_u),
+            cost_n=summed(self.cost_n, other.cost_n),
+            savings_n=summed(self.savings_n, other.savings_n),
             downtime_us=summed(self.downtime_us, other.downtime_us),
             observed_us=summed(self.observed_us, other.observed_us),
             saved_by_day_us=summed(self.saved_by_day_us, other.saved_by_day_us),
@@ -143,6 +180,8 @@ class PeriodTotals:
                 default=None,
             ),
             backfilled=self.backfilled + other.backfilled,
+            ai_calls=self.ai_calls + other.ai_calls,
+            ai_unpriced=self.ai_unpriced + other.ai_unpriced,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -151,13 +190,15 @@ class PeriodTotals:
             "manual_succeeded_us": self.manual_succeeded_us,
             "human_effort_us": self.human_effort_us,
             "runs_with_effort": self.runs_with_effort,
-            "cost_u": dict(self.cost_u),
-            "savings_u": dict(self.savings_u),
+            "cost_n": dict(self.cost_n),
+            "savings_n": dict(self.savings_n),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "last_applied_s": self.last_applied_s,
             "backfilled": self.backfilled,
+            "ai_calls": self.ai_calls,
+            "ai_unpriced": self.ai_unpriced,
         }
 
     @classmethod
@@ -169,13 +210,15 @@ class PeriodTotals:
             manual_succeeded_us=raw["manual_succeeded_us"],
             human_effort_us=raw["human_effort_us"],
             runs_with_effort=raw["runs_with_effort"],
-            cost_u=Counter(raw["cost_u"]),
-            savings_u=Counter(raw["savings_u"]),
+            cost_n=money(raw, "cost"),
+            savings_n=money(raw, "savings"),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             last_applied_s=raw.get("last_applied_s"),
             backfilled=raw.get("backfilled", 0),
+            ai_calls=raw.get("ai_calls", 0),
+            ai_unpriced=raw.get("ai_unpriced", 0),
         )
 
 
@@ -187,17 +230,49 @@ class LifetimeCounters:
     """(automation, outcome) -> count; folded automations count under `other`."""
     manual_avoided_us: int = 0
     human_effort_us: int = 0
-    cost_u: Counter[str] = field(default_factory=Counter)
+    cost_n: Counter[str] = field(default_factory=Counter)
     """Category -> money spent (the counter: credits are kept apart, so it never falls)."""
-    credit_u: Counter[str] = field(default_factory=Counter)
+    credit_n: Counter[str] = field(default_factory=Counter)
     """Category -> credits and corrections (negative costs), as positive amounts."""
-    savings_u: Counter[str] = field(default_factory=Counter)
+    savings_n: Counter[str] = field(default_factory=Counter)
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
     saved_by_day_us: Counter[int] = field(default_factory=Counter)
     """Epoch day -> time saved that day (lifetime value at the rate of each day)."""
     first_event_s: float | None = None
     last_event_s: float | None = None
+    ai_tokens: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    """(automation, provider, model, token type) -> tokens of model calls."""
+    ai_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(provider, model) -> model calls."""
+    ai_cost_n: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """(provider, model, price source) -> cost of priced calls (billionths)."""
+    ai_unpriced: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(provider, model) -> calls no price was found for (their tokens still count)."""
+
+    def add_usage(
+        self,
+        label: str,
+        model: str,
+        usage: AiUsage,
+        priced: Priced,
+        event_time_s: float,
+    ) -> None:
+        """Count one model call of automation `label` (`model`: its label after folding;
+        `priced`: its cost, if any, and where that came from)."""
+        cost, source = priced.cost, priced.source
+        self.note_time(event_time_s)
+        provider = usage.provider
+        tokens = self.ai_tokens
+        for kind, count in zip(TOKEN_TYPES, token_counts(usage), strict=True):
+            if count is not None:
+                tokens[(label, provider, model, kind)] += count
+        self.ai_calls[(provider, model)] += 1
+        if cost is None or source is None:
+            self.ai_unpriced[(provider, model)] += 1
+        else:
+            self.ai_cost_n[(provider, model, source)] += cost
+            self.cost_n[AI_COST_CATEGORY] += cost
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a run, cost or savings (`micros`: its numbers); `label`: the automation."""
@@ -206,7 +281,7 @@ class LifetimeCounters:
             return
         self.note_time(event_time_s)
         if isinstance(data, CostIncurred) and micros[0] < 0:
-            self.credit_u[data.category] -= micros[0]
+            self.credit_n[data.category] -= micros[0]
         else:
             add_money(self, data, micros)
 
@@ -216,18 +291,18 @@ class LifetimeCounters:
         """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
         self.note_time(event_time_s)
         self.runs[(label, outcome)] += 1
-        effort_us, manual_us, cost_us = micros
+        effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
         if outcome == "succeeded":
             self.manual_avoided_us += manual_us
             self.saved_by_day_us[day] += manual_us - effort_us
         elif effort_us:
             self.saved_by_day_us[day] -= effort_us
-        self.cost_u[RUN_COST_CATEGORY] += cost_us
+        self.cost_n[RUN_COST_CATEGORY] += cost_ns
 
     @property
-    def net_cost_u(self) -> int:
-        return sum(self.cost_u.values()) - sum(self.credit_u.values())
+    def net_cost_n(self) -> int:
+        return sum(self.cost_n.values()) - sum(self.credit_n.values())
 
     def add_window(self, label: str, observed_us: int, downtime_us: int, event_s: float) -> None:
         """Count what a window added to its service's union (never a decrease: a counter
@@ -248,14 +323,18 @@ class LifetimeCounters:
             "runs": [[automation, outcome, n] for (automation, outcome), n in self.runs.items()],
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
-            "cost_u": dict(self.cost_u),
-            "credit_u": dict(self.credit_u),
-            "savings_u": dict(self.savings_u),
+            "cost_n": dict(self.cost_n),
+            "credit_n": dict(self.credit_n),
+            "savings_n": dict(self.savings_n),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "first_event_s": self.first_event_s,
             "last_event_s": self.last_event_s,
+            "ai_tokens": [[*key, n] for key, n in self.ai_tokens.items()],
+            "ai_calls": [[*key, n] for key, n in self.ai_calls.items()],
+            "ai_cost_n": [[*key, n] for key, n in self.ai_cost_n.items()],
+            "ai_unpriced": [[*key, n] for key, n in self.ai_unpriced.items()],
         }
 
     @classmethod
@@ -266,12 +345,16 @@ class LifetimeCounters:
             runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
             manual_avoided_us=raw["manual_avoided_us"],
             human_effort_us=raw["human_effort_us"],
-            cost_u=Counter(raw["cost_u"]),
-            credit_u=Counter(raw.get("credit_u", {})),
-            savings_u=Counter(raw["savings_u"]),
+            cost_n=money(raw, "cost"),
+            credit_n=money(raw, "credit"),
+            savings_n=money(raw, "savings"),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             first_event_s=raw["first_event_s"],
             last_event_s=raw["last_event_s"],
+            ai_tokens=Counter({tuple(row[:4]): row[4] for row in raw.get("ai_tokens", ())}),
+            ai_calls=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_calls", ())}),
+            ai_cost_n=Counter({tuple(row[:3]): row[3] for row in raw.get("ai_cost_n", ())}),
+            ai_unpriced=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_unpriced", ())}),
         )

@@ -24,13 +24,15 @@ from collector.engine.admission import (
     instant_at,
     too_late,
 )
-from collector.engine.aggregates import LifetimeCounters, micros_of, run_micros
+from collector.engine.aggregates import LifetimeCounters, PeriodTotals, micros_of, run_micros
+from collector.engine.catalogue import PriceCatalogue
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
 from collector.engine.ledger import HealthLedger
 from collector.engine.periods import Period, PeriodKind
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
+from collector.engine.pricing import Catalogue, price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.rates import epoch_day
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
@@ -41,6 +43,7 @@ from collector.engine.windows import epoch_us, pieces
 from collector.state.model import LoadedState, PeriodRow, SeenRow, StateChanges, WindowRow
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
+    AiUsage,
     AvailabilityObserved,
     CostIncurred,
     EventType,
@@ -78,6 +81,10 @@ class EngineSettings:
     future_tolerance: timedelta = timedelta(minutes=5)
     max_automations_per_project: int = 200
     max_services_per_project: int = 50
+    max_models_per_project: int = 50
+    """Models beyond this many per project count under `other` (AI usage)."""
+    price_catalogue: bool = True
+    """Price model calls with the public catalogue when the reporting currency is USD."""
     max_projects: int = 10_000
     """Undeclared projects beyond this many (per instance) fold into project `other`."""
     refresh_s: float = 5.0
@@ -112,6 +119,8 @@ class Engine:
         self._archive = archive
         self._grace_s = settings.grace.total_seconds()
         self._months = MonthCache(clock())
+        self._catalogue: Catalogue | None = None
+        """Built on the first call it must price (loading it takes ~0.3 s)."""
 
     # -- ingest -----------------------------------------------------------------
 
@@ -134,7 +143,12 @@ class Engine:
         moment = event.time
         event_s = moment.timestamp()
         kind = type(data)
-        if kind is RunFinished or kind is CostIncurred or kind is SavingsRealized:
+        if (
+            kind is RunFinished
+            or kind is CostIncurred
+            or kind is SavingsRealized
+            or kind is AiUsage
+        ):
             check_currency(data.currency, self.settings.currency)  # type: ignore[union-attr]
         if event_s > at.future_limit_s:
             raise future(moment, self.settings.future_tolerance)
@@ -260,9 +274,35 @@ class Engine:
             # the month it lands in is marked applied: a late one restates a closed period
             self._incident(project, data, label, event_s)  # type: ignore[arg-type]
             return
+        if kind is AiUsage:
+            self._usage(project, data, label, totals, event_s)  # type: ignore[arg-type]
+            return
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
         totals.add(data, micros, event_s)
+
+    def _usage(
+        self,
+        project: ProjectState,
+        usage: AiUsage,
+        label: str,
+        totals: PeriodTotals,
+        event_s: float,
+    ) -> None:
+        """Price a model call (docs/REFERENCE.md#ai-cost) and count it: tokens, calls, its
+        cost as AI cost of the project, or an unpriced call."""
+        model, folded = project.model_label(usage.model, self.settings.max_models_per_project)
+        if folded is not None:
+            self.ledger.of(project.partition).overflow[folded] += 1
+        priced = price_call(usage, event_s, self.policy.prices, self._price_catalogue())
+        project.counters.add_usage(label, model, usage, priced, event_s)
+        totals.add_usage(priced.cost)
+
+    def _price_catalogue(self) -> Catalogue | None:
+        settings = self.settings
+        if self._catalogue is None and settings.price_catalogue and settings.currency == "USD":
+            self._catalogue = PriceCatalogue()
+        return self._catalogue
 
     def _reopen(self, project: ProjectState, event: OutcomeEvent, month: Period) -> None:
         """Before history is applied: bring back from the archive each month it lands in

@@ -12,11 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from collector.engine.aggregates import AI_COST_CATEGORY, LifetimeCounters, PeriodTotals
 from collector.engine.attainment import Realized
 from collector.engine.periods import Period
 from collector.engine.rates import SECONDS_PER_DAY, HourlyRates
-from collector.engine.units import SCALE
+from collector.engine.units import MONEY_SCALE, SCALE
 from schemas.snapshot import OUTCOMES, PeriodResult
 
 SECONDS_PER_HOUR = 3600
@@ -35,10 +35,14 @@ def _micros(value: int) -> Fraction:
     return Fraction(value, SCALE)
 
 
-def value_of(savings_u: int, saved_by_day_us: Mapping[int, int], rates: HourlyRates) -> Fraction:
+def _money(value: int) -> Fraction:
+    return Fraction(value, MONEY_SCALE)
+
+
+def value_of(savings_n: int, saved_by_day_us: Mapping[int, int], rates: HourlyRates) -> Fraction:
     """savings + time_saved_s / 3600 × hourlyRate, each day's time saved valued at the
     rate in force that day."""
-    return _micros(savings_u) + rates.value_of_time(saved_by_day_us)
+    return _money(savings_n) + rates.value_of_time(saved_by_day_us)
 
 
 def ratio(numerator: Fraction | int, denominator: Fraction | int) -> Fraction | None:
@@ -80,7 +84,7 @@ class PeriodFigures:
     """What every view of one period's totals starts from, computed once (`figures`)."""
 
     cost: Fraction
-    savings_u: int
+    savings_n: int
     saved_us: int
     value: Fraction
     succeeded: int
@@ -98,14 +102,14 @@ def figures(
 ) -> PeriodFigures:
     """Cost, value, runs and uptime of `totals` (`availability`: the incidents basis;
     None: the windows basis over `services`)."""
-    savings_u = sum(totals.savings_u.values())
+    savings_n = sum(totals.savings_n.values())
     times = availability if availability is not None else windows_availability(totals, services)
     realized_uptime, observed_us = uptime_of(times)
     return PeriodFigures(
-        cost=_micros(sum(totals.cost_u.values())),
-        savings_u=savings_u,
+        cost=_money(sum(totals.cost_n.values())),
+        savings_n=savings_n,
         saved_us=totals.manual_succeeded_us - totals.human_effort_us,
-        value=value_of(savings_u, totals.saved_by_day_us, rates),
+        value=value_of(savings_n, totals.saved_by_day_us, rates),
         succeeded=totals.runs["succeeded"],
         failed=totals.runs["failed"],
         times=times,
@@ -130,7 +134,7 @@ def realized(
     succeeded, failed = known.succeeded, known.failed
     return Realized(
         elapsed=period.elapsed(now),
-        savings=_micros(known.savings_u),
+        savings=_money(known.savings_n),
         time_saved_s=_micros(known.saved_us),
         roi=roi_of(known.value, known.cost),
         cost=known.cost,
@@ -161,7 +165,7 @@ def period_result(
         end_s=period.end_s,
         time_saved_s=known.saved_us / SCALE,
         cost=float(cost),
-        savings=known.savings_u / SCALE,
+        savings=known.savings_n / MONEY_SCALE,
         value=float(value),
         net_value=float(value - cost),
         roi=_float(roi_of(value, cost)),
@@ -175,6 +179,10 @@ def period_result(
         ),
         last_applied_s=totals.last_applied_s,
         backfilled=totals.backfilled,
+        ai_cost=totals.cost_n.get(AI_COST_CATEGORY, 0) / MONEY_SCALE,
+        ai_calls=totals.ai_calls,
+        ai_unpriced_calls=totals.ai_unpriced,
+        cost_per_success=_float(ratio(cost, succeeded)),
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))
             for since_day, rate in rates.in_force(period.start_s, period.end_s)
@@ -183,12 +191,12 @@ def period_result(
 
 
 def lifetime_value(counters: LifetimeCounters, rates: HourlyRates) -> Fraction:
-    return value_of(sum(counters.savings_u.values()), counters.saved_by_day_us, rates)
+    return value_of(sum(counters.savings_n.values()), counters.saved_by_day_us, rates)
 
 
 def lifetime_cost(counters: LifetimeCounters) -> Fraction:
     """Costs minus credits since the first event."""
-    return _micros(counters.net_cost_u)
+    return _money(counters.net_cost_n)
 
 
 def roi_of(value: Fraction, cost: Fraction) -> Fraction | None:

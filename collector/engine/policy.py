@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from collector.engine.periods import PeriodKind
+from collector.engine.pricing import NO_PRICES, PriceList
 from collector.engine.rates import HourlyRates
 
 UNKNOWN = "unknown"
@@ -74,6 +75,11 @@ class ProjectPolicy(Protocol):
         """Changes whenever any profile may have changed."""
         ...
 
+    @property
+    def prices(self) -> PriceList:
+        """The declared price books (`kind: PriceBook`), in declaration order."""
+        ...
+
     def profile(self, project: str) -> ProjectProfile: ...
 
     def declared_projects(self) -> Iterable[str]:
@@ -85,6 +91,7 @@ class ProjectPolicy(Protocol):
 class DefaultPolicy:
     default_hourly_rate: Fraction = Fraction(100)
     version: int = 0
+    prices: PriceList = NO_PRICES
     _profile: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 
     def __post_init__(self) -> None:

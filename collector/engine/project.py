@@ -16,6 +16,7 @@ from collector.engine.rates import epoch_day
 from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import (
+    AiUsage,
     AvailabilityObserved,
     EventData,
     IncidentOpened,
@@ -53,9 +54,12 @@ class ProjectState:
     """(month key, service label) -> the month's windows of that service."""
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
+    _models: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self._automations = {automation for automation, _ in self.counters.runs}
+        self._automations.update(key[0] for key in self.counters.ai_tokens)
+        self._models = {model for _, model in self.counters.ai_calls}
         self._services = set(self.counters.observed_us)
         self._services.update(incident.label for incident in self.incidents.values())
 
@@ -66,7 +70,7 @@ class ProjectState:
 
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
-        if isinstance(data, RunFinished):
+        if isinstance(data, RunFinished | AiUsage):
             automation = data.automation
             if automation in self._automations:  # the usual case, without a call
                 return automation, None
@@ -77,6 +81,13 @@ class ProjectState:
                 return data.service, None
             return _fold(data.service, self._services, limit, "service")
         return "", None
+
+    def model_label(self, model: str, limit: int) -> tuple[str, str | None]:
+        """(model label, `model` if it was folded into `other`): beyond `limit` models a
+        project's further ones count under `other`."""
+        if model in self._models:
+            return model, None
+        return _fold(model, self._models, limit, "model")
 
     def month_totals(self, month: Period) -> PeriodTotals:
         """The (mutable) totals of one calendar month, created on first use."""

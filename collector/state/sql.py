@@ -26,12 +26,15 @@ from collector.state.model import (
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
 2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
 digests keyed by project
 (the digests already stored, of (source, id) only, keep marking duplicates until they
-expire: `legacy_seen_until_s` in `meta`)."""
+expire: `legacy_seen_until_s` in `meta`).
+3 -> 4: money in billionths (`cost_n`, …); rows of millionths (`cost_u`, …) are read as
+the same amounts and rewritten when next changed. Nothing is rewritten here: the version
+keeps an older collector from reading amounts it would misread."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -150,6 +153,13 @@ class SqlStore(ABC):
                 self._upgrade(int(row[0]))
 
     def _upgrade(self, version: int) -> None:
+        if version < 3:
+            self._upgrade_seen(version)
+        self._execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
+
+    def _upgrade_seen(self, version: int) -> None:
         if version == 1:
             # each digest of the old per-event table becomes a batch of one
             self._execute(
@@ -162,9 +172,6 @@ class SqlStore(ABC):
         self._execute(
             "INSERT INTO meta (key, value) VALUES ('legacy_seen_until_s', ?)",
             (repr(float(until or 0.0)),),
-        )
-        self._execute(
-            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
         )
 
     # -- ownership -------------------------------------------------------------------

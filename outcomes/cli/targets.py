@@ -25,36 +25,41 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run_targets_check(paths: list[Path]) -> int:
-    from collector.declarations.loader import load_file
+    from collections import Counter
+
+    from collector.declarations.loader import Located, declaration_files, load_file
     from collector.declarations.registry import DeclarationRegistry
-    from collector.integrations.declaration import IntegrationDeclaration
 
     logging.disable(logging.ERROR)
-    projects = integrations = files = invalid = 0
+    kinds: Counter[str] = Counter()
+    files = invalid = 0
     for path in paths:
         if path.is_dir():
             registry = DeclarationRegistry(path)
-            result = registry.reload()
-            errors = list(result.errors)
+            errors = list(registry.reload().errors)
             states = registry.file_states()
             files += len(states)
             invalid += sum(1 for _, ok in states if not ok)
-            projects += len(list(result.catalog.declared_projects()))
-            integrations += len(result.catalog.integrations)
+            found: list[Located] = [
+                item for file in declaration_files(path) for item in load_file(file)[0]
+            ]
         elif path.is_file():
             found, errors = load_file(path)
             files += 1
             invalid += bool(errors)
-            kinds = [isinstance(item.declaration, IntegrationDeclaration) for item in found]
-            integrations += sum(kinds)
-            projects += len(kinds) - sum(kinds)
         else:
             print(f"outcomes targets check: {path}: no such file or directory", file=sys.stderr)
             return 2
+        kinds.update(item.declaration.kind for item in found)
         for error in errors:
             print(error, file=sys.stderr)
     if invalid:
         print(f"{invalid} of {files} files invalid", file=sys.stderr)
         return 1
-    print(f"ok: {projects} projects, {integrations} integrations in {files} files")
+    books = kinds["PriceBook"]
+    priced = f", {books} price book{'s' if books != 1 else ''}" if books else ""
+    print(
+        f"ok: {kinds['Project']} projects, {kinds['Integration']} integrations{priced}"
+        f" in {files} files"
+    )
     return 0

@@ -50,6 +50,15 @@ DEFAULT_DATA: dict[EventType, dict[str, Any]] = {
         "started_at": "2026-11-15T11:30:00Z",
         "resolved_by": "automation",
     },
+    EventType.AI_USAGE: {
+        "project": "ticket-triage",
+        "automation": "triage-agent",
+        "provider": "openai",
+        "model": "gpt-4o-mini-2024-07-18",
+        "operation": "chat",
+        "input_tokens": 42,
+        "output_tokens": 17,
+    },
 }
 
 

@@ -14,6 +14,8 @@ from collector.engine.rates import HourlyRates, epoch_day
 
 PERIOD = period_containing(datetime(2026, 11, 15, tzinfo=UTC), PeriodKind.MONTH)
 M = 1_000_000
+N = 1_000_000_000
+"""Money is held in billionths, durations in millionths."""
 
 
 def totals(**values: Any) -> PeriodTotals:
@@ -35,8 +37,8 @@ def test_golden_period() -> None:
             manual_succeeded_us=8 * 900 * M,
             human_effort_us=1800 * M,
             runs_with_effort=3,
-            cost_u=Counter(run=55 * M, licence=100 * M),
-            savings_u=Counter(cloud=250 * M),
+            cost_n=Counter(run=55 * N, licence=100 * N),
+            savings_n=Counter(cloud=250 * N),
             downtime_us=Counter({"api": 36 * M, "db": 0}),
             observed_us=Counter({"api": 3600 * M, "db": 3600 * M}),
         ),
@@ -80,7 +82,7 @@ def test_negative_time_saved_lowers_value() -> None:
             runs=Counter(failed=1),
             human_effort_us=7200 * M,
             runs_with_effort=1,
-            cost_u=Counter(run=M),
+            cost_n=Counter(run=N),
         ),
         rate(100),
         None,
@@ -103,6 +105,6 @@ def test_uptime_exactly_one_and_service_filter() -> None:
 
 def test_exact_rounding_of_thirds() -> None:
     result = period_result(
-        PERIOD, totals(cost_u=Counter(run=3 * M), savings_u=Counter(cloud=4 * M)), rate(0), None
+        PERIOD, totals(cost_n=Counter(run=3 * N), savings_n=Counter(cloud=4 * N)), rate(0), None
     )
     assert result.roi == float(Fraction(1, 3))

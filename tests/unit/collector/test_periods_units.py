@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collector.engine.periods import PeriodKind, parse_period_key, period_containing
-from collector.engine.units import from_micros, to_micros
+from collector.engine.units import from_micros, from_money, to_micros, to_money
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,26 @@ def test_fast_micros_equal_exact_decimal_rounding(value: Decimal) -> None:
     number = float(value)
     exact = int((Decimal(repr(number)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     assert to_micros(number) == exact
+
+
+def test_money_is_exact_to_a_billionth() -> None:
+    # 42 input + 17 output tokens of a small model: six decimals would say 0.000017 (+3%)
+    assert to_money(0.0000165) == 16_500
+    assert from_money(to_money(0.1) + to_money(0.2)) == 0.3
+    assert to_money(2.5e-9) == 2  # half to even
+    assert to_money(123456.123456789) == 123456_123456789
+    assert to_money(-12.5) == -12_500_000_000
+    assert to_money(2.0**60) == 1_152_921_504_606_847 * 10**9 * 1_000
+
+
+@given(
+    st.decimals(
+        min_value=-(10**9), max_value=10**9, places=12, allow_nan=False, allow_infinity=False
+    )
+)
+def test_fast_money_equals_exact_decimal_rounding(value: Decimal) -> None:
+    number = float(value)
+    exact = int(
+        (Decimal(repr(number)) * 1_000_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    )
+    assert to_money(number) == exact
