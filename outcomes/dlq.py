@@ -23,6 +23,7 @@ from rich.table import Table
 from collector.declarations.registry import DeclarationRegistry
 from collector.integrations.deliver import receive
 from collector.integrations.model import Accepted, Ignored, MalformedError
+from collector.integrations.otlp import receive_otlp
 from outcomes.sdk.delivery import KafkaSender
 from schemas.binding import to_binary
 from schemas.dead_letter import ORIGINAL_TOPIC, DeadLetter
@@ -135,7 +136,10 @@ def _replay_one(letter: DeadLetter, args: Any, catalog: Any, sender: KafkaSender
               " (give --targets)", file=sys.stderr)  # fmt: skip
         return "unmapped"
     try:
-        result = receive(integration, letter.http_headers(), letter.value or b"")
+        if integration.spec.type == "otlp":
+            result = receive_otlp(integration, letter.value or b"", args.currency)
+        else:
+            result = receive(integration, letter.http_headers(), letter.value or b"")
     except MalformedError as error:
         print(f"{letter.partition}:{letter.offset}: {error}", file=sys.stderr)
         return "unmapped"

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from schemas.events import NAME_PATTERN
 
 IntegrationType = Literal[
-    "github", "gitlab", "jenkins", "awx", "tekton", "cdevents", "alertmanager", "pagerduty"
+    "github",
+    "gitlab",
+    "jenkins",
+    "awx",
+    "tekton",
+    "cdevents",
+    "alertmanager",
+    "pagerduty",
+    "otlp",
 ]
 FIELDS: dict[str, tuple[str, ...]] = {
     "github": ("repository", "workflow", "job", "branch", "event"),
@@ -28,6 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "cdevents": ("source", "pipeline", "task", "service", "environment"),
     "alertmanager": (),  # any alert label: labels.<name>
     "pagerduty": ("service", "urgency", "priority", "team"),
+    "otlp": (),  # any span attribute, or resource.<key>
 }
 JOB_FIELD: dict[str, str] = {"github": "job", "gitlab": "job", "cdevents": "task", "tekton": "task"}
 """A rule that matches on this field takes job-level deliveries (GitHub workflow_job,
@@ -45,9 +54,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_ATTRIBUTE = re.compile(r"^[A-Za-z0-9_.]+$")
+
+
 def known_field(kind: str, name: str) -> bool:
     if kind == "alertmanager":
         return name.startswith("labels.") and len(name) > len("labels.")
+    if kind == "otlp":
+        return bool(_ATTRIBUTE.match(name)) and name != "resource."
     return name in FIELDS[kind]
 
 
@@ -129,6 +143,10 @@ def _rule_problems(kind: str, rule: Rule) -> list[str]:
             )
         elif rule.service is not None and JOB_FIELD[kind] in rule.match:
             problems.append("service: a rule matching task takes task runs, not incidents")
+        return problems
+    if kind == "otlp":  # automation defaults to the resource's service.name
+        if rule.service is not None:
+            problems.append("service: otlp spans are model calls and runs, not incidents")
         return problems
     needed = "service" if kind in INCIDENT_TYPES else "automation"
     unwanted = "automation" if kind in INCIDENT_TYPES else "service"

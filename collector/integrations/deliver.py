@@ -22,7 +22,7 @@ def receive(
 ) -> Translation:
     """Translate an authenticated delivery; MalformedError when it is not the tool's JSON.
 
-    `headers` have lowercase names."""
+    `headers` have lowercase names. (`otlp` integrations: `otlp.receive_otlp`.)"""
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:

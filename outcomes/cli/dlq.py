@@ -53,5 +53,5 @@ def main(args: argparse.Namespace) -> int:
     args.bootstrap_servers, args.topic = settings.bootstrap_servers, settings.topic
     if args.verb == "tail":
         return letters.tail(args)
-    args.targets = settings.targets
+    args.targets, args.currency = settings.targets, settings.currency
     return letters.replay(args)

@@ -35,6 +35,12 @@ EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
         ("project", str), ("service", str), ("incident", str), ("started_at", str),
         ("resolved_by", str), ("title", str), ("severity", str),
     ],
+    "ai-usage": [
+        ("project", str), ("automation", str), ("provider", str), ("model", str),
+        ("operation", str), ("input_tokens", int), ("output_tokens", int),
+        ("cache_read_tokens", int), ("cache_write_tokens", int), ("reasoning_tokens", int),
+        ("cost", float), ("currency", str),
+    ],
 }  # fmt: skip
 EMIT_HELP: dict[str, str] = {
     "incident": "the incident's key in your tool (pairs opened with resolved)",
@@ -46,6 +52,7 @@ EMIT_HELP: dict[str, str] = {
 EMIT_TIME_HELP: dict[str, str] = {
     "incident-opened": "RFC 3339 time the incident started (default: now)",
     "incident-resolved": "RFC 3339 time the incident ended (default: now)",
+    "ai-usage": "RFC 3339 time the call ended (default: now)",
 }
 
 
@@ -70,6 +77,8 @@ def flag_help(kind: str, name: str) -> tuple[str | None, str]:
         parts.append("seconds")
     elif name in ("amount", "cost"):
         parts.append("in the reporting currency")
+    elif name.endswith("_tokens"):
+        parts.append("a whole number")
     default = EMIT_DEFAULTS.get(kind, {}).get(name)
     if default is not None:
         parts.append(f"default {default:g}")

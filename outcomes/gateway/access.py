@@ -30,6 +30,9 @@ def route_of(path: str) -> str:
     """A bounded route label: the template, never the raw path."""
     if path.startswith("/v1/hooks/"):
         return "/v1/hooks/{integration}"
+    if path.startswith("/v1/otlp/"):
+        signal = path.rsplit("/", 1)[-1]
+        return f"/v1/otlp/{{integration}}/v1/{signal if signal in ('traces', 'logs') else '…'}"
     return path if path in ROUTES else "other"
 
 

@@ -34,6 +34,7 @@ from collector.engine.timing import timing_problem
 from outcomes.gateway.access import AccessLog, GatewayMetrics
 from outcomes.gateway.hooks import HookMetrics, Hooks, Integrations
 from outcomes.gateway.openapi import OPENAPI
+from outcomes.gateway.otlp import OtlpIntake, OtlpMetrics
 from outcomes.gateway.refusals import RefusedError, read_body
 from outcomes.gateway.tokens import Grant, TokenBook
 from outcomes.sdk.delivery import Sender
@@ -145,6 +146,16 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
         settings.max_body_bytes,
     )
 
+    intake = OtlpIntake(
+        integrations,
+        producer.send_records,
+        OtlpMetrics(registry),
+        topic=settings.topic,
+        currency=settings.currency,
+        grace=settings.grace,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
     async def ingest(request: Request) -> Response:
         now = datetime.now(UTC)
         try:
@@ -184,6 +195,8 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
         routes=[
             Route("/v1/events", ingest, methods=["POST"]),
             Route("/v1/hooks/{integration}", hooks.__call__, methods=["POST"]),
+            Route("/v1/otlp/{integration}/v1/traces", intake.traces, methods=["POST"]),
+            Route("/v1/otlp/{integration}/v1/logs", intake.logs, methods=["POST"]),
             Route("/metrics", exposition),
             Route("/healthz", healthz),
             Route("/openapi.json", openapi),

@@ -91,6 +91,10 @@ class Hooks:
             integration = self._integrations.get(name)
             if integration is None:
                 raise RefusedError(404, f"no integration {name!r} is declared")
+            if integration.spec.type == "otlp":
+                raise RefusedError(
+                    404, f"integration {name!r} takes OTLP at /v1/otlp/{name}/v1/traces"
+                )
             body = await read_body(request, self._max_body_bytes)
             headers = {key.lower(): value for key, value in request.headers.items()}
             self._authenticate(integration, headers, body)

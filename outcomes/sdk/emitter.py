@@ -262,6 +262,43 @@ class Emitter:
         data = {"project": project, "amount": amount, "category": category, "basis": basis}
         return self.emit(EventType.SAVINGS_REALIZED, data)
 
+    def ai_usage(
+        self,
+        project: str,
+        automation: str,
+        *,
+        provider: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        operation: str = "chat",
+        cache_read_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+        cost: float | None = None,
+        time: datetime | None = None,
+    ) -> OutcomeEvent | None:
+        """One model call (`outcomes.ai.usage`): tokens as the OpenTelemetry GenAI
+        conventions count them (input includes cached, output includes reasoning); `cost`
+        only when the provider reported it. The collector prices the rest."""
+        data: dict[str, Any] = {
+            "project": project,
+            "automation": automation,
+            "provider": provider,
+            "model": model,
+            "operation": operation,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+        }
+        optional = {
+            "cache_read_tokens": cache_read_tokens,
+            "cache_write_tokens": cache_write_tokens,
+            "reasoning_tokens": reasoning_tokens,
+            "cost": cost,
+        }
+        data.update({name: value for name, value in optional.items() if value is not None})
+        return self.emit(EventType.AI_USAGE, data, time=time)
+
     def availability(
         self,
         project: str,

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from collector.declarations.declaration import Guards, Metadata, Objectives, Spec
 from outcomes.gateway.access import GatewayMetrics
 from outcomes.gateway.hooks import HookMetrics
+from outcomes.gateway.otlp import OtlpMetrics
 from schemas.events import DATA_MODELS, EventType
 
 ROOT = Path(__file__).parents[2]
@@ -40,6 +41,7 @@ def test_every_metric_and_recording_rule_is_defined() -> None:
     registry = CollectorRegistry()
     GatewayMetrics(registry)
     HookMetrics(registry)
+    OtlpMetrics(registry)
     names |= {f"{family.name}_total" for family in registry.collect()}
     rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/outcomes-recording.yml").read_text())
     names |= {rule["record"] for group in rules["groups"] for rule in group["rules"]}

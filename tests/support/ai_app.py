@@ -1,0 +1,78 @@
+"""An AI application as teams write them: the `openai` client instrumented by one of the
+OpenTelemetry GenAI instrumentation libraries, agent invocations as `invoke_agent` spans
+of the application's own tracer, an unrelated span, everything exported with the standard
+OTLP/HTTP exporter. Run in its own process (instrumentations patch `openai` globally):
+
+    python -m tests.support.ai_app LIBRARY MODEL_URL OTLP_ENDPOINT SECRET SERVICE
+
+LIBRARY: official (opentelemetry-instrumentation-openai-v2), openinference, openllmetry.
+After the first export, every span is exported again (a retried export): the collector
+must count it once. Prints how many spans were exported.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import openai
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+
+def instrument(library: str, provider: TracerProvider) -> None:
+    if library == "official":
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument(tracer_provider=provider)
+    elif library == "openinference":
+        from openinference.instrumentation.openai import OpenAIInstrumentor as OpenInference
+
+        OpenInference().instrument(tracer_provider=provider)
+    elif library == "openllmetry":
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetry
+
+        OpenLLMetry().instrument(tracer_provider=provider)
+    else:
+        raise SystemExit(f"unknown library {library!r}")
+
+
+def run(library: str, model_url: str, endpoint: str, secret: str, service: str) -> int:
+    resource = Resource.create({"service.name": service, "deployment.environment": "test"})
+    provider = TracerProvider(resource=resource)
+    kept = InMemorySpanExporter()
+    exporter = OTLPSpanExporter(
+        endpoint=f"{endpoint}/v1/traces", headers={"authorization": f"Bearer {secret}"}
+    )
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrument(library, provider)
+    tracer = provider.get_tracer("triage-agent")
+    client = openai.OpenAI(base_url=model_url, api_key="test-key", max_retries=0)
+    ticket = [{"role": "user", "content": "Disk full on db-7, users cannot log in"}]
+    with tracer.start_as_current_span("invoke_agent triage") as agent:
+        agent.set_attribute("gen_ai.operation.name", "invoke_agent")
+        agent.set_attribute("gen_ai.agent.name", "triage")
+        client.chat.completions.create(model="gpt-4o-mini", messages=ticket)
+        client.embeddings.create(model="text-embedding-3-small", input="disk full db-7")
+        client.chat.completions.create(model="gpt-4o-mini", messages=ticket)
+    with tracer.start_as_current_span("invoke_agent triage") as agent:
+        agent.set_attribute("gen_ai.operation.name", "invoke_agent")
+        agent.set_attribute("gen_ai.agent.name", "triage")
+        client.chat.completions.create(model="in-house-llm", messages=ticket)
+        agent.set_status(Status(StatusCode.ERROR, "the suggestion failed validation"))
+    with tracer.start_as_current_span("GET /healthz") as plain:
+        plain.set_attribute("http.request.method", "GET")
+    spans: Sequence[ReadableSpan] = kept.get_finished_spans()
+    again = exporter.export(spans)  # a retried export: the same spans once more
+    provider.shutdown()
+    print(f"exported {len(spans)} spans twice ({again.name})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(*sys.argv[1:6]))
