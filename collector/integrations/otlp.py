@@ -262,8 +262,33 @@ def _span_item(
     return Item(kind.kind, event)
 
 
+REDACTED_PREFIXES: Final = (
+    "gen_ai.headers",  # OpenLLMetry copies the caller's extra headers: API keys
+    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+    "gen_ai.prompt", "gen_ai.completion", "gen_ai.tool.call.",
+    "llm.input_messages", "llm.output_messages", "llm.prompts", "llm.prompt_template",
+    "input.value", "output.value", "embedding.embeddings",
+)  # fmt: skip
+"""Attributes never copied into a dead letter: credentials, prompts and completions.
+Nothing the translator reads is among them, so a replay maps the letter as it would
+have mapped the span."""
+
+
+def _redacted(span: Span) -> Span:
+    kept = Span()
+    kept.CopyFrom(span)
+    del kept.attributes[:]
+    kept.attributes.extend(
+        pair for pair in span.attributes if not pair.key.startswith(REDACTED_PREFIXES)
+    )
+    del kept.events[:]  # span events carry prompts and completions too
+    return kept
+
+
 def _alone(resource_spans: ResourceSpans, scope_spans: ScopeSpans, span: Span) -> Message:
-    scope = ScopeSpans(scope=scope_spans.scope, spans=[span], schema_url=scope_spans.schema_url)
+    scope = ScopeSpans(
+        scope=scope_spans.scope, spans=[_redacted(span)], schema_url=scope_spans.schema_url
+    )
     alone = ResourceSpans(
         resource=resource_spans.resource, scope_spans=[scope], schema_url=resource_spans.schema_url
     )

@@ -103,6 +103,18 @@ def run_app(library: str, model_url: str, gateway: str, service: str) -> None:
     assert "twice (SUCCESS)" in done.stdout, done.stdout + done.stderr[-2000:]
 
 
+def settled(url: str, done: Callable[[Series], bool], timeout_s: float) -> Series:
+    """The series at `url` once `done` holds for them."""
+    found: list[Series] = []
+
+    def check() -> bool:
+        found[:] = [scrape(url)]
+        return done(found[0])
+
+    wait_until(check, timeout_s=timeout_s)
+    return found[0]
+
+
 def ai(series: Series, name: str, **labels: str) -> float:
     return value(series, name, project="ticket-triage", **labels) or 0.0
 
@@ -145,15 +157,14 @@ def test_genai_spans_of_three_libraries_become_exact_tokens_costs_and_runs(
     apps = len(LIBRARIES)
     # per application: 2 agent runs, 3 chat calls (2 priced by the book, 1 unpriced),
     # 1 embedding call (the catalogue's price), 1 unrelated span; all exported twice
-    series = wait_until(
-        lambda: (s := scrape(metrics))
-        and ai(s, "outcomes_ai_calls_total", provider="openai", model=GPT) == 2 * apps
+    series = settled(
+        metrics,
+        lambda s: ai(s, "outcomes_ai_calls_total", provider="openai", model=GPT) == 2 * apps
         and ai(s, "outcomes_ai_unpriced_calls_total", provider="openai", model=IN_HOUSE) == apps
         and ai(s, "outcomes_ai_calls_total", provider="openai", model=EMBEDDING) == apps
         and sum(v for (n, _), v in s.items() if n == "outcomes_runs_total") == 2 * apps
         and value(s, "outcomes_collector_events_total", type="outcomes.ai.usage",
-                  result="duplicate") == 4 * apps
-        and s,
+                  result="duplicate") == 4 * apps,
         timeout_s=90,
     )  # fmt: skip
     prompt, completion = CHAT_USAGE["prompt_tokens"], CHAT_USAGE["completion_tokens"]
@@ -326,11 +337,10 @@ def test_otlp_answers_refusals_and_replays_as_the_spec_says(
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "replayed 1;" in replay.stdout
 
-    series = wait_until(
-        lambda: (s := scrape(metrics))
-        and value(s, "outcomes_ai_calls_total", project="incident-summaries", provider="openai",
-                  model=GPT) == 1
-        and s,
+    series = settled(
+        metrics,
+        lambda s: value(s, "outcomes_ai_calls_total", project="incident-summaries",
+                        provider="openai", model=GPT) == 1,
         timeout_s=60,
     )  # fmt: skip
     assert value(series, "outcomes_ai_calls_total", project="ticket-triage", provider="openai",

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -28,7 +29,7 @@ def instrument(library: str, provider: TracerProvider) -> None:
     if library == "official":
         from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
-        OpenAIInstrumentor().instrument(tracer_provider=provider)
+        OpenAIInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     elif library == "openinference":
         from openinference.instrumentation.openai import OpenAIInstrumentor as OpenInference
 
@@ -53,7 +54,9 @@ def run(library: str, model_url: str, endpoint: str, secret: str, service: str) 
     instrument(library, provider)
     tracer = provider.get_tracer("triage-agent")
     client = openai.OpenAI(base_url=model_url, api_key="test-key", max_retries=0)
-    ticket = [{"role": "user", "content": "Disk full on db-7, users cannot log in"}]
+    ticket: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Disk full on db-7, users cannot log in"}
+    ]
     with tracer.start_as_current_span("invoke_agent triage") as agent:
         agent.set_attribute("gen_ai.operation.name", "invoke_agent")
         agent.set_attribute("gen_ai.agent.name", "triage")
