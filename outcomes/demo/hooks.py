@@ -55,6 +55,19 @@ spec:
       automation: "{playbook}"
       manualDurationS: 2700
       humanEffortS: 120
+---
+apiVersion: outcomes/v1
+kind: Integration
+metadata: {name: ai-agents}
+spec:
+  type: otlp
+  secret: {file: SECRET_FILE}
+  rules:
+    - match: {resource.service.name: "incident-copilot"}
+      project: incident-copilot
+      manualDurationS: 90
+    - match: {resource.service.name: "remediation-planner"}
+      project: incident-autoremediation
 """
 Delivery = tuple[str, bytes, dict[str, str]]
 """(integration, body, headers)"""

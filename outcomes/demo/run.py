@@ -24,6 +24,7 @@ from collector.config import Settings
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
 from collector.runtime import utc_now
+from outcomes.demo.agents import AgentFleet
 from outcomes.demo.fleet import FleetSimulator
 from outcomes.demo.hooks import ToolFleet, send_deliveries, write_integrations
 from outcomes.gateway.app import GatewaySettings
@@ -34,6 +35,7 @@ from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ProjectSnapshot, Snapshot
 
 DEMO_SESSION_TIMEOUT_MS = 6_000
+AGENT_INTERVAL_S = 30.0
 EXAMPLE_PROJECTS = Path(__file__).resolve().parents[2] / "deploy" / "examples" / "projects"
 STATUS_STYLES = {
     "met": "bold green",
@@ -150,8 +152,9 @@ def _header(snapshot: Snapshot) -> Text:
 
 def _start_gateway(
     app: CollectorApp, workdir: Path, console: Console, stop: threading.Event
-) -> tuple[ThreadedServer, threading.Thread]:
-    """The HTTP gateway with the demo's integrations, and GitHub/AWX deliveries posted to it."""
+) -> tuple[ThreadedServer, list[threading.Thread]]:
+    """The HTTP gateway with the demo's integrations; GitHub/AWX deliveries and the AI
+    services' OTLP exports sent to it."""
     integrations = workdir / "integrations"
     secret = write_integrations(integrations)
     token = secrets.token_urlsafe(16)
@@ -171,7 +174,24 @@ def _start_gateway(
     fleet = ToolFleet(secret, utc_now)
     hooks = threading.Thread(target=send_deliveries, args=(url, fleet, stop), daemon=True)
     hooks.start()
-    return gateway, hooks
+    agents = threading.Thread(target=_run_agents, args=(url, secret, stop), daemon=True)
+    agents.start()
+    console.print(
+        f"AI agents (OpenTelemetry SDK, OTLP/HTTP): {url}/v1/otlp/ai-agents/v1/traces"
+        " — incident-copilot and remediation-planner"
+    )
+    return gateway, [hooks, agents]
+
+
+def _run_agents(gateway: str, secret: str, stop: threading.Event) -> None:
+    """The simulated AI services: this month so far, then an invocation every 30 s."""
+    agents = AgentFleet(f"{gateway}/v1/otlp/ai-agents", secret, utc_now)
+    try:
+        agents.backfill(period_containing(utc_now(), PeriodKind.MONTH).start)
+        while not stop.wait(AGENT_INTERVAL_S):
+            agents.live()
+    finally:
+        agents.shutdown()
 
 
 def run_demo(listen: str, rate: float, duration_s: float | None, state: str | None) -> int:
@@ -203,7 +223,7 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
     simulator = FleetSimulator(utc_now)
     producer = threading.Thread(target=_produce, args=(app, rate, stop, simulator), daemon=True)
     producer.start()
-    gateway, hooks = _start_gateway(app, workdir, console, stop)
+    gateway, senders = _start_gateway(app, workdir, console, stop)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     ended = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: ended.set())  # stop like Ctrl-C
@@ -218,7 +238,8 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
     finally:
         stop.set()
         producer.join(10)
-        hooks.join(10)
+        for sender in senders:
+            sender.join(15)
         gateway.stop()
         app.stop()
     console.print()

@@ -17,7 +17,7 @@ import logging
 import zlib
 from collections import Counter as Tally
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from google.protobuf.message import Message
 from google.rpc.status_pb2 import Status
@@ -76,6 +76,7 @@ class OtlpIntake:
         currency: str,
         grace: timedelta,
         max_body_bytes: int,
+        clock: Callable[[], datetime],
     ) -> None:
         self._integrations = integrations
         self._send = send
@@ -85,6 +86,7 @@ class OtlpIntake:
         self._currency = currency
         self._grace = grace
         self._max_body_bytes = max_body_bytes
+        self._clock = clock
 
     async def traces(self, request: Request) -> Response:
         return await self._handle(request, "traces")
@@ -193,7 +195,7 @@ class OtlpIntake:
         if event is None:
             return item
         kind = self._integrations.catalog().profile(event.project).period_kind
-        late = timing_problem(event, kind, datetime.now(UTC), self._grace)
+        late = timing_problem(event, kind, self._clock(), self._grace)
         if late is None:
             return item
         return otlp.Item("invalid", detail=f"{event.id}: {late[0].value}: {late[1]}")

@@ -23,6 +23,7 @@ from collector.app import CollectorApp
 from collector.embedded import free_port
 from collector.engine.periods import PeriodKind, period_containing
 from collector.runtime import utc_now
+from outcomes.demo.agents import AgentFleet
 from outcomes.demo.fleet import FleetSimulator
 from outcomes.demo.hooks import ToolFleet, post, write_integrations
 from outcomes.demo.run import EXAMPLE_PROJECTS
@@ -80,9 +81,13 @@ def feed(app: CollectorApp, stop: threading.Event) -> None:
     producer.close(timeout=5)
 
 
-def start_gateway(broker: Broker, topic: str, directory: Path) -> ThreadedServer:
+def start_gateway(
+    broker: Broker, topic: str, directory: Path, app: CollectorApp
+) -> tuple[ThreadedServer, ThreadedServer, AgentFleet]:
     """The gateway with the demo's integrations, after a few of the demo tools' webhooks:
-    its /metrics feeds the collector board's webhook panel."""
+    its /metrics feeds the collector board's webhook panel. A second one, on the
+    collector's topic and clock, takes the demo's AI services' OTLP exports (this period so
+    far; the caller keeps them going)."""
     integrations = directory / "integrations"
     secret = write_integrations(integrations)
     tokens = directory / "tokens.yaml"
@@ -100,7 +105,16 @@ def start_gateway(broker: Broker, topic: str, directory: Path) -> ThreadedServer
             "accepted",
             "unmapped",
         )
-    return server
+    ai_settings = GatewaySettings(topic=topic, targets=integrations, clock=app.clock)
+    ai_gateway = ThreadedServer(
+        build_server(broker.bootstrap_servers, tokens, "127.0.0.1", free_port(), ai_settings)
+    )
+    ai_gateway.start()
+    endpoint = f"http://127.0.0.1:{ai_gateway.server.config.port}/v1/otlp/ai-agents"
+    agents = AgentFleet(endpoint, secret, app.clock)
+    agents.backfill(period_containing(app.clock(), PeriodKind.MONTH).start)
+    assert agents.flush()
+    return server, ai_gateway, agents
 
 
 def prometheus_config(directory: Path, collector_port: int, gateway_port: int) -> Path:
@@ -133,7 +147,14 @@ def prometheus(tmp_path: Path, broker: Broker, topic: str) -> Iterator[tuple[str
     feeder = threading.Thread(target=feed, args=(app, stop), daemon=True)
     feeder.start()
     port = free_port()
-    gateway = start_gateway(broker, topic, tmp_path)
+    gateway, ai_gateway, agents = start_gateway(broker, topic, tmp_path, app)
+
+    def keep_calling_models() -> None:
+        while not stop.wait(2.0):
+            agents.live()
+
+    live_agents = threading.Thread(target=keep_calling_models, daemon=True)
+    live_agents.start()
     collector_port = int(app.metrics_url.split(":")[2].split("/")[0])
     config = prometheus_config(tmp_path, collector_port, gateway.server.config.port)
     log = (tmp_path / "prometheus.log").open("wb")
@@ -152,6 +173,9 @@ def prometheus(tmp_path: Path, broker: Broker, topic: str) -> Iterator[tuple[str
         log.close()
         stop.set()
         feeder.join(10)
+        live_agents.join(10)
+        agents.shutdown()
+        ai_gateway.stop()
         gateway.stop()
         app.stop()
 

@@ -167,4 +167,42 @@ def portfolio() -> dashboard.Dashboard:
                 width=24,
             )
         )
+        .with_row(Row("AI projects"))
+        .with_panel(
+            merged(
+                table_panel(
+                    f"AI spend against value this period ({MONEY})",
+                    "Projects that make model calls: their AI cost this period (tokens priced"
+                    " by a price book, the provider or the public catalogue), their whole cost"
+                    " and the value they realized. AI spend above value: the project does not"
+                    " pay for its model calls. Click a project for its board." + see("ai-cost"),
+                    query(
+                        'sum by (project) (outcomes_period_ai_cost{currency="$currency"})',
+                        instant=True,
+                    ),
+                    query(
+                        'sum by (project) (outcomes_period_cost{currency="$currency"})'
+                        " and on (project) outcomes_period_ai_cost",
+                        instant=True,
+                    ),
+                    query(
+                        'sum by (project) (outcomes_period_value{currency="$currency"})'
+                        " and on (project) outcomes_period_ai_cost",
+                        instant=True,
+                    ),
+                    query(
+                        "sum by (project) (increase(outcomes_ai_unpriced_calls_total[24h]))",
+                        instant=True,
+                    ),
+                    width=24,
+                ),
+                {
+                    "Value #A": "AI cost",
+                    "Value #B": "Cost",
+                    "Value #C": "Value",
+                    "Value #D": "Unpriced calls (24 h)",
+                    "project": "Project",
+                },
+            ).data_links([to_project()])
+        )
     )

@@ -218,6 +218,65 @@ def project() -> dashboard.Dashboard:
                 query(f"outcomes_incidents_open{{{p}}}", "{{service}}"),
             )
         )
+        .with_row(Row("AI"))
+        .with_panel(
+            series_panel(
+                "Tokens by model (per hour)",
+                "Tokens of the project's model calls per hour, by model and type (input"
+                " includes cached, output includes reasoning)." + see("outcomesaiusage"),
+                "short",
+                query(
+                    f"sum by (model, type) (increase(outcomes_ai_tokens_total{{{p}}}[1h]))",
+                    "{{model}} {{type}}",
+                ),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                f"AI cost this period ({MONEY})",
+                "Cost of the project's model calls this period; part of its cost." + see("ai-cost"),
+                "none",
+                query(f'outcomes_period_ai_cost{{{p},currency="$currency"}}', instant=True),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                f"Cost per success ({MONEY})",
+                "The period's whole cost (model calls included) per succeeded run."
+                + see("metrics"),
+                "none",
+                query(
+                    f'outcomes_period_cost_per_success{{{p},currency="$currency"}}', instant=True
+                ),
+            )
+        )
+        .with_panel(
+            bars(
+                f"AI cost by model, lifetime ({MONEY})",
+                "Cost of model calls since the first event, by model and where the price came"
+                " from (provider, price_book, catalogue)." + see("ai-cost"),
+                "none",
+                query(
+                    f'sum by (model, source) (outcomes_ai_cost_total{{{p},currency="$currency"}})',
+                    "{{model}} ({{source}})",
+                    instant=True,
+                ),
+                width=6,
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Unpriced model calls (24 h)",
+                "Calls no price was found for in the last 24 hours: their cost is missing"
+                " (alert AIModelUnpriced)." + see("ai-cost"),
+                "short",
+                query(
+                    f"sum(increase(outcomes_ai_unpriced_calls_total{{{p}}}[24h])) or vector(0)",
+                    instant=True,
+                ),
+                width=6,
+            )
+        )
         .with_row(Row("Money"))
         .with_panel(
             bars(

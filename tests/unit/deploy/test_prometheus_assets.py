@@ -16,6 +16,7 @@ ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
     "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
+    "AIModelUnpriced",
     "UptimeErrorBudgetBurn", "UptimeErrorBudgetBurnSlow",
 }  # fmt: skip
 
