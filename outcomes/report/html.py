@@ -15,6 +15,7 @@ from typing import Any, Final
 from outcomes.report.collect import Report
 from outcomes.report.text import (
     STATUS_LABEL,
+    ai_cost,
     declarations_warning,
     marks,
     money,
@@ -296,7 +297,8 @@ def _periods_table(report: Report) -> list[str]:
         "<h2>Every period</h2>",
         '<table id="periods"><thead><tr><th>Project</th><th>Period</th><th>Status</th>'
         f"<th>Time saved (h)</th><th>Savings ({c})</th><th>Value ({c})</th><th>Cost ({c})</th>"
-        f"<th>Net value ({c})</th><th>ROI</th><th>Uptime</th><th>Success</th></tr></thead><tbody>",
+        f"<th>AI cost ({c})</th><th>Net value ({c})</th><th>ROI</th><th>Uptime</th>"
+        "<th>Success</th></tr></thead><tbody>",
     ]
     for row in report.rows:
         html.append(
@@ -307,6 +309,7 @@ def _periods_table(report: Report) -> list[str]:
             + _number("savings", row["savings"], money(row["savings"]))
             + _number("value", row["value"], money(row["value"]))
             + _number("cost", row["cost"], money(row["cost"]))
+            + _number("ai_cost", row["ai_cost"], ai_cost(row))
             + _number("net_value", row["net_value"], money(row["net_value"]))
             + _number("roi", row["roi"], percent(row["roi"]))
             + _number("uptime", row["uptime"], percent(row["uptime"], 3))

@@ -123,7 +123,8 @@ def render_table(report: Report, console: Console) -> None:
     table = Table(title="Projects", title_justify="left")
     for column in ("project", "period", "status", "team"):
         table.add_column(column)
-    for column in ("time saved h", f"value {currency}", f"cost {currency}", "ROI", "uptime"):
+    for column in ("time saved h", f"value {currency}", f"cost {currency}",
+                   f"AI cost {currency}", "ROI", "uptime"):  # fmt: skip
         table.add_column(column, justify="right")
     table.add_column("success", justify="right")
     table.add_column(f"rate/h {currency}", justify="right")
@@ -131,7 +132,7 @@ def render_table(report: Report, console: Console) -> None:
         table.add_row(
             row["project"] + marks(row), row["period"], STATUS_LABEL[row["status"]],
             row["team"], f"{row['time_saved_s'] / 3600:,.1f}", money(row["value"]),
-            money(row["cost"]), percent(row["roi"]), percent(row["uptime"], 3),
+            money(row["cost"]), ai_cost(row), percent(row["roi"]), percent(row["uptime"], 3),
             percent(row["success_ratio"]), rates_text(row["hourly_rates"]),
         )  # fmt: skip
     console.print(table)
@@ -169,6 +170,21 @@ def _incidents(report: Report, console: Console) -> None:
     console.print(incidents)
 
 
+def ai_cost(row: dict[str, Any]) -> str:
+    """The period's AI cost; `—` without model calls; `+ N unpriced` when some had no price
+    (their cost is missing, never guessed)."""
+    calls = row.get("ai_calls", 0)
+    if not calls:
+        return "—"
+    unpriced = row.get("ai_unpriced_calls", 0)
+    shown = (
+        money(row["ai_cost"])
+        if row["ai_cost"] >= 0.005 or not row["ai_cost"]
+        else (f"{row['ai_cost']:.6f}")
+    )
+    return shown + (f" + {unpriced:,} unpriced" if unpriced else "")
+
+
 def duration(seconds: float) -> str:
     minutes, second = divmod(round(seconds), 60)
     hours, minute = divmod(minutes, 60)
@@ -185,15 +201,15 @@ def render_markdown(report: Report) -> str:
     lines += [f"**Portfolio:** {portfolio_line(report)}", ""]
     lines += [
         f"| Project | Period | Status | Team | Time saved (h) | Value ({currency}) |"
-        f" Cost ({currency}) | ROI | Uptime | Success |",
-        "|---|---|---|---|--:|--:|--:|--:|--:|--:|",
+        f" Cost ({currency}) | AI cost ({currency}) | ROI | Uptime | Success |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in report.rows:
         lines.append(
             f"| {_md(row['project'] + marks(row))} | {row['period']} |"
             f" {STATUS_LABEL[row['status']]} | {_md(row['team'])} |"
             f" {row['time_saved_s'] / 3600:,.1f} | {money(row['value'])} | {money(row['cost'])} |"
-            f" {percent(row['roi'])} | {percent(row['uptime'], 3)} |"
+            f" {ai_cost(row)} | {percent(row['roi'])} | {percent(row['uptime'], 3)} |"
             f" {percent(row['success_ratio'])} |"
         )
     target_lines = [

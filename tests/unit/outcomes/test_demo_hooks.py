@@ -18,7 +18,7 @@ from schemas.events import RunFinished
 def test_every_demo_delivery_is_signed_and_mapped_or_kept(tmp_path: Path) -> None:
     secret = write_integrations(tmp_path / "integrations")
     catalog = DeclarationRegistry(tmp_path / "integrations").reload().catalog
-    assert set(catalog.integrations) == {"github-ci", "awx"}
+    assert set(catalog.integrations) == {"github-ci", "awx", "ai-agents"}
     fleet = ToolFleet(secret, lambda: datetime(2026, 11, 20, 12, tzinfo=UTC))
     results: Counter[str] = Counter()
     automations: set[str] = set()

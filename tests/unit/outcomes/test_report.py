@@ -186,3 +186,23 @@ def test_each_project_is_judged_on_its_own_period_kind(setup: Settings, tmp_path
     assert "| Project | Period | Target | Objective | Projected | Attainment | Status |" in markdown
     assert "| patching | 2026-Q4 | savings | 3,000.00 USD |" in markdown
     assert "Currency USD" in markdown
+
+
+def test_ai_cost_per_project_and_unpriced_calls(setup: Settings, tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    moment = datetime(2026, 11, 20, 11, tzinfo=UTC)
+    calls = [
+        make_event(EventType.AI_USAGE, time=moment, cost=0.25),
+        make_event(EventType.AI_USAGE, time=moment, cost=0.0000165),
+        make_event(EventType.AI_USAGE, time=moment, provider="vllm", model="in-house-7b"),
+        make_event(time=moment, cost=0.5),
+    ]
+    ingest(tmp_path, clock, calls)
+    (row,) = collect_rows(setup, "2026-11", clock)
+    assert row["ai_cost"] == pytest.approx(0.2500165, abs=1e-12)
+    assert (row["ai_calls"], row["ai_unpriced_calls"]) == (3, 1)
+    assert row["cost"] == pytest.approx(0.7500165, abs=1e-12)
+    assert row["cost_per_success"] == pytest.approx(0.7500165, abs=1e-12)
+    markdown = render_markdown(build_report(setup, "2026-11", clock))
+    assert "| AI cost (USD) |" in markdown
+    assert "| 0.25 + 1 unpriced |" in markdown
