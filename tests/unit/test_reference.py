@@ -77,3 +77,21 @@ def test_user_documents_never_cite_a_document_outside_the_repository() -> None:
     ]
     for path in documents:
         assert "DESIGN" not in path.read_text(), path
+
+
+def test_every_declaration_in_the_docs_is_valid(tmp_path: Path) -> None:
+    """The Integration, PriceBook and Project examples users copy from the docs load."""
+    from collector.declarations.loader import load_file
+
+    checked = 0
+    for document in sorted((ROOT / "docs").glob("*.md")):
+        blocks = re.findall(r"```yaml\n(.*?)```", document.read_text(), re.S)
+        for index, block in enumerate(blocks):
+            if not re.search(r"^kind: (Integration|PriceBook|Project)$", block, re.M):
+                continue
+            path = tmp_path / f"{document.stem}-{index}.yaml"
+            path.write_text(block)
+            found, errors = load_file(path)
+            assert errors == [], (document.name, index, [str(e) for e in errors])
+            checked += len(found)
+    assert checked >= 5
