@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cpu, freshness, ingest, memory, render, restart, rss, scale, throughput
+from bench import cpu, freshness, ingest, memory, otlp, render, restart, rss, scale, throughput
 from tests.support.postgres import postgres_database
 
 if __name__ == "__main__":
@@ -16,3 +16,4 @@ if __name__ == "__main__":
     memory.main()
     rss.main(10_000)
     scale.main()
+    otlp.main()
