@@ -114,9 +114,64 @@ OPENAPI: Final[dict[str, Any]] = {
                 },
             }
         },
+        "/v1/otlp/{integration}/v1/traces": {
+            "post": {
+                "summary": "OTLP/HTTP traces of an AI application (an otlp integration): model"
+                " calls become outcomes.ai.usage, agent invocations runs (docs/INTEGRATIONS.md)",
+                "description": "Authorization: Bearer <the integration's secret>."
+                " Content-Encoding: gzip allowed. Answers in the request's encoding.",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "integration",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-protobuf": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                "responses": {
+                    "200": _reply(
+                        "ExportTraceServiceResponse; partial_success.rejected_spans"
+                        " counts spans refused (not to be retried), with the reasons"
+                    ),
+                    "400": _reply("not an OTLP traces request (google.rpc.Status)"),
+                    "401": _reply("not the integration's bearer token"),
+                    "404": _reply("no otlp integration of that name"),
+                    "413": _reply("body, or its gzip content, too large"),
+                    "415": _reply("neither application/x-protobuf nor application/json"),
+                    "503": _reply("broker unavailable; retry after Retry-After"),
+                },
+            }
+        },
+        "/v1/otlp/{integration}/v1/logs": {
+            "post": {
+                "summary": "OTLP/HTTP logs of an AI application; answered as traces are (no"
+                " log record is counted by this version)",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "integration",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {"200": _reply("ExportLogsServiceResponse")},
+            }
+        },
         "/metrics": {
             "get": {
-                "summary": "Prometheus metrics (outcomes_gateway_hooks_total)",
+                "summary": "Prometheus metrics (outcomes_gateway_hooks_total,"
+                " outcomes_gateway_otlp_items_total)",
                 "security": [],
                 "responses": {"200": {"description": "text exposition"}},
             }

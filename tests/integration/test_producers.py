@@ -310,6 +310,7 @@ def test_gateway_refusals(gateway: str) -> None:
     with urllib.request.urlopen(gateway + "/openapi.json") as response:
         paths = json.loads(response.read())["paths"]
         assert {"/v1/events", "/v1/hooks/{integration}", "/metrics"} <= set(paths)
+        assert "/v1/otlp/{integration}/v1/traces" in paths
 
 
 def test_gateway_tells_the_sender_the_truth_at_once(
