@@ -10,6 +10,7 @@ is unpriced: its tokens count, its cost is absent and counted as unpriced.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -26,6 +27,14 @@ CATALOGUE: Final[Source] = "catalogue"
 PER_TOKENS: Final = 1_000_000
 """Prices are per million tokens."""
 _MONEY_PER_PRICE: Final = Fraction(MONEY_SCALE, PER_TOKENS)
+_SNAPSHOT_DATE: Final = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})$")
+"""A dated snapshot's suffix: `gpt-4o-mini-2024-07-18`, `claude-3-5-haiku-20241022`."""
+
+
+def undated(model: str) -> str | None:
+    """The model a dated snapshot belongs to (`gpt-4o-mini`), or None when undated."""
+    base = _SNAPSHOT_DATE.sub("", model)
+    return base if base != model and base else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,9 @@ class PriceRule:
 class PriceList:
     """Every declared price-book rule in declaration order (immutable; swapped whole on
     reload). Entries with the same provider and model globs are dated versions of one
-    rule; the first rule that matches a call and has a version in force prices it."""
+    rule; the first rule that matches a call and has a version in force prices it. A
+    provider answers with a dated snapshot (`gpt-4o-mini-2024-07-18`) of the model asked
+    for: when no rule matches that name, the rules are tried with the undated one."""
 
     rules: tuple[PriceRule, ...] = ()
     _matching: dict[tuple[str, str], tuple[PriceRule, ...]] = field(
@@ -89,6 +100,9 @@ class PriceList:
         rules = self._matching.get(key)
         if rules is None:  # a few models per project: matched once each
             rules = tuple(rule for rule in self.rules if rule.matches(provider, model))
+            base = undated(model)
+            if base is not None:
+                rules += tuple(rule for rule in self.rules if rule.matches(provider, base))
             self._matching[key] = rules
         for rule in rules:
             found = rule.at(moment_s)

@@ -134,7 +134,24 @@ def render(snapshot: Snapshot | None, metrics_url: str, width: int = WIDE) -> Gr
             table.add_row(*(cells[column] for column in columns))
         header = _header(snapshot)
     footer = Text(f"metrics: {metrics_url}\nCtrl-C stops everything", style="dim")
-    return Group(header, table, footer)
+    if snapshot is None:
+        return Group(header, table, footer)
+    return Group(header, table, _ai_line(snapshot), footer)
+
+
+def _ai_line(snapshot: Snapshot) -> Text:
+    """Each AI project's model-call cost this period against its value."""
+    text = Text("AI cost this period: ", style="bold")
+    shown = 0
+    for project in snapshot.projects:
+        p = project.period
+        if not p.ai_calls:
+            continue
+        outrun = p.ai_cost > p.value
+        text.append(f"{'  ' if shown else ''}{project.name} {p.ai_cost:,.2f}")
+        text.append(f" (value {p.value:,.0f})", style="red" if outrun else "dim")
+        shown += 1
+    return text if shown else Text("")
 
 
 def _header(snapshot: Snapshot) -> Text:

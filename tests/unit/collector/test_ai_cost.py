@@ -270,3 +270,20 @@ def test_state_from_before_billionths_reads_the_same_amounts(tmp_path: Path) -> 
     store.commit(engine.take_changes(), {}, {})
     store.close()
     assert load().counters.cost == (("licence", 100.0), ("run", 1.250000001))
+
+
+def test_a_dated_snapshot_is_priced_by_its_models_entry(tmp_path: Path) -> None:
+    book = BOOK.replace('model: "in-house-*"', "model: claude-3-5-haiku")
+    engine = with_book(tmp_path, book)
+    feed(
+        engine,
+        [
+            usage(provider="anthropic", model="claude-3-5-haiku-20241022",
+                  input_tokens=1_000_000, output_tokens=0),
+            usage(provider="anthropic", model="claude-3-5-haiku-latest",
+                  input_tokens=1_000_000, output_tokens=0),
+        ],
+    )  # fmt: skip
+    costs = {(m, src): c for _, m, src, c in project(engine).counters.ai_cost}
+    assert costs[("claude-3-5-haiku-20241022", "price_book")] == 1.0
+    assert ("claude-3-5-haiku-latest", "price_book") not in costs

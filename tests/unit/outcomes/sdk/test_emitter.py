@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outcomes.sdk import Emitter, MemorySender
-from schemas.events import IncidentOpened, IncidentResolved, RunFinished
+from schemas.events import AiUsage, IncidentOpened, IncidentResolved, RunFinished
 
 
 @pytest.fixture
@@ -163,3 +163,23 @@ def test_an_incident_opens_with_the_block_and_resolves_at_its_end(
     assert (resolved.data.started_at, resolved.data.resolved_by) == (opened.time, "automation")
     assert resolved.time >= opened.time
     assert isinstance(other.data, IncidentResolved) and other.data.resolved_by is None
+
+
+def test_a_model_call_is_one_ai_usage_event(emitter: Emitter, sender: MemorySender) -> None:
+    end = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    emitter.ai_usage(
+        "ticket-triage", "triage-agent", provider="openai", model="gpt-4o-mini-2024-07-18",
+        input_tokens=1200, output_tokens=90, cache_read_tokens=1000, time=end,
+    )  # fmt: skip
+    emitter.ai_usage("ticket-triage", "triage-agent", provider="openai", model="m",
+                     input_tokens=5, output_tokens=2.5)  # type: ignore[arg-type]  # fmt: skip
+    emitter.flush(5)
+    (event,) = sender.events()
+    assert (event.type.value, event.time) == ("outcomes.ai.usage", end)
+    assert isinstance(event.data, AiUsage)
+    assert event.data.model_dump(exclude_none=True) == {
+        "project": "ticket-triage", "automation": "triage-agent", "provider": "openai",
+        "model": "gpt-4o-mini-2024-07-18", "operation": "chat", "input_tokens": 1200,
+        "output_tokens": 90, "cache_read_tokens": 1000,
+    }  # fmt: skip
+    assert emitter.refused == 1  # half a token is refused, logged, never raised
