@@ -31,6 +31,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gateway.add_argument(
         "--rate-limit", type=float, help="requests/s per token (a token's rate_per_s wins)"
     )
+    gateway.add_argument(
+        "--ack-timeout-s", type=float, default=5.0,
+        help="seconds a request waits for the broker's acknowledgement before 503 with"
+        " Retry-After (default 5; senders such as GitHub give up after ~10)",
+    )  # fmt: skip
+    gateway.add_argument(
+        "--drain-s", type=float, default=10.0,
+        help="on SIGTERM: seconds the requests in flight get to finish (default 10)",
+    )  # fmt: skip
     add_grace_flag(gateway)
 
 
@@ -48,8 +57,9 @@ def main(args: argparse.Namespace) -> int:
              "currency": args.currency, "targets": args.targets},
         )  # fmt: skip
         gateway = GatewaySettings(
-            settings.topic, settings.currency, args.max_body_bytes, args.rate_limit,
-            settings.targets, settings.grace,
+            topic=settings.topic, currency=settings.currency, max_body_bytes=args.max_body_bytes,
+            rate_per_s=args.rate_limit, targets=settings.targets, grace=settings.grace,
+            ack_timeout_s=args.ack_timeout_s, drain_s=args.drain_s,
         )  # fmt: skip
         server = build_server(settings.bootstrap_servers, args.tokens, host, int(port), gateway)
     except (ConfigError, TokenError, ValueError) as error:
@@ -58,5 +68,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
     if settings.targets is not None:
         print(f"outcomes gateway: POST http://{args.listen}/v1/hooks/INTEGRATION", flush=True)
+        print(f"outcomes gateway: POST http://{args.listen}/v1/otlp/INTEGRATION/v1/traces"
+              " (OTLP/HTTP of AI applications)", flush=True)  # fmt: skip
     server.run()
     return 0

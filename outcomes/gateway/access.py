@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 from outcomes.gateway.refusals import RefusedError
 
 access = logging.getLogger("outcomes.gateway.access")
-ROUTES = ("/v1/events", "/metrics", "/healthz", "/openapi.json")
+ROUTES = ("/v1/events", "/metrics", "/healthz", "/readyz", "/openapi.json")
 
 
 def route_of(path: str) -> str:

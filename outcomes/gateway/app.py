@@ -13,7 +13,9 @@ counted on `/metrics`.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +39,7 @@ from outcomes.gateway.access import AccessLog, GatewayMetrics
 from outcomes.gateway.hooks import HookMetrics, Hooks, Integrations
 from outcomes.gateway.openapi import OPENAPI
 from outcomes.gateway.otlp import OtlpIntake, OtlpMetrics
+from outcomes.gateway.readiness import BrokerReadiness, readyz
 from outcomes.gateway.refusals import RefusedError, read_body
 from outcomes.gateway.tokens import Grant, TokenBook
 from outcomes.sdk.delivery import Sender
@@ -60,32 +64,69 @@ class GatewaySettings:
     """The collector's grace window: older periods take no events."""
     clock: Callable[[], datetime] = utc_now
     """Now, for the time rules (a test or a replayed story may run behind the wall clock)."""
+    ack_timeout_s: float = 5.0
+    """A request whose events the broker has not acknowledged by then is answered 503 with
+    Retry-After (senders such as GitHub give up after ~10 s)."""
+    drain_s: float = 10.0
+    """On SIGTERM: no new connections; requests in flight get this long to finish."""
 
 
 class Producer:
-    """Lazily connected, shared sender; `send` blocks until acknowledged (run off-loop)."""
+    """Lazily connected, shared sender; `send` blocks until acknowledged (run off-loop).
 
-    def __init__(self, connect: Callable[[], Sender], topic: str) -> None:
+    A failed sender is dropped at once (closed in the background: its undelivered records
+    are the failed request's, which the client retries); a new one connects on a later
+    request once `readiness` finds the broker answering — never while it is away (a client
+    built then waits for it, and leaks its sockets when it gives up), so requests meanwhile
+    are refused at once. `readiness` hears of every outcome."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Sender],
+        topic: str,
+        readiness: BrokerReadiness | None = None,
+    ) -> None:
         self._connect = connect
         self._topic = topic
         self._sender: Sender | None = None
+        self.readiness = readiness
 
     def send(self, events: list[OutcomeEvent]) -> None:
         self.send_records(self._topic, [to_binary(e) for e in events])
 
     def send_records(self, topic: str, records: list[KafkaRecord]) -> None:
-        if self._sender is None:
-            self._sender = self._connect()
+        readiness = self.readiness
         try:
+            if self._sender is None:
+                if readiness is not None:
+                    ok, detail = readiness.check()
+                    if not ok:
+                        raise ConnectionError(detail)
+                self._sender = self._connect()
             self._sender.send_batch(topic, records)
-        except Exception:
-            self.close()
+        except Exception as error:
+            failed, self._sender = self._sender, None
+            if failed is not None:
+                threading.Thread(target=_close_quietly, args=(failed,), daemon=True).start()
+            if readiness is not None and not isinstance(error, ConnectionError):
+                readiness.produced(error)
             raise
+        if readiness is not None:
+            readiness.produced(None)
 
     def close(self) -> None:
-        if self._sender is not None:
-            self._sender.close()
-            self._sender = None
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            _close_quietly(sender)
+
+
+def _close_quietly(sender: Sender) -> None:
+    """Close a sender; records it could not deliver by now were refused to their senders
+    already (503), so a broker that is still away only makes this log."""
+    try:
+        sender.close()
+    except KafkaError as error:
+        log.warning("producer closed with records undelivered: %s", error)
 
 
 def _authorize(request: Request, tokens: TokenBook) -> Grant:
@@ -194,6 +235,8 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(producer.close)
+        if producer.readiness is not None:
+            producer.readiness.close()
 
     return Starlette(
         routes=[
@@ -203,6 +246,7 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
             Route("/v1/otlp/{integration}/v1/logs", intake.logs, methods=["POST"]),
             Route("/metrics", exposition),
             Route("/healthz", healthz),
+            Route("/readyz", functools.partial(readyz, producer.readiness)),
             Route("/openapi.json", openapi),
         ],
         lifespan=lifespan,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
 from outcomes.gateway.app import GatewaySettings, Producer, create_app
+from outcomes.gateway.readiness import BrokerReadiness
 from outcomes.gateway.tokens import TokenBook
 from outcomes.sdk.delivery import KafkaSender
 
@@ -17,10 +19,30 @@ def build_server(
     bootstrap_servers: str, tokens_file: Path, host: str, port: int, settings: GatewaySettings
 ) -> uvicorn.Server:
     tokens = TokenBook.load(tokens_file, settings.rate_per_s)
-    producer = Producer(lambda: KafkaSender(bootstrap_servers, max_block_ms=5000), settings.topic)
+    readiness = BrokerReadiness(bootstrap_servers, settings.ack_timeout_s)
+    producer = Producer(
+        lambda: KafkaSender(bootstrap_servers, ack_timeout_s=settings.ack_timeout_s),
+        settings.topic,
+        readiness,
+    )
     app = create_app(settings, tokens, producer)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    return uvicorn.Server(config)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False,
+        timeout_graceful_shutdown=max(int(settings.drain_s), 1),
+    )  # fmt: skip
+    return Draining(config, readiness)
+
+
+class Draining(uvicorn.Server):
+    """uvicorn's server, saying "not ready" from the moment it is asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, readiness: BrokerReadiness) -> None:
+        super().__init__(config)
+        self.readiness = readiness
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.readiness.stopping = True
+        super().handle_exit(sig, frame)
 
 
 class ThreadedServer:

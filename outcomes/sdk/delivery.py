@@ -31,22 +31,36 @@ class Sender(Protocol):
 
 
 class KafkaSender:
-    def __init__(self, bootstrap_servers: str, **config: Any) -> None:
+    def __init__(
+        self, bootstrap_servers: str, ack_timeout_s: float | None = None, **config: Any
+    ) -> None:
+        """`ack_timeout_s`: a batch not acknowledged by then raises (KafkaTimeoutError): the
+        broker's metadata, the delivery and the acknowledgement all fit in it. None: as long
+        as kafka-python's own delivery timeout (2 minutes)."""
         _probe(bootstrap_servers)
         settings: dict[str, Any] = {"acks": "all", "linger_ms": 5, "max_block_ms": 5000}
+        if ack_timeout_s is not None:
+            bound_ms = max(int(ack_timeout_s * 1000), 1000)
+            settings.update(
+                max_block_ms=bound_ms, request_timeout_ms=bound_ms,
+                delivery_timeout_ms=bound_ms + 5, bootstrap_timeout_ms=bound_ms,
+                reconnect_backoff_max_ms=1000,  # back within a second of the broker
+            )  # fmt: skip
         settings.update(config)
+        self._ack_timeout_s = ack_timeout_s
         self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers.split(","), **settings)
 
     def send_batch(self, topic: str, records: list[KafkaRecord]) -> None:
+        deadline = None if self._ack_timeout_s is None else time.monotonic() + self._ack_timeout_s
         futures = [
             self._producer.send(topic, key=r.key, value=r.value, headers=r.headers) for r in records
         ]
-        self._producer.flush()
+        self._producer.flush(None if deadline is None else max(deadline - time.monotonic(), 0.05))
         for future in futures:
-            future.get(timeout=30)
+            future.get(timeout=30 if deadline is None else max(deadline - time.monotonic(), 0.05))
 
-    def close(self) -> None:
-        self._producer.close(timeout=5)
+    def close(self, timeout_s: float = 5.0) -> None:
+        self._producer.close(timeout=timeout_s)
 
 
 def _probe(bootstrap_servers: str) -> None:
