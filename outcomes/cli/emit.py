@@ -163,7 +163,7 @@ def main(args: argparse.Namespace) -> int:
                 topic,
                 console,
                 args.dry_run,
-                judge=emit.time_judge(settings.targets, settings.grace),
+                judge=emit.time_judge(settings.targets, settings.grace, settings.currency),
                 backfill=args.backfill,
                 source=args.source or emit.IMPORT_SOURCE,
             )
@@ -178,6 +178,7 @@ def main(args: argparse.Namespace) -> int:
         event = emit.event_from_flags(
             args.kind, values, args.source or emit.default_source(), args.id, args.time
         )
+        emit.judge_one(event, emit.time_judge(settings.targets, settings.grace, settings.currency))
         if args.dry_run:
             print(emit.dry_run_text(event))
             return 0

@@ -30,12 +30,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from collector.declarations.registry import DeclarationRegistry
+from collector.engine.admission import check_currency
 from collector.engine.timing import timing_problem
+from collector.runtime import utc_now
 from outcomes.sdk.delivery import KafkaSender
 from outcomes.sdk.events import new_event
 from schemas.binding import KafkaRecord, to_binary, to_structured_dict
 from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
-from schemas.events import DATA_MODELS, EventType
+from schemas.events import DATA_MODELS, EventType, money_currency
 
 KINDS: dict[str, EventType] = {
     "run": EventType.RUN_FINISHED,
@@ -84,10 +86,10 @@ def event_from_flags(
         raise EmitError(f"--time: {error}") from None
 
 
-def time_judge(targets: Path | None, grace: timedelta) -> Judge:
+def time_judge(targets: Path | None, grace: timedelta, currency: str | None = None) -> Judge:
     """The collector's time rules with the projects' declared period kinds (from `targets`;
     without declarations every project is judged by month, as a collector judges an
-    undeclared one)."""
+    undeclared one), and its currency rule when `currency` (the reporting one) is given."""
     registry = DeclarationRegistry(targets)
     loaded = registry.reload()
     if loaded.errors:
@@ -96,9 +98,27 @@ def time_judge(targets: Path | None, grace: timedelta) -> Judge:
     catalog = loaded.catalog
 
     def judge(event: OutcomeEvent, now: datetime) -> tuple[Reason, str] | None:
+        if currency is not None:
+            try:
+                check_currency(money_currency(event.data), currency)
+            except EventError as error:
+                return error.reason, error.detail
         return timing_problem(event, catalog.profile(event.project).period_kind, now, grace)
 
     return judge
+
+
+def judge_one(event: OutcomeEvent, judge: Judge) -> None:
+    """What the collector would refuse, said before sending: EmitError naming the reason
+    (`currency`, `future`, `too_late`: history goes through `--file … --backfill`)."""
+    problem = judge(event, utc_now())
+    if problem is None:
+        return
+    reason, detail = problem
+    hint = ""
+    if reason is Reason.TOO_LATE:
+        hint = " (history: put it in a file and `outcomes emit --file FILE --backfill`)"
+    raise EmitError(f"{reason.value}: {detail}; nothing was sent{hint}")
 
 
 def _flag_errors(error: ValidationError) -> str:

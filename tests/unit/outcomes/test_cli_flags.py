@@ -99,3 +99,26 @@ def test_auto_is_the_default_and_the_embedded_broker_caps_it_at_its_partitions(
     assert load_settings({"embedded_broker": True, "workers": 7}).workers == 7  # as asked
     monkeypatch.setattr(config, "available_cpus", lambda: 200)
     assert load_settings({}).workers == config.WORKERS_AUTO_MAX
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["cost", "--amount", "5", "--category", "compute", "--currency", "EUR"],
+         "currency: data.currency 'EUR' differs from the reporting currency 'USD'"),
+        (["run", "--automation", "a", "--outcome", "succeeded", "--manual-duration-s", "60",
+          "--time", "2025-01-01T00:00:00Z"], "too_late: time 2025-01-01"),
+        (["run", "--automation", "a", "--outcome", "succeeded", "--manual-duration-s", "60",
+          "--time", "2099-06-01T00:00:00Z"], "future: time 2099-06-01"),
+    ],
+)  # fmt: skip
+def test_emit_refuses_what_the_collector_would_refuse_and_sends_nothing(
+    flags: list[str], said: str
+) -> None:
+    """No broker is given: a refused event never gets as far as connecting."""
+    kind, *rest = flags
+    result = outcomes("emit", kind, "--project", "p", *rest, "--bootstrap-servers", "127.0.0.1:9")
+    assert result.returncode == 2
+    assert said in result.stderr and "nothing was sent" in result.stderr, result.stderr
+    if "too_late" in said:
+        assert "--backfill" in result.stderr
