@@ -188,6 +188,8 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
         HookMetrics(registry),
         settings.topic,
         settings.max_body_bytes,
+        grace=settings.grace,
+        clock=settings.clock,
     )
 
     intake = OtlpIntake(

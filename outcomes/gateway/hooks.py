@@ -3,10 +3,15 @@ the Integration declaration's rules, produced to Kafka before the answer.
 
 Order of checks: the integration exists (404), the body fits (413), the tool's signature
 or credentials (401), the payload is the tool's JSON (400). Then 202 with the result:
-`accepted` (events produced), `ignored` (the delivery carries no outcome), `unmapped` (no
-rule matched) or `invalid` (a rule made an invalid event). Unmapped and invalid deliveries
-go to the dead-letter topic raw, with the integration's name and the request headers
-(credentials left out), so a replay after a rule change loses nothing.
+`accepted` (events produced), `refused` (every event dated where the collector would refuse
+it: a period closed past the grace window, or the future — named with its reason in the
+answer's `refused`, as are the refused events of an accepted delivery), `ignored` (the
+delivery carries no outcome), `unmapped` (no rule matched) or `invalid` (a rule made an
+invalid event). Always 2xx once authenticated and parsed: no tool retries a delivery that
+can never count, and none disables the hook for it (GitLab does after repeated 4xx).
+Unmapped and invalid deliveries go to the dead-letter topic raw, with the integration's
+name and the request headers (credentials left out), so a replay after a rule change loses
+nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter
@@ -24,13 +30,16 @@ from starlette.responses import JSONResponse, Response
 
 from collector.declarations.catalog import Catalog
 from collector.declarations.registry import DeclarationRegistry
+from collector.engine.timing import timing_problem
 from collector.integrations.auth import authentic
 from collector.integrations.declaration import IntegrationDeclaration
 from collector.integrations.deliver import receive, replayable_headers
 from collector.integrations.model import Accepted, Ignored, MalformedError, Unmapped
+from collector.runtime import utc_now
 from outcomes.gateway.refusals import RefusedError, read_body
 from schemas.binding import KafkaRecord, to_binary
 from schemas.dead_letter import delivery_record
+from schemas.envelope import OutcomeEvent
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +69,9 @@ class HookMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.hooks = Counter(
             "outcomes_gateway_hooks",
-            "Webhook deliveries by integration and result (accepted, ignored, unmapped,"
-            " unauthorized, invalid).",
+            "Webhook deliveries by integration and result (accepted, refused: every event"
+            " dated where the collector would refuse it, ignored, unmapped, unauthorized,"
+            " invalid).",
             ["integration", "result"],
             registry=registry,
         )
@@ -77,7 +87,12 @@ class Hooks:
         metrics: HookMetrics,
         topic: str,
         max_body_bytes: int,
+        *,
+        grace: timedelta = timedelta(days=7),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self._grace = grace
+        self._clock = clock
         self._integrations = integrations
         self._send = send
         self._metrics = metrics
@@ -126,9 +141,12 @@ class Hooks:
             ) from None
         answer: dict[str, object]
         if isinstance(translated, Accepted):
-            records = [to_binary(event) for event in translated.events]
-            await self._produce(self._topic, records)
-            answer = {"result": "accepted", "events": len(records)}
+            kept, refused = self._judged(translated.events)
+            if kept:
+                await self._produce(self._topic, [to_binary(event) for event in kept])
+            answer = {"result": "accepted" if kept else "refused", "events": len(kept)}
+            if refused:
+                answer["refused"] = refused
         elif isinstance(translated, Ignored):
             answer = {"result": "ignored", "events": 0, "reason": translated.reason}
         else:
@@ -140,6 +158,24 @@ class Hooks:
             answer = {"result": reason, "events": 0, "detail": translated.detail}
         self._metrics.hooks.labels(name, str(answer["result"])).inc()
         return JSONResponse(answer, status_code=202)
+
+    def _judged(
+        self, events: tuple[OutcomeEvent, ...]
+    ) -> tuple[list[OutcomeEvent], list[dict[str, str]]]:
+        """(events the collector would count, the others with their reason): a delivery
+        dated in a period closed past the grace window, or in the future, is refused here
+        and said so in the answer, not accepted and dead-lettered later."""
+        catalog = self._integrations.catalog()
+        now = self._clock()
+        kept, refused = [], []
+        for event in events:
+            kind = catalog.profile(event.project).period_kind
+            problem = timing_problem(event, kind, now, self._grace)
+            if problem is None:
+                kept.append(event)
+            else:
+                refused.append({"id": event.id, "reason": problem[0].value, "detail": problem[1]})
+        return kept, refused
 
     async def _produce(self, topic: str, records: list[KafkaRecord]) -> None:
         try:

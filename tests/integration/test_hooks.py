@@ -11,6 +11,7 @@ import hmac
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -378,3 +379,34 @@ def test_cdevents_on_the_topic_are_translated_by_the_rules(
     (letter,) = consume_all(broker.bootstrap_servers, f"{topic}.dlq", 1)
     assert json.loads(letter.value)["subject"]["id"] == "run-4"
     assert dict(letter.headers)["outcomes_error_reason"] == b"unmapped"
+
+
+def test_samples_dated_years_ago_are_refused_with_the_reason_never_accepted(
+    hook_gateway: str, start_collector: Callable[..., CollectorApp]
+) -> None:
+    """The tools' samples as published (2016–2023): every one is answered `refused` naming
+    `too_late`, nothing reaches the topic, and the gateway counts them as refused."""
+    app = start_collector()
+    hooks = f"{hook_gateway}/v1/hooks"
+    github = (PAYLOADS / "github-workflow_run-completed.json").read_bytes()
+    github = json.dumps({**json.loads(github), "repository": {"full_name": "octo-org/x"}}).encode()
+    awx = (PAYLOADS / "awx-notification.json").read_bytes()
+    basic = base64.b64encode(f"tower:{AWX_SECRET}".encode()).decode()
+    gitlab = (PAYLOADS / "gitlab-pipeline-hook.json").read_bytes()
+    deliveries = [
+        ("github-ci", github, github_headers(github)),
+        ("awx", awx, {"Authorization": f"Basic {basic}"}),
+        ("gitlab", gitlab, {"X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": GITLAB_SECRET}),
+    ]
+    for name, body, headers in deliveries:
+        status, answer = post(f"{hooks}/{name}", body, headers)
+        assert status == 202, (name, answer)
+        assert answer["result"] == "refused" and answer["events"] == 0, (name, answer)
+        (refused,) = answer["refused"]
+        assert refused["reason"] == "too_late" and "closed more than" in refused["detail"]
+    gateway = parse_series(http_get(f"{hook_gateway}/metrics")[1])
+    assert total(gateway, "outcomes_gateway_hooks_total", result="refused") == len(deliveries)
+    assert total(gateway, "outcomes_gateway_hooks_total", result="accepted") == 0
+    time.sleep(2)
+    series = scrape(app.metrics_url)
+    assert total(series, "outcomes_collector_events_total") == 0
