@@ -68,7 +68,9 @@ def _incident(event: Any, predicate: str) -> IncidentFacts:
         key=text(event, "subject.id") or "",
         at=at,
         source=source,
-        event_id=text(event, "context.id") or "",
+        # senders reuse context.id across types (the conformance samples of detected,
+        # reported and resolved share one): the fact is the id with its predicate
+        event_id=f"incident.{predicate}/{text(event, 'context.id') or ''}",
         title=description[:512] if description else None,
     ),))  # fmt: skip
 

@@ -196,3 +196,23 @@ def test_incident_rules_need_a_service_and_run_rules_an_automation(tmp_path: Pat
     )
     _, errors = load_file(path)
     assert any("not both" in str(e) for e in errors), errors
+
+
+def test_cdevents_that_reuse_one_context_id_are_different_facts(tmp_path: Path) -> None:
+    """The conformance samples of detected, reported and resolved share one `context.id`:
+    the resolution must not be taken for a duplicate of the detection."""
+
+    def shared(document: dict[str, Any]) -> None:
+        document["context"]["id"] = "271069a8-fc18-44f1-b38f-9d70a1695819"
+
+    declaration = declared(tmp_path, "cdevents", CDEVENTS)
+    detected = receive(declaration, {}, body("cdevents-incident-detected-0.5.json", shared))
+    resolved = receive(declaration, {}, body("cdevents-incident-resolved-0.5.json", shared))
+    assert isinstance(detected, Accepted) and isinstance(resolved, Accepted)
+    ids = {detected.events[0].id, resolved.events[0].id}
+    assert ids == {
+        "incident.detected/271069a8-fc18-44f1-b38f-9d70a1695819",
+        "incident.resolved/271069a8-fc18-44f1-b38f-9d70a1695819",
+    }
+    again = receive(declaration, {}, body("cdevents-incident-resolved-0.5.json", shared))
+    assert isinstance(again, Accepted) and again.events[0].id in ids  # a redelivery: the same
