@@ -110,10 +110,24 @@ class Rule(_Strict):
         return {key: value for key, value in named.items() if value is not None}
 
 
+SHARED_RECEIVERS = frozenset({"alertmanager", "pagerduty"})
+"""Tools whose receivers teams share: what no rule maps is another team's, not ours."""
+
+
 class IntegrationSpec(_Strict):
     type: IntegrationType
     secret: Secret
     rules: list[Rule] = Field(min_length=1)
+    unmatched: Literal["ignore", "deadletter"] | None = None
+    """What becomes of a delivery no rule maps: `ignore` (answered and counted, kept
+    nowhere) or `deadletter` (kept for a replay). Default: ignore for alertmanager and
+    pagerduty (shared receivers), deadletter for the others."""
+
+    @property
+    def dead_letters_unmatched(self) -> bool:
+        if self.unmatched is not None:
+            return self.unmatched == "deadletter"
+        return self.type not in SHARED_RECEIVERS
 
     @model_validator(mode="after")
     def _rules_fit_the_type(self) -> IntegrationSpec:

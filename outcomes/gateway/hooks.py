@@ -6,9 +6,11 @@ or credentials (401), the payload is the tool's JSON (400). Then 202 with the re
 `accepted` (events produced), `refused` (every event dated where the collector would refuse
 it: a period closed past the grace window, or the future — named with its reason in the
 answer's `refused`, as are the refused events of an accepted delivery), `ignored` (the
-delivery carries no outcome), `unmapped` (no rule matched) or `invalid` (a rule made an
-invalid event). Always 2xx once authenticated and parsed: no tool retries a delivery that
-can never count, and none disables the hook for it (GitLab does after repeated 4xx).
+delivery carries no outcome), `unmatched` (no rule matched and the integration ignores
+such deliveries: shared Alertmanager and PagerDuty receivers by default), `unmapped` (no
+rule matched; dead-lettered) or `invalid` (a rule made an invalid event). Always 2xx once
+authenticated and parsed: no tool retries a delivery that can never count, and none
+disables the hook for it (GitLab does after repeated 4xx).
 Unmapped and invalid deliveries go to the dead-letter topic raw, with the integration's
 name and the request headers (credentials left out), so a replay after a rule change loses
 nothing.
@@ -70,8 +72,8 @@ class HookMetrics:
         self.hooks = Counter(
             "outcomes_gateway_hooks",
             "Webhook deliveries by integration and result (accepted, refused: every event"
-            " dated where the collector would refuse it, ignored, unmapped, unauthorized,"
-            " invalid).",
+            " dated where the collector would refuse it, ignored, unmatched: no rule and"
+            " `unmatched: ignore`, unmapped: no rule, dead-lettered, unauthorized, invalid).",
             ["integration", "result"],
             registry=registry,
         )
@@ -149,6 +151,9 @@ class Hooks:
                 answer["refused"] = refused
         elif isinstance(translated, Ignored):
             answer = {"result": "ignored", "events": 0, "reason": translated.reason}
+        elif isinstance(translated, Unmapped) and not integration.spec.dead_letters_unmatched:
+            answer = {"result": "unmatched", "events": 0, "detail": translated.detail
+                      + " (unmatched: ignore — another team's delivery, kept nowhere)"}  # fmt: skip
         else:
             reason = "unmapped" if isinstance(translated, Unmapped) else "invalid"
             record = delivery_record(

@@ -173,7 +173,11 @@ class OtlpIntake:
                             "unmapped", item.detail)
             for item in items
             if item.result == "unmapped" and item.letter is not None
+            and integration.spec.dead_letters_unmatched
         ]  # fmt: skip
+        if not integration.spec.dead_letters_unmatched:  # `unmatched: ignore`
+            items = [otlp.Item("ignored", detail=i.detail) if i.result == "unmapped" else i
+                     for i in items]  # fmt: skip
         try:
             if events:
                 await run_in_threadpool(self._send, self._topic, events)

@@ -26,7 +26,16 @@ from collector.app import CollectorApp
 from collector.engine.periods import PeriodKind, period_containing
 from tests.support.brokers import Broker
 from tests.support.gateway import hook_gateway
-from tests.support.live import counted, scrape, total, value, wait_until
+from tests.support.live import (
+    consume_all,
+    counted,
+    http_get,
+    parse_series,
+    scrape,
+    total,
+    value,
+    wait_until,
+)
 
 PAYLOADS = Path(__file__).parents[1] / "unit" / "collector" / "integrations" / "payloads"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -176,6 +185,13 @@ def test_incidents_from_every_source_make_exact_live_uptime(
     acknowledged = pagerduty("triggered", 44, "pd-3")
     acknowledged["event"]["event_type"] = "incident.acknowledged"
     assert post(f"{hooks}/pagerduty", acknowledged, bearer)[1]["result"] == "ignored"
+    # a shared receiver: another team's alert is answered, counted and kept nowhere
+    foreign = alertmanager()
+    for alert in foreign["alerts"]:
+        alert["labels"]["service"] = "billing-db"
+    code, answer = post(f"{hooks}/alertmanager", foreign, am)
+    assert (code, answer["result"], answer["events"]) == (202, "unmatched", 0)
+    assert "another team's" in answer["detail"]
     cde = {**bearer, "Authorization": f"Bearer {CDE_TOKEN}"}
     for document in (cdevent("detected", 35), cdevent("resolved", 25)):
         assert post(f"{hooks}/cdevents", document, cde)[0] == 202
@@ -185,6 +201,12 @@ def test_incidents_from_every_source_make_exact_live_uptime(
     emit("incident-resolved", *common, "--time", stamp(15), "--resolved-by", "automation")
     sent = 2 * 2 + 3 + 2 + 2  # the gateway answered for every event it produced
     wait_until(counted(app.metrics_url, sent))
+    gateway = parse_series(http_get(f"{hooks.rsplit('/v1/', 1)[0]}/metrics")[1])
+    assert value(gateway, "outcomes_gateway_hooks_total", integration="alertmanager",
+                 result="unmatched") == 1  # fmt: skip
+    assert value(gateway, "outcomes_gateway_hooks_total", integration="alertmanager",
+                 result="unmapped") is None  # fmt: skip
+    assert consume_all(broker.bootstrap_servers, f"{topic}.dlq", 1, timeout_s=3) == []
     before = time.time() - 6  # the snapshot may be up to `refresh_s` (5 s) old
     series = scrape(app.metrics_url)
     after = time.time()
