@@ -85,15 +85,21 @@ def tail(args: Any) -> int:
         return 0
 
     table = Table(title=f"{args.topic}.dlq: {len(letters)} dead letters")
-    for column in ("time", "where", "reason", "from", "detail"):
+    columns = ("time", "where", "reason", "project", "type", "id", "source", "from", "detail")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for letter in letters:
         detail = (letter.header("outcomes_error_detail") or "")[:200]
         when = letter.time.strftime("%Y-%m-%d %H:%M:%S")
         where = f"{letter.partition}:{letter.offset}"
         origin = letter.integration or letter.header("outcomes_consumer_group") or ""
-        table.add_row(when, where, letter.reason, origin, detail)
-    Console().print(table)
+        named = letter.identity()
+        kind = (named["type"] or "?").removeprefix("outcomes.")
+        table.add_row(when, where, letter.reason, named["project"] or "?", kind,
+                      named["id"] or "?", named["source"] or "?", origin, detail)  # fmt: skip
+    # in a pipe, lines are not cut to a terminal's width
+    console = Console() if sys.stdout.isatty() else Console(width=400, soft_wrap=True)
+    console.print(table)
     return 0
 
 

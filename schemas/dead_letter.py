@@ -9,6 +9,7 @@ with `outcomes_integration`. `outcomes dlq` reads both through `DeadLetter`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,9 +112,34 @@ class DeadLetter:
             if k.startswith(HTTP_PREFIX)
         }
 
+    def identity(self) -> dict[str, str | None]:
+        """What was refused, as far as it can be read: the event's `id`, `source`, `type`
+        and `project` (binary mode: its `ce_*` headers and key; structured mode: its JSON);
+        a webhook delivery: its integration as `source`, type `webhook`."""
+        if self.integration is not None:
+            return {"id": None, "source": self.integration, "type": "webhook", "project": None}
+        found: dict[str, str | None] = {
+            name: self.header(f"ce_{name}") for name in ("id", "source", "type")
+        }
+        found["project"] = self.key.decode("utf-8", "replace") if self.key else None
+        if found["type"] is None and self.value:
+            try:
+                document = json.loads(self.value)
+            except (ValueError, RecursionError):
+                return found
+            if isinstance(document, dict):
+                for name in ("id", "source", "type"):
+                    value = document.get(name)
+                    found[name] = value if isinstance(value, str) else found[name]
+                data = document.get("data")
+                if isinstance(data, dict) and isinstance(data.get("project"), str):
+                    found["project"] = data["project"]
+        return found
+
     def as_json(self) -> dict[str, Any]:
         return {
             "partition": self.partition, "offset": self.offset, "time": self.time.isoformat(),
+            **self.identity(),
             "reason": self.reason, "detail": self.header(DETAIL),
             "integration": self.integration,
             "group": self.header(CONSUMER_GROUP),

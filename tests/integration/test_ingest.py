@@ -20,6 +20,7 @@ from cloudevents.v1.kafka import to_structured as sdk_to_structured
 
 from collector.app import CollectorApp
 from schemas.binding import KafkaRecord, format_time, to_binary
+from schemas.events import EventType
 from tests.support.brokers import Broker
 from tests.support.expected import expected_totals, mismatches
 from tests.support.generate import random_document, recent_time, to_record
@@ -165,6 +166,16 @@ def test_every_bad_input_is_dead_lettered_unchanged_and_counted(
         assert {(row["reason"], row["group"]) for row in rows} == {
             ("too_late", app.settings.group_id)
         }
+        # each names the refused event: its id, source, type and project
+        assert all(row["id"] and row["source"] and row["project"] for row in rows), rows
+        assert {row["type"] for row in rows} <= {t.value for t in EventType}
+        table = subprocess.run(
+            [sys.executable, "-m", "outcomes", "dlq", "tail", "--bootstrap-servers",
+             broker.bootstrap_servers, "--topic", topic, "--reason", "too_late", "--group",
+             app.settings.group_id],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert rows[0]["id"] in table.stdout  # a pipe: whole ids, no 80-column wrap
 
 
 def test_health_and_readiness(start_collector: Callable[..., CollectorApp]) -> None:
