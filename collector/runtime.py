@@ -25,6 +25,9 @@ def setup_logging(level: str | int) -> None:
     # joins, leaves and failed joins of the consumer group: few lines, and what an
     # operator needs when partitions do not arrive
     logging.getLogger("kafka.coordinator").setLevel(root_level)
+    # kafka-python's "Task … ran for 0.1s (>0.100s threshold) … blocking the event loop":
+    # its own I/O thread timing itself on a busy machine, repeated, nothing to act on
+    logging.getLogger("kafka.net.selector").setLevel(max(logging.ERROR, root_level))
 
 
 def effective_log_level() -> int:

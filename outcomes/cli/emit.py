@@ -124,14 +124,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " each project's lines are judged by its declared period kind (default: by month)",
     )
     add_grace_flag(emit)
+    from outcomes.importers.events_file import EMIT_DEFAULTS, KINDS
+    from schemas.events import DATA_MODELS
+
     kinds = emit.add_subparsers(dest="kind", metavar="KIND")
     for kind, fields in EMIT_FIELDS.items():
         parser = kinds.add_parser(kind, parents=[common], help=f"one {kind} event")
+        model = DATA_MODELS[KINDS[kind]]
         for name, kind_type in fields:
             metavar, text = flag_help(kind, name)
-            parser.add_argument(
-                "--" + name.replace("_", "-"), type=kind_type, dest=name, metavar=metavar, help=text
+            required = model.model_fields[name].is_required() and name not in EMIT_DEFAULTS.get(
+                kind, {}
             )
+            parser.add_argument(
+                "--" + name.replace("_", "-"), type=kind_type, dest=name, metavar=metavar,
+                help=text, required=required,
+            )  # fmt: skip
         if kind == "run":
             parser.add_argument("--link", action="append", dest="links", help="URL (repeatable)")
         parser.add_argument("--id", help="event id (default: a new UUID)")

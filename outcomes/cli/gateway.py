@@ -20,7 +20,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_kafka_flags(gateway)
     add_config_flag(gateway)
     gateway.add_argument("--listen", default="0.0.0.0:8080", help="HOST:PORT")
-    gateway.add_argument("--tokens", type=Path, required=True, help="tokens YAML file")
+    gateway.add_argument(
+        "--tokens", type=Path,
+        help="tokens YAML file for POST /v1/events (without it only webhooks and OTLP, which"
+        " authenticate with their integrations' secrets, are served)",
+    )  # fmt: skip
     gateway.add_argument("--currency", help="reporting currency (default: the config's, USD)")
     gateway.add_argument("--max-body-bytes", type=int, default=1_048_576)
     gateway.add_argument(
@@ -65,7 +69,12 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, TokenError, ValueError) as error:
         print(f"outcomes gateway: {error}", file=sys.stderr)
         return 2
-    print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
+    if args.tokens is not None:
+        print(f"outcomes gateway: POST http://{args.listen}/v1/events", flush=True)
+    elif settings.targets is None:
+        print("outcomes gateway: give --tokens (for /v1/events) or --targets (for webhooks and"
+              " OTLP): nothing could be accepted", file=sys.stderr)  # fmt: skip
+        return 2
     if settings.targets is not None:
         print(f"outcomes gateway: POST http://{args.listen}/v1/hooks/INTEGRATION", flush=True)
         print(f"outcomes gateway: POST http://{args.listen}/v1/otlp/INTEGRATION/v1/traces"

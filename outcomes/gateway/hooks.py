@@ -79,6 +79,19 @@ class HookMetrics:
         )
 
 
+SIGNED = {"github": "X-Hub-Signature-256", "pagerduty": "X-PagerDuty-Signature"}
+
+
+def _unauthorized(integration: IntegrationDeclaration) -> str:
+    """Why a delivery was refused, in the terms of the integration's scheme."""
+    name, kind = integration.name, integration.spec.type
+    if kind in SIGNED:
+        return f"delivery not signed with {name!r}'s secret ({SIGNED[kind]})"
+    if kind == "gitlab":
+        return f"X-Gitlab-Token (or webhook-signature) does not match {name!r}'s secret"
+    return f"missing or wrong credentials: send {name!r}'s secret as a bearer token"
+
+
 class Hooks:
     """The route's handler. `send(topic, records)` blocks until the broker acknowledged."""
 
@@ -128,7 +141,7 @@ class Hooks:
                       integration.spec.secret.model_dump(exclude_none=True))  # fmt: skip
         if secret is None or not authentic(integration.spec.type, headers, body, secret):
             self._metrics.hooks.labels(integration.name, "unauthorized").inc()
-            raise RefusedError(401, f"delivery not signed with {integration.name!r}'s secret")
+            raise RefusedError(401, _unauthorized(integration))
 
     async def _deliver(
         self, integration: IntegrationDeclaration, headers: dict[str, str], body: bytes
