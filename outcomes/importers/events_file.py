@@ -51,6 +51,10 @@ KINDS: dict[str, EventType] = {
 EMIT_DEFAULTS: dict[str, dict[str, float]] = {"run": {"human_effort_s": 0.0, "cost": 0.0}}
 """Flags a run may leave out: nobody stepped in, the run cost nothing."""
 BATCH = 1000
+SINGLE_ACK_TIMEOUT_S = 10.0
+"""`outcomes emit KIND`: a broker that does not acknowledge by then is an error (exit 2)."""
+BATCH_ACK_TIMEOUT_S = 30.0
+"""`outcomes emit --file`: the same for each batch of `BATCH` events."""
 MAX_SHOWN_ERRORS = 50
 
 
@@ -131,7 +135,7 @@ def _flag_errors(error: ValidationError) -> str:
 
 
 def send_one(event: OutcomeEvent, bootstrap_servers: str, topic: str) -> None:
-    sender = _connect(bootstrap_servers)
+    sender = _connect(bootstrap_servers, SINGLE_ACK_TIMEOUT_S)
     try:
         sender.send_batch(topic, [to_binary(event)])
     except Exception as error:  # noqa: BLE001 - reported, exit non-zero
@@ -140,9 +144,9 @@ def send_one(event: OutcomeEvent, bootstrap_servers: str, topic: str) -> None:
         sender.close()
 
 
-def _connect(bootstrap_servers: str) -> KafkaSender:
+def _connect(bootstrap_servers: str, ack_timeout_s: float = BATCH_ACK_TIMEOUT_S) -> KafkaSender:
     try:
-        return KafkaSender(bootstrap_servers, max_block_ms=10_000)
+        return KafkaSender(bootstrap_servers, ack_timeout_s=ack_timeout_s)
     except Exception as error:  # noqa: BLE001
         raise EmitError(f"cannot reach Kafka at {bootstrap_servers}: {error}") from None
 
