@@ -37,6 +37,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     report.add_argument("--output", type=Path, help="write to this file instead of stdout")
     report.add_argument(
+        "--wide", action="store_true",
+        help="table: every column whatever the terminal's width (default: from 150 columns)",
+    )  # fmt: skip
+    report.add_argument(
         "--at",
         help="evaluate as of this RFC 3339 time (default: now); the same --at gives the same"
         " numbers in every format",
@@ -63,19 +67,28 @@ def main(args: argparse.Namespace) -> int:
     warning = declarations_warning(report)
     if warning:
         print(f"outcomes report: {warning}", file=sys.stderr)
-    _write(report, args.format, args.output)
+    _write(report, args.format, args.output, args.wide)
     return 0
 
 
-def _write(report: Report, kind: str, output: Path | None) -> None:
+def _write(report: Report, kind: str, output: Path | None, wide: bool = False) -> None:
     from outcomes.report.html import render_html
-    from outcomes.report.text import render_csv, render_json, render_markdown, render_table
+    from outcomes.report.text import (
+        WIDE_TABLE,
+        render_csv,
+        render_json,
+        render_markdown,
+        render_table,
+    )
 
     if kind == "table":
         from rich.console import Console
 
         if output is None:
-            render_table(report, Console())
+            console = Console()
+            if wide:  # lines may wrap in the terminal; no column is cut
+                console = Console(width=max(console.width, WIDE_TABLE))
+            render_table(report, console, wide=True if wide else None)
             return
         with output.open("w") as handle:
             render_table(report, Console(file=handle, width=160))

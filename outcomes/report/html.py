@@ -17,6 +17,7 @@ from outcomes.report.text import (
     STATUS_LABEL,
     ai_cost,
     declarations_warning,
+    duration,
     marks,
     money,
     percent,
@@ -71,8 +72,38 @@ def render_html(report: Report) -> str:
     parts += _status_table(report)
     parts += _trends(report)
     parts += _periods_table(report)
+    parts += _incidents(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _incidents(report: Report) -> list[str]:
+    """Every incident of the periods shown, as the table and JSON list them."""
+    listed = [(row, incident) for row in report.rows for incident in row.get("incidents", ())]
+    if not listed:
+        return []
+    html = [
+        "<h2>Incidents</h2>",
+        '<table id="incidents"><thead><tr><th>Project</th><th>Period</th><th>Service</th>'
+        "<th>Incident</th><th>Title</th><th>Started</th><th>Ended</th>"
+        "<th>Down in period</th><th>Resolved by</th></tr></thead><tbody>",
+    ]
+    for row, incident in listed:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'])}</td><td data-p>{row['period']}</td>"
+            f"<td>{escape(incident['service'])}</td><td>{escape(incident['incident'])}</td>"
+            f"<td>{escape(incident['title'] or '—')}</td><td>{escape(incident['started'])}</td>"
+            f"<td>{escape(incident['ended'] or 'open')}</td>"
+            + _number(
+                "downtime_in_period_s",
+                incident["downtime_in_period_s"],
+                duration(incident["downtime_in_period_s"]),
+            )
+            + f"<td>{escape(incident['resolved_by'] or '—')}</td></tr>"
+        )
+    html.append("</tbody></table>")
+    return html
 
 
 def _number(field: str, value: float | None, text: str) -> str:

@@ -116,57 +116,106 @@ def declarations_warning(report: Report) -> str | None:
     )
 
 
-def render_table(report: Report, console: Console) -> None:
-    currency = report.currency
-    console.print(f"[bold]Outcomes — {report.request}[/] (currency {currency})")
+WIDE_TABLE = 150
+"""Columns the full project table needs; narrower terminals get the compact layout."""
+
+
+def render_table(report: Report, console: Console, wide: bool | None = None) -> None:
+    """The report for a terminal: the full tables from `WIDE_TABLE` columns (or `wide`),
+    else a layout that reads at 80 columns (the key figures per project; targets with
+    fewer columns)."""
+    full = console.width >= WIDE_TABLE if wide is None else wide
+    console.print(f"[bold]Outcomes — {report.request}[/] (currency {report.currency})")
     console.print(portfolio_line(report))
+    console.print(_projects(report, full))
+    if not full:
+        console.print(
+            "team, AI cost, uptime, success and rates: a terminal of 150 columns, --wide, or"
+            " --format markdown|html|json",
+            style="dim",
+        )
+    targets = _targets(report, full)
+    if targets.row_count:
+        console.print(targets)
+    _incidents(report, console, full)
+
+
+def _projects(report: Report, full: bool) -> Table:
+    currency = report.currency
     table = Table(title="Projects", title_justify="left")
-    for column in ("project", "period", "status", "team"):
-        table.add_column(column)
-    for column in ("time saved h", f"value {currency}", f"cost {currency}",
-                   f"AI cost {currency}", "ROI", "uptime"):  # fmt: skip
+    names = ["project", "period", "status"] + (["team"] if full else [])
+    numbers = (
+        ["time saved h", f"value {currency}", f"cost {currency}", f"AI cost {currency}", "ROI",
+         "uptime", "success", f"rate/h {currency}"]
+        if full else ["saved h", f"value {currency}", f"cost {currency}", "ROI"]
+    )  # fmt: skip
+    for column in names:
+        table.add_column(column, overflow="fold")
+    for column in numbers:
         table.add_column(column, justify="right")
-    table.add_column("success", justify="right")
-    table.add_column(f"rate/h {currency}", justify="right")
     for row in report.rows:
-        table.add_row(
-            row["project"] + marks(row), row["period"], STATUS_LABEL[row["status"]],
-            row["team"], f"{row['time_saved_s'] / 3600:,.1f}", money(row["value"]),
-            money(row["cost"]), ai_cost(row), percent(row["roi"]), percent(row["uptime"], 3),
-            percent(row["success_ratio"]), rates_text(row["hourly_rates"]),
-        )  # fmt: skip
-    console.print(table)
-    targets = Table(title="Targets", title_justify="left")
-    for column in ("project", "period", "target", "objective", "projected", "attainment"):
-        targets.add_column(column, justify="right" if column in ("objective", "projected",
-                           "attainment") else "left")  # fmt: skip
-    targets.add_column("status")
+        cells = [row["project"] + marks(row), row["period"], STATUS_LABEL[row["status"]]]
+        figures = [f"{row['time_saved_s'] / 3600:,.1f}", money(row["value"]), money(row["cost"])]
+        if full:
+            table.add_row(
+                *cells, row["team"], *figures, ai_cost(row), percent(row["roi"]),
+                percent(row["uptime"], 3), percent(row["success_ratio"]),
+                rates_text(row["hourly_rates"]),
+            )  # fmt: skip
+        else:
+            table.add_row(*cells, *figures, percent(row["roi"]))
+    return table
+
+
+def _targets(report: Report, full: bool) -> Table:
+    table = Table(title="Targets", title_justify="left")
+    names = (
+        ("project", "period", "target", "objective", "projected", "attainment")
+        if full else ("project", "target", "objective", "projected", "attain.")
+    )  # fmt: skip
+    for column in names:
+        numeric = column in ("objective", "projected", "attainment", "attain.")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    table.add_column("status")
     for row in report.rows:
         for t in row["targets"]:
-            targets.add_row(
-                row["project"], row["period"], t["target"], target_value(t["unit"], t["objective"]),
+            first = (
+                [row["project"], row["period"], t["target"]]
+                if full else [f"{row['project']} {row['period']}", t["target"]]
+            )  # fmt: skip
+            table.add_row(
+                *first, target_value(t["unit"], t["objective"]),
                 target_value(t["unit"], t["projected"]), percent(t["attainment"]),
                 STATUS_LABEL[t["status"]],
             )  # fmt: skip
-    if targets.row_count:
-        console.print(targets)
-    _incidents(report, console)
+    return table
 
 
-def _incidents(report: Report, console: Console) -> None:
+def _incidents(report: Report, console: Console, full: bool = True) -> None:
     listed = [(row, incident) for row in report.rows for incident in row.get("incidents", ())]
     if not listed:
         return
     incidents = Table(title="Incidents", title_justify="left")
-    for column in ("project", "period", "service", "incident", "title", "started", "ended",
-                   "down in period", "resolved by"):  # fmt: skip
-        incidents.add_column(column, justify="right" if column == "down in period" else "left")
+    columns = (
+        ("project", "period", "service", "incident", "title", "started", "ended",
+         "down in period", "resolved by")
+        if full else ("project", "service", "incident", "started", "ended", "down")
+    )  # fmt: skip
+    for column in columns:
+        incidents.add_column(column, justify="right" if column.startswith("down") else "left",
+                             overflow="fold")  # fmt: skip
     for row, incident in listed:
-        incidents.add_row(
-            row["project"], row["period"], incident["service"], incident["incident"],
-            incident["title"] or "—", incident["started"], incident["ended"] or "open",
-            duration(incident["downtime_in_period_s"]), incident["resolved_by"] or "—",
-        )  # fmt: skip
+        down = duration(incident["downtime_in_period_s"])
+        ended = incident["ended"] or "open"
+        if full:
+            incidents.add_row(
+                row["project"], row["period"], incident["service"], incident["incident"],
+                incident["title"] or "—", incident["started"], ended, down,
+                incident["resolved_by"] or "—",
+            )  # fmt: skip
+        else:
+            incidents.add_row(row["project"], incident["service"], incident["incident"],
+                              incident["started"], ended, down)  # fmt: skip
     console.print(incidents)
 
 
@@ -223,6 +272,18 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines]
+    incident_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {_md(i['service'])} | {_md(i['incident'])} |"
+        f" {_md(i['title'] or '—')} | {i['started']} | {i['ended'] or 'open'} |"
+        f" {duration(i['downtime_in_period_s'])} | {i['resolved_by'] or '—'} |"
+        for row in report.rows
+        for i in row.get("incidents", ())
+    ]
+    if incident_lines:
+        lines += ["", "## Incidents", ""]
+        lines += ["| Project | Period | Service | Incident | Title | Started | Ended |"
+                  " Down in period | Resolved by |"]  # fmt: skip
+        lines += ["|---|---|---|---|---|---|---|--:|---|", *incident_lines]
     return "\n".join(lines) + "\n"
 
 

@@ -91,6 +91,22 @@ def status_mappings() -> list[ValueMap]:
     ]
 
 
+def status_label_column(name: str = "status") -> Override:
+    """A table column holding the status label itself (`met`, `off_target`, …): the status
+    word in its colour, as the status-code columns show it."""
+    mappings = [
+        ValueMap(
+            {
+                label: ValueMappingResult(text=label.replace("_", " "), color=colour, index=code)
+                for label, code, colour in STATUS_CODES
+            }
+        )
+    ]
+    return by_name(
+        name, ("mappings", mappings), ("custom.cellOptions", {"type": "color-background"})
+    )
+
+
 def ref(index: int) -> str:
     return chr(ord("A") + index)
 

@@ -21,6 +21,7 @@ from boards.kit import (
     status_code,
     status_column,
     status_counts,
+    status_label_column,
     table_panel,
     to_project,
     to_team,
@@ -143,7 +144,7 @@ def portfolio() -> dashboard.Dashboard:
                 "Projects by sponsor and status",
                 "How many projects each sponsor has in each status." + see("statuses"),
                 query("outcomes:sponsor_projects:sum > 0", instant=True),
-            )
+            ).with_override(*status_label_column())
         )
         .with_panel(
             table_panel(
@@ -151,7 +152,7 @@ def portfolio() -> dashboard.Dashboard:
                 "How many projects are in each stage (pilot, production, …) and status."
                 + see("statuses"),
                 query("outcomes:stage_projects:sum > 0", instant=True),
-            )
+            ).with_override(*status_label_column())
         )
         .with_panel(
             series_panel(

@@ -175,3 +175,20 @@ def test_every_query_parses(tmp_path: Path) -> None:
     checked = subprocess.run([tool("promtool"), "check", "rules", str(path)],
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_every_status_table_colours_its_status_cells() -> None:
+    """A table whose rows carry a status (as a code or as the label itself) shows the
+    status word in its colour."""
+    checked = 0
+    for board in boards().values():
+        for panel in _panels(board):
+            if panel.get("type") != "table":
+                continue
+            exprs = " ".join(t["expr"] for t in panel["targets"])
+            if not re.search(r"_projects:sum|outcomes_project_status|status", exprs):
+                continue
+            overrides = json.dumps(panel["fieldConfig"].get("overrides", []))
+            assert "off target" in overrides and "color-background" in overrides, panel["title"]
+            checked += 1
+    assert checked >= 3

@@ -17,6 +17,7 @@ from collector.pipeline import Pipeline
 from collector.state.sqlite import SqliteStore
 from outcomes.cli import main
 from outcomes.report import ReportError, build_report, collect_rows
+from outcomes.report.html import render_html
 from outcomes.report.text import render_csv, render_json, render_markdown
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
@@ -206,3 +207,49 @@ def test_ai_cost_per_project_and_unpriced_calls(setup: Settings, tmp_path: Path)
     markdown = render_markdown(build_report(setup, "2026-11", clock))
     assert "| AI cost (USD) |" in markdown
     assert "| 0.25 + 1 unpriced |" in markdown
+
+
+def test_markdown_and_html_list_the_incidents_the_table_and_json_list(
+    setup: Settings, tmp_path: Path
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    opened = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    common = {"service": "servicedesk-api", "incident": "INC0012345"}
+    ingest(
+        tmp_path,
+        clock,
+        [
+            make_event(EventType.INCIDENT_OPENED, time=opened, **common),
+            make_event(EventType.INCIDENT_RESOLVED, time=opened.replace(hour=10),
+                       started_at=None, resolved_by="person", **common),
+        ],
+    )  # fmt: skip
+    report = build_report(setup, "2026-11", clock)
+    (incident,) = report.rows[0]["incidents"]
+    assert incident["downtime_in_period_s"] == 3600
+    markdown = render_markdown(report)
+    assert "## Incidents" in markdown
+    assert "| servicedesk-api | INC0012345 |" in markdown and "| 1h00m00s | person |" in markdown
+    html = render_html(report)
+    assert '<table id="incidents">' in html and "INC0012345" in html
+    assert 'data-field="downtime_in_period_s" data-value="3600.0"' in html
+
+
+def test_the_terminal_report_reads_at_80_columns_and_is_whole_when_wide(
+    setup: Settings, tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from outcomes.report.text import render_table
+
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    ingest(tmp_path, clock, [make_event(time=datetime(2026, 11, 20, 9, tzinfo=UTC))])
+    report = build_report(setup, "2026-11", clock)
+    narrow = io.StringIO()
+    render_table(report, Console(file=narrow, width=80))
+    lines = narrow.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "ticket-triage" in narrow.getvalue() and "…" not in narrow.getvalue()
+    full = io.StringIO()
+    render_table(report, Console(file=full, width=160))
+    assert "AI cost USD" in full.getvalue() and "team" in full.getvalue()
