@@ -190,6 +190,13 @@ PROJECT_FAMILIES: Final = (
         *_PC,
     ),
     _gauge(
+        "outcomes_project_last_received_timestamp_seconds",
+        "When the collector last received an event of the project (wall clock, history"
+        " imports included): ProjectStalled and 'since last event' use it, so a backfill does"
+        " not look stalled.",
+        *_P,
+    ),
+    _gauge(
         "outcomes_period_cost_per_success",
         "Cost this period / succeeded runs this period (absent without a succeeded run).",
         *_PC,
@@ -280,6 +287,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [((name, service), pending) for service, _, _, pending in project.incidents],
         [((name, service), since) for service, since in project.incidents_open_since],
         _defined(pc, info.hourly_rate),
+        _defined(p, project.last_received_s),
         _defined(pc, period.cost_per_success),
         [
             ((name, a, prov, model, kind), float(n))

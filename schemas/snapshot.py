@@ -135,6 +135,9 @@ class ProjectSnapshot:
     declared_since_s: float | None = None
     """When its declaration first took effect (a declared project that never reported is
     stalled from then on)."""
+    last_received_s: float | None = None
+    """When the collector last applied an event of the project (wall clock; history
+    imports too): what staleness is judged by."""
 
 
 @dataclass(frozen=True, slots=True)

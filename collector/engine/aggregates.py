@@ -241,6 +241,9 @@ class LifetimeCounters:
     """Epoch day -> time saved that day (lifetime value at the rate of each day)."""
     first_event_s: float | None = None
     last_event_s: float | None = None
+    last_received_s: float | None = None
+    """Wall-clock time an event of the project was last applied (history imports too):
+    staleness is judged by it, not by event times."""
     ai_tokens: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     """(automation, provider, model, token type) -> tokens of model calls."""
     ai_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -331,6 +334,7 @@ class LifetimeCounters:
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
             "first_event_s": self.first_event_s,
             "last_event_s": self.last_event_s,
+            "last_received_s": self.last_received_s,
             "ai_tokens": [[*key, n] for key, n in self.ai_tokens.items()],
             "ai_calls": [[*key, n] for key, n in self.ai_calls.items()],
             "ai_cost_n": [[*key, n] for key, n in self.ai_cost_n.items()],
@@ -353,6 +357,7 @@ class LifetimeCounters:
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             first_event_s=raw["first_event_s"],
             last_event_s=raw["last_event_s"],
+            last_received_s=raw.get("last_received_s"),
             ai_tokens=Counter({tuple(row[:4]): row[4] for row in raw.get("ai_tokens", ())}),
             ai_calls=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_calls", ())}),
             ai_cost_n=Counter({tuple(row[:3]): row[3] for row in raw.get("ai_cost_n", ())}),

@@ -239,6 +239,9 @@ class Engine:
         if project is None:
             project = self._projects[name] = ProjectState(name, partition)
         project.partition = partition
+        counters = project.counters
+        if counters.last_received_s is None or now_s > counters.last_received_s:
+            counters.last_received_s = now_s
         kind = type(data)
         limit = (
             self.settings.max_services_per_project

@@ -52,6 +52,7 @@ def project_snapshot(
         counters=counters_snapshot(project.counters),
         period=result,
         last_event_time_s=project.counters.last_event_s,
+        last_received_s=project.counters.last_received_s,
         info=project_info(profile, now),
         targets=targets,
         status=project_status(profile.objectives, targets),

@@ -94,9 +94,10 @@ def _targets(project: ProjectSnapshot) -> Text:
 
 
 def _age(snapshot: Snapshot, project: ProjectSnapshot) -> str:
-    if project.last_event_time_s is None:
+    received = project.last_received_s or project.last_event_time_s
+    if received is None:
         return "never"
-    hours = (snapshot.taken_at_s - project.last_event_time_s) / 3600
+    hours = (snapshot.taken_at_s - received) / 3600
     return "now" if hours < 0.1 else f"{hours:,.0f} h ago"
 
 

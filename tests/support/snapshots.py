@@ -58,6 +58,7 @@ def sample_snapshot() -> Snapshot:
             cost_per_success=12.5625,
         ),
         last_event_time_s=1794744000.0,
+        last_received_s=1794744060.0,
         info=ProjectInfo(
             declared=True,
             team="itsm",

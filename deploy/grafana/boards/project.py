@@ -321,12 +321,14 @@ def project() -> dashboard.Dashboard:
         .with_panel(
             stat_panel(
                 "Since last event",
-                'Time since the project\'s newest event; "never reported" for a declared'
+                "Time since the collector last received an event of the project (a history"
+                ' import counts: it is not silence); "never reported" for a declared'
                 " project that has sent nothing since its declaration took effect (the stalled"
                 " alert fires after 3 days either way)." + see("metrics"),
                 "s",
                 query(
-                    f"(time() - max(outcomes_project_last_event_timestamp_seconds{{{p}}}))"
+                    f"(time() - max(outcomes_project_last_received_timestamp_seconds{{{p}}}"
+                    f" or outcomes_project_last_event_timestamp_seconds{{{p}}}))"
                     f" or (max(outcomes_project_declared_timestamp_seconds{{{p}}}) * 0 - 1)",
                     instant=True,
                 ),

@@ -446,3 +446,16 @@ def test_duplicates_are_per_project() -> None:
                                legacy_seen_until_s=NOW.timestamp() + 86400))  # fmt: skip
     old = make_event(event_id="7", source="s", project="alpha")
     assert feed(legacy, [old]) == ["duplicate"]
+
+
+def test_staleness_is_judged_by_receipt_not_by_event_time() -> None:
+    """A history import of events two years old is received now: not silence."""
+    engine = new_engine()
+    old = make_event(time=NOW - timedelta(days=794))._replace(backfill=True)
+    assert feed(engine, [old]) == ["accepted"]
+    snap = project(engine)
+    assert snap.last_event_time_s == (NOW - timedelta(days=794)).timestamp()
+    assert snap.last_received_s == NOW.timestamp()
+    restored = new_engine()
+    restored.restore(LoadedState(projects=tuple(engine.take_changes().projects)))
+    assert project(restored).last_received_s == NOW.timestamp()
