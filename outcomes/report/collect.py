@@ -137,18 +137,30 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
 
 
 def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
-    """Projects per status in their latest period, and the share meeting objectives."""
+    """Projects per status in their latest period, the share meeting objectives, and money
+    totals per period kind (`by_kind`): a month's and a quarter's value are never added."""
     counts = {status: 0 for status in STATUS_ORDER}
     for row in latest:
         counts[row["status"]] += 1
     judged = counts["met"] + counts["at_risk"] + counts["off_target"]
+    by_kind: dict[str, dict[str, Any]] = {}
+    for row in latest:
+        totals = by_kind.setdefault(
+            row["period_kind"],
+            {"projects": 0, "periods": [], "value": 0.0, "cost": 0.0, "net_value": 0.0},
+        )
+        totals["projects"] += 1
+        if row["period"] not in totals["periods"]:
+            totals["periods"].append(row["period"])
+        for name in ("value", "cost", "net_value"):
+            totals[name] += row[name]
+    for totals in by_kind.values():
+        totals["periods"].sort()
     return {
         "projects": len(latest),
         "statuses": counts,
         "meeting_objectives": None if judged == 0 else counts["met"] / judged,
-        "value": sum(row["value"] for row in latest),
-        "cost": sum(row["cost"] for row in latest),
-        "net_value": sum(row["net_value"] for row in latest),
+        "by_kind": dict(sorted(by_kind.items())),
     }
 
 

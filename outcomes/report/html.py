@@ -124,10 +124,18 @@ def _portfolio(report: Report) -> list[str]:
     cards = [
         ("Projects", "projects", p["projects"], str(p["projects"])),
         ("Meeting objectives", "meeting_objectives", share, percent(share)),
-        (f"Value ({report.currency})", "value", p["value"], money(p["value"])),
-        (f"Cost ({report.currency})", "cost", p["cost"], money(p["cost"])),
-        (f"Net value ({report.currency})", "net_value", p["net_value"], money(p["net_value"])),
     ]
+    c = report.currency
+    for kind, totals in p["by_kind"].items():  # never a month added to a quarter
+        whose = f"{kind}ly projects, {', '.join(totals['periods'])}"
+        cards += [
+            (f"Value ({c}) — {whose}", f"by_kind.{kind}.value", totals["value"],
+             money(totals["value"])),
+            (f"Cost ({c}) — {whose}", f"by_kind.{kind}.cost", totals["cost"],
+             money(totals["cost"])),
+            (f"Net value ({c}) — {whose}", f"by_kind.{kind}.net_value", totals["net_value"],
+             money(totals["net_value"])),
+        ]  # fmt: skip
     html = ["<h2>Portfolio</h2>", f"<p>{escape(portfolio_line(report))}</p>", '<div class="cards">']
     for label, field, value, text in cards:
         raw = "" if value is None else repr(float(value))

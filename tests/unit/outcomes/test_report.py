@@ -253,3 +253,27 @@ def test_the_terminal_report_reads_at_80_columns_and_is_whole_when_wide(
     full = io.StringIO()
     render_table(report, Console(file=full, width=160))
     assert "AI cost USD" in full.getvalue() and "team" in full.getvalue()
+
+
+def test_portfolio_totals_never_add_a_month_to_a_quarter(setup: Settings, tmp_path: Path) -> None:
+    (tmp_path / "projects" / "finops.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: cost-optimizer}\n"
+        "spec: {owner: finops, period: quarter}\n"
+    )
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    moment = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    ingest(
+        tmp_path,
+        clock,
+        [
+            make_event(EventType.SAVINGS_REALIZED, time=moment, amount=100.0),
+            make_event(EventType.SAVINGS_REALIZED, time=moment.replace(month=10), amount=300.0,
+                       project="cost-optimizer"),
+        ],
+    )  # fmt: skip
+    portfolio = build_report(setup, None, clock).portfolio
+    assert "value" not in portfolio
+    assert portfolio["by_kind"]["month"]["value"] == 100.0
+    assert portfolio["by_kind"]["month"]["periods"] == ["2026-11"]
+    assert portfolio["by_kind"]["quarter"]["value"] == 300.0
+    assert portfolio["by_kind"]["quarter"]["periods"] == ["2026-Q4"]
