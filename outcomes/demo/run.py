@@ -32,6 +32,7 @@ from outcomes.demo.hooks import ToolFleet, send_deliveries, write_integrations
 from outcomes.gateway.app import GatewaySettings
 from outcomes.gateway.server import ThreadedServer, build_server
 from outcomes.gateway.tokens import digest
+from outcomes.report.text import roi_text
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ProjectSnapshot, Snapshot
@@ -129,7 +130,7 @@ def render(snapshot: Snapshot | None, metrics_url: str, width: int = WIDE) -> Gr
                 "status": Text(project.status, style=STATUS_STYLES.get(project.status, "")),
                 "value": f"{p.value:,.0f}",
                 "cost": f"{p.cost:,.0f}",
-                "ROI": "—" if p.roi is None else f"{p.roi:,.1f}",
+                "ROI": roi_text(p.roi),
                 "targets (attainment)": _targets(project),
                 "targets": _targets(project),
                 "last event": _age(snapshot, project),

@@ -22,6 +22,7 @@ from outcomes.report.text import (
     money,
     percent,
     portfolio_line,
+    roi_text,
     target_value,
 )
 
@@ -183,7 +184,7 @@ def _status_table(report: Report) -> list[str]:
                         "<td", f"<td{span}"
                     ),
                     _number("cost", row["cost"], money(row["cost"])).replace("<td", f"<td{span}"),
-                    _number("roi", row["roi"], percent(row["roi"])).replace("<td", f"<td{span}"),
+                    _number("roi", row["roi"], roi_text(row["roi"])).replace("<td", f"<td{span}"),
                 ]
             cells += _target_cells(target)
             attributes = f'data-project="{escape(row["project"])}" data-period="{row["period"]}"'
@@ -350,7 +351,7 @@ def _periods_table(report: Report) -> list[str]:
             + _number("cost", row["cost"], money(row["cost"]))
             + _number("ai_cost", row["ai_cost"], ai_cost(row))
             + _number("net_value", row["net_value"], money(row["net_value"]))
-            + _number("roi", row["roi"], percent(row["roi"]))
+            + _number("roi", row["roi"], roi_text(row["roi"]))
             + _number("uptime", row["uptime"], percent(row["uptime"], 3))
             + _number("success_ratio", row["success_ratio"], percent(row["success_ratio"]))
             + "</tr>"

@@ -74,6 +74,19 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}%}"
 
 
+ABSURD_ROI = 100.0
+"""ROI above 10,000%: a near-zero cost, not a result to forward."""
+
+
+def roi_text(value: float | None) -> str:
+    """ROI as a percentage; one above 10,000% says its cost is near zero instead."""
+    if value is None:
+        return "—"
+    if value > ABSURD_ROI:
+        return "> 10,000% (cost ≈ 0)"
+    return f"{value:.0%}" if abs(value) >= 10 else f"{value:.1%}"
+
+
 def target_value(unit: str, value: float | None) -> str:
     """A target's objective or projection in its unit: % for ratios, hours for time."""
     if value is None:
@@ -158,12 +171,12 @@ def _projects(report: Report, full: bool) -> Table:
         figures = [f"{row['time_saved_s'] / 3600:,.1f}", money(row["value"]), money(row["cost"])]
         if full:
             table.add_row(
-                *cells, row["team"], *figures, ai_cost(row), percent(row["roi"]),
+                *cells, row["team"], *figures, ai_cost(row), roi_text(row["roi"]),
                 percent(row["uptime"], 3), percent(row["success_ratio"]),
                 rates_text(row["hourly_rates"]),
             )  # fmt: skip
         else:
-            table.add_row(*cells, *figures, percent(row["roi"]))
+            table.add_row(*cells, *figures, roi_text(row["roi"]))
     return table
 
 
@@ -258,7 +271,7 @@ def render_markdown(report: Report) -> str:
             f"| {_md(row['project'] + marks(row))} | {row['period']} |"
             f" {STATUS_LABEL[row['status']]} | {_md(row['team'])} |"
             f" {row['time_saved_s'] / 3600:,.1f} | {money(row['value'])} | {money(row['cost'])} |"
-            f" {ai_cost(row)} | {percent(row['roi'])} | {percent(row['uptime'], 3)} |"
+            f" {ai_cost(row)} | {roi_text(row['roi'])} | {percent(row['uptime'], 3)} |"
             f" {percent(row['success_ratio'])} |"
         )
     target_lines = [

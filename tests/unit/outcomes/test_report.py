@@ -277,3 +277,12 @@ def test_portfolio_totals_never_add_a_month_to_a_quarter(setup: Settings, tmp_pa
     assert portfolio["by_kind"]["month"]["periods"] == ["2026-11"]
     assert portfolio["by_kind"]["quarter"]["value"] == 300.0
     assert portfolio["by_kind"]["quarter"]["periods"] == ["2026-Q4"]
+
+
+def test_roi_reads_as_a_percentage_and_a_near_zero_cost_is_said() -> None:
+    from outcomes.report.text import roi_text
+
+    assert roi_text(1.853) == "185.3%"
+    assert roi_text(-0.11) == "-11.0%"
+    assert roi_text(831.26) == "> 10,000% (cost ≈ 0)"
+    assert roi_text(None) == "—"
