@@ -25,7 +25,11 @@ from collector.state.open import open_store
 from schemas.snapshot import PROJECT_STATUSES, ProjectSnapshot
 
 MAX_TREND: Final = 36
-STATUS_ORDER: Final = ("off_target", "at_risk", "insufficient_data", "met", "unscoped")
+NOT_OBSERVED: Final = "not_observed"
+"""A period that ended before the project existed (declared or reported): nothing judged."""
+STATUS_ORDER: Final = (
+    "off_target", "at_risk", "insufficient_data", "met", "unscoped", NOT_OBSERVED
+)  # fmt: skip
 """Worst first: a leader reads the problems before the successes."""
 TARGET_UNITS: Final = {
     "uptime": "ratio",
@@ -34,7 +38,7 @@ TARGET_UNITS: Final = {
     "savings": "currency",
     "time_saved": "seconds",
 }
-assert set(STATUS_ORDER) == set(PROJECT_STATUSES)
+assert set(STATUS_ORDER) == {*PROJECT_STATUSES, NOT_OBSERVED}
 
 
 class ReportError(Exception):
@@ -185,9 +189,25 @@ def _iso_s(moment_s: float) -> str:
     return _iso(round(moment_s * 1e6))
 
 
+def observed_from(project: ProjectSnapshot) -> float | None:
+    """When the project came to exist for the collector: the earliest of its first event
+    (history imports included), its declaration taking effect and its declared stageSince."""
+    known = (project.counters.since_s, project.declared_since_s, project.info.stage_since_s)
+    found = [moment for moment in known if moment is not None]
+    return min(found) if found else None
+
+
 def row_of(
     project: ProjectSnapshot, period: Period, now: datetime, currency: str = "USD"
 ) -> dict[str, Any]:
+    row = _row(project, period, now, currency)
+    since = observed_from(project)
+    if since is not None and period.end_s <= since:  # before the project existed
+        row.update(status=NOT_OBSERVED, targets=[])
+    return row
+
+
+def _row(project: ProjectSnapshot, period: Period, now: datetime, currency: str) -> dict[str, Any]:
     p = project.period
     return {
         "project": project.name,

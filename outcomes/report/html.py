@@ -32,6 +32,7 @@ COLOURS: Final = {
     "insufficient_data": "#6e6e6e",
     "met": "#1a7f37",
     "unscoped": "#4a6fa5",
+    "not_observed": "#b0b0b0",
 }
 LINE_COLOURS: Final = ("#1f60c4", "#8f3bb8", "#e0752d", "#37872d", "#c4162a")
 STYLE: Final = """
@@ -213,7 +214,10 @@ def _trends(report: Report) -> list[str]:
     for row in report.rows:
         by_project[row["project"]].append(row)
     html = ["<h2>Trends</h2>"]
-    for project, rows in by_project.items():
+    for project, every in by_project.items():
+        rows = [row for row in every if row["status"] != "not_observed"]  # before it existed
+        if not rows:
+            continue
         labels = [row["period"] for row in rows]
         attainment: dict[str, list[float | None]] = {}
         for index, row in enumerate(rows):

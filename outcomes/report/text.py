@@ -18,6 +18,7 @@ STATUS_LABEL = {
     "insufficient_data": "insufficient data",
     "met": "met",
     "unscoped": "unscoped",
+    "not_observed": "not observed",
 }
 
 

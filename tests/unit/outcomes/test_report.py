@@ -286,3 +286,18 @@ def test_roi_reads_as_a_percentage_and_a_near_zero_cost_is_said() -> None:
     assert roi_text(-0.11) == "-11.0%"
     assert roi_text(831.26) == "> 10,000% (cost ≈ 0)"
     assert roi_text(None) == "—"
+
+
+def test_periods_before_a_project_existed_are_not_observed(setup: Settings, tmp_path: Path) -> None:
+    """Declared and first reporting in November: September and October are not judged,
+    not charted, and say so."""
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    ingest(tmp_path, clock, [make_event(time=datetime(2026, 11, 19, tzinfo=UTC))])
+    report = build_report(setup, "last:3", clock)
+    statuses = {row["period"]: (row["status"], row["targets"]) for row in report.rows}
+    assert statuses["2026-09"] == ("not_observed", [])
+    assert statuses["2026-10"] == ("not_observed", [])
+    assert statuses["2026-11"][0] == "off_target" and statuses["2026-11"][1]
+    assert "| 2026-10 | not observed |" in render_markdown(report)
+    html = render_html(report)
+    assert html.count("<svg") >= 1 and "2026-09</text>" not in html
