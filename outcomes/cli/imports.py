@@ -30,6 +30,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--project-tag", required=True, help="the key in FOCUS `Tags` naming the project"
     )
     focus.add_argument(
+        "--tag-map", type=Path,
+        help="YAML mapping of tag values (globs) to project names, first match wins; other"
+        " values are lowercased with CamelCase boundaries and spaces as '-'",
+    )  # fmt: skip
+    focus.add_argument(
         "--cost-column",
         choices=("EffectiveCost", "BilledCost"),
         default="EffectiveCost",
@@ -55,7 +60,13 @@ def main(args: argparse.Namespace) -> int:
 
     from outcomes.importers.events_file import EmitError, time_judge
     from outcomes.importers.focus.files import FocusFileError
-    from outcomes.importers.focus.run import Options, expand_paths, import_focus, summary
+    from outcomes.importers.focus.run import (
+        Options,
+        expand_paths,
+        import_focus,
+        load_tag_map,
+        summary,
+    )
 
     console = Console(stderr=True)
     try:
@@ -72,6 +83,7 @@ def main(args: argparse.Namespace) -> int:
             backfill=args.backfill,
             dry_run=args.dry_run,
             judge=time_judge(settings.targets, settings.grace),
+            tag_map=load_tag_map(args.tag_map),
         )
         rejects = args.rejects.open("w", newline="") if args.rejects else None
         try:

@@ -17,12 +17,14 @@ Category table (documented in docs/INTEGRATIONS.md):
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -42,6 +44,33 @@ IDENTITY: Final = (
 NEEDED: Final = (*IDENTITY, "BillingCurrency", "ServiceCategory", "Tags", *COST_COLUMNS)
 _NAME: Final = re.compile(NAME_PATTERN)
 _FRACTION: Final = re.compile(r"(\.\d{6})\d+")
+_CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS: Final = re.compile(r"[\s/]+")
+NULLS: Final = frozenset({"NULL", "null", "None"})
+"""How exports write a missing value in CSV (the FinOps sample writes `NULL`)."""
+UTC_ASSUMED: Final = "utc_assumed"
+"""A note: a timestamp without a zone was taken as UTC (FOCUS times are UTC)."""
+
+
+def normalise(value: str) -> str:
+    """A tag value as a project name: CamelCase boundaries and spaces become `-`, all
+    lowercase (`BrightPathMatrix` -> `bright-path-matrix`, `Data Lake` -> `data-lake`)."""
+    spaced = _SEPARATORS.sub("-", _CAMEL.sub("-", value.strip()))
+    return re.sub(r"-{2,}", "-", spaced).strip("-").lower()
+
+
+@dataclass(frozen=True)
+class TagMap:
+    """`--tag-map FILE`: tag value (glob) -> project, first match wins; values it does not
+    map are normalised (`normalise`)."""
+
+    entries: tuple[tuple[str, str], ...] = ()
+
+    def project(self, value: str) -> str:
+        for pattern, project in self.entries:
+            if fnmatch.fnmatchcase(value, pattern):
+                return project
+        return normalise(value)
 
 
 class Skip(StrEnum):
@@ -95,10 +124,16 @@ def event_id(row: dict[str, Any]) -> str:
 
 
 def to_event(
-    row: dict[str, Any], *, project_tag: str, cost_column: str, currency: str
+    row: dict[str, Any],
+    *,
+    project_tag: str,
+    cost_column: str,
+    currency: str,
+    tag_map: TagMap | None = None,
+    notes: Counter[str] | None = None,
 ) -> OutcomeEvent | Skipped:
-    """The cost event of `row`, or why there is none."""
-    project = _project(row, project_tag)
+    """The cost event of `row`, or why there is none (`notes`: counts what was assumed)."""
+    project = _project(row, project_tag, tag_map or TagMap())
     if isinstance(project, Skipped):
         return project
     billing = _text(row.get("BillingCurrency"))
@@ -106,11 +141,13 @@ def to_event(
         return Skipped(Skip.CURRENCY, f"BillingCurrency {billing!r} is not {currency!r}", project)
     try:
         amount = _amount(row, cost_column)
-        moment = _timestamp(row.get("ChargePeriodStart"))
+        moment, assumed = _timestamp(row.get("ChargePeriodStart"))
     except ValueError as error:
         return Skipped(Skip.INVALID, str(error), project)
     if amount == 0:
         return Skipped(Skip.ZERO, f"{cost_column} is 0", project)
+    if assumed and notes is not None:
+        notes[UTC_ASSUMED] += 1
     names = (_text(row.get("ServiceName")), _text(row.get("ChargeDescription")))
     description = " / ".join(part for part in names if part)[:1024] or None
     try:
@@ -123,14 +160,15 @@ def to_event(
     return OutcomeEvent(event_id(row), SOURCE, EventType.COST_INCURRED, moment, data)
 
 
-def _project(row: dict[str, Any], project_tag: str) -> str | Skipped:
+def _project(row: dict[str, Any], project_tag: str, tag_map: TagMap) -> str | Skipped:
     value = tags_of(row.get("Tags")).get(project_tag)
-    if value is None or value == "":
+    if value is None or _text(value) == "":
         return Skipped(Skip.NO_TAG, f"no tag {project_tag!r}")
-    project = str(value)
+    project = tag_map.project(str(value))
     if not _NAME.match(project):
-        return Skipped(Skip.INVALID, f"tag {project_tag}={project!r} is not a project name"
-                       " (lowercase a-z 0-9 . _ -, 1 to 63 characters)", project)  # fmt: skip
+        return Skipped(Skip.INVALID, f"tag {project_tag}={value!r} is not a project name"
+                       f" ({project!r} after mapping; lowercase a-z 0-9 . _ -, 1 to 63"
+                       " characters): map it with --tag-map", project)  # fmt: skip
     return project
 
 
@@ -150,16 +188,19 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value).strip()
+    text = str(value).strip()
+    return "" if text in NULLS else text
 
 
-def _timestamp(value: Any) -> datetime:
+def _timestamp(value: Any) -> tuple[datetime, bool]:
     """ChargePeriodStart as written by the providers: `2026-08-01T00:00:00Z`, with up to 7
-    fractional digits (Azure), or a timezone-aware datetime (Parquet)."""
+    fractional digits (Azure), a datetime (Parquet), or without a zone (the FinOps sample's
+    `2024-09-24 14:00:00`): FOCUS times are UTC, so a missing zone is UTC (and said: the
+    second value)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ValueError("ChargePeriodStart has no timezone")
-        return value
+            return value.replace(tzinfo=UTC), True
+        return value, False
     text = _text(value)
     if not text:
         raise ValueError("ChargePeriodStart is empty")
@@ -169,5 +210,5 @@ def _timestamp(value: Any) -> datetime:
     except ValueError:
         raise ValueError(f"ChargePeriodStart {value!r} is not a timestamp") from None
     if moment.tzinfo is None:
-        raise ValueError(f"ChargePeriodStart {value!r} has no timezone (FOCUS times are UTC: Z)")
-    return moment
+        return moment.replace(tzinfo=UTC), True
+    return moment, False

@@ -18,14 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final
 
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from collector.engine.units import to_micros
+from collector.engine.units import MONEY_SCALE, to_money
 from outcomes.importers.events_file import Judge
 from outcomes.importers.focus.files import FocusFileError, rows, size_of
-from outcomes.importers.focus.mapping import Skip, Skipped, to_event
+from outcomes.importers.focus.mapping import UTC_ASSUMED, Skip, Skipped, TagMap, to_event
 from outcomes.sdk.delivery import KafkaSender
 from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import OutcomeEvent
@@ -45,7 +46,9 @@ class ImportResult:
     one of them (overlapping exports are expected to repeat rows)."""
     skipped: Counter[str] = field(default_factory=Counter)
     projects: dict[str, list[int]] = field(default_factory=dict)
-    """project -> [rows, amount in millionths] of the rows sent (or, dry run, to send)."""
+    """project -> [rows, amount in billionths] of the rows sent (or, dry run, to send)."""
+    notes: Counter[str] = field(default_factory=Counter)
+    """What was assumed, by kind (timestamps without a zone taken as UTC)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Options:
     backfill: bool
     dry_run: bool
     judge: Judge
+    tag_map: TagMap = field(default_factory=TagMap)
 
 
 class _Rejects:
@@ -101,7 +105,7 @@ def import_focus(
 
                 for row in rows(path, advance):
                     result.read += 1
-                    outcome = _one(row, options, now)
+                    outcome = _one(row, options, now, result.notes)
                     if isinstance(outcome, Skipped):
                         result.skipped[outcome.reason.value] += 1
                         if outcome.reason in REJECTED:
@@ -123,12 +127,16 @@ def import_focus(
     return result
 
 
-def _one(row: dict[str, Any], options: Options, now: datetime) -> OutcomeEvent | Skipped:
+def _one(
+    row: dict[str, Any], options: Options, now: datetime, notes: Counter[str]
+) -> OutcomeEvent | Skipped:
     event = to_event(
         row,
         project_tag=options.project_tag,
         cost_column=options.cost_column,
         currency=options.currency,
+        tag_map=options.tag_map,
+        notes=notes,
     )
     if isinstance(event, Skipped):
         return event
@@ -145,7 +153,7 @@ def _one(row: dict[str, Any], options: Options, now: datetime) -> OutcomeEvent |
 def _count(result: ImportResult, event: OutcomeEvent) -> None:
     entry = result.projects.setdefault(event.project, [0, 0])
     entry[0] += 1
-    entry[1] += to_micros(event.data.amount)  # type: ignore[union-attr]
+    entry[1] += to_money(event.data.amount)  # type: ignore[union-attr]
 
 
 def _flush(
@@ -169,8 +177,8 @@ def summary(result: ImportResult, options: Options, console: Console) -> int:
     table.add_column("project")
     table.add_column("rows", justify="right")
     table.add_column(f"cost {options.currency}", justify="right")
-    for project, (count, micros) in sorted(result.projects.items()):
-        table.add_row(project, f"{count:,}", f"{Decimal(micros) / 1_000_000:,.6f}")
+    for project, (count, amount) in sorted(result.projects.items()):
+        table.add_row(project, f"{count:,}", f"{Decimal(amount) / MONEY_SCALE:,.6f}")
     console.print(table)
     events = sum(count for count, _ in result.projects.values())
     lines = [
@@ -180,6 +188,20 @@ def summary(result: ImportResult, options: Options, console: Console) -> int:
         lines.append(f"{result.repeated:,} rows repeat an earlier row's identity (counted once)")
     for reason, count in sorted(result.skipped.items()):
         lines.append(f"{count:,} rows skipped: {reason}")
+    zero = result.skipped.get(Skip.ZERO, 0)
+    lines.append(f"cost column {options.cost_column}: 0 on {zero:,} of {result.read:,} rows")
+    if options.cost_column == "EffectiveCost" and result.read and zero * 2 > result.read:
+        lines.append("most rows have no EffectiveCost: the invoiced amounts are in BilledCost"
+                     " (--cost-column BilledCost)")  # fmt: skip
+    lines.append(
+        "projects: the tag's value"
+        + (" through --tag-map, else" if options.tag_map.entries else ",")
+        + " lowercased with CamelCase boundaries and spaces as '-' (BrightPathMatrix ->"
+        " bright-path-matrix)"
+    )
+    if result.notes[UTC_ASSUMED]:
+        lines.append(f"warning: {result.notes[UTC_ASSUMED]:,} rows had ChargePeriodStart without"
+                     " a timezone: taken as UTC, as FOCUS defines its times")  # fmt: skip
     if result.unsent:
         lines.append(f"{result.unsent:,} events not acknowledged by the broker")
     for line in lines:
@@ -206,3 +228,18 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     if not found:
         raise FocusFileError(f"no export files in {', '.join(map(str, paths))}")
     return found
+
+
+def load_tag_map(path: Path | None) -> TagMap:
+    """`--tag-map FILE`: a YAML mapping `tag value or glob: project`, in order."""
+    if path is None:
+        return TagMap()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise FocusFileError(f"--tag-map {path}: {error}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in document.items()
+    ):
+        raise FocusFileError(f"--tag-map {path}: give a mapping of tag values to project names")
+    return TagMap(tuple(document.items()))

@@ -73,9 +73,11 @@ def test_the_id_is_the_rows_identity_not_its_amount_or_tags() -> None:
         ({"Tags": '{"env": "prod"}'}, Skip.NO_TAG),
         ({"Tags": ""}, Skip.NO_TAG),
         ({"BillingCurrency": "EUR"}, Skip.CURRENCY),
-        ({"Tags": '{"outcomes-project": "Patch Rollout"}'}, Skip.INVALID),
+        ({"Tags": '{"outcomes-project": "Patch#Rollout!"}'}, Skip.INVALID),
         ({"EffectiveCost": "abc"}, Skip.INVALID),
-        ({"ChargePeriodStart": "2026-11-03T00:00:00"}, Skip.INVALID),  # no timezone
+        ({"ChargePeriodStart": "yesterday"}, Skip.INVALID),
+        ({"ChargePeriodStart": "NULL"}, Skip.INVALID),
+        ({"Tags": '{"outcomes-project": "NULL"}'}, Skip.NO_TAG),
         ({"EffectiveCost": "0"}, Skip.ZERO),
     ],
 )
@@ -117,3 +119,33 @@ def test_files_are_recognised_by_their_bytes_and_streamed(tmp_path: Path) -> Non
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     with pytest.raises(FocusFileError, match="not a FOCUS export, no column ChargePeriodStart"):
         list(rows(tmp_path / "other.csv"))
+
+
+def test_real_exports_as_they_come_camel_case_tags_naive_times_and_null() -> None:
+    """After the FinOps Foundation's FOCUS-1.0 sample: CamelCase tag values, timestamps
+    written `2024-09-24 14:00:00` (no zone: FOCUS times are UTC) and `NULL` for nothing."""
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    from outcomes.importers.focus.mapping import UTC_ASSUMED, TagMap, normalise, to_event
+
+    assert normalise("BrightPathMatrix") == "bright-path-matrix"
+    assert normalise("Data Lake  Ingest") == "data-lake-ingest"
+    assert normalise("APIGateway") == "api-gateway"
+    notes: Counter[str] = Counter()
+    event = to_event(
+        row(Tags='{"outcomes-project": "BrightPathMatrix"}', ChargePeriodStart="2026-11-03 14:00:00",
+            SubAccountId="NULL"),
+        project_tag="outcomes-project", cost_column="EffectiveCost", currency="USD", notes=notes,
+    )  # fmt: skip
+    assert isinstance(event, OutcomeEvent)
+    assert event.project == "bright-path-matrix"
+    assert event.time == datetime(2026, 11, 3, 14, tzinfo=UTC)
+    assert notes[UTC_ASSUMED] == 1
+    assert event_id(row(SubAccountId="NULL")) == event_id(row(SubAccountId=""))
+    mapped = TagMap((("BrightPath*", "patch-rollout"),))
+    routed = to_event(
+        row(Tags='{"outcomes-project": "BrightPathMatrix"}'), project_tag="outcomes-project",
+        cost_column="EffectiveCost", currency="USD", tag_map=mapped,
+    )  # fmt: skip
+    assert isinstance(routed, OutcomeEvent) and routed.project == "patch-rollout"
