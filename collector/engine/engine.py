@@ -25,7 +25,6 @@ from collector.engine.admission import (
     too_late,
 )
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals, micros_of, run_micros
-from collector.engine.catalogue import PriceCatalogue
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
@@ -304,6 +303,9 @@ class Engine:
     def _price_catalogue(self) -> Catalogue | None:
         settings = self.settings
         if self._catalogue is None and settings.price_catalogue and settings.currency == "USD":
+            # imported here: genai-prices loads its snapshot (~0.3 s) only for AI events
+            from collector.engine.catalogue import PriceCatalogue  # noqa: PLC0415
+
             self._catalogue = PriceCatalogue()
         return self._catalogue
 

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collector.declarations.catalog import Catalog
 from collector.engine.timing import timing_problem
 from collector.integrations import otlp
 from collector.integrations.auth import authentic
@@ -166,7 +167,8 @@ class OtlpIntake:
             if signal == "traces"
             else otlp.log_items(decoded)  # type: ignore[arg-type]
         )
-        items = [self._judged(item) for item in items]
+        catalog = self._integrations.catalog()
+        items = [self._judged(item, catalog) for item in items]
         events = [to_binary(item.event) for item in items if item.event is not None]
         letters = [
             delivery_record(integration.name, [("content-type", otlp.JSON)], item.letter,
@@ -193,12 +195,12 @@ class OtlpIntake:
         answer = otlp.response(signal, len(refused), _summary(refused))
         return Response(otlp.encode(answer, media), 200, media_type=media)
 
-    def _judged(self, item: otlp.Item) -> otlp.Item:
+    def _judged(self, item: otlp.Item, catalog: Catalog) -> otlp.Item:
         """The collector's time rules, said now rather than dead-lettered later."""
         event = item.event
         if event is None:
             return item
-        kind = self._integrations.catalog().profile(event.project).period_kind
+        kind = catalog.profile(event.project).period_kind
         late = timing_problem(event, kind, self._clock(), self._grace)
         if late is None:
             return item
