@@ -87,7 +87,7 @@ def collector_work(counted: Any) -> Any:
             state.set(cost, state.get(cost, 0.0) + data.cost)  # type: ignore[union-attr]
             if data.outcome == "succeeded":  # type: ignore[union-attr]
                 saved = f"{month}/saved_s"
-                gain = data.manual_duration_s - data.human_effort_s  # type: ignore[union-attr]
+                gain = data.manual_duration_s - data.human_effort_s  # type: ignore[union-attr, operator]
                 state.set(saved, state.get(saved, 0.0) + gain)
         elif event.type.value in ("outcomes.cost.incurred", "outcomes.savings.realized"):
             kind = "cost" if event.type.value == "outcomes.cost.incurred" else "savings"

@@ -234,6 +234,36 @@ PROJECT_FAMILIES: Final = (
         " project has made a model call.",
         *_PC,
     ),
+    _counter(
+        "outcomes_reviews_total",
+        "Reviews recorded: a person's verdict on a run (a replaced verdict stays counted).",
+        "project",
+        "automation",
+        "verdict",
+    ),
+    _gauge("outcomes_reviews_pending", "Reviews whose run has not arrived yet.", *_P),
+    _gauge(
+        "outcomes_period_reviews",
+        "Runs of this period by their (latest) verdict; present once the project has a review.",
+        "project",
+        "verdict",
+    ),
+    _gauge(
+        "outcomes_period_acceptance_ratio",
+        "(accepted + edited) / reviewed runs this period (absent without a reviewed run).",
+        *_P,
+    ),
+    _gauge(
+        "outcomes_period_review_coverage_ratio",
+        "Reviewed runs / runs this period; present once the project has a review.",
+        *_P,
+    ),
+    _gauge(
+        "outcomes_period_time_forfeited_seconds",
+        "Manual time of this period's succeeded runs that a reviewer rejected or escalated:"
+        " a person did the work, so it is not time saved.",
+        *_P,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -243,6 +273,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
     name, counters, period, info = project.name, project.counters, project.period, project.info
     p, pc = (name,), (name, currency)
     targets = project.targets
+    reviewed = bool(counters.reviews)
     return (
         [((name, automation, outcome), count) for automation, outcome, count in counters.runs],
         [(p, counters.manual_time_avoided_s)],
@@ -300,6 +331,12 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         ],
         [((name, provider, model), float(n)) for provider, model, n in counters.ai_unpriced],
         [(pc, period.ai_cost)] if counters.ai_calls else [],
+        [((name, a, verdict), float(n)) for a, verdict, n in counters.reviews],
+        [(p, float(project.reviews_pending))] if reviewed else [],
+        [((name, verdict), float(n)) for verdict, n in period.reviews] if reviewed else [],
+        _defined(p, period.acceptance_ratio),
+        _defined(p, period.review_coverage) if reviewed else [],
+        [(p, period.forfeited_s)] if reviewed else [],
     )
 
 

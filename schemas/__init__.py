@@ -16,6 +16,7 @@ from schemas.events import (
     EventType,
     IncidentOpened,
     IncidentResolved,
+    ReviewRecorded,
     RunFinished,
     SavingsRealized,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "KafkaRecord",
     "OutcomeEvent",
     "Reason",
+    "ReviewRecorded",
     "RunFinished",
     "SavingsRealized",
     "from_record",

@@ -35,6 +35,7 @@ class Reason(StrEnum):
     FUTURE = "future"
     CURRENCY = "currency"
     UNMAPPED = "unmapped"
+    UNMATCHED = "unmatched"
 
 
 class EventError(Exception):

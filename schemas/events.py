@@ -61,6 +61,7 @@ class EventType(StrEnum):
     INCIDENT_OPENED = "outcomes.incident.opened"
     INCIDENT_RESOLVED = "outcomes.incident.resolved"
     AI_USAGE = "outcomes.ai.usage"
+    REVIEW_RECORDED = "outcomes.review.recorded"
 
 
 class _Data(BaseModel):
@@ -206,10 +207,33 @@ class AiUsage(_Data):
         return self
 
 
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+VERDICTS: Final = ("accepted", "edited", "rejected", "escalated")
+Verdict = Literal["accepted", "edited", "rejected", "escalated"]
+
+
+class ReviewRecorded(_Data):
+    """A person's verdict on one run of the same project: the run's time saved counts only
+    when its output was accepted or edited. The event time is when the verdict was given."""
+
+    automation: Name
+    subject: EventId = Field(description="The `id` of the reviewed `outcomes.run.finished` event.")
+    verdict: Verdict = Field(
+        description="accepted: used as is; edited: used after a fix-up; rejected: thrown away,"
+        " the work was done by hand; escalated: handed to a person who did the work."
+    )
+    human_effort_s: NonNegative | None = Field(
+        default=None, description="Time the review and any fix-up took (human effort)."
+    )
+    reviewer: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="Who reviewed (free text; never a metric label)."
+    )
+
+
 IncidentData = IncidentOpened | IncidentResolved
 EventData = (
     RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved | IncidentOpened
-) | (IncidentResolved | AiUsage)
+) | (IncidentResolved | AiUsage | ReviewRecorded)
 
 DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.RUN_FINISHED: RunFinished,
@@ -219,6 +243,7 @@ DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.INCIDENT_OPENED: IncidentOpened,
     EventType.INCIDENT_RESOLVED: IncidentResolved,
     EventType.AI_USAGE: AiUsage,
+    EventType.REVIEW_RECORDED: ReviewRecorded,
 }
 
 

@@ -43,6 +43,8 @@ class ProjectCounters:
     """(provider, model, price source, cost); source in provider, price_book, catalogue."""
     ai_unpriced: tuple[tuple[str, str, int], ...] = ()
     """(provider, model, calls without a price): their cost is absent, never guessed."""
+    reviews: tuple[tuple[str, str, int], ...] = ()
+    """(automation, verdict, reviews recorded); a replaced review stays counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,16 @@ class PeriodResult:
     ai_unpriced_calls: int = 0
     cost_per_success: float | None = None
     """cost / succeeded runs; undefined without a succeeded run."""
+    reviews: tuple[tuple[str, int], ...] = ()
+    """(verdict, runs with that verdict) for every verdict, zeros included."""
+    acceptance_ratio: float | None = None
+    """(accepted + edited) / reviewed runs; undefined without a reviewed run."""
+    review_coverage: float | None = None
+    """reviewed runs / runs; undefined without a run."""
+    forfeited_s: float = 0.0
+    """Manual time of succeeded runs rejected or escalated: not time saved."""
+    review_effort_s: float = 0.0
+    """Human effort of the reviews (part of the effort taken off time saved)."""
 
     @property
     def restated(self) -> bool:
@@ -89,8 +101,8 @@ class PeriodResult:
 class TargetResult:
     """One declared objective judged against the period (docs/REFERENCE.md#formulas).
 
-    Units: ratio for uptime, roi and success_rate; currency for savings; seconds for
-    time_saved.
+    Units: ratio for uptime, roi, success_rate and acceptance_rate; currency for savings;
+    seconds for time_saved.
     """
 
     target: str
@@ -138,6 +150,8 @@ class ProjectSnapshot:
     last_received_s: float | None = None
     """When the collector last applied an event of the project (wall clock; history
     imports too): what staleness is judged by."""
+    reviews_pending: int = 0
+    """Reviews whose run has not arrived yet."""
 
 
 @dataclass(frozen=True, slots=True)

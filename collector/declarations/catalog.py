@@ -51,11 +51,13 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
             time_saved_s=None if hours is None else hours * SECONDS_PER_HOUR,
             roi=_maybe(wanted.roi),
             success_rate=_maybe(wanted.successRate),
+            acceptance_rate=_maybe(wanted.acceptanceRate),
         ),
         guards=Guards(
             min_runs=guards.minRuns,
             min_observed_s=exact(guards.minObservedHours) * SECONDS_PER_HOUR,
             min_elapsed=exact(guards.minElapsed),
+            min_reviews=guards.minReviews,
         ),
         declared=True,
         team=declaration.team or "unknown",

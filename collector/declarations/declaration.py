@@ -37,6 +37,8 @@ class Objectives(_Strict):
     roi: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     """Net value per unit of cost; 0 = break-even (met while roi >= 0, no attainment)."""
     successRate: Ratio | None = None  # noqa: N815
+    acceptanceRate: Ratio | None = None  # noqa: N815
+    """Share of reviewed runs a person accepted (accepted or edited)."""
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.model_dump().values())
@@ -48,6 +50,7 @@ class Guards(_Strict):
     minRuns: Annotated[int, Field(ge=0)] = 20  # noqa: N815
     minObservedHours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0  # noqa: N815
     minElapsed: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.1  # noqa: N815
+    minReviews: Annotated[int, Field(ge=0)] = 20  # noqa: N815
 
 
 class RateChange(_Strict):

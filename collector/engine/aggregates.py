@@ -129,6 +129,22 @@ class PeriodTotals:
     ai_calls: int = 0
     ai_unpriced: int = 0
     """Model calls, and those without a price (their cost is missing from `cost_n`)."""
+    reviews: Counter[str] = field(default_factory=Counter)
+    """verdict -> runs of the period with that verdict (the latest review of each)."""
+    review_effort_us: int = 0
+    """Human effort of those reviews."""
+    forfeited_us: int = 0
+    """Manual time of succeeded runs rejected or escalated: no longer time saved."""
+
+    @property
+    def saved_us(self) -> int:
+        """Time saved: manual time of succeeded runs kept by their review, less all effort."""
+        return (
+            self.manual_succeeded_us
+            - self.forfeited_us
+            - self.human_effort_us
+            - self.review_effort_us
+        )
 
     def note_applied(self, now_s: float) -> None:
         if self.last_applied_s is None or now_s > self.last_applied_s:
@@ -182,6 +198,9 @@ class PeriodTotals:
             backfilled=self.backfilled + other.backfilled,
             ai_calls=self.ai_calls + other.ai_calls,
             ai_unpriced=self.ai_unpriced + other.ai_unpriced,
+            reviews=summed(self.reviews, other.reviews),
+            review_effort_us=self.review_effort_us + other.review_effort_us,
+            forfeited_us=self.forfeited_us + other.forfeited_us,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -199,12 +218,15 @@ class PeriodTotals:
             "backfilled": self.backfilled,
             "ai_calls": self.ai_calls,
             "ai_unpriced": self.ai_unpriced,
+            "reviews": dict(self.reviews),
+            "review_effort_us": self.review_effort_us,
+            "forfeited_us": self.forfeited_us,
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any], first_day: int) -> PeriodTotals:
         """`first_day`: the period's first epoch day (for state older than dated rates)."""
-        saved_us = raw["manual_succeeded_us"] - raw["human_effort_us"]
+        saved_us = raw["manual_succeeded_us"] - raw["human_effort_us"]  # no reviews then
         return cls(
             runs=Counter(raw["runs"]),
             manual_succeeded_us=raw["manual_succeeded_us"],
@@ -219,6 +241,9 @@ class PeriodTotals:
             backfilled=raw.get("backfilled", 0),
             ai_calls=raw.get("ai_calls", 0),
             ai_unpriced=raw.get("ai_unpriced", 0),
+            reviews=Counter(raw.get("reviews", {})),
+            review_effort_us=raw.get("review_effort_us", 0),
+            forfeited_us=raw.get("forfeited_us", 0),
         )
 
 
@@ -252,6 +277,11 @@ class LifetimeCounters:
     """(provider, model, price source) -> cost of priced calls (billionths)."""
     ai_unpriced: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(provider, model) -> calls no price was found for (their tokens still count)."""
+    reviews: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(automation, verdict) -> reviews recorded (a replaced one stays counted here)."""
+    forfeited_us: int = 0
+    review_effort_us: int = 0
+    """Manual time forfeited and review effort by the runs' current verdicts."""
 
     def add_usage(
         self,
@@ -339,6 +369,9 @@ class LifetimeCounters:
             "ai_calls": [[*key, n] for key, n in self.ai_calls.items()],
             "ai_cost_n": [[*key, n] for key, n in self.ai_cost_n.items()],
             "ai_unpriced": [[*key, n] for key, n in self.ai_unpriced.items()],
+            "reviews": [[*key, n] for key, n in self.reviews.items()],
+            "forfeited_us": self.forfeited_us,
+            "review_effort_us": self.review_effort_us,
         }
 
     @classmethod
@@ -362,4 +395,7 @@ class LifetimeCounters:
             ai_calls=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_calls", ())}),
             ai_cost_n=Counter({tuple(row[:3]): row[3] for row in raw.get("ai_cost_n", ())}),
             ai_unpriced=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_unpriced", ())}),
+            reviews=Counter({(a, v): n for a, v, n in raw.get("reviews", ())}),
+            forfeited_us=raw.get("forfeited_us", 0),
+            review_effort_us=raw.get("review_effort_us", 0),
         )

@@ -34,6 +34,9 @@ class Realized:
     success_rate: Fraction | None
     decided_runs: int
     """Succeeded + failed: cancelled runs decide nothing about success (minRuns guard)."""
+    acceptance_rate: Fraction | None = None
+    reviewed_runs: int = 0
+    """Runs with a verdict (minReviews guard)."""
 
 
 def status_of(attainment: Fraction) -> str:
@@ -118,6 +121,11 @@ def evaluate(
                 "success_rate", objectives.success_rate, realized.success_rate, attainment, few_runs
             )
         )
+    if objectives.acceptance_rate is not None:
+        few_reviews = realized.reviewed_runs < guards.min_reviews
+        wanted, seen = objectives.acceptance_rate, realized.acceptance_rate
+        attainment = _reliability(wanted, seen)
+        results.append(_result("acceptance_rate", wanted, seen, attainment, few_reviews))
     return tuple(results)
 
 

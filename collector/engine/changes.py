@@ -12,7 +12,14 @@ from datetime import timedelta
 from typing import Any, Final
 
 from collector.engine.project import ProjectState
-from collector.state.model import IncidentRow, SeenRow, StateChanges, WindowRow
+from collector.state.model import (
+    IncidentRow,
+    ReviewRow,
+    RunRow,
+    SeenRow,
+    StateChanges,
+    WindowRow,
+)
 
 LONGEST_PERIOD: Final = timedelta(days=92)
 KEEP: Final = 1e12
@@ -30,6 +37,10 @@ class ChangeLog:
         """(project, service, incident key) that changed."""
         self.declared: list[tuple[str, float]] = []
         """(project, when its declaration took effect) first seen here."""
+        self.runs: dict[tuple[int, float], list[list[Any]]] = {}
+        """(partition, forget-after) -> runs remembered for their reviews."""
+        self.reviews: set[tuple[str, str]] = set()
+        """(project, run id) whose verdict or pending review changed."""
 
     def take(
         self,
@@ -40,6 +51,7 @@ class ChangeLog:
         names = sorted(
             {name for name, _ in self.months}
             | {name for name, _, _ in self.incidents if name in projects}
+            | {name for name, _ in self.reviews if name in projects}
         )
         changes = StateChanges(
             projects=tuple(projects[name].row() for name in names),
@@ -51,7 +63,15 @@ class ChangeLog:
                 for name, service, key in sorted(self.incidents)
             ),
             health=health,
+            runs=tuple(RunRow(p, forget, runs) for (p, forget), runs in self.runs.items()),
+            reviews=tuple(
+                ReviewRow(name, subject, *projects[name].review_book.review_row(subject))
+                for name, subject in sorted(self.reviews)
+                if name in projects and projects[name].review_book.holds(subject)
+            ),
         )
+        self.runs = {}
+        self.reviews.clear()
         self.months.clear()
         self.seen = []
         self.windows = []

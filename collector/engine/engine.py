@@ -9,6 +9,7 @@ maths is deterministic in tests.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,17 +30,19 @@ from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
 from collector.engine.ledger import HealthLedger
-from collector.engine.periods import Period, PeriodKind
+from collector.engine.periods import Period, PeriodKind, parse_period_key
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import Catalogue, price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.rates import epoch_day
+from collector.engine.reviews import PendingReview, RunMemo, apply_verdict
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.units import to_micros
 from collector.engine.views import ProjectViews
 from collector.engine.windows import epoch_us, pieces
 from collector.state.model import LoadedState, PeriodRow, SeenRow, StateChanges, WindowRow
+from schemas.binding import STRUCTURED_CONTENT_TYPE, KafkaRecord, to_structured_dict
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
     AiUsage,
@@ -48,6 +51,7 @@ from schemas.events import (
     EventType,
     IncidentOpened,
     IncidentResolved,
+    ReviewRecorded,
     RunFinished,
     SavingsRealized,
 )
@@ -57,6 +61,7 @@ Clock = Callable[[], datetime]
 Archive = Callable[[str, str], PeriodRow | None]
 """(project, month key) -> that month as stored, or None: months no longer held in memory."""
 UNKNOWN_TYPE_LABEL = "unknown"
+STRUCTURED: Final = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
 _LONGEST_PERIOD = timedelta(days=92)
 _NEVER = 1e12
 """forget-after of what is remembered for good (history): far beyond any clock."""
@@ -120,6 +125,8 @@ class Engine:
         self._months = MonthCache(clock())
         self._catalogue: Catalogue | None = None
         """Built on the first call it must price (loading it takes ~0.3 s)."""
+        self._unmatched: list[tuple[int, PendingReview]] = []
+        """(partition, review) whose run never came: to be dead-lettered `unmatched`."""
 
     # -- ingest -----------------------------------------------------------------
 
@@ -169,8 +176,8 @@ class Engine:
         ):
             self.ledger.count(partition, event_type, _DUPLICATE, now_s)
             return Verdict.DUPLICATE
-        if kind is IncidentResolved:
-            self._check_resolution(event, data)  # type: ignore[arg-type]
+        if kind is IncidentResolved or kind is ReviewRecorded:
+            self._check_pairing(event)
         # how long a copy counts as a duplicate: as long as any period it could belong to
         # accepts it, whatever the declaration says later: the end of its quarter (the
         # longest period kind) plus the grace window (a project that switches from month
@@ -182,6 +189,10 @@ class Engine:
         name = self._project_name(project_name, partition)
         if name is not project_name:
             profile = self.policy.profile(name)
+        # runs are remembered for their reviews while their period accepts events; a review
+        # waits for its run while the review's own period does (a run comes before its review)
+        waits_for = period if kind is ReviewRecorded else quarter
+        remember_s = max(waits_for.end_s, now_s if event.backfill else 0.0) + self._grace_s
         self._aggregate(
             event,
             name,
@@ -191,6 +202,7 @@ class Engine:
             now_s=now_s,
             event_s=event_s,
             forget_after_s=forget_after_s,
+            remember_s=remember_s,
         )
         # counted per batch (`HealthLedger.settle`): a dict entry and a list item, not two calls
         ledger = self.ledger
@@ -230,9 +242,10 @@ class Engine:
         now_s: float,
         event_s: float,
         forget_after_s: float,
+        remember_s: float,
     ) -> None:
         """Add an accepted event to its project (`name`: the event's, or `other`) and to
-        the calendar month it lies in."""
+        the calendar month it lies in (a review: to its run's month)."""
         data = event.data
         project = self._projects.get(name)
         if project is None:
@@ -263,6 +276,9 @@ class Engine:
                 forget_after_s=forget_after_s,
             )
             return
+        if kind is ReviewRecorded:
+            self._review(project, event, label, now_s=now_s, remember_s=remember_s)
+            return
         totals = project.month_totals(month)
         totals.note_applied(now_s)
         self.changes.months.add((name, month.key))
@@ -271,6 +287,8 @@ class Engine:
             outcome, day = data.outcome, epoch_day(event_s)  # type: ignore[union-attr]
             project.counters.add_run(label, outcome, micros, event_s, day)
             totals.add_run(outcome, micros, day)
+            memo = RunMemo(month.key, day, outcome, micros[1], remember_s)
+            self._remember(project, event.id, memo, totals)
             return
         if kind is IncidentOpened or kind is IncidentResolved:
             # the month it lands in is marked applied: a late one restates a closed period
@@ -282,6 +300,75 @@ class Engine:
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
         totals.add(data, micros, event_s)
+
+    def _remember(
+        self, project: ProjectState, run_id: str, memo: RunMemo, totals: PeriodTotals
+    ) -> None:
+        """Remember a run for its review; apply the review that waited for it."""
+        waiting = project.review_book.remember(run_id, memo)
+        runs = self.changes.runs
+        key = (project.partition, memo.forget_after_s)
+        batch = runs.get(key)
+        if batch is None:
+            batch = runs[key] = []
+        batch.append(memo.to_row(project.name, run_id))
+        if waiting is not None:
+            apply_verdict(memo, waiting, totals, project.counters)
+            self.changes.reviews.add((project.name, run_id))
+
+    def _check_pairing(self, event: OutcomeEvent) -> None:
+        data = event.data
+        if isinstance(data, IncidentResolved):
+            self._check_resolution(event, data)
+        elif isinstance(data, ReviewRecorded):
+            self._check_review(data)
+
+    def _check_review(self, data: ReviewRecorded) -> None:
+        """A review of another project's run is refused `invalid` (before it is marked
+        seen). Known only when that run is held here (same instance)."""
+        own = self._projects.get(data.project)
+        subject = data.subject
+        if own is not None and subject in own.review_book.runs:
+            return
+        for other in self._projects.values():
+            if other.name != data.project and subject in other.review_book.runs:
+                raise EventError(
+                    Reason.INVALID,
+                    f"run {subject!r} is a run of project {other.name!r}, not {data.project!r}",
+                )
+
+    def _review(
+        self,
+        project: ProjectState,
+        event: OutcomeEvent,
+        label: str,
+        *,
+        now_s: float,
+        remember_s: float,
+    ) -> None:
+        """A verdict on a run (docs/REFERENCE.md#human-review): applied in the run's month,
+        or kept until the run arrives."""
+        data: ReviewRecorded = event.data  # type: ignore[assignment]
+        effort_us = to_micros(data.human_effort_s) if data.human_effort_s else 0
+        event_s = event.time.timestamp()
+        counters = project.counters
+        counters.note_time(event_s)
+        counters.reviews[(label, data.verdict)] += 1
+        counters.human_effort_us += effort_us
+        review = PendingReview(
+            data.verdict, effort_us, event_s, remember_s, to_structured_dict(event)
+        )
+        book = project.review_book
+        memo = book.runs.get(data.subject)
+        self.changes.reviews.add((project.name, data.subject))
+        if memo is None:
+            book.wait(data.subject, review)
+            return
+        month = parse_period_key(memo.month)
+        totals = project.month_totals(month)
+        if apply_verdict(memo, review, totals, counters):
+            totals.note_applied(now_s)
+            self.changes.months.add((project.name, memo.month))
 
     def _usage(
         self,
@@ -422,10 +509,26 @@ class Engine:
                 self._projects[kept.project].restore_incident(
                     (kept.service, kept.incident), Incident.from_json(kept.data)
                 )
+        self._restore_reviews(state)
         self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
         self._declared_since.update(state.declared)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
+
+    def _restore_reviews(self, state: LoadedState) -> None:
+        """Remembered runs and their verdicts (whose effect the stored months hold already),
+        and reviews still waiting for their run."""
+        projects = self._projects
+        for batch in state.runs:
+            for name, run_id, month, day, outcome, manual_us in batch.runs:
+                project = projects.get(name)
+                if project is not None:
+                    memo = RunMemo(month, day, outcome, manual_us, batch.forget_after_s)
+                    project.review_book.runs[run_id] = memo
+        for row in state.reviews:
+            project = projects.get(row.project)
+            if project is not None:
+                project.review_book.restore(row.subject, row.data, row.forget_after_s)
 
     def _replay_windows(self, rows: Iterable[WindowRow]) -> None:
         """Rebuild the adopted projects' window sets from the stored windows."""
@@ -465,12 +568,38 @@ class Engine:
         """Forget seen digests and in-memory months that can no longer change."""
         now = self._clock()
         horizon_s = (now - self.settings.grace - _LONGEST_PERIOD).timestamp()
+        now_s = now.timestamp()
+        expired = False
         for project in self._projects.values():
             project.drop_months_ended_before(horizon_s)
-        forgotten = [seen.forget_before(now.timestamp()) for seen in self._seen.values()]
-        if any(forgotten):
-            return StateChanges(forget_seen_before_s=now.timestamp())
+            book = project.review_book
+            remembered = len(book.runs) + len(book.pending)
+            for review in book.forget_before(now_s):
+                self._unmatched.append((project.partition, review))
+            expired = expired or remembered != len(book.runs) + len(book.pending)
+        forgotten = [seen.forget_before(now_s) for seen in self._seen.values()]
+        if any(forgotten) or expired:
+            return StateChanges(forget_seen_before_s=now_s)
         return StateChanges()
+
+    def take_unmatched(self) -> list[tuple[int, KafkaRecord, str]]:
+        """Reviews whose run never came (`forget_closed` found them), as (partition, the
+        review as a structured CloudEvent record, why), counted as rejected `unmatched`;
+        the caller dead-letters them before it commits."""
+        taken, self._unmatched = self._unmatched, []
+        letters = []
+        for partition, review in taken:
+            self.reject(EventType.REVIEW_RECORDED.value, Reason.UNMATCHED, partition)
+            event = review.event
+            data = event.get("data", {})
+            value = json.dumps(event, separators=(",", ":")).encode()
+            record = KafkaRecord(str(data.get("project", "")).encode(), [STRUCTURED], value)
+            why = (
+                f"no run {data.get('subject')!r} of project {data.get('project')!r} arrived"
+                " while its period accepted events"
+            )
+            letters.append((partition, record, why))
+        return letters
 
     # -- results ------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ def project_snapshot(
         period=result,
         last_event_time_s=project.counters.last_event_s,
         last_received_s=project.counters.last_received_s,
+        reviews_pending=len(project.review_book.pending),
         info=project_info(profile, now),
         targets=targets,
         status=project_status(profile.objectives, targets),

@@ -16,7 +16,9 @@ from collector.engine.aggregates import AI_COST_CATEGORY, LifetimeCounters, Peri
 from collector.engine.attainment import Realized
 from collector.engine.periods import Period
 from collector.engine.rates import SECONDS_PER_DAY, HourlyRates
+from collector.engine.reviews import acceptance
 from collector.engine.units import MONEY_SCALE, SCALE
+from schemas.events import VERDICTS
 from schemas.snapshot import OUTCOMES, PeriodResult
 
 SECONDS_PER_HOUR = 3600
@@ -108,7 +110,7 @@ def figures(
     return PeriodFigures(
         cost=_money(sum(totals.cost_n.values())),
         savings_n=savings_n,
-        saved_us=totals.manual_succeeded_us - totals.human_effort_us,
+        saved_us=totals.saved_us,
         value=value_of(savings_n, totals.saved_by_day_us, rates),
         succeeded=totals.runs["succeeded"],
         failed=totals.runs["failed"],
@@ -132,6 +134,7 @@ def realized(
     (`computed`: its `figures`, when the caller has them)."""
     known = computed or figures(totals, rates, services, availability)
     succeeded, failed = known.succeeded, known.failed
+    accepted, reviewed = acceptance(totals.reviews.items())
     return Realized(
         elapsed=period.elapsed(now),
         savings=_money(known.savings_n),
@@ -142,6 +145,8 @@ def realized(
         observed_s=_micros(known.observed_us),
         success_rate=ratio(succeeded, succeeded + failed),
         decided_runs=succeeded + failed,
+        acceptance_rate=ratio(accepted, reviewed),
+        reviewed_runs=reviewed,
     )
 
 
@@ -158,6 +163,7 @@ def period_result(
     when the caller has them)."""
     known = computed or figures(totals, rates, services, availability)
     cost, value = known.cost, known.value
+    accepted, reviewed = acceptance(totals.reviews.items())
     succeeded, failed = known.succeeded, known.failed
     return PeriodResult(
         key=period.key,
@@ -183,6 +189,11 @@ def period_result(
         ai_calls=totals.ai_calls,
         ai_unpriced_calls=totals.ai_unpriced,
         cost_per_success=_float(ratio(cost, succeeded)),
+        reviews=tuple((verdict, totals.reviews[verdict]) for verdict in VERDICTS),
+        acceptance_ratio=_float(ratio(accepted, reviewed)),
+        review_coverage=_float(ratio(reviewed, sum(totals.runs.values()))),
+        forfeited_s=totals.forfeited_us / SCALE,
+        review_effort_s=totals.review_effort_us / SCALE,
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))
             for since_day, rate in rates.in_force(period.start_s, period.end_s)

@@ -30,11 +30,19 @@ class Objectives:
     time_saved_s: Fraction | None = None
     roi: Fraction | None = None
     success_rate: Fraction | None = None
+    acceptance_rate: Fraction | None = None
 
     def is_empty(self) -> bool:
         return all(
             value is None
-            for value in (self.uptime, self.savings, self.time_saved_s, self.roi, self.success_rate)
+            for value in (
+                self.uptime,
+                self.savings,
+                self.time_saved_s,
+                self.roi,
+                self.success_rate,
+                self.acceptance_rate,
+            )
         )
 
 
@@ -43,6 +51,7 @@ class Guards:
     min_runs: int = 20
     min_observed_s: Fraction = Fraction(3600)
     min_elapsed: Fraction = Fraction(1, 10)
+    min_reviews: int = 20
 
 
 @dataclass(frozen=True, slots=True)

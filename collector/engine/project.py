@@ -13,6 +13,7 @@ from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.rates import epoch_day
+from collector.engine.reviews import ReviewBook
 from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import (
@@ -21,6 +22,7 @@ from schemas.events import (
     EventData,
     IncidentOpened,
     IncidentResolved,
+    ReviewRecorded,
     RunFinished,
 )
 
@@ -51,7 +53,8 @@ class ProjectState:
     windows: dict[tuple[str, str], WindowSet] = field(default_factory=dict, repr=False)
     incidents: dict[tuple[str, str], Incident] = field(default_factory=dict, repr=False)
     """(service, incident key) -> its intervals."""
-    """(month key, service label) -> the month's windows of that service."""
+    review_book: ReviewBook = field(default_factory=ReviewBook, repr=False)
+    """Runs remembered for their verdicts; reviews waiting for their run."""
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
     _models: set[str] = field(default_factory=set, repr=False)
@@ -70,7 +73,7 @@ class ProjectState:
 
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
-        if isinstance(data, RunFinished | AiUsage):
+        if isinstance(data, RunFinished | AiUsage | ReviewRecorded):
             automation = data.automation
             if automation in self._automations:  # the usual case, without a call
                 return automation, None

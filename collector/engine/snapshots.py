@@ -34,6 +34,7 @@ def counters_snapshot(counters: LifetimeCounters) -> ProjectCounters:
         ai_calls=tuple((*key, n) for key, n in sorted(counters.ai_calls.items())),
         ai_cost=tuple((*key, from_money(n)) for key, n in sorted(counters.ai_cost_n.items())),
         ai_unpriced=tuple((*key, n) for key, n in sorted(counters.ai_unpriced.items())),
+        reviews=tuple((*key, n) for key, n in sorted(counters.reviews.items())),
     )
 
 

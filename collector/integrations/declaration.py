@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -95,6 +95,28 @@ class Secret(_Strict):
             return None
 
 
+VerdictName = Literal["accepted", "edited", "rejected", "escalated"]
+DEFAULT_VERDICTS: Final[dict[str, VerdictName]] = {
+    "accepted": "accepted",
+    "edited": "edited",
+    "rejected": "rejected",
+    "escalated": "escalated",
+}
+
+
+class ReviewRule(_Strict):
+    """otlp: which `gen_ai.evaluation.result` events are a person's verdict on a run."""
+
+    evaluation: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    """Their `gen_ai.evaluation.name`."""
+    verdicts: dict[Annotated[str, StringConstraints(min_length=1)], VerdictName] = Field(
+        default_factory=lambda: dict(DEFAULT_VERDICTS)
+    )
+    """`gen_ai.evaluation.score.label` -> verdict (labels compared case-insensitively)."""
+    humanEffortS: Amount | None = None  # noqa: N815
+    """Review effort when the event does not say (`outcomes.review.human_effort_s`)."""
+
+
 class Rule(_Strict):
     match: dict[str, Annotated[str, StringConstraints(min_length=1)]] = {}
     project: Template
@@ -104,6 +126,8 @@ class Rule(_Strict):
     humanEffortS: Amount = 0.0  # noqa: N815
     cost: Amount = 0.0
     costPerHour: Amount = 0.0  # noqa: N815
+    review: ReviewRule | None = None
+    """otlp only: evaluation results that are reviews of the runs this rule maps."""
 
     def templates(self) -> dict[str, str]:
         named = {"project": self.project, "automation": self.automation, "service": self.service}
@@ -138,7 +162,8 @@ class IntegrationSpec(_Strict):
         return self
 
 
-def _rule_problems(kind: str, rule: Rule) -> list[str]:
+def _field_problems(kind: str, rule: Rule) -> list[str]:
+    """Match fields and template placeholders the type does not have; invalid names."""
     problems = [
         f"match: {name!r} is not a {kind} field"
         for name in rule.match
@@ -149,6 +174,11 @@ def _rule_problems(kind: str, rule: Rule) -> list[str]:
         problems += [f"{key}: {{{name}}} is not a {kind} field" for name in unknown]
         if not PLACEHOLDER.search(template) and not _NAME.match(template.lower()):
             problems.append(f"{key}: {template!r} is not a valid name ({NAME_PATTERN})")
+    return problems
+
+
+def _rule_problems(kind: str, rule: Rule) -> list[str]:
+    problems = _field_problems(kind, rule)
     if kind == "cdevents":
         if (rule.automation is None) == (rule.service is None):
             problems.append(
@@ -162,6 +192,8 @@ def _rule_problems(kind: str, rule: Rule) -> list[str]:
         if rule.service is not None:
             problems.append("service: otlp spans are model calls and runs, not incidents")
         return problems
+    if rule.review is not None:
+        problems.append("review: only otlp integrations receive evaluation results")
     needed = "service" if kind in INCIDENT_TYPES else "automation"
     unwanted = "automation" if kind in INCIDENT_TYPES else "service"
     if getattr(rule, needed) is None:

@@ -5,7 +5,9 @@ spec writes it (lowerCamelCase, trace and span ids in hex, unknown fields ignore
 span is one item: a model call (`outcomes.ai.usage`), an agent or workflow invocation
 (`outcomes.run.finished`), or ignored (not GenAI, agent bookkeeping, no token usage);
 a GenAI item no rule maps is unmapped (kept whole, with its resource, for a replay); one
-whose values cannot be counted is invalid. Pure: no I/O.
+whose values cannot be counted is invalid. Evaluation results (`gen_ai.evaluation.result`
+log records, or span events) named as a rule's `review.evaluation` become reviews
+(`outcomes.review.recorded`) of the run of the span they belong to. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from collector.integrations.declaration import IntegrationDeclaration, Rule, render
@@ -55,6 +58,11 @@ MEDIA_TYPES: Final = (PROTOBUF, JSON)
 _ID_FIELDS: Final = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id"})
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_AUTOMATION: Final = "{resource.service.name}"
+EVALUATION_EVENT: Final = "gen_ai.evaluation.result"
+EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+REVIEW_EFFORT: Final = "outcomes.review.human_effort_s"
+"""Not a GenAI convention: an application may say how long the review took."""
 M = TypeVar("M", bound=Message)
 
 
@@ -224,6 +232,15 @@ def span_items(
                     scope_spans=scope_spans,
                     currency=currency,
                 )
+                for event in span.events:
+                    if event.name == EVALUATION_EVENT:
+                        yield _review_item(
+                            declaration,
+                            resource,
+                            attributes_of(event.attributes),
+                            (span.trace_id, span.span_id, event.time_unix_nano),
+                            None,
+                        )
 
 
 def _span_item(
@@ -326,22 +343,108 @@ def _run(rule: Rule, span: Span) -> dict[str, object]:
     }
 
 
-def log_items(request: ExportLogsServiceRequest) -> Iterator[Item]:
-    """One item per log record; none of them is counted by this version (evaluation
-    results become reviews with human review)."""
+def log_items(
+    declaration: IntegrationDeclaration, request: ExportLogsServiceRequest
+) -> Iterator[Item]:
+    """One item per log record: an evaluation result a rule takes as a review, or
+    ignored (any other log record)."""
     for resource_logs in request.resource_logs:
+        resource = attributes_of(resource_logs.resource.attributes)
         for scope_logs in resource_logs.scope_logs:
-            for _ in scope_logs.log_records:
-                yield Item("ignored", detail="log records are not counted by this version")
+            for record in scope_logs.log_records:
+                attributes = attributes_of(record.attributes)
+                name = record.event_name or str(attributes.get("event.name", ""))
+                if name != EVALUATION_EVENT:
+                    yield Item("ignored", detail="not a gen_ai.evaluation.result event")
+                    continue
+                moment = record.time_unix_nano or record.observed_time_unix_nano
+                alone = _log_alone(resource_logs, scope_logs, record)
+                yield _review_item(
+                    declaration, resource, attributes, (record.trace_id, record.span_id, moment),
+                    alone,
+                )  # fmt: skip
+
+
+def _review_item(
+    declaration: IntegrationDeclaration,
+    resource: Attributes,
+    attributes: Attributes,
+    context: tuple[bytes, bytes, int],
+    letter: Message | None,
+) -> Item:
+    """An evaluation result: a review of the run of span (trace id, span id) when a rule
+    matching it names its evaluation; (ids, time in ns) of the evaluated span."""
+    evaluation = str(attributes.get(EVALUATION_NAME, ""))
+    fields = _fields(resource, attributes)
+    rule = first_rule(declaration, fields)
+    if rule is None:
+        return Item(
+            "unmapped",
+            detail=f"no rule of integration {declaration.name!r} matched evaluation"
+            f" {evaluation!r} (service {fields.get('resource.service.name', '?')!r})",
+            letter=None if letter is None else to_json(letter),
+        )
+    if rule.review is None or rule.review.evaluation != evaluation:
+        return Item("ignored", detail=f"evaluation {evaluation!r} is not a review by the rules")
+    trace_id, span_id, moment_ns = context
+    try:
+        if len(trace_id) != 16 or len(span_id) != 8:
+            raise GenAIError("an evaluation result needs the trace and span id of the run")
+        if not moment_ns:
+            raise GenAIError("the evaluation result has no time")
+        label = str(attributes.get(SCORE_LABEL, "")).lower()
+        verdicts = {key.lower(): verdict for key, verdict in rule.review.verdicts.items()}
+        if label not in verdicts:
+            raise GenAIError(
+                f"{SCORE_LABEL} {label!r} is none of the rule's verdicts ({', '.join(verdicts)})"
+            )
+        subject = f"{trace_id.hex()}-{span_id.hex()}"
+        data = _names(rule, fields) | {"subject": subject, "verdict": verdicts[label]}
+        effort = attributes.get(REVIEW_EFFORT, rule.review.humanEffortS)
+        if effort is not None:
+            data["human_effort_s"] = effort
+        event = parse_event(
+            {
+                "specversion": "1.0",
+                "id": f"{subject}-review-{moment_ns}",
+                "source": f"otlp/{declaration.name}",
+                "type": "outcomes.review.recorded",
+                "time": format_time(_EPOCH + timedelta(microseconds=moment_ns // 1000)),
+            },
+            data,
+        )
+    except (GenAIError, EventError) as error:
+        detail = error.detail if isinstance(error, EventError) else str(error)
+        return Item("invalid", detail=f"evaluation {evaluation!r}: {detail}")
+    return Item("review", event)
+
+
+def _log_alone(resource_logs: ResourceLogs, scope_logs: ScopeLogs, record: LogRecord) -> Message:
+    kept = LogRecord()
+    kept.CopyFrom(record)
+    kept.ClearField("body")  # an evaluation's explanation may quote the output
+    del kept.attributes[:]
+    kept.attributes.extend(
+        pair
+        for pair in record.attributes
+        if not pair.key.startswith((*REDACTED_PREFIXES, "gen_ai.evaluation.explanation"))
+    )
+    scope = ScopeLogs(scope=scope_logs.scope, log_records=[kept], schema_url=scope_logs.schema_url)
+    alone = ResourceLogs(
+        resource=resource_logs.resource, scope_logs=[scope], schema_url=resource_logs.schema_url
+    )
+    return ExportLogsServiceRequest(resource_logs=[alone])
 
 
 def receive_otlp(
     declaration: IntegrationDeclaration, body: bytes, currency: str = "USD"
 ) -> Translation:
-    """A dead-lettered item (an OTLP JSON traces request) through the integration's
+    """A dead-lettered item (an OTLP JSON traces or logs request) through the integration's
     current rules (`outcomes dlq replay`): all of its items must map to be accepted."""
-    request = decode_traces(body, JSON)
-    items = list(span_items(declaration, request, currency))
+    if b'"resourceLogs"' in body[:64]:
+        items = list(log_items(declaration, decode_logs(body, JSON)))
+    else:
+        items = list(span_items(declaration, decode_traces(body, JSON), currency))
     events = tuple(item.event for item in items if item.event is not None)
     problems = [item for item in items if item.result in ("unmapped", "invalid")]
     if problems:

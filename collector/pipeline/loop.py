@@ -34,6 +34,7 @@ from collector.state.model import TopicPartitionKey
 from collector.state.store import FencedError, StateStore
 from schemas.binding import KafkaRecord, to_binary
 from schemas.envelope import EventError, Reason
+from schemas.events import EventType
 from schemas.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -266,6 +267,20 @@ class Pipeline:
             return
         self._last_maintenance = now
         changes = self.engine.forget_closed()
+        unmatched = self.engine.take_unmatched()
+        if unmatched:  # acknowledged before the reviews are forgotten: a crash re-sends them
+            if self.dead_letters is None:
+                raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
+            topics = {partition: topic for topic, partition in self.partitions.fence}
+            self.dead_letters.send_all(
+                [
+                    (
+                        SourceRecord(topics.get(p, ""), p, -1, r.key, r.headers, r.value),
+                        EventError(Reason.UNMATCHED, why, EventType.REVIEW_RECORDED.value),
+                    )
+                    for p, r, why in unmatched
+                ]
+            )
         if changes.forget_seen_before_s is not None:
             self._durable(lambda: self.store.commit(changes, {}, {}))
 

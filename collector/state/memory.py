@@ -16,6 +16,8 @@ from collector.state.model import (
     LoadedState,
     PeriodRow,
     ProjectRow,
+    ReviewRow,
+    RunRow,
     SeenRow,
     StateChanges,
     TopicPartitionKey,
@@ -34,6 +36,8 @@ class MemoryStore:
         self._windows: dict[tuple[str, str, int, int], WindowRow] = {}
         self._incidents: dict[tuple[str, str, str], tuple[str, float]] = {}
         self._declared: dict[str, float] = {}
+        self._runs: list[tuple[int, float, str]] = []
+        self._reviews: dict[tuple[str, str], tuple[str, float]] = {}
         self._health: dict[int, str] = {}
         self._offsets: dict[TopicPartitionKey, int] = {}
 
@@ -59,6 +63,8 @@ class MemoryStore:
             windows=tuple(row for row in state.windows if row.project in names),
             incidents=tuple(row for row in state.incidents if row.project in names),
             declared=state.declared,
+            runs=tuple(row for row in state.runs if row.partition in held),
+            reviews=tuple(row for row in state.reviews if row.project in names),
         )
 
     def load_all(self, *, seen: bool = True) -> LoadedState:
@@ -87,6 +93,8 @@ class MemoryStore:
             ((w.project, w.service, w.start_us, w.end_us), w) for w in changes.windows
         )
         self._incidents.update(encoded.incidents)
+        self._runs.extend(encoded.runs)
+        self._reviews.update(encoded.reviews)
         for project, since_s in changes.declared:
             self._declared.setdefault(project, since_s)
         self._health.update(encoded.health)
@@ -96,6 +104,8 @@ class MemoryStore:
             self._seen = [row for row in self._seen if row.forget_after_s > before]
             self._windows = {k: w for k, w in self._windows.items() if w.forget_after_s > before}
             self._incidents = {k: v for k, v in self._incidents.items() if v[1] > before}
+            self._runs = [r for r in self._runs if r[1] > before]
+            self._reviews = {k: v for k, v in self._reviews.items() if v[1] > before}
 
     def close(self) -> None:
         """Nothing to release: what was committed stays until the object goes."""
@@ -124,6 +134,11 @@ class MemoryStore:
                 for (project, service, incident), (data, forget_after_s) in self._incidents.items()
             ),
             declared=dict(self._declared),
+            runs=tuple(RunRow(p, forget, json.loads(runs)) for p, forget, runs in self._runs),
+            reviews=tuple(
+                ReviewRow(project, subject, json.loads(data), forget_after_s)
+                for (project, subject), (data, forget_after_s) in self._reviews.items()
+            ),
         )
 
 
@@ -141,6 +156,10 @@ class _Encoded:
             for r in changes.incidents
         }
         self.health = {partition: _json(data) for partition, data in changes.health}
+        self.runs = [(r.partition, r.forget_after_s, _json(r.runs)) for r in changes.runs]
+        self.reviews = {
+            (r.project, r.subject): (_json(r.data), r.forget_after_s) for r in changes.reviews
+        }
 
 
 def _json(value: Any) -> str:

@@ -63,6 +63,25 @@ class IncidentRow(NamedTuple):
     forget_after_s: float
 
 
+class RunRow(NamedTuple):
+    """The runs of one batch remembered for their reviews, sharing a partition and a
+    forget-after time: one row per batch, as for seen digests."""
+
+    partition: int
+    forget_after_s: float
+    runs: list[list[Any]]
+    """[project, run id, month key, epoch day, outcome, manual µs] each."""
+
+
+class ReviewRow(NamedTuple):
+    """A run's verdict as applied, or a review waiting for its run."""
+
+    project: str
+    subject: str
+    data: dict[str, Any]
+    forget_after_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
@@ -78,6 +97,8 @@ class StateChanges:
     """(partition, health counters) for every partition whose counters changed."""
     declared: tuple[tuple[str, float], ...] = ()
     """(project, when its declaration first took effect): the first one stored stays."""
+    runs: tuple[RunRow, ...] = ()
+    reviews: tuple[ReviewRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +116,8 @@ class LoadedState:
     declared: dict[str, float] = field(default_factory=dict)
     """project -> when its declaration first took effect (every project: the table is small
     and a partition's new owner needs the declared projects it now exports)."""
+    runs: tuple[RunRow, ...] = ()
+    reviews: tuple[ReviewRow, ...] = ()
 
     @property
     def partitions(self) -> set[int]:

@@ -19,6 +19,8 @@ from collector.state.model import (
     LoadedState,
     PeriodRow,
     ProjectRow,
+    ReviewRow,
+    RunRow,
     SeenRow,
     StateChanges,
     TopicPartitionKey,
@@ -26,7 +28,7 @@ from collector.state.model import (
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
 2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
 digests keyed by project
@@ -34,7 +36,9 @@ digests keyed by project
 expire: `legacy_seen_until_s` in `meta`).
 3 -> 4: money in billionths (`cost_n`, …); rows of millionths (`cost_u`, …) are read as
 the same amounts and rewritten when next changed. Nothing is rewritten here: the version
-keeps an older collector from reading amounts it would misread."""
+keeps an older collector from reading amounts it would misread.
+4 -> 5: runs remembered for their reviews (`run_batches`) and verdicts (`reviews`); new
+tables only (an older collector would drop verdicts)."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -64,6 +68,13 @@ TABLES: Final = (
     " project TEXT NOT NULL, service TEXT NOT NULL, incident TEXT NOT NULL,"
     " data TEXT NOT NULL, forget_after_s {real} NOT NULL,"
     " PRIMARY KEY (project, service, incident))",
+    "CREATE TABLE IF NOT EXISTS run_batches ("
+    " partition INTEGER NOT NULL, forget_after_s {real} NOT NULL, runs TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS run_batches_partition ON run_batches (partition)",
+    "CREATE INDEX IF NOT EXISTS run_batches_forget ON run_batches (forget_after_s)",
+    "CREATE TABLE IF NOT EXISTS reviews ("
+    " project TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL,"
+    " forget_after_s {real} NOT NULL, PRIMARY KEY (project, subject))",
     "CREATE TABLE IF NOT EXISTS declared ( project TEXT PRIMARY KEY, since_s {real} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
@@ -233,8 +244,23 @@ class SqlStore(ABC):
             )
             legacy = self._legacy_seen_until()
             declared = self._declared()
+            runs = self._runs(f"WHERE partition IN ({marks})", partitions)
+            reviews = self._reviews(
+                f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
+                partitions,
+            )
         return LoadedState(
-            projects, periods, seen, health, offsets, windows, legacy, incidents, declared
+            projects,
+            periods,
+            seen,
+            health,
+            offsets,
+            windows,
+            legacy,
+            incidents,
+            declared,
+            runs=runs,
+            reviews=reviews,
         )
 
     def load_all(self, *, seen: bool = True) -> LoadedState:
@@ -249,6 +275,8 @@ class SqlStore(ABC):
                 self._legacy_seen_until(),
                 self._incidents("", []),
                 self._declared(),
+                runs=self._runs("", []),
+                reviews=self._reviews("", []),
             )
 
     def load_period(self, project: str, key: str) -> PeriodRow | None:
@@ -300,6 +328,21 @@ class SqlStore(ABC):
             for p, service, incident, data, forget in rows.fetchall()
         )
 
+    def _runs(self, where: str, params: Sequence[Any]) -> tuple[RunRow, ...]:
+        rows = self._execute(
+            f"SELECT partition, forget_after_s, runs FROM run_batches {where}", params
+        )
+        return tuple(RunRow(int(p), float(f), json.loads(runs)) for p, f, runs in rows.fetchall())
+
+    def _reviews(self, where: str, params: Sequence[Any]) -> tuple[ReviewRow, ...]:
+        rows = self._execute(
+            f"SELECT project, subject, data, forget_after_s FROM reviews {where}", params
+        )
+        return tuple(
+            ReviewRow(p, subject, json.loads(data), float(forget))
+            for p, subject, data, forget in rows.fetchall()
+        )
+
     def _declared(self) -> dict[str, float]:
         rows = self._execute("SELECT project, since_s FROM declared").fetchall()
         return {project: float(since_s) for project, since_s in rows}
@@ -329,7 +372,7 @@ class SqlStore(ABC):
             for statement, rows in writes:
                 self._executemany(statement, rows)
             if changes.forget_seen_before_s is not None:
-                for table in ("seen_batches", "windows", "incidents"):
+                for table in ("seen_batches", "windows", "incidents", "run_batches", "reviews"):
                     self._execute(
                         f"DELETE FROM {table} WHERE forget_after_s <= ?",
                         (changes.forget_seen_before_s,),
@@ -374,6 +417,16 @@ def _writes(
                 (r.project, r.service, r.incident, _json(r.data), r.forget_after_s)
                 for r in changes.incidents
             ],
+        ),
+        (
+            "INSERT INTO run_batches (partition, forget_after_s, runs) VALUES (?, ?, ?)",
+            [(r.partition, r.forget_after_s, _json(r.runs)) for r in changes.runs],
+        ),
+        (
+            "INSERT INTO reviews (project, subject, data, forget_after_s) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (project, subject) DO UPDATE SET data = excluded.data,"
+            " forget_after_s = excluded.forget_after_s",
+            [(r.project, r.subject, _json(r.data), r.forget_after_s) for r in changes.reviews],
         ),
         (
             "INSERT INTO declared (project, since_s) VALUES (?, ?)"

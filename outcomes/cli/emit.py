@@ -41,6 +41,10 @@ EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
         ("cache_read_tokens", int), ("cache_write_tokens", int), ("reasoning_tokens", int),
         ("cost", float), ("currency", str),
     ],
+    "review": [
+        ("project", str), ("automation", str), ("subject", str), ("verdict", str),
+        ("human_effort_s", float), ("reviewer", str),
+    ],
 }  # fmt: skip
 EMIT_HELP: dict[str, str] = {
     "incident": "the incident's key in your tool (pairs opened with resolved)",
@@ -53,6 +57,7 @@ EMIT_TIME_HELP: dict[str, str] = {
     "incident-opened": "RFC 3339 time the incident started (default: now)",
     "incident-resolved": "RFC 3339 time the incident ended (default: now)",
     "ai-usage": "RFC 3339 time the call ended (default: now)",
+    "review": "RFC 3339 time the verdict was given (default: now)",
 }
 
 

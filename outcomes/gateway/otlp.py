@@ -165,7 +165,7 @@ class OtlpIntake:
         items = list(
             otlp.span_items(integration, decoded, self._currency)  # type: ignore[arg-type]
             if signal == "traces"
-            else otlp.log_items(decoded)  # type: ignore[arg-type]
+            else otlp.log_items(integration, decoded)  # type: ignore[arg-type]
         )
         catalog = self._integrations.catalog()
         items = [self._judged(item, catalog) for item in items]

@@ -47,6 +47,7 @@ KINDS: dict[str, EventType] = {
     "incident-opened": EventType.INCIDENT_OPENED,
     "incident-resolved": EventType.INCIDENT_RESOLVED,
     "ai-usage": EventType.AI_USAGE,
+    "review": EventType.REVIEW_RECORDED,
 }
 EMIT_DEFAULTS: dict[str, dict[str, float]] = {"run": {"human_effort_s": 0.0, "cost": 0.0}}
 """Flags a run may leave out: nobody stepped in, the run cost nothing."""

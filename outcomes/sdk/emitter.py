@@ -24,6 +24,7 @@ import functools
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -61,6 +62,9 @@ class Run:
         self.cost = cost
         self.outcome: str | None = None
         self.links: list[str] = []
+        self.id = str(uuid.uuid4())
+        """The run's event id, known from the start: give it to whoever reviews the
+        output, and send their verdict with `emitter.review(project, run.id, ...)`."""
         self._emitter = emitter
         self._started = time.monotonic()
 
@@ -96,7 +100,7 @@ class Run:
         }
         if self.links:
             data["links"] = self.links
-        self._emitter.emit(EventType.RUN_FINISHED, data)
+        self._emitter.emit(EventType.RUN_FINISHED, data, event_id=self.id)
 
 
 class Incident:
@@ -163,13 +167,18 @@ class Emitter:
         return self._queue.delivered
 
     def emit(
-        self, event_type: EventType, data: dict[str, Any], *, time: datetime | None = None
+        self,
+        event_type: EventType,
+        data: dict[str, Any],
+        *,
+        time: datetime | None = None,
+        event_id: str | None = None,
     ) -> OutcomeEvent | None:
         """Validate and queue one event. Invalid: None (logged once, counted in `refused`);
         with `strict=True` pydantic's ValidationError (or ValueError) is raised."""
         try:
             moment = self._aware(time, "time") if time is not None else datetime.now(UTC)
-            event = new_event(event_type, self.source, data, time=moment)
+            event = new_event(event_type, self.source, data, time=moment, event_id=event_id)
         except ValueError as error:  # pydantic's ValidationError is a ValueError
             if self.strict:
                 raise
@@ -298,6 +307,31 @@ class Emitter:
         }
         data.update({name: value for name, value in optional.items() if value is not None})
         return self.emit(EventType.AI_USAGE, data, time=time)
+
+    def review(
+        self,
+        project: str,
+        subject: str,
+        verdict: str,
+        *,
+        automation: str,
+        human_effort_s: float | None = None,
+        reviewer: str | None = None,
+        time: datetime | None = None,
+    ) -> OutcomeEvent | None:
+        """A person's verdict on run `subject` (its `run.id`): accepted, edited, rejected or
+        escalated. Rejected and escalated runs' manual time no longer counts as time saved;
+        `human_effort_s` (the review and any fix-up) counts as human effort. A later review
+        of the same run replaces this one."""
+        data: dict[str, Any] = {
+            "project": project,
+            "automation": automation,
+            "subject": subject,
+            "verdict": verdict,
+        }
+        optional = {"human_effort_s": human_effort_s, "reviewer": reviewer}
+        data.update({name: value for name, value in optional.items() if value is not None})
+        return self.emit(EventType.REVIEW_RECORDED, data, time=time)
 
     def availability(
         self,

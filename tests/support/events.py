@@ -59,6 +59,12 @@ DEFAULT_DATA: dict[EventType, dict[str, Any]] = {
         "input_tokens": 42,
         "output_tokens": 17,
     },
+    EventType.REVIEW_RECORDED: {
+        "project": "ticket-triage",
+        "automation": "classify",
+        "subject": "e-run",
+        "verdict": "accepted",
+    },
 }
 
 

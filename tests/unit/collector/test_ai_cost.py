@@ -18,6 +18,7 @@ from collector.engine.catalogue import PriceCatalogue
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.units import money_of_decimal
 from collector.state.model import PeriodRow, ProjectRow, StateChanges
+from collector.state.sql import SCHEMA_VERSION
 from collector.state.sqlite import SqliteStore
 from schemas.events import AiUsage, EventType
 from schemas.snapshot import ProjectSnapshot
@@ -261,7 +262,7 @@ def test_state_from_before_billionths_reads_the_same_amounts(tmp_path: Path) -> 
     assert old.period.cost == 101.25
     assert old.period.savings == 250.000001
     version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'")
-    assert version.fetchone()[0] == "4"
+    assert version.fetchone()[0] == str(SCHEMA_VERSION)
     # a new event rewrites the rows in billionths: the old amounts are unchanged
     engine = new_engine()
     store = SqliteStore(path)

@@ -18,7 +18,9 @@ from collector.integrations.otlp import (
     JSON,
     PROTOBUF,
     Item,
+    decode_logs,
     decode_traces,
+    log_items,
     receive_otlp,
     span_items,
 )
@@ -40,6 +42,7 @@ spec:
       cost: 0.01
     - match: {resource.service.name: "triage-*"}
       project: ticket-triage
+      review: {evaluation: human_review, verdicts: {accepted: accepted, rejected: rejected}}
 """
 END = "2026-11-15T12:00:00"
 
@@ -243,5 +246,75 @@ def test_otlp_rules_are_checked_like_every_integration(tmp_path: Path) -> None:
     found, errors = load_file(path)
     assert found == []
     (error,) = errors
-    assert (error.line, error.field) == (16, "spec.rules.1.service")
+    assert (error.line, error.field) == (17, "spec.rules.1.service")
     assert "otlp spans are model calls and runs, not incidents" in error.message
+
+
+def review_items(rules: str = RULES) -> list[Item]:
+    body = (PAYLOADS / "otlp-evaluation-logs.json").read_bytes()
+    return list(log_items(integration(rules), decode_logs(body, JSON)))
+
+
+def test_evaluation_results_named_as_the_rules_review_are_reviews_of_the_run() -> None:
+    human, judge, plain, unknown = review_items()
+    assert human.result == "review"
+    assert human.event is not None
+    # the subject is the id the agent span's run got (otlp-agent-spans.json)
+    assert data(human) == {
+        "project": "ticket-triage",
+        "automation": "triage-bot",
+        "subject": "5b8efff798038103d269b633813fc60c-ccc19b7ec3c1b170",
+        "verdict": "rejected",  # "Rejected": labels are compared case-insensitively
+        "human_effort_s": 240.0,
+    }
+    runs = items("otlp-agent-spans.json")
+    assert runs[0].event is not None and runs[0].event.id == data(human)["subject"]
+    assert human.event.id.startswith(data(human)["subject"] + "-review-")
+    assert judge.result == "ignored" and "relevance" in judge.detail  # an LLM judge's score
+    assert plain.result == "ignored"
+    assert unknown.result == "invalid" and "'maybe'" in unknown.detail
+
+
+def test_a_review_in_a_span_event_is_read_too() -> None:
+    document = json.loads((PAYLOADS / "otlp-agent-spans.json").read_text())
+    agent = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    agent["events"] = [
+        {
+            "timeUnixNano": "1794744600000000000",
+            "name": "gen_ai.evaluation.result",
+            "attributes": [
+                {"key": "gen_ai.evaluation.name", "value": {"stringValue": "human_review"}},
+                {"key": "gen_ai.evaluation.score.label", "value": {"stringValue": "accepted"}},
+            ],
+        }
+    ]
+    request = decode_traces(json.dumps(document).encode(), JSON)
+    found = list(span_items(integration(), request, "USD"))
+    reviews = [item for item in found if item.result == "review"]
+    assert len(reviews) == 1
+    assert data(reviews[0])["verdict"] == "accepted"
+    assert data(reviews[0])["subject"] == "5b8efff798038103d269b633813fc60c-ccc19b7ec3c1b170"
+
+
+def test_an_evaluation_no_rule_maps_is_kept_and_replays() -> None:
+    others = RULES.replace('"triage-*"', '"summarizer"')
+    human = review_items(others)[0]
+    assert human.result == "unmapped"
+    assert human.letter is not None
+    assert b"wrong assignment group" not in human.letter  # explanations may quote the output
+    assert isinstance(receive_otlp(integration(others), human.letter), Unmapped)
+    replayed = receive_otlp(integration(), human.letter)
+    assert isinstance(replayed, Accepted)
+    assert replayed.events[0].type.value == "outcomes.review.recorded"
+
+
+def test_a_review_rule_belongs_to_otlp_integrations(tmp_path: Path) -> None:
+    path = tmp_path / "gh.yaml"
+    path.write_text(
+        "apiVersion: outcomes/v1\nkind: Integration\nmetadata: {name: gh}\nspec:\n"
+        "  type: github\n  secret: {env: X}\n  rules:\n    - project: p\n      automation: a\n"
+        "      review: {evaluation: human_review}\n"
+    )
+    found, errors = load_file(path)
+    assert found == []
+    assert "only otlp integrations receive evaluation results" in errors[0].message

@@ -1,0 +1,162 @@
+"""Human review (docs/REFERENCE.md#human-review): runs remembered for their verdicts, and
+reviews waiting for a run that has not arrived yet.
+
+A run has at most one verdict; a later review replaces the earlier one exactly. A verdict
+changes its run's month: `rejected` or `escalated` forfeits the manual time of a succeeded
+run (a person did the work anyway) and the review's effort counts as human effort. Both
+come off the time saved of the run's day, so it is valued at the rate in force then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from schemas.events import VERDICTS
+
+FORFEITING: Final = frozenset({"rejected", "escalated"})
+ACCEPTING: Final = frozenset({"accepted", "edited"})
+
+
+@dataclass(slots=True)
+class RunMemo:
+    """What a verdict needs of one run, remembered while its period accepts events."""
+
+    month: str
+    """Key of the calendar month of its event time (where its review applies)."""
+    day: int
+    """Epoch day of its event time (the day whose time saved a verdict changes)."""
+    outcome: str
+    manual_us: int
+    forget_after_s: float
+    verdict: str | None = None
+    effort_us: int = 0
+    """The verdict's review effort."""
+    reviewed_s: float = 0.0
+    """Event time of the review that gave the verdict (a review given earlier replaces
+    nothing, whatever order they arrive in)."""
+
+    def effect(self) -> tuple[int, int]:
+        """(manual time forfeited, review effort) the current verdict takes off."""
+        if self.verdict is None:
+            return 0, 0
+        forfeited = self.manual_us if self.outcome == "succeeded" else 0
+        return (forfeited if self.verdict in FORFEITING else 0), self.effort_us
+
+    def to_row(self, project: str, run_id: str) -> list[Any]:
+        return [project, run_id, self.month, self.day, self.outcome, self.manual_us]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReview:
+    """A review whose run has not arrived; dead-lettered `unmatched` once no run of its
+    period can arrive any more (`forget_after_s`)."""
+
+    verdict: str
+    effort_us: int
+    reviewed_s: float
+    forget_after_s: float
+    event: dict[str, Any]
+    """The review event as a structured CloudEvent (for its dead letter)."""
+
+
+@dataclass
+class ReviewBook:
+    """One project's remembered runs and pending reviews."""
+
+    runs: dict[str, RunMemo] = field(default_factory=dict)
+    pending: dict[str, PendingReview] = field(default_factory=dict)
+
+    def remember(self, run_id: str, memo: RunMemo) -> PendingReview | None:
+        """Remember a run; the review that was waiting for it, if any (to apply now)."""
+        known = self.runs.get(run_id)
+        if known is not None:  # the same id again (another source): keep its verdict
+            memo.verdict, memo.effort_us = known.verdict, known.effort_us
+            memo.reviewed_s = known.reviewed_s
+        self.runs[run_id] = memo
+        return self.pending.pop(run_id, None)
+
+    def forget_before(self, moment_s: float) -> list[PendingReview]:
+        """Forget runs whose period no longer accepts events; the pending reviews that
+        expired (unmatched)."""
+        self.runs = {k: memo for k, memo in self.runs.items() if memo.forget_after_s > moment_s}
+        expired = [p for p in self.pending.values() if p.forget_after_s <= moment_s]
+        if expired:
+            self.pending = {k: p for k, p in self.pending.items() if p.forget_after_s > moment_s}
+        return expired
+
+    def holds(self, run_id: str) -> bool:
+        return run_id in self.pending or run_id in self.runs
+
+    def review_row(self, run_id: str) -> tuple[dict[str, Any], float]:
+        """What the store keeps of `run_id`'s verdict, applied or pending, and until when."""
+        waiting = self.pending.get(run_id)
+        if waiting is not None:
+            return {
+                "pending": True,
+                "verdict": waiting.verdict,
+                "effort_us": waiting.effort_us,
+                "reviewed_s": waiting.reviewed_s,
+                "event": waiting.event,
+            }, waiting.forget_after_s
+        memo = self.runs[run_id]
+        return {
+            "pending": False,
+            "verdict": memo.verdict,
+            "effort_us": memo.effort_us,
+            "reviewed_s": memo.reviewed_s,
+        }, memo.forget_after_s
+
+    def restore(self, run_id: str, row: dict[str, Any], forget_after_s: float) -> None:
+        """A stored verdict (its effect is in the stored months already) or pending review."""
+        if row["pending"]:
+            self.pending[run_id] = PendingReview(
+                row["verdict"], row["effort_us"], row["reviewed_s"], forget_after_s, row["event"]
+            )
+            return
+        memo = self.runs.get(run_id)
+        if memo is not None:
+            memo.verdict, memo.effort_us = row["verdict"], row["effort_us"]
+            memo.reviewed_s = row["reviewed_s"]
+
+    def wait(self, run_id: str, review: PendingReview) -> None:
+        """Keep a review until its run arrives (the one given last, of several)."""
+        known = self.pending.get(run_id)
+        if known is None or review.reviewed_s >= known.reviewed_s:
+            self.pending[run_id] = review
+
+
+def apply_verdict(
+    memo: RunMemo,
+    review: PendingReview,
+    totals: PeriodTotals,
+    counters: LifetimeCounters,
+) -> bool:
+    """Give `memo` the verdict of `review` unless it has one given later; the previous
+    one's effect is taken back exactly. Whether anything changed."""
+    if memo.verdict is not None and review.reviewed_s < memo.reviewed_s:
+        return False
+    verdict, effort_us = review.verdict, review.effort_us
+    old_forfeited, old_effort = memo.effect()
+    if memo.verdict is not None:
+        totals.reviews[memo.verdict] -= 1
+    memo.verdict, memo.effort_us, memo.reviewed_s = verdict, effort_us, review.reviewed_s
+    forfeited, effort = memo.effect()
+    totals.reviews[verdict] += 1
+    d_forfeited, d_effort = forfeited - old_forfeited, effort - old_effort
+    totals.forfeited_us += d_forfeited
+    totals.review_effort_us += d_effort
+    totals.saved_by_day_us[memo.day] -= d_forfeited + d_effort
+    counters.saved_by_day_us[memo.day] -= d_forfeited + d_effort
+    counters.forfeited_us += d_forfeited
+    counters.review_effort_us += d_effort
+    return True
+
+
+def acceptance(reviews: Iterable[tuple[str, int]]) -> tuple[int, int]:
+    """(accepted or edited, reviewed) runs of a period's verdict counts."""
+    counts = dict(reviews)
+    reviewed = sum(counts.get(verdict, 0) for verdict in VERDICTS)
+    return sum(counts.get(verdict, 0) for verdict in ACCEPTING), reviewed
