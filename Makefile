@@ -29,7 +29,7 @@ test: $(STAMP) test-deps ## unit and integration tests: both brokers, SQLite, Po
 	$(BIN)/python -m pytest
 
 test-deep: $(STAMP) ## nightly-style: the engine against its reference on 5,000 generated histories
-	OUTCOMES_DEEP=1 $(BIN)/python -m pytest tests/unit/collector/test_differential.py tests/unit/collector/test_model_agreement.py
+	OUTCOMES_DEEP=1 $(BIN)/python -m pytest --timeout 3600 tests/unit/collector/test_differential.py tests/unit/collector/test_model_agreement.py
 
 # Debian packages the tests run: prometheus (with promtool), alertmanager (amtool),
 # postgresql (the tests start a throwaway cluster; no server needs to be running) and

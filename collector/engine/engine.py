@@ -305,7 +305,9 @@ class Engine:
         self, project: ProjectState, run_id: str, memo: RunMemo, totals: PeriodTotals
     ) -> None:
         """Remember a run for its review; apply the review that waited for it."""
-        waiting = project.review_book.remember(run_id, memo)
+        remembered, waiting = project.review_book.remember(run_id, memo)
+        if not remembered:
+            return
         runs = self.changes.runs
         key = (project.partition, memo.forget_after_s)
         batch = runs.get(key)
@@ -518,13 +520,15 @@ class Engine:
     def _restore_reviews(self, state: LoadedState) -> None:
         """Remembered runs and their verdicts (whose effect the stored months hold already),
         and reviews still waiting for their run."""
-        projects = self._projects
+        projects, now_s = self._projects, self._clock().timestamp()
         for batch in state.runs:
+            if batch.forget_after_s <= now_s:  # forgotten already (its rows not yet deleted)
+                continue
             for name, run_id, month, day, outcome, manual_us in batch.runs:
                 project = projects.get(name)
                 if project is not None:
                     memo = RunMemo(month, day, outcome, manual_us, batch.forget_after_s)
-                    project.review_book.runs[run_id] = memo
+                    project.review_book.runs.setdefault(run_id, memo)
         for row in state.reviews:
             project = projects.get(row.project)
             if project is not None:

@@ -69,14 +69,14 @@ class ReviewBook:
     runs: dict[str, RunMemo] = field(default_factory=dict)
     pending: dict[str, PendingReview] = field(default_factory=dict)
 
-    def remember(self, run_id: str, memo: RunMemo) -> PendingReview | None:
-        """Remember a run; the review that was waiting for it, if any (to apply now)."""
-        known = self.runs.get(run_id)
-        if known is not None:  # the same id again (another source): keep its verdict
-            memo.verdict, memo.effort_us = known.verdict, known.effort_us
-            memo.reviewed_s = known.reviewed_s
+    def remember(self, run_id: str, memo: RunMemo) -> tuple[bool, PendingReview | None]:
+        """Remember a run: (whether it is now the run of `run_id`, the review that was
+        waiting for it). A run id names one run: another run with the same id (from another
+        source) is not the subject of reviews while the first is remembered."""
+        if run_id in self.runs:
+            return False, None
         self.runs[run_id] = memo
-        return self.pending.pop(run_id, None)
+        return True, self.pending.pop(run_id, None)
 
     def forget_before(self, moment_s: float) -> list[PendingReview]:
         """Forget runs whose period no longer accepts events; the pending reviews that

@@ -34,6 +34,7 @@ STATUS_ORDER: Final = (
 TARGET_UNITS: Final = {
     "uptime": "ratio",
     "success_rate": "ratio",
+    "acceptance_rate": "ratio",
     "roi": "ratio",
     "savings": "currency",
     "time_saved": "seconds",
@@ -237,6 +238,12 @@ def _row(project: ProjectSnapshot, period: Period, now: datetime, currency: str)
         "success_ratio": p.success_ratio,
         "intervention_ratio": p.intervention_ratio,
         "runs": dict(p.runs),
+        "reviews": dict(p.reviews),
+        "acceptance_ratio": p.acceptance_ratio,
+        "review_coverage": p.review_coverage,
+        "forfeited_s": p.forfeited_s,
+        "review_effort_s": p.review_effort_s,
+        "reviews_pending": project.reviews_pending,
         "hourly_rates": [
             {"since": _day(since_s), "value": rate} for since_s, rate in p.hourly_rates
         ],

@@ -22,6 +22,8 @@ from outcomes.report.text import (
     money,
     percent,
     portfolio_line,
+    review_sentence,
+    reviewed,
     roi_text,
     target_value,
 )
@@ -74,9 +76,33 @@ def render_html(report: Report) -> str:
     parts += _status_table(report)
     parts += _trends(report)
     parts += _periods_table(report)
+    parts += _reviews(report)
     parts += _incidents(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _reviews(report: Report) -> list[str]:
+    """What people's verdicts did to each period's time saved."""
+    rows = [row for row in report.rows if reviewed(row)]
+    if not rows:
+        return []
+    html = [
+        "<h2>Human review</h2>",
+        '<table id="reviews"><thead><tr><th>Project</th><th>Period</th><th>Accepted</th>'
+        "<th>Coverage</th><th>Forfeited</th><th>What the verdicts did</th></tr></thead><tbody>",
+    ]
+    for row in rows:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'])}</td><td data-p>{row['period']}</td>"
+            + _number("acceptance_ratio", row["acceptance_ratio"], percent(row["acceptance_ratio"]))
+            + _number("review_coverage", row["review_coverage"], percent(row["review_coverage"]))
+            + _number("forfeited_s", row["forfeited_s"], f"{row['forfeited_s'] / 3600:,.1f} h")
+            + f"<td>{escape(review_sentence(row))}</td></tr>"
+        )
+    html.append("</tbody></table>")
+    return html
 
 
 def _incidents(report: Report) -> list[str]:

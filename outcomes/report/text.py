@@ -30,15 +30,17 @@ def render_csv(report: Report) -> str:
     """One line per project, period and target (a project without targets gets one line)."""
     rows = report.rows
     out = io.StringIO()
-    lists = ("runs", "hourly_rates", "targets", "incidents")
+    lists = ("runs", "reviews", "hourly_rates", "targets", "incidents")
     scalar = [k for k in rows[0] if k not in lists] if rows else []
-    fields = [*scalar, "runs", "incidents", "hourly_rates", "target", "unit", "objective"]
+    fields = [*scalar, "runs", "reviewed_runs", "incidents", "hourly_rates", "target", "unit"]
+    fields += ["objective"]
     fields += ["projected", "attainment", "target_status"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         base = {k: _cell(row[k]) for k in scalar}
         base["runs"] = sum(row["runs"].values())
+        base["reviewed_runs"] = sum(row.get("reviews", {}).values())
         base["incidents"] = len(row.get("incidents", ()))
         base["hourly_rates"] = rates_text(row["hourly_rates"])
         for target in row["targets"] or [{}]:
@@ -151,6 +153,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
     targets = _targets(report, full)
     if targets.row_count:
         console.print(targets)
+    _reviews(report, console)
     _incidents(report, console, full)
 
 
@@ -233,6 +236,43 @@ def _incidents(report: Report, console: Console, full: bool = True) -> None:
     console.print(incidents)
 
 
+def reviewed(row: dict[str, Any]) -> bool:
+    return bool(sum(row.get("reviews", {}).values()) or row.get("reviews_pending"))
+
+
+def review_sentence(row: dict[str, Any]) -> str:
+    """What people's verdicts did to the period's time saved, in words."""
+    reviews = row.get("reviews", {})
+    total = sum(reviews.values())
+    turned_down = reviews.get("rejected", 0) + reviews.get("escalated", 0)
+    parts = [
+        f"{turned_down:,} of {total:,} reviewed runs rejected or escalated:"
+        f" {row['forfeited_s'] / 3600:,.1f} h of time saved forfeited"
+        if turned_down
+        else f"{total:,} reviewed runs, none rejected or escalated"
+    ]
+    if row.get("review_effort_s"):
+        parts.append(f"{row['review_effort_s'] / 3600:,.1f} h spent reviewing")
+    pending = row.get("reviews_pending", 0)
+    if pending:
+        parts.append(f"{pending:,} review{'s' if pending != 1 else ''} waiting for their run")
+    return "; ".join(parts)
+
+
+def _reviews(report: Report, console: Console) -> None:
+    rows = [row for row in report.rows if reviewed(row)]
+    if not rows:
+        return
+    table = Table(title="Human review", title_justify="left")
+    for column in ("project", "period", "accepted", "coverage", "what the verdicts did"):
+        table.add_column(column, overflow="fold", justify="right" if column in
+                         ("accepted", "coverage") else "left")  # fmt: skip
+    for row in rows:
+        table.add_row(row["project"], row["period"], percent(row["acceptance_ratio"]),
+                      percent(row["review_coverage"]), review_sentence(row))  # fmt: skip
+    console.print(table)
+
+
 def ai_cost(row: dict[str, Any]) -> str:
     """The period's AI cost; `—` without model calls; `+ N unpriced` when some had no price
     (their cost is missing, never guessed)."""
@@ -286,6 +326,16 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines]
+    review_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {percent(row['acceptance_ratio'])} |"
+        f" {percent(row['review_coverage'])} | {review_sentence(row)} |"
+        for row in report.rows
+        if reviewed(row)
+    ]
+    if review_lines:
+        lines += ["", "## Human review", ""]
+        lines += ["| Project | Period | Accepted | Coverage | What the verdicts did |"]
+        lines += ["|---|---|--:|--:|---|", *review_lines]
     incident_lines = [
         f"| {_md(row['project'])} | {row['period']} | {_md(i['service'])} | {_md(i['incident'])} |"
         f" {_md(i['title'] or '—')} | {i['started']} | {i['ended'] or 'open'} |"

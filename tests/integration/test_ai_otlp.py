@@ -52,6 +52,7 @@ spec:
     - match: {resource.service.name: "triage-*"}
       project: ticket-triage
       manualDurationS: 900
+      review: {evaluation: human_review}
 ---
 apiVersion: outcomes/v1
 kind: PriceBook
@@ -205,6 +206,18 @@ def test_genai_spans_of_three_libraries_become_exact_tokens_costs_and_runs(
         float(book) + catalogued, rel=1e-12
     )
     assert ai(series, "outcomes_manual_time_avoided_seconds_total") == 900 * apps
+    # a person's verdict on each first run, sent as a GenAI evaluation event with the Logs API
+    series = settled(
+        metrics, lambda s: sum(v for (n, _), v in s.items() if n == "outcomes_reviews_total") == apps,
+        timeout_s=60,
+    )  # fmt: skip
+    reviews = {verdict: ai(series, "outcomes_period_reviews", verdict=verdict)
+               for verdict in ("accepted", "edited", "rejected", "escalated")}  # fmt: skip
+    assert reviews == {"accepted": 1, "edited": 1, "rejected": 1, "escalated": 0}
+    # 3 succeeded runs × 900 s, the rejected one forfeited, 300 + 0 + 120 s of review
+    assert ai(series, "outcomes_period_time_saved_seconds") == 900 * apps - 900 - 420
+    assert ai(series, "outcomes_period_acceptance_ratio") == 2 / 3
+    assert ai(series, "outcomes_period_review_coverage_ratio") == 3 / 6
     # the gateway: what each item became
     gateway_series = scrape(f"{gateway}/metrics")
     items = {

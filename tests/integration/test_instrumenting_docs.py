@@ -36,7 +36,7 @@ def test_every_documented_example_works(
     broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
 ) -> None:
     found = examples()
-    assert set(found) == {"python", "shell", "github-actions", "webhook"}
+    assert set(found) == {"python", "review", "shell", "github-actions", "webhook"}
     app = start_collector()
     (tmp_path / "deploy.sh").write_text("#!/bin/sh\nexit 0\n")
     (tmp_path / "deploy.sh").chmod(0o755)
@@ -49,6 +49,8 @@ def test_every_documented_example_works(
 
     (tmp_path / "example.py").write_text(found["python"])
     run([sys.executable, "example.py"], env, tmp_path)
+    (tmp_path / "review.py").write_text(found["review"])
+    run([sys.executable, "review.py"], env, tmp_path)
     run(["bash", "-euo", "pipefail", "-c", found["shell"]], env, tmp_path)
 
     workflow = yaml.safe_load(found["github-actions"])
@@ -91,7 +93,7 @@ def test_every_documented_example_works(
     finally:
         gateway.stop()
 
-    wait_until(counted(app.metrics_url, 8))
+    wait_until(counted(app.metrics_url, 10))
     series = scrape(app.metrics_url)
     assert total(series, "outcomes_collector_events_total", result="rejected") == 0
     succeeded = {"outcome": "succeeded"}
@@ -147,3 +149,8 @@ def test_every_documented_example_works(
         )
         == 1
     )
+    triage = {"project": "ticket-triage"}
+    assert value(series, "outcomes_period_reviews", verdict="edited", **triage) == 1
+    assert value(series, "outcomes_period_acceptance_ratio", **triage) == 1
+    # the webhook example's 1200 s and the agent's 600 s, less the 240 s the review took
+    assert value(series, "outcomes_period_time_saved_seconds", **triage) == 1200 + 600 - 240

@@ -6,7 +6,7 @@ collector, so tests can check the collector's numbers against it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -135,9 +135,15 @@ def _time(value: datetime | str) -> datetime:
 
 
 def realized(
-    events: list[dict[str, Any]], spec: dict[str, Any], now: datetime, default_rate: Fraction
+    events: list[dict[str, Any]],
+    spec: dict[str, Any],
+    now: datetime,
+    default_rate: Fraction,
+    verdicts: dict[int, tuple[str, Fraction]] | None = None,
 ) -> dict[str, Any]:
-    """`events`: one project's accepted events in arrival order."""
+    """`events`: one project's accepted events in arrival order; `verdicts`: id() of a run
+    event -> (its verdict, the review's effort s) (`Reviews.verdicts`)."""
+    verdicts = verdicts or {}
     start, end = period_bounds(now, spec.get("period", "month"))
     inside = [e for e in events if start <= e["time"] < end]
     runs = [e for e in inside if e["type"] == "outcomes.run.finished"]
@@ -152,12 +158,23 @@ def realized(
         Fraction(0),
     )
     value, saved = savings, Fraction(0)
+    by_verdict = dict.fromkeys(VERDICTS, 0)
+    forfeited = review_effort = Fraction(0)
     for run in runs:
         data = run["data"]
-        one = q(data["manual_duration_s"]) if data["outcome"] == "succeeded" else Fraction(0)
-        one -= q(data["human_effort_s"])
+        kept = data["outcome"] == "succeeded"
+        verdict, effort = verdicts.get(id(run), (None, Fraction(0)))
+        if verdict is not None:
+            by_verdict[verdict] += 1
+            review_effort += effort
+            if kept and verdict in ("rejected", "escalated"):
+                kept = False
+                forfeited += q(data["manual_duration_s"])
+        one = q(data["manual_duration_s"]) if kept else Fraction(0)
+        one -= q(data["human_effort_s"]) + effort
         saved += one
         value += one / 3600 * rate_on(spec, run["time"], default_rate)
+    reviewed = sum(by_verdict.values())
     windows = [
         {"service": e["data"]["service"], "start": _time(e["data"]["window_start"]), "end": e["time"],
          "downtime_s": e["data"]["downtime_s"]}
@@ -179,6 +196,12 @@ def realized(
         "uptime": 1 - Fraction(down, observed) if observed else None,
         "observed": Fraction(observed, 10**6),
         "success_rate": Fraction(ok, ok + bad) if ok + bad else None, "decided_runs": ok + bad,
+        "reviews": by_verdict, "reviewed": reviewed, "forfeited": forfeited,
+        "review_effort": review_effort,
+        "acceptance_rate": (
+            Fraction(by_verdict["accepted"] + by_verdict["edited"], reviewed) if reviewed else None
+        ),
+        "review_coverage": Fraction(reviewed, len(runs)) if runs else None,
     }  # fmt: skip
 
 
@@ -228,6 +251,7 @@ def targets(spec: dict[str, Any], r: dict[str, Any]) -> dict[str, tuple[Any, ...
     for name, key, guarded in (
         ("uptime", "uptime", r["observed"] < q(guards.get("minObservedHours", 1)) * 3600),
         ("success_rate", "successRate", r["decided_runs"] < guards.get("minRuns", 20)),
+        ("acceptance_rate", "acceptanceRate", r["reviewed"] < guards.get("minReviews", 20)),
     ):
         if key in objectives:
             objective, value = q(objectives[key]), r[name]
@@ -255,3 +279,87 @@ def project_status(spec: dict[str, Any], judged: dict[str, tuple[Any, ...]]) -> 
         if status in statuses:
             return status
     return "insufficient_data"
+
+
+VERDICTS = ("accepted", "edited", "rejected", "escalated")
+
+
+@dataclass
+class ReviewedRun:
+    event: dict[str, Any]
+    forget_at: datetime
+    verdict: tuple[datetime, int, str, Fraction] | None = None
+    """(given at, arrival, verdict, effort s) of the review that counts."""
+
+
+@dataclass
+class Reviews:
+    """Human review (docs/REFERENCE.md#human-review), written from the text: a review refers to
+    the run of its project with its id while that run's quarter accepts events; the review
+    given last (then: arrived last) is the run's verdict; one whose run has not come waits
+    until its own period (by the project's period kind when it arrived) accepts no more."""
+
+    runs: dict[tuple[str, str], ReviewedRun] = field(default_factory=dict)
+    pending: dict[tuple[str, str], tuple[datetime, int, str, Fraction, datetime]] = field(
+        default_factory=dict
+    )
+    """The review given last of those waiting for their run, and until when it waits."""
+    remembered: list[ReviewedRun] = field(default_factory=list)
+    """Every run ever remembered: a forgotten run's period keeps its verdict."""
+    arrivals: int = 0
+
+    def apply(self, event: dict[str, Any], kind: str) -> None:
+        """An accepted run or review (`kind`: its project's period kind now)."""
+        data = event["data"]
+        self.arrivals += 1
+        if event["type"] == "outcomes.run.finished":
+            key = (data["project"], event["id"])
+            if key in self.runs:
+                return  # an id names one run: the first one remembered
+            _, quarter_end = period_bounds(event["time"], "quarter")
+            run = self.runs[key] = ReviewedRun(event, quarter_end + GRACE)
+            self.remembered.append(run)
+            waiting = self.pending.pop(key, None)
+            if waiting is not None:
+                self._give(run, waiting[:4])
+            return
+        key = (data["project"], data["subject"])
+        review = (event["time"], self.arrivals, data["verdict"], q(data.get("human_effort_s", 0)))
+        reviewed = self.runs.get(key)
+        if reviewed is not None:
+            self._give(reviewed, review)
+            return
+        _, end = period_bounds(event["time"], kind)
+        known = self.pending.get(key)
+        if known is None or review[:2] >= known[:2]:
+            self.pending[key] = (*review, end + GRACE)
+
+    def refuses(self, event: dict[str, Any]) -> bool:
+        """A review of a run another project holds (and its own does not) is invalid."""
+        if event["type"] != "outcomes.review.recorded":
+            return False
+        project, subject = event["data"]["project"], event["data"]["subject"]
+        if (project, subject) in self.runs:
+            return False
+        return any(name != project and run_id == subject for name, run_id in self.runs)
+
+    @staticmethod
+    def _give(run: ReviewedRun, review: tuple[datetime, int, str, Fraction]) -> None:
+        if run.verdict is None or review[:2] >= run.verdict[:2]:
+            run.verdict = review
+
+    def forget(self, now: datetime) -> int:
+        """What the collector forgets at its maintenance: runs whose quarter is closed,
+        pending reviews whose period is; how many of those (dead-lettered `unmatched`)."""
+        self.runs = {k: r for k, r in self.runs.items() if r.forget_at > now}
+        waiting = len(self.pending)
+        self.pending = {k: p for k, p in self.pending.items() if p[4] > now}
+        return waiting - len(self.pending)
+
+    def verdicts(self) -> dict[int, tuple[str, Fraction]]:
+        """id() of each run event given a verdict -> (verdict, review effort s), forgotten
+        runs included (their periods keep the verdict)."""
+        return {id(r.event): r.verdict[2:] for r in self.remembered if r.verdict}
+
+    def pending_count(self, project: str) -> int:
+        return sum(1 for (name, _) in self.pending if name == project)

@@ -45,10 +45,14 @@ def test_every_metric_and_recording_rule_is_defined() -> None:
     names |= {f"{family.name}_total" for family in registry.collect()}
     rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/outcomes-recording.yml").read_text())
     names |= {rule["record"] for group in rules["groups"] for rule in group["rules"]}
-    burn = {name for name in names if name.startswith("outcomes:uptime_burn_rate:")}
+    kinds = ("uptime", "success", "acceptance")
+    burn = {
+        name for name in names if name.startswith(tuple(f"outcomes:{k}_burn_rate:" for k in kinds))
+    }
     undefined = sorted(n for n in names - burn if f"`{n}`" not in REFERENCE)
     assert undefined == []
-    assert "`outcomes:uptime_burn_rate:rate5m` … `rate3d`" in REFERENCE
+    for kind in kinds:
+        assert f"`outcomes:{kind}_burn_rate:rate5m` … `rate3d`" in REFERENCE
 
 
 def test_the_dashboards_link_to_sections_that_exist() -> None:

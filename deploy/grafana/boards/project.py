@@ -45,8 +45,8 @@ def project() -> dashboard.Dashboard:
     )
     unit = (
         'label_replace(label_replace(label_replace({metric}{{{p}}}, "unit", "ratio", "target",'
-        ' "uptime|success_rate|roi"), "unit", "$currency", "target", "savings"), "unit",'
-        ' "seconds", "target", "time_saved")'
+        ' "uptime|success_rate|acceptance_rate|roi"), "unit", "$currency", "target",'
+        ' "savings"), "unit", "seconds", "target", "time_saved")'
     )
     return (
         base(
@@ -274,6 +274,49 @@ def project() -> dashboard.Dashboard:
                     f"sum(increase(outcomes_ai_unpriced_calls_total{{{p}}}[24h])) or vector(0)",
                     instant=True,
                 ),
+                width=6,
+            )
+        )
+        .with_row(Row("Human review"))
+        .with_panel(
+            series_panel(
+                "Reviews by verdict",
+                "A person's verdicts on the project's runs per interval: accepted, edited,"
+                " rejected (done by hand), escalated." + see("human-review"),
+                "none",
+                query(
+                    f"sum by (verdict) (increase(outcomes_reviews_total{{{p}}}[$__rate_interval]))",
+                    "{{verdict}}",
+                ),
+            )
+        )
+        .with_panel(
+            series_panel(
+                "Acceptance and coverage",
+                "Acceptance rate = (accepted + edited) / reviewed runs; review coverage ="
+                " reviewed runs / runs, this period." + see("human-review"),
+                "percentunit",
+                query(f"outcomes_period_acceptance_ratio{{{p}}}", "acceptance"),
+                query(f"outcomes_period_review_coverage_ratio{{{p}}}", "coverage"),
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Time saved forfeited this period",
+                "Manual time of succeeded runs a reviewer rejected or escalated: a person did"
+                " the work, so it is not time saved." + see("human-review"),
+                "s",
+                query(f"outcomes_period_time_forfeited_seconds{{{p}}}", instant=True),
+                width=6,
+            )
+        )
+        .with_panel(
+            stat_panel(
+                "Reviews waiting for their run",
+                "Reviews whose run has not arrived; once their period closes they are"
+                " dead-lettered unmatched." + see("human-review"),
+                "short",
+                query(f"outcomes_reviews_pending{{{p}}}", instant=True),
                 width=6,
             )
         )

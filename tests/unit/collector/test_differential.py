@@ -39,6 +39,7 @@ EXAMPLES = 5000 if os.environ.get("OUTCOMES_DEEP") else 100
 PROJECTS = ("alpha", "beta")
 START = datetime(2026, 9, 20, tzinfo=UTC)
 RATE = Fraction(100)
+VERDICTS = ("accepted", "edited", "rejected", "escalated")
 
 
 @st.composite
@@ -53,6 +54,7 @@ def declaration(draw: st.DrawFn, name: str) -> dict[str, Any] | None:
             ("timeSavedHours", st.sampled_from([0.5, 5])),
             ("roi", st.sampled_from([0, 0.1, 2])),
             ("successRate", st.sampled_from([0.5, 0.95])),
+            ("acceptanceRate", st.sampled_from([0.5, 0.9])),
         )
         if draw(st.booleans())
     }
@@ -67,6 +69,7 @@ def declaration(draw: st.DrawFn, name: str) -> dict[str, Any] | None:
             "minRuns": draw(st.integers(0, 3)),
             "minObservedHours": 0.1,
             "minElapsed": draw(st.sampled_from([0, 0.1, 0.5])),
+            "minReviews": draw(st.integers(0, 3)),
         },
     }
     if rates == "dated-1":
@@ -98,7 +101,9 @@ def moment(draw: st.DrawFn, now: datetime) -> datetime:
 def new_event(draw: st.DrawFn, now: datetime, serial: int) -> dict[str, Any]:
     at = draw(moment(now)).replace(second=0)
     project = draw(st.sampled_from(PROJECTS))
-    kind = draw(st.sampled_from(["run", "run", "run", "cost", "savings", "window", "window"]))
+    kind = draw(
+        st.sampled_from(["run", "run", "run", "review", "review", "cost", "savings", "window"])
+    )
     # ids are few: the same (source, id) turns up for another project (not a duplicate)
     # and for the same one (a duplicate, whatever its content)
     event: dict[str, Any] = {
@@ -114,6 +119,17 @@ def new_event(draw: st.DrawFn, now: datetime, serial: int) -> dict[str, Any]:
             "cost": draw(st.integers(0, 300)) / 100,
         }  # fmt: skip
         event.update(type="outcomes.run.finished", time=at, data=data)
+    elif kind == "review":
+        # of an earlier run, a later one (waits), another project's, or no run at all
+        data = {
+            "project": project, "automation": draw(st.sampled_from(["a", "b"])),
+            "subject": f"e{draw(st.integers(0, serial + 3))}",
+            "verdict": draw(st.sampled_from(VERDICTS)),
+        }  # fmt: skip
+        effort = draw(st.sampled_from([None, 0.0, 45.5, 300.0]))
+        if effort is not None:
+            data["human_effort_s"] = effort
+        event.update(type="outcomes.review.recorded", time=at, data=data)
     elif kind in ("cost", "savings"):
         amount = draw(st.integers(1, 10_000)) / 100
         if kind == "cost" and draw(st.integers(0, 4)) == 0:
@@ -153,10 +169,20 @@ def batch(
 ) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for i in range(draw(st.integers(0, 14))):
-        pick = draw(st.sampled_from(["new"] * 5 + ["duplicate", "resend"]))
+        pick = draw(st.sampled_from(["new"] * 5 + ["duplicate", "resend", "review"]))
         earlier = history + events
         windows = [e for e in earlier if e["type"] == "outcomes.availability.observed"]
-        if pick == "duplicate" and earlier:
+        runs = [e for e in earlier if e["type"] == "outcomes.run.finished"]
+        if pick == "review" and runs:  # a verdict on an earlier run, some time after it
+            run = draw(st.sampled_from(runs))
+            at = min(now, run["time"] + timedelta(minutes=draw(st.integers(0, 60 * 24 * 3))))
+            data = {"project": run["data"]["project"], "automation": run["data"]["automation"],
+                    "subject": run["id"], "verdict": draw(st.sampled_from(VERDICTS))}  # fmt: skip
+            if draw(st.booleans()):
+                data["human_effort_s"] = draw(st.sampled_from([0.0, 45.5, 300.0]))
+            events.append({"id": f"v{serial}-{i}", "source": "s", "time": at.replace(second=0),
+                           "type": "outcomes.review.recorded", "data": data})  # fmt: skip
+        elif pick == "duplicate" and earlier:
             events.append(draw(st.sampled_from(earlier)))  # the same event again
         elif pick == "resend" and windows:
             old = draw(st.sampled_from(windows))  # the same window, a new id and downtime
@@ -205,6 +231,8 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
     engine = Engine(EngineSettings(), clock, registry.reload().catalog)
     history: list[dict[str, Any]] = []
     accepted: list[dict[str, Any]] = []
+    reviews = model.Reviews()
+    unmatched = expected_unmatched = 0
     seen: dict[tuple[str, str, str], datetime] = {}
     """(project, source, id) -> until when a copy is a duplicate: the end of its quarter
     plus the grace window (docs/REFERENCE.md#formulas), whatever the declaration says later."""
@@ -222,21 +250,29 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
         apply(engine, events)
         store.commit(engine.take_changes(), {}, {})
         store.commit(engine.forget_closed(), {}, {})
+        unmatched += len(engine.take_unmatched())
         kinds = {n: d["spec"]["period"] for n, d in specs.items() if d is not None}
         for event in events:  # the reference admits at the batch's instant too
             verdict = model.admit([event], kinds, clock.now)
             key = (event["data"]["project"], event["source"], event["id"])
+            if reviews.refuses(event):
+                continue
             if verdict.accepted and seen.get(key, clock.now) <= clock.now:
                 seen[key] = model.period_bounds(event["time"], "quarter")[1] + model.GRACE
                 accepted.append(event)
+                if event["type"] in ("outcomes.run.finished", "outcomes.review.recorded"):
+                    reviews.apply(event, kinds.get(event["data"]["project"], "month"))
+        expected_unmatched += reviews.forget(clock.now)
         history += events
     if data.draw(st.booleans()):
         engine = Engine(EngineSettings(), clock, registry.reload().catalog)
         engine.restore(store.load_all())
     store.close()
 
+    assert unmatched == expected_unmatched
     snapshot = engine.snapshot()
     by_name = {p.name: p for p in snapshot.projects}
+    verdicts = reviews.verdicts()
     statuses = []
     for name in PROJECTS:
         declared = specs[name]
@@ -247,8 +283,9 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
             continue
         got = by_name[name]
         check_counters(got, mine)
-        facts = model.realized(mine, spec, clock.now, RATE)
+        facts = model.realized(mine, spec, clock.now, RATE, verdicts)
         check_period(got, facts)
+        assert got.reviews_pending == reviews.pending_count(name)
         want = model.targets(spec, facts)
         assert {t.target: (t.objective, t.projected, t.attainment, t.status) for t in got.targets} == {
             target: tuple(None if v is None else v if isinstance(v, str) else float(v) for v in values)
@@ -256,12 +293,12 @@ def test_engine_and_store_agree_with_the_reference(data: st.DataObject, tmp_path
         }  # fmt: skip
         statuses.append(model.project_status(spec, want))
         assert got.status == statuses[-1]
-        assert got.lifetime_value == float(lifetime_value(mine, spec))
+        assert got.lifetime_value == float(lifetime_value(mine, spec, verdicts))
         assert got.lifetime_cost == float(sum(cost_of(e) for e in mine))
         previous = period_containing(got_period_start(got) - timedelta(days=1), got_kind(spec))
         if previous.end + timedelta(days=7) > clock.now:  # still restatable: its months are kept
             restated = engine.period_view(name, previous)
-            check_period(restated, model.realized(mine, spec, previous.start, RATE))
+            check_period(restated, model.realized(mine, spec, previous.start, RATE, verdicts))
     counts = dict(snapshot.portfolio.projects)
     assert {s: counts[s] for s in counts if counts[s]} == dict(Counter(statuses))
 
@@ -286,6 +323,14 @@ def check_period(got: ProjectSnapshot, facts: dict[str, Any]) -> None:
     assert period.success_ratio == (
         None if facts["success_rate"] is None else float(facts["success_rate"])
     )
+    assert dict(period.reviews) == facts["reviews"]
+    assert period.forfeited_s == float(facts["forfeited"])
+    assert period.review_effort_s == float(facts["review_effort"])
+    for got_ratio, want in (
+        (period.acceptance_ratio, facts["acceptance_rate"]),
+        (period.review_coverage, facts["review_coverage"]),
+    ):
+        assert got_ratio == (None if want is None else float(want))
 
 
 def cost_of(event: dict[str, Any]) -> Fraction:
@@ -296,15 +341,21 @@ def cost_of(event: dict[str, Any]) -> Fraction:
     return Fraction(0)
 
 
-def lifetime_value(events: list[dict[str, Any]], spec: dict[str, Any]) -> Fraction:
+def lifetime_value(
+    events: list[dict[str, Any]],
+    spec: dict[str, Any],
+    verdicts: dict[int, tuple[str, Fraction]],
+) -> Fraction:
     value = Fraction(0)
     for event in events:
         data = event["data"]
         if event["type"] == "outcomes.savings.realized":
             value += model.q(data["amount"])
         elif event["type"] == "outcomes.run.finished":
-            saved = model.q(data["manual_duration_s"]) if data["outcome"] == "succeeded" else 0
-            saved -= model.q(data["human_effort_s"])
+            verdict, effort = verdicts.get(id(event), (None, Fraction(0)))
+            kept = data["outcome"] == "succeeded" and verdict not in ("rejected", "escalated")
+            saved = model.q(data["manual_duration_s"]) if kept else 0
+            saved -= model.q(data["human_effort_s"]) + effort
             value += saved / 3600 * model.rate_on(spec, event["time"], RATE)
     return value
 
@@ -319,7 +370,14 @@ def check_counters(got: ProjectSnapshot, events: list[dict[str, Any]]) -> None:
     assert counters.manual_time_avoided_s == float(
         sum(model.q(r["manual_duration_s"]) for r in succeeded)
     )
-    assert counters.human_effort_s == float(sum(model.q(r["human_effort_s"]) for r in runs))
+    reviews = [e["data"] for e in events if e["type"] == "outcomes.review.recorded"]
+    assert counters.human_effort_s == float(
+        sum(model.q(r["human_effort_s"]) for r in runs)
+        + sum(model.q(r.get("human_effort_s", 0)) for r in reviews)
+    )
+    assert counters.reviews == tuple(sorted(
+        (a, v, n) for (a, v), n in Counter((r["automation"], r["verdict"]) for r in reviews).items()
+    ))  # fmt: skip
     cost: dict[str, Fraction] = (
         {"run": sum((model.q(r["cost"]) for r in runs), Fraction(0))} if runs else {}
     )

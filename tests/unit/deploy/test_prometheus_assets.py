@@ -17,7 +17,8 @@ ALERTS = {
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
     "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
     "AIModelUnpriced",
-    "UptimeErrorBudgetBurn", "UptimeErrorBudgetBurnSlow",
+    "UptimeErrorBudgetBurn", "UptimeErrorBudgetBurnSlow", "SuccessRateBudgetBurn",
+    "SuccessRateBudgetBurnSlow", "AcceptanceRateBudgetBurn", "AcceptanceRateBudgetBurnSlow",
 }  # fmt: skip
 
 

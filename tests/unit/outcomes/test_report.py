@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from collector.config import Settings
 from collector.declarations.registry import DeclarationRegistry
@@ -18,7 +19,7 @@ from collector.state.sqlite import SqliteStore
 from outcomes.cli import main
 from outcomes.report import ReportError, build_report, collect_rows
 from outcomes.report.html import render_html
-from outcomes.report.text import render_csv, render_json, render_markdown
+from outcomes.report.text import render_csv, render_json, render_markdown, render_table
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
@@ -238,10 +239,6 @@ def test_markdown_and_html_list_the_incidents_the_table_and_json_list(
 def test_the_terminal_report_reads_at_80_columns_and_is_whole_when_wide(
     setup: Settings, tmp_path: Path
 ) -> None:
-    from rich.console import Console
-
-    from outcomes.report.text import render_table
-
     clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
     ingest(tmp_path, clock, [make_event(time=datetime(2026, 11, 20, 9, tzinfo=UTC))])
     report = build_report(setup, "2026-11", clock)
@@ -301,3 +298,41 @@ def test_periods_before_a_project_existed_are_not_observed(setup: Settings, tmp_
     assert "| 2026-10 | not observed |" in render_markdown(report)
     html = render_html(report)
     assert html.count("<svg") >= 1 and "2026-09</text>" not in html
+
+
+def test_the_report_says_what_reviews_did_to_time_saved(setup: Settings, tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    moment = datetime(2026, 11, 20, 11, tzinfo=UTC)
+    review = EventType.REVIEW_RECORDED
+    ingest(
+        tmp_path,
+        clock,
+        [
+            make_event(time=moment, event_id="r1", manual_duration_s=1800.0),
+            make_event(time=moment, event_id="r2", manual_duration_s=600.0),
+            make_event(review, time=moment, subject="r1", verdict="rejected", human_effort_s=360.0),
+            make_event(review, time=moment, subject="r2", verdict="accepted"),
+            make_event(review, time=moment, subject="ghost", verdict="accepted"),
+        ],
+    )  # fmt: skip
+    report = build_report(setup, "2026-11", clock)
+    (row,) = report.rows
+    assert row["time_saved_s"] == 600 - 360
+    assert (row["forfeited_s"], row["reviews_pending"]) == (1800, 1)
+    assert (row["acceptance_ratio"], row["review_coverage"]) == (0.5, 1.0)
+    said = (
+        "1 of 2 reviewed runs rejected or escalated: 0.5 h of time saved forfeited;"
+        " 0.1 h spent reviewing; 1 review waiting for their run"
+    )
+    markdown = render_markdown(report)
+    assert "## Human review" in markdown and said in markdown
+    html = render_html(report)
+    assert '<table id="reviews">' in html and said in html
+    assert 'data-field="forfeited_s" data-value="1800.0"' in html
+    lines = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert lines[0]["reviewed_runs"] == "2"
+    terminal = io.StringIO()
+    render_table(report, Console(file=terminal, width=160))
+    assert "Human review" in terminal.getvalue() and "0.5 h of time saved forfeited" in (
+        terminal.getvalue()
+    )
