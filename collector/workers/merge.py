@@ -12,13 +12,17 @@ Counters must never fall on the one endpoint Prometheus scrapes (a fall reads as
 reset). So the health counters are kept per partition, the latest report of each, also
 after its worker exited or the partition moved (its next owner loads the same stored
 counters); and the event-delay histogram of a worker that exited is carried into its
-replacement's.
+replacement's. Projects must not vanish either while their partition moves between
+workers (a board would show a gap, a sum a dip): a project a worker stops exporting, or
+whose worker exited, stays exported as last seen (`held`) until a worker exports it again,
+or for `hold_s` (another collector instance may have taken the partition).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collector.engine.evaluate import portfolio
@@ -78,8 +82,16 @@ class MergedView:
     """The collector's side: the latest projects and health of every worker. Not
     thread-safe: the caller serialises `apply`, `forget` and `snapshot`."""
 
-    def __init__(self, currency: str) -> None:
+    def __init__(
+        self,
+        currency: str,
+        hold_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.currency = currency
+        self._hold_s, self._clock = hold_s, clock
+        self._held: dict[str, tuple[ProjectSnapshot, float]] = {}
+        """Projects no worker exports now, as last seen, and until when they are shown."""
         self._workers: dict[int, _Worker] = {}
         self._partitions: dict[int, HealthSnapshot] = {}
         self._lag: dict[tuple[str, int], int] = {}
@@ -93,9 +105,10 @@ class MergedView:
         if state is None:
             state = self._workers[worker] = _Worker({}, delta.health, 0.0, 0)
         for name in delta.removed:
-            state.projects.pop(name, None)
+            self._hold(state.projects.pop(name, None))
         for project in delta.changed:
             state.projects[project.name] = project
+            self._held.pop(project.name, None)
         state.health, state.taken_at_s = delta.health, delta.taken_at_s
         state.received = self._received
         self._partitions.update(delta.partitions)
@@ -108,16 +121,29 @@ class MergedView:
         counters and its event delays stay."""
         state = self._workers.pop(worker, None)
         if state is not None:
+            for project in state.projects.values():
+                self._hold(project)
             carried = self._carried.get(worker)
             delays = state.health.event_delay
             self._carried[worker] = delays if carried is None else added(carried, delays)
+
+    def _hold(self, project: ProjectSnapshot | None) -> None:
+        if project is not None:
+            self._held[project.name] = (project, self._clock() + self._hold_s)
+
+    @property
+    def holding(self) -> bool:
+        """Some project is shown as last seen (the snapshot changes when it expires)."""
+        return bool(self._held)
 
     def snapshot(self) -> Snapshot | None:
         """The merged snapshot; None before any worker sent one."""
         if not self._workers:
             return None
         workers = sorted(self._workers.values(), key=lambda state: state.received)
-        projects: dict[str, ProjectSnapshot] = {}
+        now = self._clock()
+        self._held = {name: kept for name, kept in self._held.items() if kept[1] > now}
+        projects = {name: project for name, (project, _) in self._held.items()}
         for state in workers:
             projects.update(state.projects)
         ordered = tuple(projects[name] for name in sorted(projects))

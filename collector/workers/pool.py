@@ -67,7 +67,10 @@ class WorkerPool:
     ) -> None:
         self.settings = settings
         self.embedded_broker = embedded_broker
-        self._view = MergedView(settings.currency)
+        # a project whose partition moves stays shown until its next owner reports it
+        self._view = MergedView(
+            settings.currency, hold_s=SETTLE_SESSIONS * settings.session_timeout_ms / 1000
+        )
         self._merged: Snapshot | None = None
         self._stored: Snapshot | None = None
         """The stored numbers, served until the workers have taken over."""
@@ -106,7 +109,7 @@ class WorkerPool:
         with self._lock:
             if self._serving_stored():
                 return self._stored
-            if self._changed:
+            if self._changed or self._view.holding:
                 self._merged, self._changed = self._view.snapshot(), False
             return self._merged
 

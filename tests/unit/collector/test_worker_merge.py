@@ -140,3 +140,34 @@ def test_summed_counters_add_every_partition_and_start_at_the_earliest() -> None
     health = summed_counters("1", [counters(2, 300.0), counters(3, 0.0), counters(4, 200.0)])
     assert health.events == (("outcomes.run.finished", "accepted", 9),)
     assert health.since_s == 200.0
+
+
+def test_projects_stay_shown_while_their_partition_moves_then_expire() -> None:
+    now = [0.0]
+    view = MergedView("USD", hold_s=30.0, clock=lambda: now[0])
+    a, b = DeltaSender(), DeltaSender()
+    view.apply(0, a.delta(snapshot(project("x"), project("y")), {}))
+    view.apply(1, b.delta(snapshot(project("z")), {}))
+    view.forget(0)  # worker 0 killed: x and y wait for their partitions' next owner
+    view.apply(1, b.delta(snapshot(project("z")), {}))
+    merged = view.snapshot()
+    assert merged is not None
+    assert [p.name for p in merged.projects] == ["x", "y", "z"]
+    assert merged.portfolio == portfolio(merged.projects)
+    assert view.holding
+    view.apply(1, b.delta(snapshot(project("x", "at_risk"), project("z")), {}))  # x's new owner
+    now[0] = 29.0
+    merged = view.snapshot()
+    assert merged is not None
+    assert [(p.name, p.status) for p in merged.projects] == [
+        ("x", "at_risk"), ("y", "met"), ("z", "met")
+    ]  # fmt: skip
+    now[0] = 31.0  # nobody took y (another collector instance holds its partition now)
+    merged = view.snapshot()
+    assert merged is not None
+    assert [p.name for p in merged.projects] == ["x", "z"]
+    assert not view.holding
+    # a revoked partition's projects are held the same way
+    view.apply(1, b.delta(snapshot(project("z")), {}))
+    merged = view.snapshot()
+    assert merged is not None and [p.name for p in merged.projects] == ["x", "z"]
