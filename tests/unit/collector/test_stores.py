@@ -13,6 +13,8 @@ from collector.state.model import (
     LoadedState,
     PeriodRow,
     ProjectRow,
+    ReviewRow,
+    RunRow,
     SeenRow,
     StateChanges,
     WindowRow,
@@ -221,3 +223,29 @@ def test_postgres_instances_starting_together_migrate_once(postgres_dsn: str) ->
     assert stores[0].load_all().seen == (SeenRow(b"\x05" * 16, 3, 9.0),)
     for store in stores:
         store.close()
+
+
+def test_remembered_runs_and_verdicts_round_trip_by_partition_and_expire(
+    store: StateStore,
+) -> None:
+    runs = (
+        RunRow(2, 500.0, [["alpha", "r1", "2026-11", 20407, "succeeded", 900_000_000]]),
+        RunRow(3, 900.0, [["beta", "r9", "2026-11", 20407, "failed", 0]]),
+    )
+    reviews = (
+        ReviewRow("alpha", "r1", {"pending": False, "verdict": "rejected"}, 500.0),
+        ReviewRow("alpha", "r2", {"pending": True, "verdict": "accepted"}, 150.0),
+    )
+    projects = (ProjectRow("alpha", 2, {}), ProjectRow("beta", 3, {}))
+    store.commit(StateChanges(projects=projects, runs=runs, reviews=reviews), {}, {})
+    # a later verdict on the same run replaces its row
+    replaced = ReviewRow("alpha", "r1", {"pending": False, "verdict": "accepted"}, 500.0)
+    store.commit(StateChanges(reviews=(replaced,)), {}, {})
+    alpha = store.load("events", [2])
+    assert alpha.runs == (runs[0],)
+    assert sorted(alpha.reviews) == [replaced, reviews[1]]
+    assert store.load("events", [3]).reviews == ()
+    store.commit(StateChanges(forget_seen_before_s=200.0), {}, {})
+    assert [r.subject for r in store.load("events", [2]).reviews] == ["r1"]
+    store.commit(StateChanges(forget_seen_before_s=600.0), {}, {})
+    assert store.load("events", [2]).runs == () and store.load("events", [3]).runs == (runs[1],)
