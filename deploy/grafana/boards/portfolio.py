@@ -176,7 +176,9 @@ def portfolio() -> dashboard.Dashboard:
                     "Projects that make model calls: their AI cost this period (tokens priced"
                     " by a price book, the provider or the public catalogue), their whole cost"
                     " and the value they realized. AI spend above value: the project does not"
-                    " pay for its model calls. Click a project for its board." + see("ai-cost"),
+                    " pay for its model calls. Accepted by reviewers: the share of reviewed runs"
+                    " people used; forfeited: the time saved their rejections took back. Click a"
+                    " project for its board." + see("ai-cost"),
                     query(
                         'sum by (project) (outcomes_period_ai_cost{currency="$currency"})',
                         instant=True,
@@ -195,6 +197,11 @@ def portfolio() -> dashboard.Dashboard:
                         "sum by (project) (increase(outcomes_ai_unpriced_calls_total[24h]))",
                         instant=True,
                     ),
+                    query("max by (project) (outcomes_period_acceptance_ratio)", instant=True),
+                    query(
+                        "max by (project) (outcomes_period_time_forfeited_seconds) / 3600",
+                        instant=True,
+                    ),
                     width=24,
                 ),
                 {
@@ -202,6 +209,8 @@ def portfolio() -> dashboard.Dashboard:
                     "Value #B": "Cost",
                     "Value #C": "Value",
                     "Value #D": "Unpriced calls (24 h)",
+                    "Value #E": "Accepted by reviewers",
+                    "Value #F": "Time saved forfeited (h)",
                     "project": "Project",
                 },
             ).data_links([to_project()])
