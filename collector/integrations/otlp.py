@@ -16,6 +16,7 @@ import base64
 import binascii
 import fnmatch
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,7 @@ EVALUATION_EVENT: Final = "gen_ai.evaluation.result"
 EVALUATION_NAME: Final = "gen_ai.evaluation.name"
 SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 REVIEW_EFFORT: Final = "outcomes.review.human_effort_s"
+_OI_EVALUATION: Final = re.compile(r"^evaluations\.(\d+)\.evaluation\.name$")
 """Not a GenAI convention: an application may say how long the review took."""
 M = TypeVar("M", bound=Message)
 
@@ -232,15 +234,34 @@ def span_items(
                     scope_spans=scope_spans,
                     currency=currency,
                 )
-                for event in span.events:
-                    if event.name == EVALUATION_EVENT:
-                        yield _review_item(
-                            declaration,
-                            resource,
-                            attributes_of(event.attributes),
-                            (span.trace_id, span.span_id, event.time_unix_nano),
-                            None,
-                        )
+                yield from _span_reviews(declaration, resource, span)
+
+
+def _span_reviews(
+    declaration: IntegrationDeclaration, resource: Attributes, span: Span
+) -> Iterator[Item]:
+    """Evaluation results carried by the span itself: `gen_ai.evaluation.result` span events,
+    and OpenInference's `evaluations.{i}.evaluation.*` attributes (human ones only; their
+    time: the span's end)."""
+    for event in span.events:
+        if event.name == EVALUATION_EVENT:
+            context = (span.trace_id, span.span_id, event.time_unix_nano)
+            yield _review_item(
+                declaration, resource, attributes_of(event.attributes), context, None
+            )
+    attributes = attributes_of(span.attributes)
+    for index in sorted(
+        {int(m.group(1)) for key in attributes if (m := _OI_EVALUATION.match(key))}
+    ):
+        prefix = f"evaluations.{index}.evaluation."
+        if str(attributes.get(prefix + "annotator_kind", "HUMAN")).upper() != "HUMAN":
+            continue
+        converted: dict[str, Value] = {
+            EVALUATION_NAME: attributes.get(prefix + "name", ""),
+            SCORE_LABEL: attributes.get(prefix + "label", ""),
+        }
+        context = (span.trace_id, span.span_id, span.end_time_unix_nano + index)
+        yield _review_item(declaration, resource, converted, context, None)
 
 
 def _span_item(

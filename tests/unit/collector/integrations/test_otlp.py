@@ -318,3 +318,23 @@ def test_a_review_rule_belongs_to_otlp_integrations(tmp_path: Path) -> None:
     found, errors = load_file(path)
     assert found == []
     assert "only otlp integrations receive evaluation results" in errors[0].message
+
+
+def test_openinference_human_evaluations_on_the_span_are_reviews() -> None:
+    """OpenInference's own form (its semantic conventions, `evaluations.{i}.evaluation.*`):
+    a human annotation is a review, an LLM judge's is not."""
+    document = json.loads((PAYLOADS / "otlp-agent-spans.json").read_text())
+    agent = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    for key, value in {
+        "evaluations.0.evaluation.name": "human_review",
+        "evaluations.0.evaluation.label": "rejected",
+        "evaluations.0.evaluation.annotator_kind": "HUMAN",
+        "evaluations.1.evaluation.name": "human_review",
+        "evaluations.1.evaluation.label": "accepted",
+        "evaluations.1.evaluation.annotator_kind": "LLM",
+    }.items():
+        agent["attributes"].append({"key": key, "value": {"stringValue": value}})
+    request = decode_traces(json.dumps(document).encode(), JSON)
+    reviews = [i for i in span_items(integration(), request, "USD") if i.result == "review"]
+    assert [data(item)["verdict"] for item in reviews] == ["rejected"]
+    assert data(reviews[0])["subject"] == "5b8efff798038103d269b633813fc60c-ccc19b7ec3c1b170"
