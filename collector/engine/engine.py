@@ -649,7 +649,9 @@ class Engine:
     def period_view(self, name: str, period: Period) -> ProjectSnapshot:
         """Results of one project over any period (current or closed), for reports."""
         state = self._projects.get(name) or ProjectState(name, -1)
-        return project_snapshot(state, self.policy.profile(name), period, self._clock())
+        profile = self.policy.profile(name)
+        since = self._declared_since.get(name) if profile.declared else None
+        return project_snapshot(state, profile, period, self._clock(), declared_since_s=since)
 
     def incidents_in(self, name: str, period: Period) -> list[IncidentSpan]:
         """The project's incidents in `period` (up to now while it runs), for reports."""

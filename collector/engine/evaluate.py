@@ -38,7 +38,9 @@ def project_snapshot(
     totals = project.totals_over(period)
     services = profile.services
     availability = (
-        incidents_uptime(project, profile, period, now)
+        incidents_uptime(
+            project, profile, period, now, known_since(project, profile, declared_since_s)
+        )
         if profile.uptime_from == "incidents"
         else None
     )
@@ -65,13 +67,29 @@ def project_snapshot(
     )
 
 
+def known_since(
+    project: ProjectState, profile: ProjectProfile, declared_since_s: float | None
+) -> float | None:
+    """When the collector came to know the project: the earliest of its first event
+    (history included), its declaration taking effect and its declared stageSince."""
+    known = (project.counters.first_event_s, declared_since_s, profile.stage_since_s)
+    return min((moment for moment in known if moment is not None), default=None)
+
+
 def incidents_uptime(
-    project: ProjectState, profile: ProjectProfile, period: Period, now: datetime
+    project: ProjectState,
+    profile: ProjectProfile,
+    period: Period,
+    now: datetime,
+    known_since_s: float | None = None,
 ) -> Availability:
     """Incidents basis (docs/REFERENCE.md#formulas): per declared service, observed =
-    now − max(period start, observedSince); downtime = the union of its incidents within
-    that span, an open one running up to now. (Up to the period's end for a closed period.)"""
-    low_s = max(period.start_s, profile.observed_since_s or period.start_s)
+    now − max(period start, observedSince, or else when the project became known: a
+    project is never observed before it existed); downtime = the union of its incidents
+    within that span, an open one running up to now. (Up to the period's end for a closed
+    period.)"""
+    since = profile.observed_since_s if profile.observed_since_s is not None else known_since_s
+    low_s = max(period.start_s, since if since is not None else period.start_s)
     low_us, high_us = round(low_s * 1e6), round(min(now.timestamp(), period.end_s) * 1e6)
     observed_us = max(high_us - low_us, 0)
     return tuple(

@@ -48,6 +48,7 @@ kind: Project
 metadata: {name: checkout}
 spec:
   owner: shop-sre
+  stageSince: 2026-01-01          # known before this month: observed from the month's start
   services: [checkout-api, checkout-web, pd-api, myapp]
   uptimeFrom: incidents
   objectives: {uptime: 0.999}

@@ -26,6 +26,7 @@ kind: Project
 metadata: {name: ticket-triage}
 spec:
   owner: o
+  stageSince: 2026-10-01
   services: [servicedesk-api, portal]
   uptimeFrom: incidents
   objectives: {uptime: 0.99}
@@ -176,3 +177,25 @@ def test_a_declaration_needs_services_for_the_incidents_basis(tmp_path: Path) ->
 
 def _month(moment: datetime) -> Period:
     return period_containing(moment, PeriodKind.MONTH)
+
+
+def test_a_project_is_observed_only_since_it_existed(tmp_path: Path) -> None:
+    """Declared today, no stageSince, no incidents: observed from when its declaration took
+    effect, never from the period start (it would be "met, 100 %" for a month nobody
+    watched); a history import's earlier first event moves the start back."""
+    engine, clock = engine_for(tmp_path, DECLARED.replace("  stageSince: 2026-10-01\n", ""))
+    snap = project(engine)
+    assert snap.period.uptime is None  # nothing observed yet
+    assert {t.target: t.status for t in snap.targets} == {"uptime": "insufficient_data"}
+    clock.now = NOW + timedelta(hours=2)
+    engine.views.stale.add("ticket-triage")
+    snap = project(engine)
+    assert snap.period.observed_s == 2 * 7200  # two services, each observed for two hours
+    assert snap.period.uptime == 1
+    october = period_containing(datetime(2026, 10, 15, tzinfo=UTC), PeriodKind.MONTH)
+    assert engine.period_view("ticket-triage", october).period.uptime is None
+    feed(engine, [opened(NOW - timedelta(hours=5)), resolved(NOW - timedelta(hours=4))])
+    engine.views.stale.add("ticket-triage")
+    snap = project(engine)
+    assert snap.period.observed_s == 2 * 7 * 3600  # known since its first event now
+    assert snap.period.uptime == 1 - 3600 / (2 * 7 * 3600)
