@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: run test test-deep lint format schemas dashboards k8s bench clean test-deps
+.PHONY: run test test-deep lint format schemas dashboards k8s links bench clean test-deps
 
 # `make run` installs what running needs (the project and the embedded broker); the test
 # toolchain comes with the first target that needs it.
@@ -65,6 +65,11 @@ dashboards: $(STAMP) ## regenerate deploy/grafana/dashboards/*.json (grafana-fou
 	$(BIN)/python deploy/grafana/dashboards.py
 
 k8s: $(STAMP) ## regenerate the Kubernetes objects that mirror rule files and declarations
+	$(BIN)/python deploy/kubernetes/render.py
+
+links: $(STAMP) ## point alert and dashboard links at deploy/links.yaml's docs_url and grafana_url
+	$(BIN)/python deploy/prometheus/render_rules.py
+	$(BIN)/python deploy/grafana/dashboards.py
 	$(BIN)/python deploy/kubernetes/render.py
 
 bench: $(STAMP) ## benchmarks: tables on stdout, JSON in bench/results (see docs/PERFORMANCE.md)

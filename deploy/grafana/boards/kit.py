@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+import yaml
 from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.builders.dashboard import DatasourceVariable, QueryVariable
 from grafana_foundation_sdk.models.dashboard import (
@@ -27,8 +28,10 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 OUT = Path(__file__).parent / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-REFERENCE: Final = "https://github.com/outcome-telemetry/collector/blob/main/docs/REFERENCE.md"
-"""Where panel descriptions send a reader for the exact definition (the repository's docs)."""
+LINKS = Path(__file__).parents[2] / "links.yaml"
+REFERENCE: Final = str(yaml.safe_load(LINKS.read_text())["docs_url"]).rstrip("/") + "/REFERENCE.md"
+"""Where panel descriptions send a reader for the exact definition: docs_url of
+deploy/links.yaml (the repository's docs, as published)."""
 Panel = stat.Panel | timeseries.Panel | table.Panel | bargauge.Panel
 MONEY: Final = "${currency}"
 
