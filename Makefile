@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: run test test-deep lint format schemas dashboards k8s links bench clean test-deps
+.PHONY: run test test-deep lint format schemas dashboards k8s site bench clean test-deps
 
 # `make run` installs what running needs (the project and the embedded broker); the test
 # toolchain comes with the first target that needs it.
@@ -67,7 +67,7 @@ dashboards: $(STAMP) ## regenerate deploy/grafana/dashboards/*.json (grafana-fou
 k8s: $(STAMP) ## regenerate the Kubernetes objects that mirror rule files and declarations
 	$(BIN)/python deploy/kubernetes/render.py
 
-links: $(STAMP) ## point alert and dashboard links at deploy/links.yaml's docs_url and grafana_url
+site: $(STAMP) ## render rules, their tests and boards from deploy/site.yaml (links, currency)
 	$(BIN)/python deploy/prometheus/render_rules.py
 	$(BIN)/python deploy/grafana/dashboards.py
 	$(BIN)/python deploy/kubernetes/render.py

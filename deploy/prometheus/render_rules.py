@@ -2,7 +2,7 @@
 
 Every alert carries `runbook_url` (a section of docs/OPERATIONS.md) and `dashboard` (a
 Grafana board) as absolute URLs, so they are clickable in Alertmanager, Slack or a pager.
-The bases come from one setting, deploy/links.yaml: change it and run `make links` to
+The bases come from one setting, deploy/site.yaml: change it and run `make site` to
 rewrite the committed rules (and the boards). Or render copies elsewhere with
 
     python deploy/prometheus/render_rules.py --docs-url https://git.example.com/outcomes/docs \\
@@ -23,19 +23,19 @@ import yaml
 
 HERE = Path(__file__).parent
 RULES = HERE / "rules"
-LINKS = HERE.parent / "links.yaml"
+LINKS = HERE.parent / "site.yaml"
 RUNBOOK: Final = re.compile(r"(runbook_url: )(\S+?)(/OPERATIONS\.md#)")
 BOARD: Final = re.compile(r"(dashboard: )(\S+?)(/d/outcomes-)")
 
 
 def links() -> tuple[str, str]:
-    """(docs base, Grafana base) of deploy/links.yaml."""
+    """(docs base, Grafana base) of deploy/site.yaml."""
     setting = yaml.safe_load(LINKS.read_text())
     return str(setting["docs_url"]).rstrip("/"), str(setting["grafana_url"]).rstrip("/")
 
 
 DOCS_URL, GRAFANA_URL = links()
-"""The bases the committed rules carry (deploy/links.yaml)."""
+"""The bases the committed rules carry (deploy/site.yaml)."""
 
 
 def render(docs_url: str = DOCS_URL, grafana_url: str = GRAFANA_URL) -> dict[str, str]:

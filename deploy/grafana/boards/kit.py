@@ -28,10 +28,21 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 OUT = Path(__file__).parent / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-LINKS = Path(__file__).parents[2] / "links.yaml"
-REFERENCE: Final = str(yaml.safe_load(LINKS.read_text())["docs_url"]).rstrip("/") + "/REFERENCE.md"
+SITE: Final = yaml.safe_load((Path(__file__).parents[2] / "site.yaml").read_text())
+"""deploy/site.yaml: the links and the reporting currency of the deployment."""
+REFERENCE: Final = str(SITE["docs_url"]).rstrip("/") + "/REFERENCE.md"
 """Where panel descriptions send a reader for the exact definition: docs_url of
-deploy/links.yaml (the repository's docs, as published)."""
+deploy/site.yaml (the repository's docs, as published)."""
+GRAFANA_CURRENCIES: Final = frozenset(
+    {"USD", "EUR", "GBP", "JPY", "CHF", "SEK", "NOK", "DKK", "INR", "BRL", "PLN"}
+)
+"""Currencies Grafana has a unit of its own for (`currencyUSD`, …)."""
+CURRENCY: Final = str(SITE.get("currency", "USD")).upper()
+MONEY_UNIT: Final = (
+    f"currency{CURRENCY}" if CURRENCY in GRAFANA_CURRENCIES else f"currency:{CURRENCY}"
+)
+"""Money panels' unit: Grafana does not read dashboard variables in units, so the
+deployment's currency is written into the boards (deploy/site.yaml)."""
 Panel = stat.Panel | timeseries.Panel | table.Panel | bargauge.Panel
 MONEY: Final = "${currency}"
 
@@ -310,7 +321,7 @@ def by_kind(title: str, description: str, record: str) -> stat.Panel:
     return stat_panel(
         title,
         description,
-        "none",
+        MONEY_UNIT,
         query(
             f'{record}{{currency="$currency",kind="month"}}',
             "monthly projects, this month",

@@ -9,6 +9,7 @@ from boards.kit import (
     BACKGROUND,
     MEETING,
     MONEY,
+    MONEY_UNIT,
     attainment_column,
     bars,
     base,
@@ -118,7 +119,7 @@ def portfolio() -> dashboard.Dashboard:
                 f"Value by team, this period ({MONEY})",
                 "Value of each team's projects in their current period, monthly and quarterly"
                 " projects apart." + see("formulas"),
-                "none",
+                MONEY_UNIT,
                 query(
                     'outcomes:period_value:team{currency="$currency"}',
                     "{{team}} ({{kind}})",
@@ -131,7 +132,7 @@ def portfolio() -> dashboard.Dashboard:
                 f"Cost by team, this period ({MONEY})",
                 "Cost of each team's projects in their current period, monthly and quarterly"
                 " projects apart." + see("formulas"),
-                "none",
+                MONEY_UNIT,
                 query(
                     'outcomes:period_cost:team{currency="$currency"}',
                     "{{team}} ({{kind}})",
@@ -159,7 +160,7 @@ def portfolio() -> dashboard.Dashboard:
                 f"Lifetime value, cost and budget ({MONEY})",
                 "Since each project's first event: value and cost, against the declared total"
                 " budgets." + see("lifetime"),
-                "none",
+                MONEY_UNIT,
                 query(
                     'sum(outcomes_project_lifetime_value{currency="$currency"})', "lifetime value"
                 ),

@@ -16,6 +16,7 @@ from boards.kit import (
     BACKGROUND,
     DATASOURCE,
     MONEY,
+    MONEY_UNIT,
     ROI,
     attainment_column,
     bars,
@@ -115,7 +116,7 @@ def project() -> dashboard.Dashboard:
                 f"Value and cost ({MONEY})",
                 "Value = savings + time saved × hourly rate; cost = booked costs + run costs,"
                 " this period." + see("formulas"),
-                "none",
+                MONEY_UNIT,
                 query(f'outcomes_period_value{{{p},currency="$currency"}}', "value", instant=True),
                 query(f'outcomes_period_cost{{{p},currency="$currency"}}', "cost", instant=True),
             ).decimals(2)
@@ -235,7 +236,7 @@ def project() -> dashboard.Dashboard:
             stat_panel(
                 f"AI cost this period ({MONEY})",
                 "Cost of the project's model calls this period; part of its cost." + see("ai-cost"),
-                "none",
+                MONEY_UNIT,
                 query(f'outcomes_period_ai_cost{{{p},currency="$currency"}}', instant=True),
             )
         )
@@ -244,7 +245,7 @@ def project() -> dashboard.Dashboard:
                 f"Cost per success ({MONEY})",
                 "The period's whole cost (model calls included) per succeeded run."
                 + see("metrics"),
-                "none",
+                MONEY_UNIT,
                 query(
                     f'outcomes_period_cost_per_success{{{p},currency="$currency"}}', instant=True
                 ),
@@ -255,7 +256,7 @@ def project() -> dashboard.Dashboard:
                 f"AI cost by model, lifetime ({MONEY})",
                 "Cost of model calls since the first event, by model and where the price came"
                 " from (provider, price_book, catalogue)." + see("ai-cost"),
-                "none",
+                MONEY_UNIT,
                 query(
                     f'sum by (model, source) (outcomes_ai_cost_total{{{p},currency="$currency"}})',
                     "{{model}} ({{source}})",
@@ -326,7 +327,7 @@ def project() -> dashboard.Dashboard:
                 f"Cost by category, lifetime ({MONEY})",
                 "All costs since the first event minus credits and corrections, by category"
                 " (run costs are `run`)." + see("metrics"),
-                "none",
+                MONEY_UNIT,
                 query(
                     f'sum by (category) (outcomes_cost_total{{{p},currency="$currency"}}) - ('
                     f'sum by (category) (outcomes_cost_credits_total{{{p},currency="$currency"}})'
@@ -341,7 +342,7 @@ def project() -> dashboard.Dashboard:
             bars(
                 f"Savings by category, lifetime ({MONEY})",
                 "All realized savings since the first event, by category." + see("metrics"),
-                "none",
+                MONEY_UNIT,
                 query(
                     f'sum by (category) (outcomes_savings_total{{{p},currency="$currency"}})',
                     "{{category}}",
@@ -355,7 +356,7 @@ def project() -> dashboard.Dashboard:
                 f"Lifetime value, cost and budget ({MONEY})",
                 "Value and cost since the first event, against the declared budget."
                 + see("lifetime"),
-                "none",
+                MONEY_UNIT,
                 query(f'outcomes_project_lifetime_value{{{p},currency="$currency"}}', "value"),
                 query(f'outcomes_project_lifetime_cost{{{p},currency="$currency"}}', "cost"),
                 query(f'outcomes_project_budget{{{p},currency="$currency"}}', "budget"),

@@ -9,6 +9,7 @@ from boards.kit import (
     BACKGROUND,
     MEETING,
     MONEY,
+    MONEY_UNIT,
     ROI,
     attainment_column,
     base,
@@ -111,7 +112,7 @@ def team() -> dashboard.Dashboard:
                 f"Value and cost this period ({MONEY})",
                 "The team's projects' value and cost in their current periods, over time"
                 " (each drops to zero when its period starts)." + see("formulas"),
-                "none",
+                MONEY_UNIT,
                 query(
                     f'sum by (kind) (outcomes:period_value:team{{{t},currency="$currency"}})',
                     "value ({{kind}})",
