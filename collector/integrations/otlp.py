@@ -310,6 +310,8 @@ REDACTED_PREFIXES: Final = (
 """Attributes never copied into a dead letter: credentials, prompts and completions.
 Nothing the translator reads is among them, so a replay maps the letter as it would
 have mapped the span."""
+NOT_KEPT: Final = (*REDACTED_PREFIXES, "gen_ai.evaluation.explanation")
+"""... nor an evaluation's explanation (it may quote the output)."""
 
 
 def _redacted(span: Span) -> Span:
@@ -319,7 +321,15 @@ def _redacted(span: Span) -> Span:
     kept.attributes.extend(
         pair for pair in span.attributes if not pair.key.startswith(REDACTED_PREFIXES)
     )
-    del kept.events[:]  # span events carry prompts and completions too
+    del kept.events[:]  # span events carry prompts and completions too ...
+    for event in span.events:  # ... but a review must replay with its span
+        if event.name == EVALUATION_EVENT:
+            review = kept.events.add()
+            review.CopyFrom(event)
+            del review.attributes[:]
+            review.attributes.extend(
+                pair for pair in event.attributes if not pair.key.startswith(NOT_KEPT)
+            )
     return kept
 
 
@@ -445,11 +455,7 @@ def _log_alone(resource_logs: ResourceLogs, scope_logs: ScopeLogs, record: LogRe
     kept.CopyFrom(record)
     kept.ClearField("body")  # an evaluation's explanation may quote the output
     del kept.attributes[:]
-    kept.attributes.extend(
-        pair
-        for pair in record.attributes
-        if not pair.key.startswith((*REDACTED_PREFIXES, "gen_ai.evaluation.explanation"))
-    )
+    kept.attributes.extend(pair for pair in record.attributes if not pair.key.startswith(NOT_KEPT))
     scope = ScopeLogs(scope=scope_logs.scope, log_records=[kept], schema_url=scope_logs.schema_url)
     alone = ResourceLogs(
         resource=resource_logs.resource, scope_logs=[scope], schema_url=resource_logs.schema_url

@@ -338,3 +338,28 @@ def test_openinference_human_evaluations_on_the_span_are_reviews() -> None:
     reviews = [i for i in span_items(integration(), request, "USD") if i.result == "review"]
     assert [data(item)["verdict"] for item in reviews] == ["rejected"]
     assert data(reviews[0])["subject"] == "5b8efff798038103d269b633813fc60c-ccc19b7ec3c1b170"
+
+
+def test_a_review_in_a_span_event_replays_with_its_unmapped_span() -> None:
+    document = json.loads((PAYLOADS / "otlp-agent-spans.json").read_text())
+    agent = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    agent["events"] = [
+        {"timeUnixNano": "1794744600000000000", "name": "gen_ai.evaluation.result",
+         "attributes": [
+             {"key": "gen_ai.evaluation.name", "value": {"stringValue": "human_review"}},
+             {"key": "gen_ai.evaluation.score.label", "value": {"stringValue": "rejected"}},
+             {"key": "gen_ai.evaluation.explanation", "value": {"stringValue": "wrong group"}},
+         ]},
+        {"timeUnixNano": "1794744600000000001", "name": "gen_ai.content.prompt",
+         "attributes": [{"key": "gen_ai.prompt", "value": {"stringValue": "never-copy-me"}}]},
+    ]  # fmt: skip
+    others = RULES.replace('"triage-*"', '"summarizer"')
+    request = decode_traces(json.dumps(document).encode(), JSON)
+    run = next(i for i in span_items(integration(others), request, "USD") if i.letter)
+    assert run.letter is not None
+    assert b"never-copy-me" not in run.letter and b"wrong group" not in run.letter
+    replayed = receive_otlp(integration(), run.letter)
+    assert isinstance(replayed, Accepted)
+    assert [e.type.value for e in replayed.events] == [
+        "outcomes.run.finished", "outcomes.review.recorded"
+    ]  # fmt: skip
