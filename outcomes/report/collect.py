@@ -100,6 +100,7 @@ def build_report(settings: Settings, request: str | None, clock: Callable[[], da
         for period in periods_for(request, profile.period_kind, now):
             row = row_of(engine.period_view(name, period), period, now, settings.currency)
             row["incidents"] = [incident_of(span) for span in engine.incidents_in(name, period)]
+            row["uptime_basis"] = profile.uptime_from
             rows.append(row)
     latest = {row["project"]: row for row in rows}  # each project's periods end newest
     rank = {name: STATUS_ORDER.index(row["status"]) for name, row in latest.items()}

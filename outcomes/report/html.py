@@ -26,6 +26,7 @@ from outcomes.report.text import (
     reviewed,
     roi_text,
     target_value,
+    uptime_text,
 )
 
 COLOURS: Final = {
@@ -382,7 +383,7 @@ def _periods_table(report: Report) -> list[str]:
             + _number("ai_cost", row["ai_cost"], ai_cost(row))
             + _number("net_value", row["net_value"], money(row["net_value"]))
             + _number("roi", row["roi"], roi_text(row["roi"]))
-            + _number("uptime", row["uptime"], percent(row["uptime"], 3))
+            + _number("uptime", row["uptime"], uptime_text(row))
             + _number("success_ratio", row["success_ratio"], percent(row["success_ratio"]))
             + "</tr>"
         )

@@ -176,7 +176,7 @@ def _projects(report: Report, full: bool) -> Table:
         if full:
             table.add_row(
                 *cells, row["team"], *figures, ai_cost(row), roi_text(row["roi"]),
-                percent(row["uptime"], 3), percent(row["success_ratio"]),
+                uptime_text(row), percent(row["success_ratio"]),
                 rates_text(row["hourly_rates"]),
             )  # fmt: skip
         else:
@@ -273,6 +273,14 @@ def _reviews(report: Report, console: Console) -> None:
     console.print(table)
 
 
+def uptime_text(row: dict[str, Any]) -> str:
+    """Uptime to 3 decimals; on the incidents basis a period without an incident says so:
+    its uptime rests on no reported outage, not on an observation of the service."""
+    shown = percent(row["uptime"], 3)
+    quiet = row.get("uptime_basis") == "incidents" and not row.get("incidents")
+    return f"{shown} (no incidents reported)" if quiet and row["uptime"] is not None else shown
+
+
 def ai_cost(row: dict[str, Any]) -> str:
     """The period's AI cost; `—` without model calls; `+ N unpriced` when some had no price
     (their cost is missing, never guessed)."""
@@ -312,7 +320,7 @@ def render_markdown(report: Report) -> str:
             f"| {_md(row['project'] + marks(row))} | {row['period']} |"
             f" {STATUS_LABEL[row['status']]} | {_md(row['team'])} |"
             f" {row['time_saved_s'] / 3600:,.1f} | {money(row['value'])} | {money(row['cost'])} |"
-            f" {ai_cost(row)} | {roi_text(row['roi'])} | {percent(row['uptime'], 3)} |"
+            f" {ai_cost(row)} | {roi_text(row['roi'])} | {uptime_text(row)} |"
             f" {percent(row['success_ratio'])} |"
         )
     target_lines = [

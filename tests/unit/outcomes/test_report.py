@@ -336,3 +336,17 @@ def test_the_report_says_what_reviews_did_to_time_saved(setup: Settings, tmp_pat
     assert "Human review" in terminal.getvalue() and "0.5 h of time saved forfeited" in (
         terminal.getvalue()
     )
+
+
+def test_uptime_without_any_incident_says_so(setup: Settings, tmp_path: Path) -> None:
+    (tmp_path / "projects" / "desk.yaml").write_text(
+        "apiVersion: outcomes/v1\nkind: Project\nmetadata: {name: desk}\nspec:\n"
+        "  owner: o\n  stageSince: 2026-10-01\n  services: [api]\n  uptimeFrom: incidents\n"
+    )
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    ingest(tmp_path, clock, [make_event(time=datetime(2026, 11, 20, 9, tzinfo=UTC))])
+    report = build_report(setup, "2026-11", clock)
+    desk = next(row for row in report.rows if row["project"] == "desk")
+    assert desk["uptime"] == 1.0 and desk["uptime_basis"] == "incidents"
+    assert "| 100.000% (no incidents reported) |" in render_markdown(report)
+    assert "(no incidents reported)" in render_html(report)
