@@ -79,6 +79,10 @@ class WorkerPool:
         """Since when no worker is starting, joining or loading (while `_stored` is served)."""
         self._changed = False
         """A worker reported (or exited) since `_merged` was built."""
+        self._unheld_since: float | None = None
+        """Since when no worker holds a partition (from the start): past SETTLE_SESSIONS
+        session timeouts the group is not settling, and /readyz says so even while the
+        stored numbers are served."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -86,6 +90,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        self._unheld_since = time.monotonic()
         for slot in self._slots:
             thread = threading.Thread(
                 target=self._keep_running, args=(slot,), name=f"worker-{slot.index + 1}"
@@ -131,7 +136,30 @@ class WorkerPool:
                     for slot in self._slots
                     if slot.status is None and slot.exited is not None
                 )
+            problems.extend(self._unsettled())
         return problems
+
+    def _unsettled(self) -> list[str]:
+        """A group that never hands this collector a partition (call with the lock): after
+        SETTLE_SESSIONS session timeouts without one — a group stuck rebalancing after a
+        crash, or more collectors than partitions — not ready, with the workers' state."""
+        if any(slot.status and slot.status.partitions for slot in self._slots):
+            self._unheld_since = None
+            return []
+        now = time.monotonic()
+        since = self._unheld_since = self._unheld_since or now
+        bound_s = SETTLE_SESSIONS * self.settings.session_timeout_ms / 1000
+        if now - since <= bound_s:
+            return []
+        states = ", ".join(
+            f"worker {slot.index + 1} "
+            + ("starting" if slot.status is None else "joining the group")
+            for slot in self._slots
+        )
+        return [
+            f"no partitions held for {now - since:.0f} s (over {SETTLE_SESSIONS} session"
+            f" timeouts): the consumer group is not settling ({states})"
+        ]
 
     def _serving_stored(self) -> bool:
         """Whether the stored numbers are still served (call with the lock). The workers

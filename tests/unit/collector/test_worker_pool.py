@@ -107,3 +107,22 @@ def test_fewer_partitions_than_stored_hand_over_after_three_session_timeouts(
     assert accepted(pool.snapshot()) == 600  # within a rebalance's time: maybe one goes on
     time.sleep(1.1)  # held still for three session timeouts: the topic has fewer partitions
     assert accepted(pool.snapshot()) == 200
+
+
+def test_a_group_that_never_hands_out_partitions_is_not_ready_even_with_stored_numbers(
+    pool: WorkerPool,
+) -> None:
+    """The crash livelock: the workers rejoin forever, the stored numbers are served; past
+    three session timeouts without a partition /readyz says so (then ready once they hold)."""
+    pool._unheld_since = time.monotonic()
+    report(pool, 0, (STATUS, WorkerStatus((), (), loaded=False)))
+    report(pool, 1, (STATUS, WorkerStatus((), (), loaded=False)))
+    assert pool.problems() == []  # within the bound (3 x 1 s here)
+    pool._unheld_since = time.monotonic() - 3.5
+    (problem,) = pool.problems()
+    assert "no partitions held for 4 s" in problem
+    assert "worker 1 joining the group, worker 2 joining the group" in problem
+    assert accepted(pool.snapshot()) == 600  # the stored numbers are still served
+    report(pool, 0, *joined((0, 1, 2)))
+    report(pool, 1, *joined((3, 4, 5)))
+    assert pool.problems() == []
