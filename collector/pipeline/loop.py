@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from collector.engine.admission import Instant
@@ -267,22 +267,32 @@ class Pipeline:
             return
         self._last_maintenance = now
         changes = self.engine.forget_closed()
-        unmatched = self.engine.take_unmatched()
-        if unmatched:  # acknowledged before the reviews are forgotten: a crash re-sends them
-            if self.dead_letters is None:
-                raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
-            topics = {partition: topic for topic, partition in self.partitions.fence}
-            self.dead_letters.send_all(
-                [
-                    (
-                        SourceRecord(topics.get(p, ""), p, -1, r.key, r.headers, r.value),
-                        EventError(Reason.UNMATCHED, why, EventType.REVIEW_RECORDED.value),
-                    )
-                    for p, r, why in unmatched
-                ]
+        if self._dead_letter_unmatched():  # their rejection counted with the forgetting
+            changes = replace(
+                self.engine.take_changes(), forget_seen_before_s=changes.forget_seen_before_s
             )
         if changes.forget_seen_before_s is not None:
             self._durable(lambda: self.store.commit(changes, {}, {}))
+
+    def _dead_letter_unmatched(self) -> bool:
+        """Reviews whose run never came, to the dead-letter topic (acknowledged before they
+        are forgotten: a crash re-sends them). Whether there were any."""
+        unmatched = self.engine.take_unmatched()
+        if not unmatched:
+            return False
+        if self.dead_letters is None:
+            raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
+        topics = {partition: topic for topic, partition in self.partitions.fence}
+        self.dead_letters.send_all(
+            [
+                (
+                    SourceRecord(topics.get(p, ""), p, -1, r.key, r.headers, r.value),
+                    EventError(Reason.UNMATCHED, why, EventType.REVIEW_RECORDED.value),
+                )
+                for p, r, why in unmatched
+            ]
+        )
+        return True
 
     def _publish(self, force: bool = False) -> None:
         started_s = self._pacing.start(force)

@@ -10,9 +10,10 @@ from collector.pipeline import Pipeline, PipelineSettings, partition_of
 from collector.source.records import SourceRecord
 from collector.state.sqlite import SqliteStore
 from schemas.binding import KafkaRecord, to_binary, to_structured
+from schemas.events import EventType
 from schemas.snapshot import Snapshot
 from tests.support.doubles import MemoryDeadLetters, MemorySource
-from tests.support.engines import new_engine
+from tests.support.engines import FixedClock, new_engine
 from tests.support.events import NOW, make_event
 
 
@@ -284,3 +285,35 @@ def test_under_load_snapshots_are_spaced_by_what_they_cost(
         clock[0] = started + spacing_s + 1e-6
         pipeline._publish()
         assert len(published) == count + 1, f"{cost_s}: not published after {spacing_s} s"
+
+
+def test_a_review_whose_run_never_comes_is_dead_lettered_unmatched_once(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    source, dead = MemorySource(), MemoryDeadLetters()
+    engine = new_engine()
+    engine._clock = clock  # type: ignore[assignment]
+    pipeline = Pipeline(
+        engine, SqliteStore(tmp_path / "state.db"), dead, publish=lambda s: None,
+        settings=PipelineSettings(owner="a", maintenance_interval_s=0.0),
+    )  # fmt: skip
+    pipeline.source = source
+    pipeline.assign("events", [0])
+    review = make_event(EventType.REVIEW_RECORDED, event_id="v1", subject="never")
+    source.add([to_binary(review)])
+    pipeline.process(source.poll(0))
+    pipeline._maintain()
+    assert dead.sent == []
+    clock.now = NOW + timedelta(days=30)  # November and its grace are over
+    pipeline._maintain()
+    ((record, error),) = dead.sent
+    assert (error.reason.value, record.topic, record.key) == (
+        "unmatched",
+        "events",
+        b"ticket-triage",
+    )
+    assert b'"subject":"never"' in (record.value or b"")
+    pipeline._maintain()
+    assert len(dead.sent) == 1  # forgotten: sent once
+    loaded = SqliteStore(tmp_path / "state.db").load("events", [0])
+    assert loaded.reviews == ()
+    assert loaded.health[0]["rejected"] == {"unmatched": 1}
