@@ -291,7 +291,7 @@ def test_a_review_whose_run_never_comes_is_dead_lettered_unmatched_once(tmp_path
     clock = FixedClock(NOW)
     source, dead = MemorySource(), MemoryDeadLetters()
     engine = new_engine()
-    engine._clock = clock  # type: ignore[assignment]
+    engine._clock = clock
     pipeline = Pipeline(
         engine, SqliteStore(tmp_path / "state.db"), dead, publish=lambda s: None,
         settings=PipelineSettings(owner="a", maintenance_interval_s=0.0),
