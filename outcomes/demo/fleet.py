@@ -53,6 +53,9 @@ class SimulatedProject:
     young period's ROI is not swung by one daily lump; a multiple of 24 keeps it exact."""
     silent_for: timedelta | None = None
     backfill_from_quarter: bool = False
+    accepted_every: int = 0
+    """Every Nth run an on-call engineer reviews and accepts as is, a minute later: the
+    human-review row of the boards (an acceptance changes no figure)."""
 
 
 FLEET: tuple[SimulatedProject, ...] = (
@@ -65,7 +68,8 @@ FLEET: tuple[SimulatedProject, ...] = (
                      service="servicedesk-api", outage_s_per_day=2, cost_per_day=480,
                      incident_s_per_day=120,
                      savings_per_day=1, savings_each=400.0, savings_category="incident",
-                     savings_basis="P2 incidents auto-resolved x average incident cost"),
+                     savings_basis="P2 incidents auto-resolved x average incident cost",
+                     accepted_every=5),
     SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
                      fail_every=6, effort_every=3, effort_s=900, backfill_from_quarter=True,
                      cost_per_day=300),
@@ -88,6 +92,7 @@ class FleetSimulator:
         self._runs = {p.name: itertools.count(1) for p in fleet}
         self._live = [p for p in fleet if p.silent_for is None]
         self._ids = itertools.count()
+        self._reviewed = itertools.count(1)
 
     def backfill(self, period_start: datetime, quarter_start: datetime) -> list[OutcomeEvent]:
         """The period so far for every project, in time order."""
@@ -104,7 +109,10 @@ class FleetSimulator:
     ) -> Iterator[OutcomeEvent]:
         days = max(0.0, (end - start).total_seconds() / 86400)
         for _ in range(round(project.runs_per_day * days)):
-            yield self._run(project, self._moment(start, end))
+            run = self._run(project, self._moment(start, end))
+            yield run
+            if project.accepted_every and next(self._reviewed) % project.accepted_every == 0:
+                yield self._review(run, min(run.time + timedelta(minutes=1), end))
         for _ in range(round(project.savings_per_day * days)):
             yield self._savings(project, self._moment(start, end))
         hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -170,6 +178,19 @@ class FleetSimulator:
             "cost": project.run_cost,
         }
         return self._event(EventType.RUN_FINISHED, data, time)
+
+    def _review(self, run: OutcomeEvent, time: datetime) -> OutcomeEvent:
+        data = {
+            "project": run.project,
+            "automation": run.data.automation,  # type: ignore[union-attr]
+            "subject": run.id,
+            "verdict": "accepted",
+            "reviewer": "on-call",
+        }
+        # its own id and no draw from the random stream: the fleet's other events stay as
+        # they were without reviews
+        return new_event(EventType.REVIEW_RECORDED, SOURCE, data, event_id=f"{run.id}-review",
+                         time=time)  # fmt: skip
 
     def _savings(self, project: SimulatedProject, time: datetime) -> OutcomeEvent:
         data = {
