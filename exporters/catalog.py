@@ -43,6 +43,7 @@ def _gauge(name: str, help_text: str, *labels: str) -> Family:
 
 _P, _PC = ("project",), ("project", "currency")
 _MONEY = ("project", "category", "currency")
+_CLOSED = ("project", "period", "kind")
 
 PROJECT_FAMILIES: Final = (
     _counter(
@@ -264,6 +265,36 @@ PROJECT_FAMILIES: Final = (
         " a person did the work, so it is not time saved.",
         *_P,
     ),
+    _gauge(
+        "outcomes_closed_period_value",
+        "Value of each of the last closed periods (12 months; 4 quarters too for a quarterly"
+        " project), restated by late events and history imports; none before the project"
+        " was known.",
+        *_CLOSED,
+        "currency",
+    ),
+    _gauge(
+        "outcomes_closed_period_cost",
+        "Cost of each of the last closed periods.",
+        *_CLOSED,
+        "currency",
+    ),
+    _gauge(
+        "outcomes_closed_period_time_saved_seconds",
+        "Time saved in each of the last closed periods.",
+        *_CLOSED,
+    ),
+    _gauge(
+        "outcomes_closed_period_uptime_ratio",
+        "Uptime of each of the last closed periods (absent where undefined).",
+        *_CLOSED,
+    ),
+    _gauge(
+        "outcomes_closed_period_status",
+        "1 for the status each closed period of the project's own kind ended with.",
+        *_CLOSED,
+        "status",
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -337,6 +368,18 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         _defined(p, period.acceptance_ratio),
         _defined(p, period.review_coverage) if reviewed else [],
         [(p, period.forfeited_s)] if reviewed else [],
+        *_closed_samples(project, currency),
+    )
+
+
+def _closed_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sample], ...]:
+    name, history = project.name, project.history
+    return (
+        [((name, c.key, c.kind, currency), c.value) for c in history],
+        [((name, c.key, c.kind, currency), c.cost) for c in history],
+        [((name, c.key, c.kind), c.time_saved_s) for c in history],
+        [((name, c.key, c.kind), c.uptime) for c in history if c.uptime is not None],
+        [((name, c.key, c.kind, c.status), 1.0) for c in history if c.status is not None],
     )
 
 

@@ -127,6 +127,26 @@ class ProjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedPeriod:
+    """A closed period's figures as last restated (the boards' month-over-month history).
+
+    Every project has its closed months; a quarterly project its closed quarters too.
+    `status` only for the project's own period kind (its targets are judged per quarter,
+    not per month)."""
+
+    key: str
+    """`2026-11` or `2026-Q3`."""
+    kind: str
+    """month or quarter."""
+    value: float
+    cost: float
+    time_saved_s: float
+    roi: float | None
+    uptime: float | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSnapshot:
     name: str
     counters: ProjectCounters
@@ -152,6 +172,9 @@ class ProjectSnapshot:
     imports too): what staleness is judged by."""
     reviews_pending: int = 0
     """Reviews whose run has not arrived yet."""
+    history: tuple[ClosedPeriod, ...] = ()
+    """Its last closed periods, oldest first: periods that ended before the project was
+    known (not observed) are left out."""
 
 
 @dataclass(frozen=True, slots=True)

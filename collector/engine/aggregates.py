@@ -8,9 +8,10 @@ Serialized to plain JSON-able dicts for the state store.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from collector.engine.pricing import Priced
 from collector.engine.rates import epoch_day
@@ -106,6 +107,10 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
         sums.savings_n[data.category] += micros[0]
 
 
+REVISIONS: Final = itertools.count(1)
+"""One increasing sequence for every change to a month (or a project's incidents)."""
+
+
 @dataclass
 class PeriodTotals:
     """Sums over the accepted events whose event time lies in one period."""
@@ -135,6 +140,9 @@ class PeriodTotals:
     """Human effort of those reviews."""
     forfeited_us: int = 0
     """Manual time of succeeded runs rejected or escalated: no longer time saved."""
+    revision: int = field(default=0, compare=False)
+    """When it last changed, from `REVISIONS` (in memory only: what the closed-period
+    figures kept for the boards were computed from)."""
 
     @property
     def saved_us(self) -> int:
@@ -149,6 +157,7 @@ class PeriodTotals:
     def note_applied(self, now_s: float) -> None:
         if self.last_applied_s is None or now_s > self.last_applied_s:
             self.last_applied_s = now_s
+        self.revision = next(REVISIONS)
 
     def add(self, data: EventData, micros: Micros, event_s: float) -> None:
         """Sum a run, cost or savings (`micros`: its numbers)."""

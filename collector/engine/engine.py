@@ -25,12 +25,18 @@ from collector.engine.admission import (
     instant_at,
     too_late,
 )
-from collector.engine.aggregates import LifetimeCounters, PeriodTotals, micros_of, run_micros
+from collector.engine.aggregates import (
+    REVISIONS,
+    LifetimeCounters,
+    PeriodTotals,
+    micros_of,
+    run_micros,
+)
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
 from collector.engine.ledger import HealthLedger
-from collector.engine.periods import Period, PeriodKind, parse_period_key
+from collector.engine.periods import Period, PeriodKind, parse_period_key, quarter_of
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import Catalogue, price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
@@ -408,11 +414,16 @@ class Engine:
             months = [m for m, *_ in pieces(start_us, end_us, 0)]
         else:
             months = [month]
-        for touched in months:
+        # the other months of a quarter that left memory come back with it, so that the
+        # quarter's figures can be restated whole (collector.engine.history)
+        quarters = {quarter_of(touched) for touched in months}
+        siblings = [m for m in project.dropped if quarter_of(m) in quarters]
+        for touched in [*months, *siblings]:
             if touched.key not in project.months:
                 stored = self._archive(project.name, touched.key)
                 if stored is not None:
                     project.restore_month(stored, touched)
+        for touched in months:
             project.month_totals(touched).backfilled += 1
 
     def _check_resolution(self, event: OutcomeEvent, data: IncidentResolved) -> None:
@@ -450,6 +461,7 @@ class Engine:
         incident.title = data.title or incident.title
         incident.severity = data.severity or incident.severity
         project.counters.note_time(event_s)
+        project.incidents_revision = next(REVISIONS)
         self.changes.incidents.add((project.name, *key))
 
     def _observe(
@@ -575,6 +587,8 @@ class Engine:
         now_s = now.timestamp()
         expired = False
         for project in self._projects.values():
+            if any(month.end_s <= horizon_s for month, _ in project.months.values()):
+                self._keep_history(project, now)
             project.drop_months_ended_before(horizon_s)
             book = project.review_book
             remembered = len(book.runs) + len(book.pending)
@@ -585,6 +599,13 @@ class Engine:
         if any(forgotten) or expired:
             return StateChanges(forget_seen_before_s=now_s)
         return StateChanges()
+
+    def _keep_history(self, project: ProjectState, now: datetime) -> None:
+        """Evaluate the project's closed periods while all their months are in memory."""
+        name, policy = project.name, self.policy
+        profile = policy.profile(name)
+        since = self._declared_since.get(name) if profile.declared else None
+        self.views.history.of(project, profile, now, since, policy.version)
 
     def take_unmatched(self) -> list[tuple[int, KafkaRecord, str]]:
         """Reviews whose run never came (`forget_closed` found them), as (partition, the

@@ -20,7 +20,15 @@ from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
 from collector.engine.rates import epoch_day
 from collector.engine.snapshots import counters_snapshot
-from schemas.snapshot import PROJECT_STATUSES, Portfolio, ProjectInfo, ProjectSnapshot
+from schemas.snapshot import (
+    PROJECT_STATUSES,
+    ClosedPeriod,
+    PeriodResult,
+    Portfolio,
+    ProjectInfo,
+    ProjectSnapshot,
+    TargetResult,
+)
 
 
 def current_period(profile: ProjectProfile, now: datetime) -> Period:
@@ -33,22 +41,12 @@ def project_snapshot(
     period: Period,
     now: datetime,
     declared_since_s: float | None = None,
+    *,
+    history: tuple[ClosedPeriod, ...] = (),
 ) -> ProjectSnapshot:
-    """Realized values, targets and status of `project` over `period` at `now`."""
-    totals = project.totals_over(period)
-    services = profile.services
-    availability = (
-        incidents_uptime(
-            project, profile, period, now, known_since(project, profile, declared_since_s)
-        )
-        if profile.uptime_from == "incidents"
-        else None
-    )
-    rates = profile.hourly_rates
-    computed = figures(totals, rates, services, availability)
-    result = period_result(period, totals, rates, services, computed=computed)
-    facts = realized(period, totals, rates, services, now, computed=computed)
-    targets = evaluate(profile.objectives, profile.guards, facts)
+    """Realized values, targets and status of `project` over `period` at `now`;
+    `history`: its last closed periods."""
+    result, targets = _judged(project, profile, period, now, declared_since_s)
     return ProjectSnapshot(
         name=project.name,
         counters=counters_snapshot(project.counters),
@@ -64,7 +62,55 @@ def project_snapshot(
         incidents=project.incident_counts(),
         incidents_open_since=project.oldest_open(),
         declared_since_s=declared_since_s,
+        history=history,
     )
+
+
+def closed_period(
+    project: ProjectState,
+    profile: ProjectProfile,
+    period: Period,
+    now: datetime,
+    declared_since_s: float | None,
+    *,
+    with_status: bool,
+) -> ClosedPeriod:
+    """A closed period's figures as the report shows them; its status when `with_status`
+    (the project's own period kind)."""
+    result, targets = _judged(project, profile, period, now, declared_since_s)
+    return ClosedPeriod(
+        key=period.key,
+        kind=period.kind.value,
+        value=result.value,
+        cost=result.cost,
+        time_saved_s=result.time_saved_s,
+        roi=result.roi,
+        uptime=result.uptime,
+        status=project_status(profile.objectives, targets) if with_status else None,
+    )
+
+
+def _judged(
+    project: ProjectState,
+    profile: ProjectProfile,
+    period: Period,
+    now: datetime,
+    declared_since_s: float | None,
+) -> tuple[PeriodResult, tuple[TargetResult, ...]]:
+    totals = project.totals_over(period)
+    services = profile.services
+    availability = (
+        incidents_uptime(
+            project, profile, period, now, known_since(project, profile, declared_since_s)
+        )
+        if profile.uptime_from == "incidents"
+        else None
+    )
+    rates = profile.hourly_rates
+    computed = figures(totals, rates, services, availability)
+    result = period_result(period, totals, rates, services, computed=computed)
+    facts = realized(period, totals, rates, services, now, computed=computed)
+    return result, evaluate(profile.objectives, profile.guards, facts)
 
 
 def known_since(

@@ -62,6 +62,11 @@ def month_and_quarter(moment: datetime) -> tuple[Period, Period]:
     return _month_and_quarter(utc.year, utc.month)
 
 
+def quarter_of(period: Period) -> Period:
+    """The quarter that contains `period` (a month, or the quarter itself)."""
+    return _period(period.start.year, period.start.month, PeriodKind.QUARTER)
+
+
 @lru_cache(maxsize=4096)
 def _month_and_quarter(year: int, month: int) -> tuple[Period, Period]:
     return _period(year, month, PeriodKind.MONTH), _period(year, month, PeriodKind.QUARTER)

@@ -42,6 +42,10 @@ class IncidentSpan:
     """How much of it lies in the period asked for."""
 
 
+_DROPPED_KEPT_S = 400 * 86_400.0
+"""Longer than the closed periods kept for the boards (collector.engine.history)."""
+
+
 @dataclass
 class ProjectState:
     """Owned by the engine thread. `partition` is where the project's events arrive."""
@@ -55,6 +59,11 @@ class ProjectState:
     """(service, incident key) -> its intervals."""
     review_book: ReviewBook = field(default_factory=ReviewBook, repr=False)
     """Runs remembered for their verdicts; reviews waiting for their run."""
+    incidents_revision: int = 0
+    """When its incidents last changed (an incident's downtime may lie in earlier months)."""
+    dropped: set[Period] = field(default_factory=set, repr=False)
+    """Months that left memory (within a year and a quarter): the periods holding them are
+    not whole until they are restored."""
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
     _models: set[str] = field(default_factory=set, repr=False)
@@ -206,10 +215,14 @@ class ProjectState:
 
     def restore_month(self, row: PeriodRow, month: Period) -> None:
         self.months[row.key] = (month, PeriodTotals.from_json(row.totals, epoch_day(month.start_s)))
+        self.dropped.discard(month)
 
     def drop_months_ended_before(self, moment_s: float) -> None:
-        for key in [k for k, (month, _) in self.months.items() if month.end_s <= moment_s]:
-            del self.months[key]
+        gone = [k for k, (month, _) in self.months.items() if month.end_s <= moment_s]
+        if gone:
+            kept_after_s = moment_s - _DROPPED_KEPT_S
+            self.dropped = {m for m in self.dropped if m.end_s > kept_after_s}
+            self.dropped.update(self.months.pop(key)[0] for key in gone)
         for month_label in [k for k in self.windows if k[0] not in self.months]:
             del self.windows[month_label]
 

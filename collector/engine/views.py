@@ -1,8 +1,9 @@
 """Per-project views of the current period, cached between snapshots.
 
-A project's view (realized values, targets, status) is recomputed when it received
-events (`mark_stale`), when the declarations changed, when its period turned, or at the
-latest `refresh_s` after the last computation (projections move with time alone)."""
+A project's view (realized values, targets, status; its closed periods) is recomputed
+when it received events (`mark_stale`), when the declarations changed, when its period
+turned, or at the latest `refresh_s` after the last computation (projections move with
+time alone)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from collector.engine.evaluate import current_period, project_snapshot
+from collector.engine.history import ClosedHistory
 from collector.engine.policy import ProjectPolicy
 from collector.engine.project import ProjectState
 from schemas.snapshot import ProjectSnapshot
@@ -28,6 +30,7 @@ class ProjectViews:
         self._cache: dict[str, _Cached] = {}
         self.stale: set[str] = set()
         """Projects that received events since the last snapshot."""
+        self.history = ClosedHistory()
 
     def view(
         self,
@@ -51,9 +54,11 @@ class ProjectViews:
         ):
             return cached.snapshot
         since = declared_since_s if profile.declared else None
-        view = project_snapshot(state, profile, period, now, declared_since_s=since)
+        history = self.history.of(state, profile, now, since, policy.version)
+        view = project_snapshot(state, profile, period, now, since, history=history)
         self._cache[name] = _Cached(view, policy.version, tick)
         return view
 
     def forget(self, name: str) -> None:
         self._cache.pop(name, None)
+        self.history.forget(name)

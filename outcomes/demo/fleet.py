@@ -7,7 +7,8 @@ keep that window short):
 ticket-triage and cost-optimizer meet their objectives, incident-autoremediation is at
 risk (17 of 18 runs succeed against a 95% objective), patch-rollout is clearly off target,
 disk-cleanup has no declaration (unscoped) and capacity-planner went silent four days ago
-(stalled). `backfill` produces the period so far; `next_event` keeps it going live with the
+(stalled). `history` produces the months before this one as a history import (the boards'
+month over month), `backfill` the period so far; `next_event` keeps it going live with the
 same proportions, so the live stream only firms up the picture.
 """
 
@@ -25,6 +26,8 @@ from schemas.events import EventType
 
 SOURCE = "demo/simulator"
 HOURS = 24
+HISTORY_MONTHS = 3
+"""Calendar months before this one that `history` produces."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class FleetSimulator:
         fleet: tuple[SimulatedProject, ...] = FLEET,
     ) -> None:
         self._clock = clock
+        self._seed = seed
         self._random = random.Random(seed)
         self._fleet = fleet
         self._runs = {p.name: itertools.count(1) for p in fleet}
@@ -102,6 +106,23 @@ class FleetSimulator:
             start = quarter_start if project.backfill_from_quarter else period_start
             end = now - project.silent_for if project.silent_for else now
             events.extend(self._history(project, start, end))
+        return sorted(events, key=lambda e: e.time)
+
+    def history(
+        self, period_start: datetime, quarter_start: datetime, months: int = HISTORY_MONTHS
+    ) -> list[OutcomeEvent]:
+        """The `months` calendar months before `period_start` (up to where `backfill`
+        starts) as a history import (`outcomesbackfill`), in time order. Drawn by a
+        simulator of its own, so the period's events are the same with or without it."""
+        first = period_start.replace(
+            year=period_start.year + (period_start.month - 1 - months) // 12,
+            month=(period_start.month - 1 - months) % 12 + 1,
+        )
+        past = FleetSimulator(self._clock, self._seed + 1, self._fleet)
+        events: list[OutcomeEvent] = []
+        for project in self._fleet:
+            end = quarter_start if project.backfill_from_quarter else period_start
+            events.extend(e._replace(backfill=True) for e in past._history(project, first, end))
         return sorted(events, key=lambda e: e.time)
 
     def _history(

@@ -71,7 +71,8 @@ def _produce(
     now = utc_now()
     month = period_containing(now, PeriodKind.MONTH)
     quarter = period_containing(now, PeriodKind.QUARTER)
-    for event in simulator.backfill(month.start, quarter.start):
+    history = simulator.history(month.start, quarter.start)
+    for event in [*history, *simulator.backfill(month.start, quarter.start)]:
         _send(producer, app.settings.topic, event)
     producer.flush()
     interval_s, next_at, sent = 1.0 / rate, time.monotonic(), 0

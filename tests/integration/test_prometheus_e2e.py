@@ -66,8 +66,9 @@ def feed(app: CollectorApp, stop: threading.Event) -> None:
         period_containing(now, PeriodKind.MONTH),
         period_containing(now, PeriodKind.QUARTER),
     )
+    history = simulator.history(month.start, quarter.start)
     events = simulator.backfill(month.start, quarter.start)
-    for event in events:
+    for event in [*history, *events]:
         record = to_binary(event)
         producer.send(
             app.settings.topic, key=record.key, value=record.value, headers=record.headers

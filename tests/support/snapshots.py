@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from schemas.snapshot import (
+    ClosedPeriod,
     HealthSnapshot,
     Histogram,
     PeriodResult,
@@ -81,6 +82,10 @@ def sample_snapshot() -> Snapshot:
         incidents=(("servicedesk-api", 1, 3, 0),),
         incidents_open_since=(("servicedesk-api", 1794740400.0),),
         declared_since_s=1772323200.0,
+        history=(
+            ClosedPeriod("2026-09", "month", 310.0, 120.25, 28_800.0, 1.578, 0.9991, "met"),
+            ClosedPeriod("2026-10", "month", 295.5, 130.0, 27_000.0, 1.273, None, "off_target"),
+        ),
     )
     idle = ProjectSnapshot(
         name="idle-bot",

@@ -13,10 +13,12 @@ from grafana_foundation_sdk.builders.dashboard import DatasourceVariable, QueryV
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DashboardLinkType,
+    DashboardRangeMapOptions,
     DataSourceRef,
     DataTransformerConfig,
     DynamicConfigValue,
     MatcherConfig,
+    RangeMap,
     Threshold,
     ThresholdsMode,
     ValueMap,
@@ -242,13 +244,33 @@ def by_name(name: str, *properties: tuple[str, object]) -> Override:
 
 
 def attainment_column(name: str) -> Override:
-    """A table column of attainments: percent, its cell coloured by target status."""
+    """A table column of attainments: percent, its cell coloured by target status; the
+    cap of uptime and success rate (10 × the error budget) said as such, never 1000%."""
     return by_name(
         name,
         ("unit", "percentunit"),
         ("thresholds", ATTAINMENT.build()),
+        ("mappings", attainment_mappings()),
         ("custom.cellOptions", {"type": "color-background"}),
     )
+
+
+def attainment_mappings() -> list[RangeMap]:
+    """At the cap (10): "≥ 10× budget" — an error budget ten or more times what is used."""
+    capped = ValueMappingResult(text=ATTAINMENT_CAP_TEXT, color="green", index=0)
+    return [RangeMap(DashboardRangeMapOptions(from_val=10.0, to=None, result=capped))]
+
+
+ATTAINMENT_CAP_TEXT: Final = "≥ 10× budget"
+
+
+def closed_status_code(matchers: str) -> str:
+    """PromQL: the status code (`status_code`) each closed period ended with, by period."""
+    each = " or ".join(
+        f'outcomes_closed_period_status{{{matchers},status="{name}"}} * {code}'
+        for name, code, _ in STATUS_CODES
+    )
+    return f"sum by (period, kind) ({each})"  # one status per period: the sum is its code
 
 
 def status_column(name: str) -> Override:

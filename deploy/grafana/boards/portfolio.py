@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, table
 from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models.dashboard import DataTransformerConfig
 
 from boards.kit import (
     BACKGROUND,
@@ -14,6 +15,7 @@ from boards.kit import (
     bars,
     base,
     by_kind,
+    by_name,
     merged,
     query,
     see,
@@ -27,6 +29,45 @@ from boards.kit import (
     to_project,
     to_team,
 )
+
+
+def closed_months() -> table.Panel:
+    money = '{kind="month",currency="$currency"}'
+    value, cost = f"outcomes_closed_period_value{money}", f"outcomes_closed_period_cost{money}"
+    return (
+        merged(
+            table_panel(
+                f"Closed months: value, cost, net value, time saved ({MONEY})",
+                "Sums over every project of each closed calendar month, newest first."
+                + see("closed-periods-month-over-month"),
+                query(f"sum by (period) ({value})", instant=True),
+                query(f"sum by (period) ({cost})", instant=True),
+                query(f"sum by (period) ({value}) - sum by (period) ({cost})", instant=True),
+                query(
+                    'sum by (period) (outcomes_closed_period_time_saved_seconds{kind="month"})'
+                    " / 3600",
+                    instant=True,
+                ),
+                width=14,
+            ),
+            {
+                "period": "Month",
+                "Value #A": "Value",
+                "Value #B": "Cost",
+                "Value #C": "Net value",
+                "Value #D": "Time saved (h)",
+            },
+        )
+        .with_transformation(
+            DataTransformerConfig(
+                id_val="sortBy", options={"sort": [{"field": "Month", "desc": True}]}
+            )
+        )
+        .with_override(*by_name("Value", ("unit", MONEY_UNIT), ("decimals", 2)))
+        .with_override(*by_name("Cost", ("unit", MONEY_UNIT), ("decimals", 2)))
+        .with_override(*by_name("Net value", ("unit", MONEY_UNIT), ("decimals", 2)))
+        .with_override(*by_name("Time saved (h)", ("unit", "h"), ("decimals", 1)))
+    )
 
 
 def portfolio() -> dashboard.Dashboard:
@@ -103,6 +144,24 @@ def portfolio() -> dashboard.Dashboard:
             .with_override(*attainment_column("Worst attainment"))
             .with_override(*status_column("Status"))
         )
+        .with_row(Row("Month over month"))
+        .with_panel(
+            bars(
+                f"Value by closed month, all projects ({MONEY})",
+                "Every project's value in each of the last closed calendar months (quarterly"
+                " projects' months included: months are never added to quarters), restated by"
+                " late events and history imports." + see("closed-periods-month-over-month"),
+                MONEY_UNIT,
+                query(
+                    "sum by (period) (outcomes_closed_period_value"
+                    '{kind="month",currency="$currency"})',
+                    "{{period}}",
+                    instant=True,
+                ),
+                width=10,
+            )
+        )
+        .with_panel(closed_months())
         .with_row(Row("By team, sponsor and stage"))
         .with_panel(
             bars(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, table
 from grafana_foundation_sdk.builders.dashboard import QueryVariable, Row
 from grafana_foundation_sdk.models.dashboard import (
+    DataTransformerConfig,
     ValueMap,
     ValueMappingResult,
     VariableRefresh,
@@ -21,17 +22,68 @@ from boards.kit import (
     attainment_column,
     bars,
     base,
+    by_name,
+    closed_status_code,
     merged,
     query,
     see,
     series_panel,
     stat_panel,
     status_code,
+    status_column,
     status_panel,
     table_panel,
     team_variable,
     to_team,
 )
+
+
+def _hours(metric: str, p: str) -> str:
+    """A target family with time saved in hours (the others as they are)."""
+    return f'({metric}{{{p},target!="time_saved"}} or {metric}{{{p},target="time_saved"}} / 3600)'
+
+
+def closed_periods(p: str) -> table.Panel:
+    return (
+        merged(
+            table_panel(
+                f"Closed periods: value, cost, time saved, uptime, status ({MONEY})",
+                "Each closed month (and quarter, for a quarterly project) as the report shows"
+                " it; the status it ended with for the project's own period kind."
+                + see("closed-periods-month-over-month"),
+                *(
+                    query(f"max by (period, kind) ({expr})", instant=True)
+                    for expr in (
+                        f'outcomes_closed_period_value{{{p},currency="$currency"}}',
+                        f'outcomes_closed_period_cost{{{p},currency="$currency"}}',
+                        f"outcomes_closed_period_time_saved_seconds{{{p}}} / 3600",
+                        f"outcomes_closed_period_uptime_ratio{{{p}}}",
+                    )
+                ),
+                query(closed_status_code(p), instant=True),
+                width=14,
+            ),
+            {
+                "period": "Period",
+                "kind": "Kind",
+                "Value #A": "Value",
+                "Value #B": "Cost",
+                "Value #C": "Time saved (h)",
+                "Value #D": "Uptime",
+                "Value #E": "Status",
+            },
+        )
+        .with_transformation(
+            DataTransformerConfig(
+                id_val="sortBy", options={"sort": [{"field": "Period", "desc": True}]}
+            )
+        )
+        .with_override(*by_name("Value", ("unit", MONEY_UNIT), ("decimals", 2)))
+        .with_override(*by_name("Cost", ("unit", MONEY_UNIT), ("decimals", 2)))
+        .with_override(*by_name("Time saved (h)", ("unit", "h"), ("decimals", 1)))
+        .with_override(*by_name("Uptime", ("unit", "percentunit"), ("decimals", 3)))
+        .with_override(*status_column("Status"))
+    )
 
 
 def project() -> dashboard.Dashboard:
@@ -45,9 +97,9 @@ def project() -> dashboard.Dashboard:
         .sort(VariableSort.ALPHABETICAL_ASC)
     )
     unit = (
-        'label_replace(label_replace(label_replace({metric}{{{p}}}, "unit", "ratio", "target",'
+        'label_replace(label_replace(label_replace({metric}, "unit", "ratio", "target",'
         ' "uptime|success_rate|acceptance_rate|roi"), "unit", "$currency", "target",'
-        ' "savings"), "unit", "seconds", "target", "time_saved")'
+        ' "savings"), "unit", "hours", "target", "time_saved")'
     )
     return (
         base(
@@ -73,11 +125,11 @@ def project() -> dashboard.Dashboard:
                     "Targets: objective, projected, attainment",
                     "One row per declared target. Objective and projection are in the target's"
                     " unit (ratio for uptime, success rate and ROI; the currency for savings;"
-                    " seconds for time saved). Attainment is projected / objective (uptime and"
-                    " success rate: the error budget ratio, capped at 10); below 80% is off"
-                    " target." + see("attainment"),
-                    query(unit.format(metric="outcomes_target_objective", p=p), instant=True),
-                    query(f"outcomes_target_projected{{{p}}}", instant=True),
+                    " hours for time saved). Attainment is projected / objective (uptime and"
+                    " success rate: the error budget left, capped at 10, shown as ≥ 10×"
+                    " budget); below 80% is off target." + see("attainment"),
+                    query(unit.format(metric=_hours("outcomes_target_objective", p)), instant=True),
+                    query(_hours("outcomes_target_projected", p), instant=True),
                     query(f"outcomes_target_attainment_ratio{{{p}}}", instant=True),
                     width=18,
                 ),
@@ -139,6 +191,23 @@ def project() -> dashboard.Dashboard:
                 query(f"outcomes_period_uptime_ratio{{{p}}}", instant=True),
             ).decimals(3)
         )
+        .with_row(Row("Month over month"))
+        .with_panel(
+            bars(
+                f"Value by closed month ({MONEY})",
+                "The project's value in each of its last closed months (12 at most; none"
+                " before the project was known), restated by late events and history imports."
+                + see("closed-periods-month-over-month"),
+                MONEY_UNIT,
+                query(
+                    f'outcomes_closed_period_value{{{p},kind="month",currency="$currency"}}',
+                    "{{period}}",
+                    instant=True,
+                ),
+                width=10,
+            )
+        )
+        .with_panel(closed_periods(p))
         .with_row(Row("Runs"))
         .with_panel(
             series_panel(
@@ -306,8 +375,8 @@ def project() -> dashboard.Dashboard:
                 "Time saved forfeited this period",
                 "Manual time of succeeded runs a reviewer rejected or escalated: a person did"
                 " the work, so it is not time saved." + see("human-review"),
-                "s",
-                query(f"outcomes_period_time_forfeited_seconds{{{p}}}", instant=True),
+                "h",
+                query(f"outcomes_period_time_forfeited_seconds{{{p}}} / 3600", instant=True),
                 width=6,
             )
         )
