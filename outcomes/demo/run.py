@@ -32,7 +32,7 @@ from outcomes.demo.hooks import ToolFleet, send_deliveries, write_integrations
 from outcomes.gateway.app import GatewaySettings
 from outcomes.gateway.server import ThreadedServer, build_server
 from outcomes.gateway.tokens import digest
-from outcomes.report.text import roi_text
+from outcomes.report.text import attainment_text, roi_text
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ProjectSnapshot, Snapshot
@@ -90,7 +90,7 @@ def _produce(
 def _targets(project: ProjectSnapshot) -> Text:
     text = Text()
     for target in project.targets:
-        shown = "—" if target.attainment is None else f"{target.attainment:.2f}"
+        shown = attainment_text(target.attainment)
         text.append(f"{target.target} {shown}  ", style=STATUS_STYLES.get(target.status, ""))
     return text or Text("no objectives", style="dim")
 

@@ -14,8 +14,10 @@ from typing import Any, Final
 
 from outcomes.report.collect import Report
 from outcomes.report.text import (
+    ATTAINMENT_NOTE,
     STATUS_LABEL,
     ai_cost,
+    attainment_text,
     declarations_warning,
     duration,
     marks,
@@ -26,6 +28,7 @@ from outcomes.report.text import (
     reviewed,
     roi_text,
     target_value,
+    unit_label,
     uptime_text,
 )
 
@@ -53,8 +56,13 @@ th{background:#f5f5f7;font-weight:600}td[data-p]{white-space:nowrap}td.n{text-al
 .trend{display:flex;gap:16px;flex-wrap:wrap;break-inside:avoid;page-break-inside:avoid}
 .trend figure{margin:0}.trend figcaption{font-size:12px;color:#555}
 .legend span{margin-right:12px;font-size:12px}
-@media print{body{margin:0;max-width:none}.project{break-inside:avoid;page-break-inside:avoid}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@page{margin:12mm}
+@media print{body{margin:0;max-width:none;padding:0;font-size:9px}
+.project{break-inside:avoid;page-break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+th,td{padding:2px 3px;overflow-wrap:anywhere}td[data-p]{white-space:normal}
+.badge{padding:0 4px;font-size:8px}.card{min-width:0;padding:6px 8px}.card b{font-size:14px}
+h1{font-size:16px}h2{font-size:12px;margin:14px 0 4px}tr{break-inside:avoid}}
 """
 
 
@@ -219,7 +227,7 @@ def _status_table(report: Report) -> list[str]:
             if target is not None:
                 attributes += f' data-target="{target["target"]}"'
             html.append(f"<tr {attributes}>{''.join(cells)}</tr>")
-    html.append("</tbody></table>")
+    html.append(f'</tbody></table><p class="meta">{escape(ATTAINMENT_NOTE)}</p>')
     return html
 
 
@@ -228,10 +236,10 @@ def _target_cells(target: dict[str, Any] | None) -> list[str]:
         return ['<td colspan="5">no objectives declared</td>']
     unit = target["unit"]
     return [
-        f"<td>{target['target']} <small>({escape(unit)})</small></td>",
+        f"<td>{target['target']} <small>({escape(unit_label(unit))})</small></td>",
         _number("objective", target["objective"], target_value(unit, target["objective"])),
         _number("projected", target["projected"], target_value(unit, target["projected"])),
-        _number("attainment", target["attainment"], percent(target["attainment"])),
+        _number("attainment", target["attainment"], attainment_text(target["attainment"])),
         f"<td>{_badge(target['status'])}</td>",
     ]
 

@@ -90,6 +90,27 @@ def roi_text(value: float | None) -> str:
     return f"{value:.0%}" if abs(value) >= 10 else f"{value:.1%}"
 
 
+ATTAINMENT_CAP = 10.0
+"""The error-budget ratio's cap (collector.engine.attainment)."""
+ATTAINMENT_NOTE = (
+    "Attainment: projected ÷ objective (100% = on track to meet it; below 80% off target);"
+    " for uptime, success rate and acceptance rate the error budget allowed ÷ the error"
+    " budget used, at most 10× (shown as ≥ 10×)."
+)
+
+
+def unit_label(unit: str) -> str:
+    """A target's unit as its values are shown: time in hours."""
+    return "hours" if unit == "seconds" else unit
+
+
+def attainment_text(value: float | None) -> str:
+    """`79%`, `218%`; the error budget's cap as `≥ 10×`, never `1000%`."""
+    if value is None:
+        return "—"
+    return "≥ 10×" if value >= ATTAINMENT_CAP else f"{value:.0%}"
+
+
 def target_value(unit: str, value: float | None) -> str:
     """A target's objective or projection in its unit: % for ratios, hours for time."""
     if value is None:
@@ -185,7 +206,9 @@ def _projects(report: Report, full: bool) -> Table:
 
 
 def _targets(report: Report, full: bool) -> Table:
-    table = Table(title="Targets", title_justify="left")
+    table = Table(
+        title="Targets", title_justify="left", caption=ATTAINMENT_NOTE, caption_justify="left"
+    )
     names = (
         ("project", "period", "target", "objective", "projected", "attainment")
         if full else ("project", "target", "objective", "projected", "attain.")
@@ -202,7 +225,7 @@ def _targets(report: Report, full: bool) -> Table:
             )  # fmt: skip
             table.add_row(
                 *first, target_value(t["unit"], t["objective"]),
-                target_value(t["unit"], t["projected"]), percent(t["attainment"]),
+                target_value(t["unit"], t["projected"]), attainment_text(t["attainment"]),
                 STATUS_LABEL[t["status"]],
             )  # fmt: skip
     return table
@@ -326,14 +349,14 @@ def render_markdown(report: Report) -> str:
     target_lines = [
         f"| {_md(row['project'])} | {row['period']} | {t['target']} |"
         f" {target_value(t['unit'], t['objective'])} | {target_value(t['unit'], t['projected'])} |"
-        f" {percent(t['attainment'])} | {STATUS_LABEL[t['status']]} |"
+        f" {attainment_text(t['attainment'])} | {STATUS_LABEL[t['status']]} |"
         for row in report.rows
         for t in row["targets"]
     ]
     if target_lines:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
-        lines += ["|---|---|---|--:|--:|--:|---|", *target_lines]
+        lines += ["|---|---|---|--:|--:|--:|---|", *target_lines, "", ATTAINMENT_NOTE]
     review_lines = [
         f"| {_md(row['project'])} | {row['period']} | {percent(row['acceptance_ratio'])} |"
         f" {percent(row['review_coverage'])} | {review_sentence(row)} |"

@@ -55,6 +55,22 @@ def _history(tmp_path: Path) -> None:
         ingest(tmp_path, clock, events)
 
 
+PRINTABLE_A4_PX = round((210 - 2 * 12) / 25.4 * 96)
+PRINTABLE_LETTER_PX = round((8.5 * 25.4 - 2 * 12) / 25.4 * 96)
+"""The report's print style sets 12 mm page margins."""
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('table, .cards, .trend, svg, h1, h2, p')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 0.5 || el.scrollWidth > el.clientWidth + 1)
+      out.push(`${el.tagName}#${el.id}: ${Math.round(box.right)} > ${width}`);
+  }
+  if (document.documentElement.scrollWidth > width) out.push(`page ${document.documentElement.scrollWidth}`);
+  return out;
+}"""
+
+
 def test_the_html_report_renders_offline_and_shows_the_json_numbers(tmp_path: Path) -> None:
     _history(tmp_path)
     as_json = _report(tmp_path, "--format", "json")
@@ -100,6 +116,11 @@ def test_the_html_report_renders_offline_and_shows_the_json_numbers(tmp_path: Pa
         currency = page.locator("[data-field=currency]").inner_text()
         page.emulate_media(media="print")
         printed = page.pdf(format="A4")
+        # portrait A4 and Letter, less the page margins, in CSS pixels: nothing may stick out
+        widths = {}
+        for paper, width in (("A4", PRINTABLE_A4_PX), ("Letter", PRINTABLE_LETTER_PX)):
+            page.set_viewport_size({"width": width, "height": 1100})
+            widths[paper] = page.evaluate(OVERFLOW)
         browser.close()
 
     assert problems == [] and requests == []
@@ -126,3 +147,4 @@ def test_the_html_report_renders_offline_and_shows_the_json_numbers(tmp_path: Pa
     assert kinds == {row["period_kind"] for row in expected["projects"]}
     assert charts >= 3  # a value/cost chart per project, attainment charts for declared ones
     assert printed[:4] == b"%PDF" and len(printed) > 10_000
+    assert widths == {"A4": [], "Letter": []}, widths

@@ -102,7 +102,8 @@ def test_money_follows_the_currency_variable_and_shows_the_sites_currency() -> N
             shown = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
             if "${currency}" in panel["title"] and panel["type"] != "table":
                 assert shown == unit, (name, panel["title"], shown)
-            money = re.findall(r"outcomes_(?:period|project_lifetime)_(?:value|cost|net_value)\b"
+            money = re.findall(r"outcomes_(?:period|project_lifetime|closed_period)_"
+                               r"(?:value|cost|net_value)\b"
                                r"|outcomes_(?:cost|savings)_total|outcomes:period_\w+:(?:sum|team)",
                                exprs)  # fmt: skip
             if money and "ratio" not in exprs:
@@ -198,3 +199,25 @@ def test_every_status_table_colours_its_status_cells() -> None:
             assert "off target" in overrides and "color-background" in overrides, panel["title"]
             checked += 1
     assert checked >= 3
+
+
+def test_time_saved_is_shown_in_hours_and_the_attainment_cap_in_words() -> None:
+    """Time saved (and forfeited) is read in hours on every board, never as seconds; an
+    attainment at its cap reads "≥ 10× budget", never 1000%."""
+    hours = attainment = 0
+    for name, board in boards().items():
+        for panel in _panels(board):
+            for target in panel["targets"]:
+                expr = target["expr"]
+                for found in re.finditer(r"outcomes_\w*(?:time_saved|forfeited)_seconds\b", expr):
+                    rest = expr[found.end() :]
+                    assert re.match(r"(\{[^}]*\})?\)?\s*/ 3600", rest), (name, panel["title"])
+                    hours += 1
+                if "time_saved" in expr and "target" in expr and "objective" in expr:
+                    assert '"hours"' in expr and "/ 3600" in expr, (name, panel["title"])
+            text = json.dumps(panel["fieldConfig"])
+            shows = "Attainment" in text or "attainment" in panel["title"].lower()
+            if shows and panel["type"] == "table":
+                assert "\\u2265 10\\u00d7 budget" in text, (name, panel["title"])
+                attainment += 1
+    assert hours >= 4 and attainment >= 2
