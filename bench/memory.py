@@ -20,10 +20,45 @@ NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 
 
 def main(projects: int = 10_000) -> dict[str, float]:
+    used, cache = _measure(projects, history=False)
+    used_h, cache_h = _measure(projects, history=True)
+    per_run = remembered_run_bytes()
+    result = {
+        "projects": projects,
+        "bytes": used,
+        "bytes_per_project": used / projects,
+        "render_cache_bytes_per_project": cache / projects,
+        "bytes_per_project_with_history": used_h / projects,
+        "render_cache_bytes_per_project_with_history": cache_h / projects,
+        "bytes_per_remembered_run": per_run,
+    }
+    table(
+        "memory",
+        [
+            (f"{projects:,} projects (4 events, 5 targets each)", f"{used / 1e6:.1f} MB"),
+            ("per project: engine state and snapshot", f"{used / projects / 1024:.1f} KiB"),
+            ("per project: cached /metrics text", f"{cache / projects / 1024:.1f} KiB"),
+            (
+                "per project with 12 closed months: state and snapshot",
+                f"{used_h / projects / 1024:.1f} KiB",
+            ),
+            (
+                "per project with 12 closed months: cached /metrics text",
+                f"{cache_h / projects / 1024:.1f} KiB",
+            ),
+            ("per run remembered for its review (UUID ids)", f"{per_run:.0f} B"),
+        ],
+    )
+    write("memory", result)
+    return result
+
+
+def _measure(projects: int, *, history: bool) -> tuple[int, int]:
+    """Bytes held by the engine and its snapshot, then by the renderer's cache."""
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    engine = engine_with(projects)
+    engine = engine_with(projects, history=history)
     snapshot = engine.snapshot()
     gc.collect()
     after = tracemalloc.take_snapshot()
@@ -34,26 +69,9 @@ def main(projects: int = 10_000) -> dict[str, float]:
     rendered = tracemalloc.take_snapshot()
     cache = sum(stat.size_diff for stat in rendered.compare_to(after, "filename"))
     tracemalloc.stop()
-    per_run = remembered_run_bytes()
-    result = {
-        "projects": projects,
-        "bytes": used,
-        "bytes_per_project": used / projects,
-        "render_cache_bytes_per_project": cache / projects,
-        "bytes_per_remembered_run": per_run,
-    }
-    table(
-        "memory",
-        [
-            (f"{projects:,} projects (4 events, 5 targets each)", f"{used / 1e6:.1f} MB"),
-            ("per project: engine state and snapshot", f"{used / projects / 1024:.1f} KiB"),
-            ("per project: cached /metrics text", f"{cache / projects / 1024:.1f} KiB"),
-            ("per run remembered for its review (UUID ids)", f"{per_run:.0f} B"),
-        ],
-    )
-    write("memory", result)
     assert engine.project_count == projects
-    return result
+    assert all(len(p.history) == (12 if history else 0) for p in snapshot.projects)
+    return used, cache
 
 
 def remembered_run_bytes(events: int = 100_000) -> float:

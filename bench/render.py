@@ -6,7 +6,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import table, write
@@ -30,7 +30,9 @@ spec:
 """
 
 
-def engine_with(projects: int) -> Engine:
+def engine_with(projects: int, history: bool = False) -> Engine:
+    """`projects` declared projects with four events each now; `history`: and one run a year
+    ago (a history import), so each has its 12 closed months on /metrics."""
     directory = Path(tempfile.mkdtemp())
     (directory / "projects.yaml").write_text(
         "---\n".join(DECLARATION.format(name=f"p{i:05d}", team=i % 20) for i in range(projects))
@@ -55,6 +57,13 @@ def engine_with(projects: int) -> Engine:
         saving = {"project": name, "amount": 5.0, "category": "cloud", "basis": "b"}
         event = new_event(EventType.SAVINGS_REALIZED, "b", saving, event_id=f"{name}-s", time=NOW)
         engine.apply(event, 0)
+        if history:
+            data = {"project": name, "automation": "deploy", "outcome": "succeeded",
+                    "duration_s": 1.0, "manual_duration_s": 600.0, "human_effort_s": 0.0,
+                    "cost": 0.1}  # fmt: skip
+            old = new_event(EventType.RUN_FINISHED, "b", data, event_id=f"{name}-h",
+                            time=NOW - timedelta(days=365))  # fmt: skip
+            engine.apply(old._replace(backfill=True), 0)
     return engine
 
 

@@ -33,6 +33,7 @@ from collector.source.open import FetchingSource, open_source
 from collector.source.process import ProcessSource
 from collector.source.records import SourceRecord
 from collector.state.open import open_store
+from collector.state.store import UnusableStoreError
 from schemas.snapshot import HealthSnapshot, Snapshot
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class Ingestion:
         return retry_until(
             self._stop, make, report, what=what,
             explain=lambda error: explain(error, sasl_mechanism=mechanism),
+            fatal=(UnusableStoreError,),
         )  # fmt: skip
 
     def _ingest(self) -> None:

@@ -39,15 +39,19 @@ def retry_until(
     what: str,
     explain: Callable[[Exception], str] = str,
     backoff: Backoff | None = None,
+    fatal: tuple[type[Exception], ...] = (),
 ) -> T | None:
     """Call `make` until it succeeds, or None once `stop` is set. Each failure is a
     transient one (a broker or database not reachable yet): `report(explain(error))`, wait,
-    try again; success reports None. Raises nothing `make` raises but BaseException."""
+    try again; success reports None. Raises only what `fatal` names (retrying cannot help)
+    and BaseException."""
     waits = backoff or Backoff(0.2, 10.0)
     while not stop.is_set():
         try:
             made = make()
-        except Exception as error:  # noqa: BLE001 - every failure here is transient
+        except fatal:
+            raise
+        except Exception as error:  # noqa: BLE001 - every other failure here is transient
             problem = explain(error)
             # kafka-python's clients leave their wake-up socket pair in reference cycles when
             # their constructor gives up (wrong credentials, say): reclaim them now, or a

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collector.state.postgres import PostgresStore
-from collector.state.sqlite import SqliteStore
+from collector.state.sqlite import SqliteStore, check_state_file
 from collector.state.store import StateStore
 
 
@@ -12,3 +14,10 @@ def open_store(location: str) -> StateStore:
     if location.startswith(("postgresql://", "postgres://")):
         return PostgresStore(location)
     return SqliteStore(location)
+
+
+def check_store(location: str) -> None:
+    """Before a collector starts: refuse (UnusableStoreError) a SQLite state file that is
+    not this collector's state; a PostgreSQL store is checked when it is reached."""
+    if not location.startswith(("postgresql://", "postgres://")) and location != ":memory:":
+        check_state_file(Path(location))

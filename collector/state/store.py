@@ -24,6 +24,11 @@ class TransientStoreError(Exception):
     """The database is unavailable or busy; retrying the same call may succeed."""
 
 
+class UnusableStoreError(Exception):
+    """The state location holds something that is not this collector's state (a corrupt
+    file, another program's database): nothing is written to it, and retrying cannot help."""
+
+
 class FencedError(Exception):
     """Another instance claimed some of these partitions; nothing was written."""
 

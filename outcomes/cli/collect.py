@@ -75,11 +75,14 @@ def main(args: argparse.Namespace) -> int:
 
 def run_collect(settings: Settings) -> int:
     from collector.app import CollectorApp
+    from collector.state.open import check_store
+    from collector.state.store import UnusableStoreError
     from exporters.prometheus import WebConfigError
 
     try:
+        check_store(settings.state)
         app = CollectorApp(settings)
-    except WebConfigError as error:
+    except (WebConfigError, UnusableStoreError) as error:
         print(f"outcomes collect: {error}", file=sys.stderr)
         return 2
     stopping = threading.Event()

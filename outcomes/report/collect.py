@@ -22,6 +22,7 @@ from collector.engine.formulas import exact
 from collector.engine.periods import Period, PeriodKind, parse_period_key, period_containing
 from collector.engine.project import IncidentSpan
 from collector.state.open import open_store
+from collector.state.store import UnusableStoreError
 from schemas.snapshot import PROJECT_STATUSES, ProjectSnapshot
 
 MAX_TREND: Final = 36
@@ -132,7 +133,10 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
     result = registry.reload()
     if result.errors:
         raise ReportError("\n".join(str(error) for error in result.errors))
-    store = open_store(settings.state)
+    try:
+        store = open_store(settings.state)
+    except UnusableStoreError as error:
+        raise ReportError(str(error)) from error
     try:
         loaded = store.load_all(seen=False)
     finally:

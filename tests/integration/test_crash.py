@@ -26,7 +26,7 @@ DISTINCT, DUPLICATES, BAD = 3000, 300, 30
 
 
 def start_collector(
-    broker: Broker, topic: str, state: Path, port: int, log: Path, source: str
+    broker: Broker, topic: str, state: Path, port: int, log: Path, source: str, workers: str
 ) -> subprocess.Popen[bytes]:
     return start_collect_process(
         broker,
@@ -38,6 +38,7 @@ def start_collector(
         max_poll_records="40",
         publish_interval_s="0.05",
         source=source,
+        workers=workers,
     )
 
 
@@ -53,10 +54,17 @@ def stream(broker: Broker, topic: str, records: list[KafkaRecord], done: threadi
     done.set()
 
 
-@pytest.mark.parametrize("source", ["kafka-python", "confluent"])
+@pytest.mark.parametrize(
+    ("source", "workers"),
+    [("kafka-python", "auto"), ("kafka-python", "1"), ("confluent", "1")],
+    ids=["defaults", "one-pipeline", "confluent"],
+)
 def test_kill_9_mid_stream_loses_and_doubles_nothing(
-    broker: Broker, topic: str, tmp_path: Path, source: str
+    broker: Broker, topic: str, tmp_path: Path, source: str, workers: str
 ) -> None:
+    """`defaults`: what a user runs (one worker per CPU, a fetcher and the collector
+    process); the kill hits the collector process, as `kill -9 PID` does: its workers
+    must go with it, and the restarted collector's workers must join and consume."""
     rng = random.Random(2026)
     documents, records = mixed_stream(2026, DISTINCT, DUPLICATES, BAD)
     port, state, log = free_port(), tmp_path / "state.db", tmp_path / "collector.log"
@@ -64,7 +72,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
 
     done = threading.Event()
     producer = threading.Thread(target=stream, args=(broker, topic, records, done), daemon=True)
-    process = start_collector(broker, topic, state, port, log, source)
+    process = start_collector(broker, topic, state, port, log, source, workers)
     producer.start()
     kills = 0
     try:
@@ -74,7 +82,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
             process.send_signal(signal.SIGKILL)
             process.wait()
             kills += 1
-            process = start_collector(broker, topic, state, port, log, source)
+            process = start_collector(broker, topic, state, port, log, source, workers)
         producer.join()
         try:
             wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)
