@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from tests.support.live import (
 PAYLOADS = Path(__file__).parents[1] / "unit" / "collector" / "integrations" / "payloads"
 GITHUB_SECRET, AWX_SECRET, JENKINS_SECRET = "gh-s3cret", "awx-s3cret", "jenkins-s3cret"
 GITLAB_SECRET, CDEVENTS_SECRET = "gl-s3cret", "cde-s3cret"
+WRONG = "wr0ng-s3cret-offered"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -189,7 +191,9 @@ def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
     tmp_path: Path,
     hook_gateway: str,
     start_collector: Callable[..., CollectorApp],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # everything the gateway, the collector and the clients log
     app = start_collector()
     hooks = f"{hook_gateway}/v1/hooks"
     body = github_body()
@@ -202,9 +206,9 @@ def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
         status, answer = post(f"{hooks}/{name}", payload, headers)
         assert (status, answer) == (202, {"result": "accepted", "events": 1}), name
     # refusals: nothing produced
-    assert post(f"{hooks}/github-ci", body, github_headers(body, secret="wrong"))[0] == 401
+    assert post(f"{hooks}/github-ci", body, github_headers(body, secret=WRONG))[0] == 401
     assert post(f"{hooks}/github-ci", body, {"X-GitHub-Event": "workflow_run"})[0] == 401
-    assert post(f"{hooks}/jenkins", body, bearer("wrong"))[0] == 401
+    assert post(f"{hooks}/jenkins", body, bearer(WRONG))[0] == 401
     assert post(f"{hooks}/nobody", body, github_headers(body))[0] == 404
     broken = b'{"action": "completed", "workflow_run": '
     assert post(f"{hooks}/github-ci", broken, github_headers(broken))[0] == 400
@@ -272,6 +276,23 @@ def test_tool_webhooks_become_exact_runs_with_refusals_and_dead_letters(
     wait_until(counted(app.metrics_url, 7))
     adopted = scrape(app.metrics_url)
     assert total(adopted, "outcomes_runs_total", automation="adopted") == 1
+
+    # no secret, offered credential or signature anywhere the product writes: logs (every
+    # level), the topic and its dead letters (headers and values), either /metrics
+    records = consume_all(broker.bootstrap_servers, topic, 8) + consume_all(
+        broker.bootstrap_servers, f"{topic}.dlq", 1
+    )
+    written = "\n".join(
+        [caplog.text, http_get(f"{hook_gateway}/metrics")[1], http_get(app.metrics_url)[1]]
+        + [repr((r.key, r.value, r.headers)) for r in records]
+    )
+    credentials = {
+        *(GITHUB_SECRET, AWX_SECRET, JENKINS_SECRET, GITLAB_SECRET, CDEVENTS_SECRET, WRONG),
+        github_headers(body)["X-Hub-Signature-256"].removeprefix("sha256="),
+        base64.b64encode(f"tower:{AWX_SECRET}".encode()).decode(),
+    }
+    assert len(caplog.records) > 50 and len(records) >= 8
+    assert [c for c in credentials if c in written] == []
 
     gateway = parse_series(http_get(f"{hook_gateway}/metrics")[1])
     hooks_total = {tuple(sorted(dict(labels).items())): v for (n, labels), v in gateway.items()
