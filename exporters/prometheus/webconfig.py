@@ -3,6 +3,8 @@
     tls_server_config:
       cert_file: /etc/outcomes/tls/server.crt
       key_file: /etc/outcomes/tls/server.key
+      client_ca_file: /etc/outcomes/tls/clients.crt    # optional: client certificates
+      client_auth_type: RequireAndVerifyClientCert     # or VerifyClientCertIfGiven
     basic_auth_users:
       prometheus: $2y$10$...        # bcrypt hash (htpasswd -nBC 10 "" | tr -d ':\\n')
     bearer_tokens_sha256:           # extension: SHA-256 digests of accepted bearer tokens
@@ -20,26 +22,45 @@ import hashlib
 import hmac
 import ssl
 from pathlib import Path
+from typing import Final, Literal
 
 import bcrypt
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class WebConfigError(Exception):
     pass
 
 
-class _Tls(BaseModel):
+CLIENT_AUTH: Final = {
+    "NoClientCert": ssl.CERT_NONE,
+    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+}
+"""The exporter-toolkit's client_auth_type values supported, and what each asks of TLS."""
+
+
+class TlsServerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cert_file: Path
     key_file: Path
-    min_version: str = "TLS12"
+    min_version: Literal["TLS12", "TLS13"] = "TLS12"
+    client_ca_file: Path | None = None
+    client_auth_type: Literal[
+        "NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"
+    ] = "NoClientCert"
+
+    @model_validator(mode="after")
+    def _client_ca_given(self) -> TlsServerConfig:
+        if self.client_auth_type != "NoClientCert" and self.client_ca_file is None:
+            raise ValueError(f"client_auth_type {self.client_auth_type} needs client_ca_file")
+        return self
 
 
 class WebConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tls_server_config: _Tls | None = None
+    tls_server_config: TlsServerConfig | None = None
     basic_auth_users: dict[str, str] = Field(default_factory=dict)
     bearer_tokens_sha256: list[str] = Field(default_factory=list)
 
@@ -65,6 +86,9 @@ class WebConfig(BaseModel):
         )
         try:
             context.load_cert_chain(tls.cert_file, tls.key_file)
+            if tls.client_ca_file is not None:
+                context.load_verify_locations(cafile=tls.client_ca_file)
+            context.verify_mode = CLIENT_AUTH[tls.client_auth_type]
         except (OSError, ssl.SSLError) as error:
             raise WebConfigError(f"tls_server_config: {error}") from None
         return context

@@ -69,6 +69,9 @@ class GatewaySettings:
     Retry-After (senders such as GitHub give up after ~10 s)."""
     drain_s: float = 10.0
     """On SIGTERM: no new connections; requests in flight get this long to finish."""
+    metrics_auth: Callable[[str | None], bool] | None = None
+    """Whether an Authorization header may read /metrics (None: open), as the web-config's
+    basic_auth_users and bearer_tokens_sha256 say."""
 
 
 class Producer:
@@ -231,6 +234,12 @@ def create_app(settings: GatewaySettings, tokens: TokenBook, producer: Producer)
         return JSONResponse(OPENAPI)
 
     async def exposition(request: Request) -> Response:
+        allows = settings.metrics_auth
+        if allows is not None and not allows(request.headers.get("authorization")):
+            return Response(
+                "credentials required\n", 401,
+                headers={"WWW-Authenticate": 'Basic realm="outcomes gateway"'},
+            )  # fmt: skip
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -21,9 +22,12 @@ def build_server(
     host: str,
     port: int,
     settings: GatewaySettings,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> uvicorn.Server:
     """`tokens_file` None: no token is valid (/v1/events answers 401; hooks and OTLP
-    authenticate with their integrations' secrets)."""
+    authenticate with their integrations' secrets). `tls`: serve HTTPS with it (the
+    web-config's `tls_server_config`: certificate, minimum version, client CA)."""
     tokens = (
         TokenBook({}) if tokens_file is None else TokenBook.load(tokens_file, settings.rate_per_s)
     )
@@ -38,6 +42,9 @@ def build_server(
         app, host=host, port=port, log_level="warning", access_log=False,
         timeout_graceful_shutdown=max(int(settings.drain_s), 1),
     )  # fmt: skip
+    if tls is not None:
+        config.load()
+        config.ssl = tls  # uvicorn serves the context as built (it reads no web-config)
     return Draining(config, readiness)
 
 
