@@ -109,13 +109,22 @@ def tags_of(raw: Any) -> dict[str, Any]:
         return {}
     if isinstance(raw, dict):
         return raw
-    if isinstance(raw, list):
-        return {str(key): value for key, value in raw}
+    if isinstance(raw, list):  # a Parquet map: (key, value) pairs; anything else is no tag
+        pairs = [_pair(item) for item in raw]
+        return {pair[0]: pair[1] for pair in pairs if pair is not None}
     try:
         parsed = json.loads(raw)
     except (TypeError, json.JSONDecodeError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+def _pair(item: Any) -> tuple[str, Any] | None:
+    if isinstance(item, list | tuple) and len(item) == 2:
+        return str(item[0]), item[1]
+    if isinstance(item, dict) and set(item) == {"key", "value"}:
+        return str(item["key"]), item["value"]
+    return None
 
 
 def event_id(row: dict[str, Any]) -> str:
