@@ -115,3 +115,67 @@ def test_broker_unresponsive_for_a_minute(tmp_path: Path, own_broker: Callable[[
         assert accepted(app) == 200
     finally:
         app.stop()
+
+
+def test_three_collectors_ride_out_a_database_outage_with_exact_totals(
+    broker: Broker, topic: str, tmp_path: Path, postgres_dsn: str
+) -> None:
+    """Three collectors on one PostgreSQL, events flowing; the database unreachable for
+    20 s: every instance says so on /readyz and stays up (no crash loop); afterwards the
+    sum over instances of every counter and period gauge is exact."""
+    from fractions import Fraction
+
+    from collector.embedded import free_port
+    from tests.integration.test_scale_out import exporters_of, merged, scrape_all
+    from tests.support.expected import expected_totals, mismatches
+    from tests.support.generate import mixed_stream
+    from tests.support.processes import start_collect_process
+
+    documents, records = mixed_stream(31, 2400, 240, 24)
+    proxy = CuttableProxy(port_of(postgres_dsn))
+    dsn = postgres_dsn.replace(f":{port_of(postgres_dsn)}/", f":{proxy.port}/")
+    ports, log = [free_port() for _ in range(3)], tmp_path / "collectors.log"
+    processes = [
+        start_collect_process(broker, topic, f"{topic}-db", dsn, port, log,
+                              max_poll_records="100", publish_interval_s="0.1")
+        for port in ports
+    ]  # fmt: skip
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        wait_until(lambda: all(http_get(f"{u}/readyz")[0] == 200 for u in urls), timeout_s=90)
+        half = len(records) // 2
+        produce(broker.bootstrap_servers, topic, records[:half])
+        wait_until(lambda: total(merged(scrape_all(ports)), "outcomes_collector_events_total")
+                   >= half // 2, timeout_s=60)  # fmt: skip
+        proxy.cut()
+        produce(broker.bootstrap_servers, topic, records[half:])
+        for url in urls:
+            wait_until(lambda u=url: "state store" in http_get(f"{u}/readyz")[1]  # type: ignore[misc]
+                       and http_get(f"{u}/readyz")[0] == 503, timeout_s=60)  # fmt: skip
+        time.sleep(20)
+        assert [p.poll() for p in processes] == [None] * 3  # all up, none restarted
+        assert all(http_get(f"{u}/healthz")[0] == 200 for u in urls)
+        proxy.restore()
+
+        def converged() -> list[dict] | None:  # type: ignore[type-arg]
+            instances = scrape_all(ports)
+            counted = total(merged(instances), "outcomes_collector_events_total")
+            single = all(n == 1 for n in exporters_of(instances).values())
+            return instances if counted >= len(records) and single else None
+
+        instances = wait_until(converged, timeout_s=180, interval_s=1.0)
+        assert all(http_get(f"{u}/readyz")[0] == 200 for u in urls)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        proxy.close()
+    series = merged(instances)
+    assert total(series, "outcomes_collector_events_total", result="accepted") == 2400
+    assert total(series, "outcomes_collector_events_total", result="duplicate") == 240
+    assert total(series, "outcomes_collector_rejected_total", reason="malformed") == 24
+    assert mismatches(series, expected_totals(documents), Fraction(100)) == [], log.read_text()[
+        -3000:
+    ]
+    assert [p.returncode for p in processes] == [0, 0, 0]
