@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from bench import cpu, freshness, ingest, memory, otlp, render, restart, rss, scale, throughput
+from bench import (
+    cpu,
+    freshness,
+    gateway,
+    ingest,
+    memory,
+    otlp,
+    render,
+    restart,
+    rss,
+    scale,
+    throughput,
+)
 from tests.support.postgres import postgres_database
 
 if __name__ == "__main__":
@@ -17,3 +29,4 @@ if __name__ == "__main__":
     rss.main(10_000)
     scale.main()
     otlp.main()
+    gateway.main()
