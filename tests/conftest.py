@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.brokers import KINDS, STARTED
 from tests.support.postgres import PostgresUnavailableError, fresh_schema, postgres_database
+
+# `make test` draws the same examples every run (a red CI is the code's, reproducible);
+# `make test-deep` (OUTCOMES_DEEP=1) draws new ones each run, the way fuzzing finds bugs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("deep", derandomize=False)
+settings.load_profile("deep" if os.environ.get("OUTCOMES_DEEP") else "repeatable")
 
 
 @pytest.fixture(scope="session")

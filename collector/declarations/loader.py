@@ -121,8 +121,11 @@ def _location(loc: tuple[str | int, ...], message: str) -> Path_:
     return (*loc, "rules", int(rule.group(1)), rule.group(2))
 
 
-def _kind(document: Any) -> Any:
-    return document.get("kind") if isinstance(document, dict) else None
+def _kind(document: Any) -> str | None:
+    """The document's `kind` when it is a string (anything else is reported by the
+    Project model's validation)."""
+    kind = document.get("kind") if isinstance(document, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def load_file(path: Path) -> tuple[list[Located], list[DeclarationError]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from collector.declarations.registry import DeclarationRegistry
@@ -47,6 +47,8 @@ def test_a_broken_file_is_reported_by_line_and_the_last_good_one_stays(
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(text=_texts(name))
+    @example(text=b"apiVersion: outcomes/v1\nkind: []\nmetadata: {name: a}\nspec: {}\n")
+    @example(text=b"apiVersion: outcomes/v1\nkind: {Project: 1}\nmetadata: {name: a}\n")
     def check(text: bytes) -> None:
         path.write_bytes(text)
         result = registry.reload()
