@@ -295,6 +295,21 @@ PROJECT_FAMILIES: Final = (
         *_CLOSED,
         "status",
     ),
+    _gauge(
+        "outcomes_cost_statement_issued_timestamp_seconds",
+        "When the version of each cloud bill statement the project's cost rests on was"
+        " imported (version: the digest of its content).",
+        "project",
+        "statement",
+        "version",
+    ),
+    _gauge(
+        "outcomes_cost_statement_cost",
+        "The project's cost in the latest version of each cloud bill statement.",
+        "project",
+        "statement",
+        "currency",
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -369,6 +384,8 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         _defined(p, period.review_coverage) if reviewed else [],
         [(p, period.forfeited_s)] if reviewed else [],
         *_closed_samples(project, currency),
+        [((name, s.statement, s.version), s.issued_s) for s in project.statements],
+        [((name, s.statement, currency), s.cost) for s in project.statements],
     )
 
 

@@ -6,7 +6,7 @@ names, so producers in any language can validate against the generated JSON Sche
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
@@ -62,6 +62,7 @@ class EventType(StrEnum):
     INCIDENT_RESOLVED = "outcomes.incident.resolved"
     AI_USAGE = "outcomes.ai.usage"
     REVIEW_RECORDED = "outcomes.review.recorded"
+    COST_STATEMENT = "outcomes.cost.statement"
 
 
 class _Data(BaseModel):
@@ -230,10 +231,48 @@ class ReviewRecorded(_Data):
     )
 
 
+Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,9})?$")]
+"""An exact decimal amount as text (`-12.345678901` has too many decimals: at most 9)."""
+CostCategory = Literal["compute", "licence", "labour", "services", "other"]
+MAX_STATEMENT_LINES: Final = 10_000
+
+
+class StatementLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    day: date = Field(description="The charge day (UTC) the amount belongs to.")
+    category: CostCategory
+    amount: Amount = Field(description="Exact, as text; negative for credits and corrections.")
+
+
+class CostStatement(_Data):
+    """One project's part of a cloud bill's statement (`outcomes import focus`): its cost
+    lines as of `issued_at`. A later statement of the same `statement` replaces this one
+    exactly — lines it no longer has count no more; no lines: the project has no cost in it
+    any longer. The same `version` again changes nothing."""
+
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
+        description="The statement's identity: provider / billing account / billing period."
+    )
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8,64}$")] = Field(
+        description="A digest of the whole statement's content (all projects)."
+    )
+    issued_at: Timestamp = Field(description="When this statement was imported: later wins.")
+    lines: Annotated[tuple[StatementLine, ...], Field(max_length=MAX_STATEMENT_LINES)]
+    currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _check_lines(self) -> CostStatement:
+        keys = [(line.day, line.category) for line in self.lines]
+        if len(set(keys)) != len(keys):
+            raise ValueError("lines: one line per (day, category)")
+        return self
+
+
 IncidentData = IncidentOpened | IncidentResolved
 EventData = (
     RunFinished | CostIncurred | SavingsRealized | AvailabilityObserved | IncidentOpened
-) | (IncidentResolved | AiUsage | ReviewRecorded)
+) | (IncidentResolved | AiUsage | ReviewRecorded | CostStatement)
 
 DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.RUN_FINISHED: RunFinished,
@@ -244,11 +283,12 @@ DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.INCIDENT_RESOLVED: IncidentResolved,
     EventType.AI_USAGE: AiUsage,
     EventType.REVIEW_RECORDED: ReviewRecorded,
+    EventType.COST_STATEMENT: CostStatement,
 }
 
 
 def money_currency(data: EventData) -> str | None:
     """The currency an event declares for its money fields, if any."""
-    if isinstance(data, RunFinished | CostIncurred | SavingsRealized | AiUsage):
+    if isinstance(data, RunFinished | CostIncurred | SavingsRealized | AiUsage | CostStatement):
         return data.currency
     return None

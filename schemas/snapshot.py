@@ -147,6 +147,20 @@ class ClosedPeriod:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementSnapshot:
+    """The version of a cloud bill's statement a project's cost rests on."""
+
+    statement: str
+    """`provider/billing account/billing period start`."""
+    version: str
+    """The digest of the statement's content, as imported."""
+    issued_s: float
+    """When that version was imported."""
+    cost: float
+    """The project's cost in it (credits netted)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSnapshot:
     name: str
     counters: ProjectCounters
@@ -175,6 +189,8 @@ class ProjectSnapshot:
     history: tuple[ClosedPeriod, ...] = ()
     """Its last closed periods, oldest first: periods that ended before the project was
     known (not observed) are left out."""
+    statements: tuple[StatementSnapshot, ...] = ()
+    """The cloud bill statements its cost rests on, by statement."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from collector.state.model import (
     RunRow,
     SeenRow,
     StateChanges,
+    StatementRow,
     WindowRow,
 )
 
@@ -41,6 +42,8 @@ class ChangeLog:
         """(partition, forget-after) -> runs remembered for their reviews."""
         self.reviews: set[tuple[str, str]] = set()
         """(project, run id) whose verdict or pending review changed."""
+        self.statements: set[tuple[str, str]] = set()
+        """(project, statement) whose latest version changed."""
 
     def take(
         self,
@@ -52,6 +55,7 @@ class ChangeLog:
             {name for name, _ in self.months}
             | {name for name, _, _ in self.incidents if name in projects}
             | {name for name, _ in self.reviews if name in projects}
+            | {name for name, _ in self.statements if name in projects}
         )
         changes = StateChanges(
             projects=tuple(projects[name].row() for name in names),
@@ -69,9 +73,15 @@ class ChangeLog:
                 for name, subject in sorted(self.reviews)
                 if name in projects and projects[name].review_book.holds(subject)
             ),
+            statements=tuple(
+                StatementRow(name, key, projects[name].statements[key].to_json())
+                for name, key in sorted(self.statements)
+                if name in projects and key in projects[name].statements
+            ),
         )
         self.runs = {}
         self.reviews.clear()
+        self.statements.clear()
         self.months.clear()
         self.seen = []
         self.windows = []

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -36,14 +36,21 @@ from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.incidents import Incident
 from collector.engine.ledger import HealthLedger
-from collector.engine.periods import Period, PeriodKind, parse_period_key, quarter_of
+from collector.engine.periods import (
+    Period,
+    PeriodKind,
+    parse_period_key,
+    period_containing,
+    quarter_of,
+)
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import Catalogue, price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
-from collector.engine.rates import epoch_day
+from collector.engine.rates import SECONDS_PER_DAY, epoch_day
 from collector.engine.reviews import PendingReview, RunMemo, apply_verdict
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
+from collector.engine.statements import KeptStatement, differences, kept_from
 from collector.engine.units import to_micros
 from collector.engine.views import ProjectViews
 from collector.engine.windows import epoch_us, pieces
@@ -54,6 +61,7 @@ from schemas.events import (
     AiUsage,
     AvailabilityObserved,
     CostIncurred,
+    CostStatement,
     EventType,
     IncidentOpened,
     IncidentResolved,
@@ -160,6 +168,7 @@ class Engine:
             or kind is CostIncurred
             or kind is SavingsRealized
             or kind is AiUsage
+            or kind is CostStatement
         ):
             check_currency(data.currency, self.settings.currency)  # type: ignore[union-attr]
         if event_s > at.future_limit_s:
@@ -272,18 +281,16 @@ class Engine:
         self.views.stale.add(name)
         if event.backfill:
             self._reopen(project, event, month)
-        if kind is AvailabilityObserved:
-            self._observe(
+        if kind is AvailabilityObserved or kind is ReviewRecorded or kind is CostStatement:
+            self._apply_elsewhere(
                 project,
-                data,  # type: ignore[arg-type]
+                event,
                 label,
                 now_s=now_s,
                 event_s=event_s,
                 forget_after_s=forget_after_s,
+                remember_s=remember_s,
             )
-            return
-        if kind is ReviewRecorded:
-            self._review(project, event, label, now_s=now_s, remember_s=remember_s)
             return
         totals = project.month_totals(month)
         totals.note_applied(now_s)
@@ -306,6 +313,29 @@ class Engine:
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
         totals.add(data, micros, event_s)
+
+    def _apply_elsewhere(
+        self,
+        project: ProjectState,
+        event: OutcomeEvent,
+        label: str,
+        *,
+        now_s: float,
+        event_s: float,
+        forget_after_s: float,
+        remember_s: float,
+    ) -> None:
+        """The events whose numbers do not lie in the event's own month: availability (its
+        window), a review (its run's month), a statement (each line's day)."""
+        data = event.data
+        if isinstance(data, AvailabilityObserved):
+            self._observe(
+                project, data, label, now_s=now_s, event_s=event_s, forget_after_s=forget_after_s
+            )
+        elif isinstance(data, ReviewRecorded):
+            self._review(project, event, label, now_s=now_s, remember_s=remember_s)
+        elif isinstance(data, CostStatement):
+            self._statement(project, data, now_s, event_s)
 
     def _remember(
         self, project: ProjectState, run_id: str, memo: RunMemo, totals: PeriodTotals
@@ -378,6 +408,39 @@ class Engine:
             totals.note_applied(now_s)
             self.changes.months.add((project.name, memo.month))
 
+    def _statement(
+        self, project: ProjectState, data: CostStatement, now_s: float, event_s: float
+    ) -> None:
+        """A cloud bill's statement (collector.engine.statements): the difference to the
+        version applied before, line by line, in each line's month (brought back from the
+        archive first when it left memory) and in the lifetime counters."""
+        kept = project.statements.get(data.statement)
+        if kept is not None and not kept.replaced_by(data):
+            return  # the same statement again, or an older one: nothing changes
+        new = kept_from(data)
+        counters = project.counters
+        changed = list(differences(kept.lines if kept else {}, new.lines))
+        months = {
+            day: period_containing(
+                datetime.fromtimestamp(day * SECONDS_PER_DAY, tz=UTC), PeriodKind.MONTH
+            )
+            for day, _, _ in changed
+        }
+        self._bring_back(project, set(months.values()))
+        for day, category, delta in changed:
+            month = months[day]
+            totals = project.month_totals(month)
+            totals.cost_n[category] += delta
+            totals.note_applied(now_s)
+            self.changes.months.add((project.name, month.key))
+            if delta > 0:
+                counters.cost_n[category] += delta
+            else:
+                counters.credit_n[category] -= delta
+        counters.note_time(event_s)
+        project.statements[data.statement] = new
+        self.changes.statements.add((project.name, data.statement))
+
     def _usage(
         self,
         project: ProjectState,
@@ -414,8 +477,16 @@ class Engine:
             months = [m for m, *_ in pieces(start_us, end_us, 0)]
         else:
             months = [month]
-        # the other months of a quarter that left memory come back with it, so that the
-        # quarter's figures can be restated whole (collector.engine.history)
+        self._bring_back(project, months)
+        for touched in months:
+            project.month_totals(touched).backfilled += 1
+
+    def _bring_back(self, project: ProjectState, months: Iterable[Period]) -> None:
+        """Restore from the archive each of `months` that is no longer in memory (else its
+        stored totals would be overwritten) and the other months of its quarter that left
+        memory, so that the quarter's figures can be restated whole
+        (collector.engine.history)."""
+        months = list(months)
         quarters = {quarter_of(touched) for touched in months}
         siblings = [m for m in project.dropped if quarter_of(m) in quarters]
         for touched in [*months, *siblings]:
@@ -423,8 +494,6 @@ class Engine:
                 stored = self._archive(project.name, touched.key)
                 if stored is not None:
                     project.restore_month(stored, touched)
-        for touched in months:
-            project.month_totals(touched).backfilled += 1
 
     def _check_resolution(self, event: OutcomeEvent, data: IncidentResolved) -> None:
         """A resolution that ends before its open incident started is refused `invalid`
@@ -524,6 +593,11 @@ class Engine:
                     (kept.service, kept.incident), Incident.from_json(kept.data)
                 )
         self._restore_reviews(state)
+        for statement_row in state.statements:
+            if statement_row.project in self._projects:
+                self._projects[statement_row.project].statements[statement_row.statement] = (
+                    KeptStatement.from_json(statement_row.data)
+                )
         self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
         self._declared_since.update(state.declared)
         for seen in state.seen:

@@ -20,6 +20,7 @@ from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
 from collector.engine.rates import epoch_day
 from collector.engine.snapshots import counters_snapshot
+from collector.engine.statements import statement_snapshots
 from schemas.snapshot import (
     PROJECT_STATUSES,
     ClosedPeriod,
@@ -63,6 +64,7 @@ def project_snapshot(
         incidents_open_since=project.oldest_open(),
         declared_since_s=declared_since_s,
         history=history,
+        statements=statement_snapshots(project.statements),
     )
 
 

@@ -14,6 +14,7 @@ from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.rates import epoch_day
 from collector.engine.reviews import ReviewBook
+from collector.engine.statements import KeptStatement
 from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import (
@@ -59,6 +60,8 @@ class ProjectState:
     """(service, incident key) -> its intervals."""
     review_book: ReviewBook = field(default_factory=ReviewBook, repr=False)
     """Runs remembered for their verdicts; reviews waiting for their run."""
+    statements: dict[str, KeptStatement] = field(default_factory=dict, repr=False)
+    """Statement -> the lines of its latest version applied (cloud bills)."""
     incidents_revision: int = 0
     """When its incidents last changed (an incident's downtime may lie in earlier months)."""
     dropped: set[Period] = field(default_factory=set, repr=False)

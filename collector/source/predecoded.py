@@ -40,6 +40,8 @@ packed, its key, headers and value marshalled: `SourceRecord.raw`)."""
 
 MAX_PREDECODED_BYTES: Final = 65_536
 """Larger records travel raw only: the collector judges their size first (too_large)."""
+RAW_ONLY: Final = frozenset({EventType.COST_STATEMENT})
+"""Rare events with nested models (a statement's lines): they travel raw, decoded once."""
 _TYPES: Final = tuple(EventType)
 _INDEX: Final = {event_type: index for index, event_type in enumerate(_TYPES)}
 _MODELS: Final = tuple(DATA_MODELS[event_type] for event_type in _TYPES)
@@ -67,7 +69,7 @@ def predecode(
         event = from_record(key, headers, value)
     except Exception:  # noqa: BLE001 - the collector decodes it again and says why
         return None
-    return pack(event)
+    return None if event.type in RAW_ONLY else pack(event)
 
 
 def pack(event: OutcomeEvent) -> Packed:

@@ -20,6 +20,7 @@ from collector.state.model import (
     RunRow,
     SeenRow,
     StateChanges,
+    StatementRow,
     TopicPartitionKey,
     WindowRow,
 )
@@ -38,6 +39,7 @@ class MemoryStore:
         self._declared: dict[str, float] = {}
         self._runs: list[tuple[int, float, str]] = []
         self._reviews: dict[tuple[str, str], tuple[str, float]] = {}
+        self._statements: dict[tuple[str, str], str] = {}
         self._health: dict[int, str] = {}
         self._offsets: dict[TopicPartitionKey, int] = {}
 
@@ -65,6 +67,7 @@ class MemoryStore:
             declared=state.declared,
             runs=tuple(row for row in state.runs if row.partition in held),
             reviews=tuple(row for row in state.reviews if row.project in names),
+            statements=tuple(row for row in state.statements if row.project in names),
         )
 
     def load_all(self, *, seen: bool = True) -> LoadedState:
@@ -95,6 +98,7 @@ class MemoryStore:
         self._incidents.update(encoded.incidents)
         self._runs.extend(encoded.runs)
         self._reviews.update(encoded.reviews)
+        self._statements.update(encoded.statements)
         for project, since_s in changes.declared:
             self._declared.setdefault(project, since_s)
         self._health.update(encoded.health)
@@ -139,6 +143,10 @@ class MemoryStore:
                 ReviewRow(project, subject, json.loads(data), forget_after_s)
                 for (project, subject), (data, forget_after_s) in self._reviews.items()
             ),
+            statements=tuple(
+                StatementRow(project, statement, json.loads(data))
+                for (project, statement), data in self._statements.items()
+            ),
         )
 
 
@@ -160,6 +168,7 @@ class _Encoded:
         self.reviews = {
             (r.project, r.subject): (_json(r.data), r.forget_after_s) for r in changes.reviews
         }
+        self.statements = {(r.project, r.statement): _json(r.data) for r in changes.statements}
 
 
 def _json(value: Any) -> str:

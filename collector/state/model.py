@@ -82,6 +82,14 @@ class ReviewRow(NamedTuple):
     forget_after_s: float
 
 
+class StatementRow(NamedTuple):
+    """A project's lines of the latest version of one statement (a cloud bill)."""
+
+    project: str
+    statement: str
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
@@ -99,6 +107,7 @@ class StateChanges:
     """(project, when its declaration first took effect): the first one stored stays."""
     runs: tuple[RunRow, ...] = ()
     reviews: tuple[ReviewRow, ...] = ()
+    statements: tuple[StatementRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +127,7 @@ class LoadedState:
     and a partition's new owner needs the declared projects it now exports)."""
     runs: tuple[RunRow, ...] = ()
     reviews: tuple[ReviewRow, ...] = ()
+    statements: tuple[StatementRow, ...] = ()
 
     @property
     def partitions(self) -> set[int]:

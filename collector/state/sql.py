@@ -23,12 +23,13 @@ from collector.state.model import (
     RunRow,
     SeenRow,
     StateChanges,
+    StatementRow,
     TopicPartitionKey,
     WindowRow,
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
 2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
 digests keyed by project
@@ -38,7 +39,9 @@ expire: `legacy_seen_until_s` in `meta`).
 the same amounts and rewritten when next changed. Nothing is rewritten here: the version
 keeps an older collector from reading amounts it would misread.
 4 -> 5: runs remembered for their reviews (`run_batches`) and verdicts (`reviews`); new
-tables only (an older collector would drop verdicts)."""
+tables only (an older collector would drop verdicts).
+5 -> 6: the latest version of each cloud bill statement per project (`statements`); a new
+table only (an older collector would count a restated bill twice)."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -75,6 +78,9 @@ TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS reviews ("
     " project TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL,"
     " forget_after_s {real} NOT NULL, PRIMARY KEY (project, subject))",
+    "CREATE TABLE IF NOT EXISTS statements ("
+    " project TEXT NOT NULL, statement TEXT NOT NULL, data TEXT NOT NULL,"
+    " PRIMARY KEY (project, statement))",
     "CREATE TABLE IF NOT EXISTS declared ( project TEXT PRIMARY KEY, since_s {real} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
@@ -249,6 +255,10 @@ class SqlStore(ABC):
                 f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
                 partitions,
             )
+            statements = self._statements(
+                f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
+                partitions,
+            )
         return LoadedState(
             projects,
             periods,
@@ -261,6 +271,7 @@ class SqlStore(ABC):
             declared,
             runs=runs,
             reviews=reviews,
+            statements=statements,
         )
 
     def load_all(self, *, seen: bool = True) -> LoadedState:
@@ -277,6 +288,7 @@ class SqlStore(ABC):
                 self._declared(),
                 runs=self._runs("", []),
                 reviews=self._reviews("", []),
+                statements=self._statements("", []),
             )
 
     def load_period(self, project: str, key: str) -> PeriodRow | None:
@@ -342,6 +354,10 @@ class SqlStore(ABC):
             ReviewRow(p, subject, json.loads(data), float(forget))
             for p, subject, data, forget in rows.fetchall()
         )
+
+    def _statements(self, where: str, params: Sequence[Any]) -> tuple[StatementRow, ...]:
+        rows = self._execute(f"SELECT project, statement, data FROM statements {where}", params)
+        return tuple(StatementRow(p, key, json.loads(data)) for p, key, data in rows.fetchall())
 
     def _declared(self) -> dict[str, float]:
         rows = self._execute("SELECT project, since_s FROM declared").fetchall()
@@ -427,6 +443,11 @@ def _writes(
             " ON CONFLICT (project, subject) DO UPDATE SET data = excluded.data,"
             " forget_after_s = excluded.forget_after_s",
             [(r.project, r.subject, _json(r.data), r.forget_after_s) for r in changes.reviews],
+        ),
+        (
+            "INSERT INTO statements (project, statement, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (project, statement) DO UPDATE SET data = excluded.data",
+            [(r.project, r.statement, _json(r.data)) for r in changes.statements],
         ),
         (
             "INSERT INTO declared (project, since_s) VALUES (?, ?)"

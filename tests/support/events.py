@@ -59,6 +59,14 @@ DEFAULT_DATA: dict[EventType, dict[str, Any]] = {
         "input_tokens": 42,
         "output_tokens": 17,
     },
+    EventType.COST_STATEMENT: {
+        "project": "ticket-triage",
+        "statement": "AWS/123456789012/2026-11-01",
+        "version": "0a1b2c3d4e5f6a7b",
+        "issued_at": "2026-11-15T12:00:00Z",
+        "lines": [{"day": "2026-11-02", "category": "compute", "amount": "12.5"}],
+        "currency": "USD",
+    },
     EventType.REVIEW_RECORDED: {
         "project": "ticket-triage",
         "automation": "classify",

@@ -12,6 +12,7 @@ from schemas.snapshot import (
     ProjectInfo,
     ProjectSnapshot,
     Snapshot,
+    StatementSnapshot,
     TargetResult,
 )
 
@@ -85,6 +86,11 @@ def sample_snapshot() -> Snapshot:
         history=(
             ClosedPeriod("2026-09", "month", 310.0, 120.25, 28_800.0, 1.578, 0.9991, "met"),
             ClosedPeriod("2026-10", "month", 295.5, 130.0, 27_000.0, 1.273, None, "off_target"),
+        ),
+        statements=(
+            StatementSnapshot(
+                "AWS/123456789012/2026-10-01", "9f2c4e1a7b3d5f60", 1793577600.0, 61.5
+            ),
         ),
     )
     idle = ProjectSnapshot(

@@ -17,6 +17,7 @@ from collector.state.model import (
     RunRow,
     SeenRow,
     StateChanges,
+    StatementRow,
     WindowRow,
 )
 from collector.state.postgres import PostgresStore
@@ -249,3 +250,15 @@ def test_remembered_runs_and_verdicts_round_trip_by_partition_and_expire(
     assert [r.subject for r in store.load("events", [2]).reviews] == ["r1"]
     store.commit(StateChanges(forget_seen_before_s=600.0), {}, {})
     assert store.load("events", [2]).runs == () and store.load("events", [3]).runs == (runs[1],)
+
+
+def test_statements_are_kept_per_project_and_replaced_by_the_latest(store: StateStore) -> None:
+    projects = (ProjectRow("alpha", 2, {}), ProjectRow("beta", 3, {}))
+    first = StatementRow("alpha", "AWS/1/2026-11-01", {"version": "aa", "lines": [[1, "x", 5]]})
+    other = StatementRow("beta", "AWS/1/2026-11-01", {"version": "aa", "lines": []})
+    store.commit(StateChanges(projects=projects, statements=(first, other)), {}, {})
+    newer = first._replace(data={"version": "bb", "lines": []})
+    store.commit(StateChanges(statements=(newer,)), {}, {})
+    assert store.load("events", [2]).statements == (newer,)
+    assert store.load("events", [3]).statements == (other,)
+    assert sorted(store.load_all().statements) == [newer, other]
