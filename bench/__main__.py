@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import (
     cpu,
+    focus,
     freshness,
     gateway,
     ingest,
@@ -30,3 +31,4 @@ if __name__ == "__main__":
     scale.main()
     otlp.main()
     gateway.main()
+    focus.main()

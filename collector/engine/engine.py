@@ -50,7 +50,13 @@ from collector.engine.rates import SECONDS_PER_DAY, epoch_day
 from collector.engine.reviews import PendingReview, RunMemo, apply_verdict
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
-from collector.engine.statements import KeptStatement, differences, kept_from
+from collector.engine.statements import (
+    KeptStatement,
+    StatementShare,
+    differences,
+    kept_from,
+    shares_within,
+)
 from collector.engine.units import to_micros
 from collector.engine.views import ProjectViews
 from collector.engine.windows import epoch_us, pieces
@@ -755,6 +761,13 @@ class Engine:
             return []
         high_s = min(self._clock().timestamp(), period.end_s)
         return state.incidents_within(round(period.start_s * 1e6), round(high_s * 1e6))
+
+    def statements_in(self, name: str, period: Period) -> list[StatementShare]:
+        """The cloud bill statements the project's cost in `period` rests on, for reports."""
+        state = self._projects.get(name)
+        if state is None:
+            return []
+        return shares_within(state.statements, period.start_s, period.end_s)
 
     def project_names(self) -> list[str]:
         return sorted(set(self._projects) | set(self.policy.declared_projects()))

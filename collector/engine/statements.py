@@ -74,3 +74,28 @@ def statement_snapshots(statements: dict[str, KeptStatement]) -> tuple[Statement
         )
         for name, kept in sorted(statements.items())
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementShare:
+    """What one statement's latest version puts in a period, for reports."""
+
+    statement: str
+    version: str
+    issued_s: float
+    cost: float
+
+
+def shares_within(
+    statements: dict[str, KeptStatement], start_s: float, end_s: float
+) -> list[StatementShare]:
+    """The statements with lines on the days from `start_s` to `end_s`, and their cost
+    there (credits netted)."""
+    first, last = int(start_s // 86_400), int((end_s - 1) // 86_400)
+    found = []
+    for name, kept in sorted(statements.items()):
+        inside = [amount for (day, _), amount in kept.lines.items() if first <= day <= last]
+        if inside:
+            cost = float(Decimal(sum(inside)) / MONEY_SCALE)
+            found.append(StatementShare(name, kept.version, kept.issued_s, cost))
+    return found

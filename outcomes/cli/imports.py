@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from collector.config import ConfigError
-from outcomes.cli.settings import add_config_flag, add_grace_flag, add_kafka_flags, settings_from
+from outcomes.cli.settings import add_config_flag, add_kafka_flags, settings_from
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,12 +16,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     focus = verbs.add_parser(
         "focus",
-        help="cost events from FinOps FOCUS exports (CSV, gzip CSV, Parquet)",
-        description="Each row of the exports becomes an outcomes.cost.incurred event for the"
-        " project named by its tag; ids come from the row's identifying columns, so importing"
-        " a file again (or overlapping exports) counts nothing twice; credits and corrections"
-        " are negative. Rows without the tag, in another currency or invalid are counted and"
-        " written to --rejects, never sent to another project.",
+        help="cloud cost from FinOps FOCUS exports (CSV, gzip CSV, Parquet)",
+        description="One run is the full statement of every billing period (provider,"
+        " billing account, period start) in the files: each project's cost per charge day and"
+        " category, summed exactly, replaces what earlier imports said for that statement —"
+        " changed amounts restated, vanished rows no longer counted, the same files again"
+        " change nothing. Credits and corrections are negative. Rows without the tag, in"
+        " another currency or invalid are counted and written to --rejects, never sent to"
+        " another project.",
     )
     focus.add_argument(
         "files", nargs="+", type=Path, metavar="PATH", help="export files, or directories of them"
@@ -42,24 +44,23 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     focus.add_argument("--rejects", type=Path, help="write skipped rows here (CSV with reason)")
     focus.add_argument("--dry-run", action="store_true", help="print the summary, send nothing")
-    focus.add_argument(
-        "--backfill",
-        action="store_true",
-        help="rows of periods closed longer ago than the grace window are history: counted in"
-        " their period (else they are refused too_late)",
-    )
+    # each import is the full statement of its billing periods, restating any of them: the
+    # time rules of events (--backfill, --targets, --grace) do not apply; accepted unused so
+    # that jobs written for earlier versions keep running
+    focus.add_argument("--backfill", action="store_true", help=argparse.SUPPRESS)
     add_config_flag(focus)
     add_kafka_flags(focus)
     focus.add_argument("--currency", help="the reporting currency (default: the config's)")
-    focus.add_argument("--targets", type=Path, help="declarations (period kinds judge too_late)")
-    add_grace_flag(focus)
+    focus.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
+    focus.add_argument("--grace", help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from outcomes.importers.events_file import EmitError, time_judge
+    from outcomes.importers.events_file import EmitError
     from outcomes.importers.focus.files import FocusFileError
+    from outcomes.importers.focus.manifest import ManifestError
     from outcomes.importers.focus.run import (
         Options,
         expand_paths,
@@ -73,16 +74,14 @@ def main(args: argparse.Namespace) -> int:
         settings = settings_from(
             args,
             {"bootstrap_servers": args.bootstrap_servers, "topic": args.topic,
-             "currency": args.currency, "targets": args.targets},
+             "currency": args.currency},
         )  # fmt: skip
         files = expand_paths(args.files)
         options = Options(
             project_tag=args.project_tag,
             cost_column=args.cost_column,
             currency=settings.currency,
-            backfill=args.backfill,
             dry_run=args.dry_run,
-            judge=time_judge(settings.targets, settings.grace),
             tag_map=load_tag_map(args.tag_map),
         )
         rejects = args.rejects.open("w", newline="") if args.rejects else None
@@ -98,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
         finally:
             if rejects is not None:
                 rejects.close()
-    except (ConfigError, FocusFileError, EmitError, OSError) as error:
+    except (ConfigError, FocusFileError, EmitError, ManifestError, OSError) as error:
         print(f"outcomes import focus: {error}", file=sys.stderr)
         return 2
     return summary(result, options, console)

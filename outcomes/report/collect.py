@@ -21,6 +21,7 @@ from collector.engine.engine import Engine, EngineSettings
 from collector.engine.formulas import exact
 from collector.engine.periods import Period, PeriodKind, parse_period_key, period_containing
 from collector.engine.project import IncidentSpan
+from collector.engine.statements import StatementShare
 from collector.state.open import open_store
 from collector.state.store import UnusableStoreError
 from schemas.snapshot import PROJECT_STATUSES, ProjectSnapshot
@@ -101,6 +102,9 @@ def build_report(settings: Settings, request: str | None, clock: Callable[[], da
         for period in periods_for(request, profile.period_kind, now):
             row = row_of(engine.period_view(name, period), period, now, settings.currency)
             row["incidents"] = [incident_of(span) for span in engine.incidents_in(name, period)]
+            row["statements"] = [
+                statement_of(share) for share in engine.statements_in(name, period)
+            ]
             row["uptime_basis"] = profile.uptime_from
             rows.append(row)
     latest = {row["project"]: row for row in rows}  # each project's periods end newest
@@ -171,6 +175,15 @@ def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
         "statuses": counts,
         "meeting_objectives": None if judged == 0 else counts["met"] / judged,
         "by_kind": dict(sorted(by_kind.items())),
+    }
+
+
+def statement_of(share: StatementShare) -> dict[str, Any]:
+    return {
+        "statement": share.statement,
+        "version": share.version,
+        "imported": _iso_s(share.issued_s),
+        "cost_in_period": share.cost,
     }
 
 

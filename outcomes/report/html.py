@@ -15,6 +15,7 @@ from typing import Any, Final
 from outcomes.report.collect import Report
 from outcomes.report.text import (
     ATTAINMENT_NOTE,
+    STATEMENTS_NOTE,
     STATUS_LABEL,
     ai_cost,
     attainment_text,
@@ -87,6 +88,7 @@ def render_html(report: Report) -> str:
     parts += _periods_table(report)
     parts += _reviews(report)
     parts += _incidents(report)
+    parts += _statements(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -140,6 +142,31 @@ def _incidents(report: Report) -> list[str]:
             + f"<td>{escape(incident['resolved_by'] or '—')}</td></tr>"
         )
     html.append("</tbody></table>")
+    return html
+
+
+def _statements(report: Report) -> list[str]:
+    """Which import of each cloud bill the periods' cost rests on."""
+    listed = [(row, s) for row in report.rows for s in row.get("statements", ())]
+    if not listed:
+        return []
+    html = [
+        "<h2>Cloud bills</h2>",
+        '<table id="statements"><thead><tr><th>Project</th><th>Period</th><th>Statement</th>'
+        f"<th>Version</th><th>Imported</th><th>Cost ({escape(report.currency)})</th></tr>"
+        "</thead><tbody>",
+    ]
+    for row, s in listed:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'])}</td><td data-p>{row['period']}</td>"
+            f"<td>{escape(s['statement'])}</td>"
+            f'<td title="{escape(s["version"])}"><code>{escape(s["version"][:12])}</code></td>'
+            f"<td>{escape(s['imported'])}</td>"
+            + _number("cost_in_period", s["cost_in_period"], money(s["cost_in_period"]))
+            + "</tr>"
+        )
+    html += ["</tbody></table>", f'<p class="meta">{escape(STATEMENTS_NOTE)}.</p>']
     return html
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, Final
 
 from rich.console import Console
 from rich.table import Table
@@ -30,9 +30,10 @@ def render_csv(report: Report) -> str:
     """One line per project, period and target (a project without targets gets one line)."""
     rows = report.rows
     out = io.StringIO()
-    lists = ("runs", "reviews", "hourly_rates", "targets", "incidents")
+    lists = ("runs", "reviews", "hourly_rates", "targets", "incidents", "statements")
     scalar = [k for k in rows[0] if k not in lists] if rows else []
-    fields = [*scalar, "runs", "reviewed_runs", "incidents", "hourly_rates", "target", "unit"]
+    fields = [*scalar, "runs", "reviewed_runs", "incidents", "statements", "hourly_rates"]
+    fields += ["target", "unit"]
     fields += ["objective"]
     fields += ["projected", "attainment", "target_status"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
@@ -42,6 +43,7 @@ def render_csv(report: Report) -> str:
         base["runs"] = sum(row["runs"].values())
         base["reviewed_runs"] = sum(row.get("reviews", {}).values())
         base["incidents"] = len(row.get("incidents", ()))
+        base["statements"] = statements_text(row)
         base["hourly_rates"] = rates_text(row["hourly_rates"])
         for target in row["targets"] or [{}]:
             writer.writerow(
@@ -60,6 +62,14 @@ def render_csv(report: Report) -> str:
 
 def _cell(value: Any) -> Any:
     return "" if value is None else value
+
+
+def statements_text(row: dict[str, Any]) -> str:
+    """`AWS/1234/2026-11-01 @9f2c4e1a7b3d (imported 2026-11-20T06:00:00Z); …`"""
+    return "; ".join(
+        f"{s['statement']} @{s['version'][:12]} (imported {s['imported']})"
+        for s in row.get("statements", ())
+    )
 
 
 def rates_text(rates: list[dict[str, Any]]) -> str:
@@ -176,6 +186,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
         console.print(targets)
     _reviews(report, console)
     _incidents(report, console, full)
+    _statements(report, console, full)
 
 
 def _projects(report: Report, full: bool) -> Table:
@@ -257,6 +268,36 @@ def _incidents(report: Report, console: Console, full: bool = True) -> None:
             incidents.add_row(row["project"], incident["service"], incident["incident"],
                               incident["started"], ended, down)  # fmt: skip
     console.print(incidents)
+
+
+STATEMENTS_NOTE: Final = (
+    "the latest import of each cloud bill replaced the earlier ones; version: the digest of"
+    " what it said"
+)
+
+
+def _statements(report: Report, console: Console, full: bool = True) -> None:
+    listed = [(row, s) for row in report.rows for s in row.get("statements", ())]
+    if not listed:
+        return
+    table = Table(
+        title="Cloud bills", title_justify="left", caption=STATEMENTS_NOTE, caption_justify="left"
+    )
+    names = (
+        ("project", "period", "statement", "version", "imported", f"cost {report.currency}")
+        if full else ("project", "statement", "version", f"cost {report.currency}")
+    )  # fmt: skip
+    for column in names:
+        table.add_column(column, justify="right" if column.startswith("cost") else "left",
+                         overflow="fold")  # fmt: skip
+    for row, s in listed:
+        cost, version = money(s["cost_in_period"]), s["version"][:12]
+        if full:
+            table.add_row(row["project"], row["period"], s["statement"], version,
+                          s["imported"], cost)  # fmt: skip
+        else:
+            table.add_row(f"{row['project']} {row['period']}", s["statement"], version, cost)
+    console.print(table)
 
 
 def reviewed(row: dict[str, Any]) -> bool:
@@ -379,6 +420,16 @@ def render_markdown(report: Report) -> str:
         lines += ["| Project | Period | Service | Incident | Title | Started | Ended |"
                   " Down in period | Resolved by |"]  # fmt: skip
         lines += ["|---|---|---|---|---|---|---|--:|---|", *incident_lines]
+    statement_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {_md(s['statement'])} |"
+        f" `{s['version'][:12]}` | {s['imported']} | {money(s['cost_in_period'])} |"
+        for row in report.rows
+        for s in row.get("statements", ())
+    ]
+    if statement_lines:
+        lines += ["", "## Cloud bills", ""]
+        lines += [f"| Project | Period | Statement | Version | Imported | Cost ({currency}) |"]
+        lines += ["|---|---|---|---|---|--:|", *statement_lines, "", STATEMENTS_NOTE]
     return "\n".join(lines) + "\n"
 
 

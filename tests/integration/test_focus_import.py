@@ -1,8 +1,10 @@
 """A random FOCUS export split over a CSV, a gzip'd CSV and a Parquet file, imported with
 `outcomes import focus` into a live collector (both brokers): each project's cost is the
 exact sum of its EffectiveCost rows (credits and corrections included), untagged and
-foreign-currency rows are counted and in the rejects file, and a second import changes
-nothing. Rows follow the FOCUS 1.0 columns (FinOps-Open-Cost-and-Usage-Spec)."""
+foreign-currency rows are counted and in the rejects file, a second import changes nothing,
+and the provider's refreshed export (amounts changed, a project's rows gone, new rows)
+restates every project exactly. Rows follow the FOCUS 1.0 columns
+(FinOps-Open-Cost-and-Usage-Spec)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import pyarrow.parquet as pq
 from collector.app import CollectorApp
 from tests.integration.test_producers import outcomes
 from tests.support.brokers import Broker
-from tests.support.live import counted, scrape, total, value, wait_until
+from tests.support.live import Series, scrape, total, value, wait_until
 
 PROJECTS = ("patch-rollout", "cost-optimizer", "ticket-triage")
 COLUMNS = (
@@ -101,7 +103,50 @@ def _parquet(rows: list[dict[str, Any]], path: Path) -> None:
     pq.write_table(pa.table(columns), path)
 
 
-def test_focus_exports_give_each_project_its_exact_cost_once(
+def _costs(app: CollectorApp) -> dict[str, float | None]:
+    series = scrape(app.metrics_url)
+    return {
+        project: value(series, "outcomes_project_lifetime_cost", project=project, currency="USD")
+        for project in PROJECTS
+    }
+
+
+def _versions(series: Series) -> set[str]:
+    """The statement versions the projects' cost rests on."""
+    return {
+        dict(labels)["version"]
+        for name, labels in series
+        if name == "outcomes_cost_statement_issued_timestamp_seconds"
+    }
+
+
+def _refreshed(
+    rows: list[dict[str, Any]], rng: random.Random
+) -> tuple[list[dict[str, Any]], dict[str, Decimal]]:
+    """The provider's next version of the month so far: ticket-triage's resources gone,
+    every other amount recalculated, a few rows new."""
+    kept: list[dict[str, Any]] = []
+    expected = {p: Decimal(0) for p in PROJECTS}
+    for row in rows:
+        project = json.loads(row["Tags"]).get("outcomes-project")
+        if project == "ticket-triage":
+            continue
+        amount = (Decimal(row["EffectiveCost"]) * Decimal("1.07")).quantize(Decimal("1e-8"))
+        changed = dict(row, EffectiveCost=str(amount))
+        kept.append(changed)
+        if project is not None and row["BillingCurrency"] == "USD":
+            expected[project] += amount
+    for number in range(5):
+        new = dict(kept[number], ResourceId=f"i-new-{number}", EffectiveCost="0.000000007")
+        new["Tags"] = json.dumps({"outcomes-project": "cost-optimizer"})
+        if new["BillingCurrency"] == "USD":
+            expected["cost-optimizer"] += Decimal("0.000000007")
+        kept.append(new)
+    rng.shuffle(kept)
+    return kept, expected
+
+
+def test_focus_exports_give_each_project_its_exact_cost_and_restate_it(
     broker: Broker, topic: str, tmp_path: Path, start_collector: Callable[..., CollectorApp]
 ) -> None:
     rows, expected = _export(random.Random(21), datetime.now(UTC))
@@ -112,45 +157,54 @@ def test_focus_exports_give_each_project_its_exact_cost_once(
     _parquet(thirds[2], files[2])
     untagged = sum(1 for row in rows if "outcomes-project" not in json.loads(row["Tags"]))
     app = start_collector()
-    command = ["import", "focus", *map(str, files), "--project-tag", "outcomes-project",
+    command = ["import", "focus", "--project-tag", "outcomes-project",
                "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic]  # fmt: skip
 
-    dry = outcomes(*command, "--dry-run")
+    dry = outcomes(*command, *map(str, files), "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "nothing sent" in dry.stderr
+    assert "nothing sent" in " ".join(dry.stderr.split())
     rejects = tmp_path / "rejects.csv"
-    imported = outcomes(*command, "--rejects", str(rejects))
+    imported = outcomes(*command, *map(str, files), "--rejects", str(rejects))
     assert imported.returncode == 0, imported.stderr
-    sent = len(rows) - untagged - 1
-    assert f"{len(rows):,} rows read, {sent:,} events sent" in imported.stderr
-    assert f"{untagged:,} rows skipped: no_tag" in imported.stderr
-    assert "1 rows skipped: currency" in imported.stderr
+    said = " ".join(imported.stderr.split())
+    assert f"{len(rows):,} rows read into 1 statements, 3 statement events sent" in said
+    assert f"{untagged:,} rows skipped: no_tag" in said
+    assert "1 rows skipped: currency" in said
     with rejects.open() as handle:
         reasons = [line["reason"] for line in csv.DictReader(handle)]
     assert sorted(reasons) == sorted(["no_tag"] * untagged + ["currency"])
 
-    wait_until(counted(app.metrics_url, sent), timeout_s=60)
+    exact = {project: float(cost) for project, cost in expected.items()}
+    wait_until(lambda: _costs(app) == exact, timeout_s=60)
     series = scrape(app.metrics_url)
     for project, cost in expected.items():
-        exact = float(cost.quantize(Decimal("0.000001")))
-        lifetime = value(series, "outcomes_project_lifetime_cost", project=project, currency="USD")
-        assert lifetime == exact, project
         net = total(series, "outcomes_cost_total", project=project) - total(
             series, "outcomes_cost_credits_total", project=project
         )
-        assert abs(net - exact) < 1e-6, project
+        assert abs(net - float(cost)) < 1e-6, project
     assert total(series, "outcomes_cost_credits_total") > 0
+    (first,) = _versions(series)
+    assert first[:12] in said
 
-    again = outcomes(*command)
+    again = outcomes(*command, *map(str, files))  # the same files: nothing changes
     assert again.returncode == 0, again.stderr
 
     def duplicates() -> bool:
         found = scrape(app.metrics_url)
-        return total(found, "outcomes_collector_events_total", result="duplicate") == sent
+        return total(found, "outcomes_collector_events_total", result="duplicate") == 3
 
     wait_until(duplicates, timeout_s=60)
-    after = scrape(app.metrics_url)
-    for project, cost in expected.items():
-        assert value(after, "outcomes_project_lifetime_cost", project=project, currency="USD") == (
-            float(cost.quantize(Decimal("0.000001")))
-        )
+    assert _costs(app) == exact
+
+    # the provider rewrites the month so far: one file now, with other amounts and rows
+    refreshed, restated = _refreshed(rows, random.Random(22))
+    latest = tmp_path / "export-refreshed.csv"
+    latest.write_bytes(_csv(refreshed))
+    third = outcomes(*command, str(latest))
+    assert third.returncode == 0, third.stderr
+    assert "ticket-triage" in " ".join(third.stderr.split())  # no longer mentioned: cost now 0
+    wanted = {project: float(cost) for project, cost in restated.items()}
+    assert wanted["ticket-triage"] == 0.0
+    wait_until(lambda: _costs(app) == wanted, timeout_s=60)
+    versions = _versions(scrape(app.metrics_url))
+    assert len(versions) == 1 and versions != {first}

@@ -1,9 +1,11 @@
-"""One FOCUS cost row -> one `outcomes.cost.incurred` event, or the reason it is not one.
+"""One FOCUS cost row -> one charge of a project in a statement, or the reason it is none.
 
-FOCUS (FinOps Open Cost & Usage Specification) rows carry no row id, so an event's id is a
-digest of the row's identifying columns: importing the same export twice, or overlapping
-daily exports, yields the same ids and the collector counts each row once. Corrections and
-credits arrive as their own rows with negative costs, and subtract.
+A statement is what a provider says about one (ProviderName, BillingAccountId,
+BillingPeriodStart): the importer sums its charges per project, day and category
+(`outcomes.importers.focus.statements`). FOCUS rows carry no row id, so a row's identity is
+a digest of its identifying columns: a row repeated by overlapping files counts once.
+Corrections and credits arrive as their own rows with negative costs, and subtract.
+Amounts stay exact decimals.
 
 Category table (documented in docs/INTEGRATIONS.md):
 
@@ -20,18 +22,16 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
-from pydantic import ValidationError
-
-from schemas.envelope import OutcomeEvent, describe_errors
-from schemas.events import NAME_PATTERN, CostIncurred, EventType
+from schemas.events import NAME_PATTERN
 
 SOURCE: Final = "outcomes-import/focus"
 COST_COLUMNS: Final = ("EffectiveCost", "BilledCost")
@@ -42,6 +42,9 @@ IDENTITY: Final = (
 )  # fmt: skip
 """What identifies a charge (not its amount, not its tags): the digest of these is the id."""
 NEEDED: Final = (*IDENTITY, "BillingCurrency", "ServiceCategory", "Tags", *COST_COLUMNS)
+"""The columns a file must have (ProviderName is used when present: FOCUS 1.0 has it)."""
+MAX_ROW_AMOUNT: Final = Decimal(10) ** 12
+"""A row's amount beyond this is refused `invalid` (a misread column, not a bill)."""
 _NAME: Final = re.compile(NAME_PATTERN)
 _FRACTION: Final = re.compile(r"(\.\d{6})\d+")
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -127,12 +130,29 @@ def _pair(item: Any) -> tuple[str, Any] | None:
     return None
 
 
-def event_id(row: dict[str, Any]) -> str:
-    identity = "\x1f".join(_text(row.get(column)) for column in IDENTITY)
-    return "focus-" + hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
+def row_identity(row: dict[str, Any]) -> int:
+    """The row's identity (never its amount or tags), as a 128-bit number (a set of them
+    costs ~50 bytes per row): rows repeated by overlapping files count once."""
+    identity = "\x1f".join([_text(row.get(column)) for column in IDENTITY])
+    return int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=16).digest(), "big")
 
 
-def to_event(
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One row as the statement counts it."""
+
+    id: int
+    """`row_identity`."""
+    statement: str
+    """`ProviderName/BillingAccountId/BillingPeriodStart date`."""
+    project: str
+    day: date
+    """The charge day (ChargePeriodStart, UTC)."""
+    category: str
+    amount: Decimal
+
+
+def to_charge(
     row: dict[str, Any],
     *,
     project_tag: str,
@@ -140,8 +160,8 @@ def to_event(
     currency: str,
     tag_map: TagMap | None = None,
     notes: Counter[str] | None = None,
-) -> OutcomeEvent | Skipped:
-    """The cost event of `row`, or why there is none (`notes`: counts what was assumed)."""
+) -> Charge | Skipped:
+    """The charge of `row`, or why there is none (`notes`: counts what was assumed)."""
     project = _project(row, project_tag, tag_map or TagMap())
     if isinstance(project, Skipped):
         return project
@@ -150,27 +170,57 @@ def to_event(
         return Skipped(Skip.CURRENCY, f"BillingCurrency {billing!r} is not {currency!r}", project)
     try:
         amount = _amount(row, cost_column)
-        moment, assumed = _timestamp(row.get("ChargePeriodStart"))
+        moment, assumed = _charge_start(_hashable(row.get("ChargePeriodStart")))
+        statement = _statement(row)
     except ValueError as error:
         return Skipped(Skip.INVALID, str(error), project)
     if amount == 0:
         return Skipped(Skip.ZERO, f"{cost_column} is 0", project)
     if assumed and notes is not None:
         notes[UTC_ASSUMED] += 1
-    names = (_text(row.get("ServiceName")), _text(row.get("ChargeDescription")))
-    description = " / ".join(part for part in names if part)[:1024] or None
+    day = moment.date()
+    return Charge(row_identity(row), statement, project, day, category_of(row), amount)
+
+
+def _statement(row: dict[str, Any]) -> str:
+    return _statement_of(
+        _text(row.get("ProviderName")),
+        _text(row.get("BillingAccountId")),
+        _hashable(row.get("BillingPeriodStart")),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _statement_of(provider: str, account: str, period_start: Any) -> str:
+    """A bill has few statements: each is worked out once."""
+    if not account:
+        raise ValueError("BillingAccountId is empty")
+    start, _ = _timestamp(period_start, "BillingPeriodStart")
+    return f"{provider[:64] or 'unknown'}/{account[:160]}/{start.date().isoformat()}"
+
+
+def _hashable(value: Any) -> Any:
     try:
-        data = CostIncurred.model_validate(
-            {"project": project, "amount": amount, "category": category_of(row),
-             "description": description}
-        )  # fmt: skip
-    except ValidationError as error:
-        return Skipped(Skip.INVALID, describe_errors(error, "data."), project)
-    return OutcomeEvent(event_id(row), SOURCE, EventType.COST_INCURRED, moment, data)
+        hash(value)
+    except TypeError:
+        return str(value)
+    return value
 
 
 def _project(row: dict[str, Any], project_tag: str, tag_map: TagMap) -> str | Skipped:
-    value = tags_of(row.get("Tags")).get(project_tag)
+    tags = row.get("Tags")
+    if type(tags) is str:  # CSV: the same few tag sets on most rows
+        return _project_of(tags, project_tag, tag_map)
+    return _project_of_tags(tags, project_tag, tag_map)
+
+
+@lru_cache(maxsize=65_536)
+def _project_of(tags: str, project_tag: str, tag_map: TagMap) -> str | Skipped:
+    return _project_of_tags(tags, project_tag, tag_map)
+
+
+def _project_of_tags(tags: Any, project_tag: str, tag_map: TagMap) -> str | Skipped:
+    value = tags_of(tags).get(project_tag)
     if value is None or _text(value) == "":
         return Skipped(Skip.NO_TAG, f"no tag {project_tag!r}")
     project = tag_map.project(str(value))
@@ -181,18 +231,21 @@ def _project(row: dict[str, Any], project_tag: str, tag_map: TagMap) -> str | Sk
     return project
 
 
-def _amount(row: dict[str, Any], cost_column: str) -> float:
+def _amount(row: dict[str, Any], cost_column: str) -> Decimal:
     text = _text(row.get(cost_column))
     try:
-        amount = float(text)
-    except ValueError:
+        amount = Decimal(text)
+    except InvalidOperation:
         raise ValueError(f"{cost_column} {text!r} is not a number") from None
-    if not math.isfinite(amount):
-        raise ValueError(f"{cost_column} {text!r} is not a number")
+    if not amount.is_finite() or abs(amount) >= MAX_ROW_AMOUNT:
+        raise ValueError(f"{cost_column} {text!r} is not an amount")
     return amount
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # CSV: every cell (the common case first)
+        text = value.strip()
+        return "" if text in NULLS else text
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -201,23 +254,31 @@ def _text(value: Any) -> str:
     return "" if text in NULLS else text
 
 
-def _timestamp(value: Any) -> tuple[datetime, bool]:
-    """ChargePeriodStart as written by the providers: `2026-08-01T00:00:00Z`, with up to 7
-    fractional digits (Azure), a datetime (Parquet), or without a zone (the FinOps sample's
-    `2024-09-24 14:00:00`): FOCUS times are UTC, so a missing zone is UTC (and said: the
-    second value)."""
+@lru_cache(maxsize=8192)
+def _charge_start(value: Any) -> tuple[datetime, bool]:
+    """Charges start on the hour or the day: a month has a few hundred distinct values."""
+    return _timestamp(value, "ChargePeriodStart")
+
+
+def _timestamp(value: Any, column: str) -> tuple[datetime, bool]:
+    """A FOCUS time as written by the providers, in UTC: `2026-08-01T00:00:00Z`, with up to
+    7 fractional digits (Azure), a datetime (Parquet), or without a zone (the FinOps
+    sample's `2024-09-24 14:00:00`): FOCUS times are UTC, so a missing zone is UTC (and
+    said: the second value)."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC), True
-        return value, False
-    text = _text(value)
-    if not text:
-        raise ValueError("ChargePeriodStart is empty")
-    text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace(" ", "T"))
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"ChargePeriodStart {value!r} is not a timestamp") from None
+        moment = value
+    else:
+        text = _text(value)
+        if not text:
+            raise ValueError(f"{column} is empty")
+        text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace(" ", "T"))
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{column} {value!r} is not a timestamp") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC), True
-    return moment, False
+    try:
+        return moment.astimezone(UTC), False
+    except OverflowError:
+        raise ValueError(f"{column} {value!r} is out of range") from None

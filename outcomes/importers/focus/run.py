@@ -1,11 +1,14 @@
-"""`outcomes import focus FILE…`: cloud bills in, cost events out, every row accounted for.
+"""`outcomes import focus FILE…`: cloud bills in, statements out, every row accounted for.
 
-Each row becomes a cost event for the project named by its tag, or is counted under the
-reason it was not sent: no tag, another currency, invalid, zero cost, or refused by the
-collector's time rules (`too_late` without `--backfill`, `future`). Rows without the tag,
-in another currency or invalid go to the rejects file (`--rejects`, CSV with a `reason`
-column), never to another project. Events are sent in acknowledged batches; `--dry-run`
-sends nothing and prints the same summary.
+Each row is a charge of the project named by its tag in its statement (ProviderName,
+BillingAccountId, BillingPeriodStart), or is counted under the reason it is not: no tag,
+another currency, invalid, zero cost, or a charge day in the future. Rows without the tag,
+in another currency, invalid or in the future go to the rejects file (`--rejects`, CSV with
+a `reason` column), never to another project. The run is the full statement of every
+statement it read (`outcomes.importers.focus.statements`): one `outcomes.cost.statement`
+event per project, sent in acknowledged batches. A statement with a row in the future is
+withheld whole (it could not be complete). `--dry-run` sends nothing and prints the same
+summary.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final
@@ -23,32 +26,52 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from collector.engine.units import MONEY_SCALE, to_money
-from outcomes.importers.events_file import Judge
 from outcomes.importers.focus.files import FocusFileError, rows, size_of
-from outcomes.importers.focus.mapping import UTC_ASSUMED, Skip, Skipped, TagMap, to_event
+from outcomes.importers.focus.manifest import (
+    ensure_topic,
+    manifest_topic,
+    read_manifest,
+    write_manifest,
+)
+from outcomes.importers.focus.mapping import UTC_ASSUMED, Charge, Skip, Skipped, TagMap, to_charge
+from outcomes.importers.focus.statements import Statements, statement_events
 from outcomes.sdk.delivery import KafkaSender
-from schemas.binding import KafkaRecord, to_binary
-from schemas.envelope import OutcomeEvent
+from schemas.binding import to_binary
 
 BATCH: Final = 1000
-REJECTED: Final = (Skip.NO_TAG, Skip.CURRENCY, Skip.INVALID, Skip.TOO_LATE, Skip.FUTURE)
+REJECTED: Final = (Skip.NO_TAG, Skip.CURRENCY, Skip.INVALID, Skip.FUTURE)
 """Reasons whose rows are written to the rejects file (zero-cost rows are not)."""
+FUTURE_AFTER: Final = timedelta(days=1)
+"""A charge day later than tomorrow (UTC) is in the future: no bill has it yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementSent:
+    statement: str
+    version: str
+    projects: int
+    """Projects with cost in it."""
+    emptied: tuple[str, ...]
+    """Projects an earlier import mentioned and this one does not: their cost in it is 0."""
+    cost: Decimal
 
 
 @dataclass
 class ImportResult:
     read: int = 0
     sent: int = 0
+    """Statement events acknowledged (or, dry run, to send)."""
     unsent: int = 0
     repeated: int = 0
-    """Rows with the same identity as an earlier row of this import: the collector counts
-    one of them (overlapping exports are expected to repeat rows)."""
+    """Rows with the same identity as an earlier row of this import: counted once
+    (overlapping exports are expected to repeat rows)."""
     skipped: Counter[str] = field(default_factory=Counter)
-    projects: dict[str, list[int]] = field(default_factory=dict)
-    """project -> [rows, amount in billionths] of the rows sent (or, dry run, to send)."""
+    projects: dict[str, list[Any]] = field(default_factory=dict)
+    """project -> [rows, exact cost] of the rows counted."""
     notes: Counter[str] = field(default_factory=Counter)
     """What was assumed, by kind (timestamps without a zone taken as UTC)."""
+    statements: list[StatementSent] = field(default_factory=list)
+    withheld: dict[str, Counter[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,9 +79,7 @@ class Options:
     project_tag: str
     cost_column: str
     currency: str
-    backfill: bool
     dry_run: bool
-    judge: Judge
     tag_map: TagMap = field(default_factory=TagMap)
 
 
@@ -89,48 +110,51 @@ def import_focus(
     rejects: IO[str] | None = None,
 ) -> ImportResult:
     result = ImportResult()
-    sender = None if options.dry_run else KafkaSender(bootstrap_servers, max_block_ms=10_000)
-    pending: list[KafkaRecord] = []
-    seen: set[str] = set()
-    writer = _Rejects(rejects)
-    now = datetime.now(UTC)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
-    try:
-        with Progress(*columns, console=console, transient=False) as progress:
-            for path in paths:
-                task = progress.add_task(f"importing {path.name}", total=max(1, size_of(path)))
-
-                def advance(done: int, task: TaskID = task) -> None:
-                    progress.advance(task, done)
-
-                for row in rows(path, advance):
-                    result.read += 1
-                    outcome = _one(row, options, now, result.notes)
-                    if isinstance(outcome, Skipped):
-                        result.skipped[outcome.reason.value] += 1
-                        if outcome.reason in REJECTED:
-                            writer.write(path, row, outcome.reason.value, outcome.detail)
-                        continue
-                    if outcome.id in seen:
-                        result.repeated += 1
-                        continue
-                    seen.add(outcome.id)
-                    _count(result, outcome)
-                    pending.append(to_binary(outcome))
-                    if len(pending) >= BATCH:
-                        _flush(sender, topic, pending, result)
-                progress.update(task, completed=max(1, size_of(path)))
-            _flush(sender, topic, pending, result)
-    finally:
-        if sender is not None:
-            sender.close()
+    statements = _read(paths, options, result, console, _Rejects(rejects))
+    result.withheld = statements.withheld
+    _send(statements, options, result, bootstrap_servers=bootstrap_servers, topic=topic)
     return result
 
 
-def _one(
-    row: dict[str, Any], options: Options, now: datetime, notes: Counter[str]
-) -> OutcomeEvent | Skipped:
-    event = to_event(
+def _read(
+    paths: list[Path], options: Options, result: ImportResult, console: Console, writer: _Rejects
+) -> Statements:
+    statements = Statements()
+    seen: set[int] = set()
+    latest = datetime.now(UTC).date() + FUTURE_AFTER
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        for path in paths:
+            task = progress.add_task(f"importing {path.name}", total=max(1, size_of(path)))
+
+            def advance(done: int, task: TaskID = task) -> None:
+                progress.advance(task, done)
+
+            for row in rows(path, advance):
+                result.read += 1
+                charge = _one(row, options, result.notes)
+                if isinstance(charge, Charge) and charge.day > latest:
+                    statements.withhold(charge.statement, Skip.FUTURE.value)
+                    charge = Skipped(Skip.FUTURE, f"charge day {charge.day} is in the future")
+                if isinstance(charge, Skipped):
+                    result.skipped[charge.reason.value] += 1
+                    if charge.reason in REJECTED:
+                        writer.write(path, row, charge.reason.value, charge.detail)
+                    continue
+                if charge.id in seen:
+                    result.repeated += 1
+                    continue
+                seen.add(charge.id)
+                statements.add(charge)
+                entry = result.projects.setdefault(charge.project, [0, Decimal(0)])
+                entry[0] += 1
+                entry[1] += charge.amount
+            progress.update(task, completed=max(1, size_of(path)))
+    return statements
+
+
+def _one(row: dict[str, Any], options: Options, notes: Counter[str]) -> Charge | Skipped:
+    return to_charge(
         row,
         project_tag=options.project_tag,
         cost_column=options.cost_column,
@@ -138,56 +162,81 @@ def _one(
         tag_map=options.tag_map,
         notes=notes,
     )
-    if isinstance(event, Skipped):
-        return event
-    if options.backfill:
-        event = event._replace(backfill=True)
-    problem = options.judge(event, now)
-    if problem is not None:
-        reason, detail = problem  # too_late or future: the collector's time rules
-        hint = " (import history with --backfill)" if reason.value == Skip.TOO_LATE else ""
-        return Skipped(Skip(reason.value), detail + hint, event.project)
-    return event
 
 
-def _count(result: ImportResult, event: OutcomeEvent) -> None:
-    entry = result.projects.setdefault(event.project, [0, 0])
-    entry[0] += 1
-    entry[1] += to_money(event.data.amount)  # type: ignore[union-attr]
-
-
-def _flush(
-    sender: KafkaSender | None, topic: str, pending: list[KafkaRecord], result: ImportResult
+def _send(
+    statements: Statements,
+    options: Options,
+    result: ImportResult,
+    *,
+    bootstrap_servers: str,
+    topic: str,
 ) -> None:
-    if not pending:
-        return
+    """Each complete statement: its manifest record, then its events (acknowledged)."""
+    issued = datetime.now(UTC)
+    sender = None
+    known: dict[str, set[str]] = {}
+    manifest = manifest_topic(topic)
+    if not options.dry_run and statements.complete():
+        ensure_topic(bootstrap_servers, manifest)
+        known = read_manifest(bootstrap_servers, manifest)
+        sender = KafkaSender(bootstrap_servers, max_block_ms=10_000)
     try:
+        for name in statements.complete():
+            earlier = known.get(name, set())
+            events = statement_events(
+                statements, name, issued=issued, known=earlier, currency=options.currency
+            )
+            mentioned = set(statements.sums[name])
+            version = statements.version(name)
+            result.statements.append(
+                StatementSent(
+                    name,
+                    version,
+                    len(mentioned),
+                    tuple(sorted(earlier - mentioned)),
+                    sum((statements.total(name, p) for p in mentioned), Decimal(0)),
+                )
+            )
+            if sender is None:
+                result.sent += len(events)
+                continue
+            try:
+                write_manifest(sender, manifest, name, earlier | mentioned, version)
+                records = [to_binary(event) for event in events]
+                for start in range(0, len(records), BATCH):
+                    sender.send_batch(topic, records[start : start + BATCH])
+                result.sent += len(events)
+            except Exception:  # noqa: BLE001 - counted and reported
+                result.unsent += len(events)
+    finally:
         if sender is not None:
-            sender.send_batch(topic, pending)
-        result.sent += len(pending)
-    except Exception:  # noqa: BLE001 - counted and reported
-        result.unsent += len(pending)
-    pending.clear()
+            sender.close()
 
 
 def summary(result: ImportResult, options: Options, console: Console) -> int:
-    """Print what happened; exit 1 if a row was invalid or a batch not acknowledged."""
+    """Print what happened; exit 1 if a row was invalid, a statement withheld or a batch
+    not acknowledged."""
     verb = "to send (dry run, nothing sent)" if options.dry_run else "sent"
     table = Table(title=f"FOCUS import — {options.cost_column}, currency {options.currency}")
     table.add_column("project")
     table.add_column("rows", justify="right")
     table.add_column(f"cost {options.currency}", justify="right")
     for project, (count, amount) in sorted(result.projects.items()):
-        table.add_row(project, f"{count:,}", f"{Decimal(amount) / MONEY_SCALE:,.6f}")
+        table.add_row(project, f"{count:,}", _money(amount))
     console.print(table)
-    events = sum(count for count, _ in result.projects.values())
+    console.print(_statements_table(result, options))
     lines = [
-        f"{result.read:,} rows read, {events if options.dry_run else result.sent:,} events {verb}"
+        f"{result.read:,} rows read into {len(result.statements):,} statements,"
+        f" {result.sent:,} statement events {verb}"
     ]
     if result.repeated:
         lines.append(f"{result.repeated:,} rows repeat an earlier row's identity (counted once)")
     for reason, count in sorted(result.skipped.items()):
         lines.append(f"{count:,} rows skipped: {reason}")
+    for name, reasons in sorted(result.withheld.items()):
+        said = ", ".join(f"{n:,} rows {reason}" for reason, n in sorted(reasons.items()))
+        lines.append(f"statement {name} withheld (it would not be complete): {said}")
     zero = result.skipped.get(Skip.ZERO, 0)
     lines.append(f"cost column {options.cost_column}: 0 on {zero:,} of {result.read:,} rows")
     if options.cost_column == "EffectiveCost" and result.read and zero * 2 > result.read:
@@ -202,11 +251,40 @@ def summary(result: ImportResult, options: Options, console: Console) -> int:
     if result.notes[UTC_ASSUMED]:
         lines.append(f"warning: {result.notes[UTC_ASSUMED]:,} rows had ChargePeriodStart without"
                      " a timezone: taken as UTC, as FOCUS defines its times")  # fmt: skip
+    if options.dry_run:
+        lines.append("dry run: projects that earlier imports sent and these files no longer"
+                     " mention are found when sending")  # fmt: skip
     if result.unsent:
-        lines.append(f"{result.unsent:,} events not acknowledged by the broker")
+        lines.append(f"{result.unsent:,} statement events not acknowledged by the broker")
     for line in lines:
         console.print(line)
-    return 1 if result.unsent or result.skipped.get(Skip.INVALID) else 0
+    failed = result.unsent or result.withheld or result.skipped.get(Skip.INVALID)
+    return 1 if failed else 0
+
+
+def _statements_table(result: ImportResult, options: Options) -> Table:
+    table = Table(title="Statements (each replaces what earlier imports said for it)")
+    table.add_column("statement")
+    table.add_column("version")
+    table.add_column("projects", justify="right")
+    table.add_column(f"cost {options.currency}", justify="right")
+    table.add_column("no longer mentioned (cost now 0)")
+    for sent in result.statements:
+        table.add_row(
+            sent.statement,
+            sent.version[:12],
+            f"{sent.projects:,}",
+            _money(sent.cost),
+            ", ".join(sent.emptied) or "—",
+        )
+    return table
+
+
+def _money(amount: Decimal) -> str:
+    """Exact: as many decimals as the amount has (at least 2)."""
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{amount:,.{places}f}"
 
 
 EXPORT_SUFFIXES: Final = (".csv", ".gz", ".parquet")

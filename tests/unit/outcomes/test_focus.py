@@ -1,5 +1,6 @@
-"""FOCUS rows -> cost events: the project from its tag, the chosen cost column, the category
-table, ids from the identifying columns only, credits negative, everything else a reason.
+"""FOCUS rows -> charges of statements: the project from its tag, the chosen cost column
+exact, the category table, the statement from provider, billing account and period, ids
+from the identifying columns only, credits negative, everything else a reason.
 
 Rows follow the FOCUS 1.0 column set (FinOps-Open-Cost-and-Usage-Spec, specification/columns:
 BilledCost, EffectiveCost, BillingCurrency, ChargePeriodStart/End, ChargeCategory,
@@ -9,16 +10,23 @@ from __future__ import annotations
 
 import csv
 import gzip
-from datetime import UTC, datetime
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from outcomes.importers.focus.files import FocusFileError, kind_of, rows
-from outcomes.importers.focus.mapping import Skip, Skipped, category_of, event_id, tags_of, to_event
-from schemas.envelope import OutcomeEvent
-from schemas.events import CostIncurred
+from outcomes.importers.focus.mapping import (
+    Charge,
+    Skip,
+    Skipped,
+    category_of,
+    row_identity,
+    tags_of,
+    to_charge,
+)
 
 
 def row(**overrides: Any) -> dict[str, Any]:
@@ -35,36 +43,40 @@ def row(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-def convert(data: dict[str, Any], column: str = "EffectiveCost") -> OutcomeEvent | Skipped:
-    return to_event(data, project_tag="outcomes-project", cost_column=column, currency="USD")
+def convert(data: dict[str, Any], column: str = "EffectiveCost") -> Charge | Skipped:
+    return to_charge(data, project_tag="outcomes-project", cost_column=column, currency="USD")
 
 
-def test_a_tagged_row_is_a_cost_event_of_its_project() -> None:
-    event = convert(row())
-    assert isinstance(event, OutcomeEvent) and isinstance(event.data, CostIncurred)
-    assert (event.project, event.data.amount, event.data.category) == (
+def test_a_tagged_row_is_an_exact_charge_of_its_project_in_its_statement() -> None:
+    charge = convert(row(ProviderName="AWS"))
+    assert charge == Charge(
+        row_identity(row()),
+        "AWS/123456789012/2026-11-01",
         "patch-rollout",
-        0.98765432,
+        date(2026, 11, 3),
         "compute",
+        Decimal("0.98765432"),
     )
-    assert event.time == datetime(2026, 11, 3, tzinfo=UTC)
-    assert event.data.description == "Amazon EC2 / t3.medium on demand"
-    billed = convert(row(), "BilledCost")
-    assert isinstance(billed, OutcomeEvent) and billed.data.amount == 1.25  # type: ignore[union-attr]
+    billed = convert(row(EffectiveCost="0.1234567891234"), "BilledCost")
+    assert isinstance(billed, Charge) and billed.amount == Decimal("1.2500")
+    exact = convert(row(EffectiveCost="0.1234567891234"))
+    assert isinstance(exact, Charge) and exact.amount == Decimal("0.1234567891234")
+    unnamed = convert(row())  # FOCUS 1.0 has ProviderName; an export without it still imports
+    assert isinstance(unnamed, Charge) and unnamed.statement == "unknown/123456789012/2026-11-01"
 
 
 def test_credits_and_corrections_subtract() -> None:
     credit = convert(row(ChargeCategory="Credit", EffectiveCost="-3.5"))
     correction = convert(row(ChargeClass="Correction", EffectiveCost="-0.25"))
-    assert isinstance(credit, OutcomeEvent) and credit.data.amount == -3.5  # type: ignore[union-attr]
-    assert isinstance(correction, OutcomeEvent) and correction.data.amount == -0.25  # type: ignore[union-attr]
-    assert len({credit.id, correction.id, event_id(row())}) == 3
+    assert isinstance(credit, Charge) and credit.amount == Decimal("-3.5")
+    assert isinstance(correction, Charge) and correction.amount == Decimal("-0.25")
+    assert len({credit.id, correction.id, row_identity(row())}) == 3
 
 
 def test_the_id_is_the_rows_identity_not_its_amount_or_tags() -> None:
-    assert event_id(row()) == event_id(row(EffectiveCost="5", Tags="{}"))
-    assert event_id(row()) != event_id(row(ChargePeriodStart="2026-11-04T00:00:00Z"))
-    assert event_id(row()) != event_id(row(ResourceId="i-other"))
+    assert row_identity(row()) == row_identity(row(EffectiveCost="5", Tags="{}"))
+    assert row_identity(row()) != row_identity(row(ChargePeriodStart="2026-11-04T00:00:00Z"))
+    assert row_identity(row()) != row_identity(row(ResourceId="i-other"))
 
 
 @pytest.mark.parametrize(
@@ -79,6 +91,10 @@ def test_the_id_is_the_rows_identity_not_its_amount_or_tags() -> None:
         ({"ChargePeriodStart": "NULL"}, Skip.INVALID),
         ({"Tags": '{"outcomes-project": "NULL"}'}, Skip.NO_TAG),
         ({"EffectiveCost": "0"}, Skip.ZERO),
+        ({"EffectiveCost": "NaN"}, Skip.INVALID),
+        ({"EffectiveCost": "1e15"}, Skip.INVALID),
+        ({"BillingPeriodStart": ""}, Skip.INVALID),
+        ({"BillingAccountId": "NULL"}, Skip.INVALID),
     ],
 )
 def test_every_other_row_has_a_reason(overrides: dict[str, Any], reason: Skip) -> None:
@@ -100,8 +116,8 @@ def test_tags_and_times_as_providers_write_them() -> None:
         "env": "b",
     }
     assert tags_of("not json") == {}
-    azure = convert(row(ChargePeriodStart="2026-11-03T00:00:00.0000000Z"))
-    assert isinstance(azure, OutcomeEvent) and azure.time == datetime(2026, 11, 3, tzinfo=UTC)
+    azure = convert(row(ChargePeriodStart="2026-11-03T23:30:00.0000000-02:00"))
+    assert isinstance(azure, Charge) and azure.day == date(2026, 11, 4)  # the UTC day
 
 
 def test_files_are_recognised_by_their_bytes_and_streamed(tmp_path: Path) -> None:
@@ -125,27 +141,26 @@ def test_real_exports_as_they_come_camel_case_tags_naive_times_and_null() -> Non
     """After the FinOps Foundation's FOCUS-1.0 sample: CamelCase tag values, timestamps
     written `2024-09-24 14:00:00` (no zone: FOCUS times are UTC) and `NULL` for nothing."""
     from collections import Counter
-    from datetime import UTC, datetime
 
-    from outcomes.importers.focus.mapping import UTC_ASSUMED, TagMap, normalise, to_event
+    from outcomes.importers.focus.mapping import UTC_ASSUMED, TagMap, normalise
 
     assert normalise("BrightPathMatrix") == "bright-path-matrix"
     assert normalise("Data Lake  Ingest") == "data-lake-ingest"
     assert normalise("APIGateway") == "api-gateway"
     notes: Counter[str] = Counter()
-    event = to_event(
-        row(Tags='{"outcomes-project": "BrightPathMatrix"}', ChargePeriodStart="2026-11-03 14:00:00",
-            SubAccountId="NULL"),
+    charge = to_charge(
+        row(Tags='{"outcomes-project": "BrightPathMatrix"}', ChargePeriodStart="2026-11-03 23:00:00",
+            SubAccountId="NULL", BillingPeriodStart="2026-11-01 00:00:00"),
         project_tag="outcomes-project", cost_column="EffectiveCost", currency="USD", notes=notes,
     )  # fmt: skip
-    assert isinstance(event, OutcomeEvent)
-    assert event.project == "bright-path-matrix"
-    assert event.time == datetime(2026, 11, 3, 14, tzinfo=UTC)
+    assert isinstance(charge, Charge)
+    assert charge.project == "bright-path-matrix"
+    assert (charge.day, charge.statement) == (date(2026, 11, 3), "unknown/123456789012/2026-11-01")
     assert notes[UTC_ASSUMED] == 1
-    assert event_id(row(SubAccountId="NULL")) == event_id(row(SubAccountId=""))
+    assert row_identity(row(SubAccountId="NULL")) == row_identity(row(SubAccountId=""))
     mapped = TagMap((("BrightPath*", "patch-rollout"),))
-    routed = to_event(
+    routed = to_charge(
         row(Tags='{"outcomes-project": "BrightPathMatrix"}'), project_tag="outcomes-project",
         cost_column="EffectiveCost", currency="USD", tag_map=mapped,
     )  # fmt: skip
-    assert isinstance(routed, OutcomeEvent) and routed.project == "patch-rollout"
+    assert isinstance(routed, Charge) and routed.project == "patch-rollout"

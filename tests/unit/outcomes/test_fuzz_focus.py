@@ -1,6 +1,6 @@
 """Fuzzed FOCUS rows (any column replaced by random text, numbers, nulls or nested values,
-or removed): each becomes a valid cost event or is skipped with a reason and detail, never
-an exception."""
+or removed): each becomes an exact charge of a statement, or is skipped with a reason and
+detail, never an exception."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from outcomes.importers.focus.mapping import Skip, Skipped, to_event
-from schemas.envelope import OutcomeEvent
-from schemas.events import CostIncurred
+from outcomes.importers.focus.mapping import MAX_ROW_AMOUNT, Charge, Skip, Skipped, to_charge
+from outcomes.importers.focus.statements import Statements, statement_events
+from tests.support.events import NOW
 from tests.support.mutate import json_values
 from tests.unit.outcomes.test_focus import row
 
@@ -29,15 +29,20 @@ cells = st.one_of(
     changes=st.dictionaries(st.sampled_from(sorted(row())), cells, max_size=4),
     removed=st.sets(st.sampled_from(sorted(row())), max_size=3),
 )
-def test_every_row_is_a_valid_cost_event_or_skipped_with_a_reason(
+def test_every_row_is_an_exact_charge_or_skipped_with_a_reason(
     changes: dict[str, Any], removed: set[str]
 ) -> None:
     data = {k: v for k, v in row(**changes).items() if k not in removed}
-    result = to_event(data, project_tag="outcomes-project", cost_column="EffectiveCost",
-                      currency="USD")  # fmt: skip
+    result = to_charge(data, project_tag="outcomes-project", cost_column="EffectiveCost",
+                       currency="USD")  # fmt: skip
     if isinstance(result, Skipped):
         assert result.reason in set(Skip) and result.detail
         return
-    assert isinstance(result, OutcomeEvent) and isinstance(result.data, CostIncurred)
-    assert CostIncurred.model_validate(result.data.model_dump()) == result.data
-    assert result.time.tzinfo is not None and result.data.amount != 0
+    assert isinstance(result, Charge)
+    assert result.amount.is_finite() and 0 < abs(result.amount) < MAX_ROW_AMOUNT
+    statements = Statements()
+    statements.add(result)
+    (event,) = statement_events(
+        statements, result.statement, issued=NOW, currency="USD"
+    )  # a valid statement event, or an exception here
+    assert event.project == result.project

@@ -350,3 +350,41 @@ def test_uptime_without_any_incident_says_so(setup: Settings, tmp_path: Path) ->
     assert desk["uptime"] == 1.0 and desk["uptime_basis"] == "incidents"
     assert "| 100.000% (no incidents reported) |" in render_markdown(report)
     assert "(no incidents reported)" in render_html(report)
+
+
+def test_every_format_says_which_cloud_bill_each_periods_cost_rests_on(
+    setup: Settings, tmp_path: Path
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    issued = datetime(2026, 11, 20, 6, tzinfo=UTC)
+    bill = "AWS/123456789012/2026-10-01"
+    lines = [
+        {"day": "2026-10-31", "category": "compute", "amount": "40.25"},
+        {"day": "2026-11-01", "category": "compute", "amount": "2.5"},  # a late charge
+    ]
+    statement = make_event(EventType.COST_STATEMENT, time=issued, statement=bill,
+                           version="9f2c4e1a7b3d5f6012", issued_at=issued.isoformat(),
+                           lines=lines)  # fmt: skip
+    ingest(tmp_path, clock, [statement])
+    report = build_report(setup, "last:2", clock)
+    shares = {row["period"]: row["statements"] for row in report.rows}
+    assert [s["cost_in_period"] for s in shares["2026-10"]] == [40.25]
+    assert [s["cost_in_period"] for s in shares["2026-11"]] == [2.5]
+    assert shares["2026-10"][0] | {"cost_in_period": 0} == {
+        "statement": bill,
+        "version": "9f2c4e1a7b3d5f6012",
+        "imported": "2026-11-20T06:00:00Z",
+        "cost_in_period": 0,
+    }
+    assert {row["period"]: row["cost"] for row in report.rows} == {"2026-10": 40.25, "2026-11": 2.5}
+    markdown = render_markdown(report)
+    assert "## Cloud bills" in markdown and f"| {bill} | `9f2c4e1a7b3d` |" in markdown
+    html = render_html(report)
+    assert '<table id="statements">' in html and 'data-value="40.25"' in html
+    assert "9f2c4e1a7b3d" in render_csv(report)
+    for width in (80, 160):
+        out = io.StringIO()
+        render_table(report, Console(file=out, width=width))
+        text = out.getvalue()
+        assert "Cloud bills" in text and "9f2c4e1a7b3d" in text
+        assert max(len(line) for line in text.splitlines()) <= width
