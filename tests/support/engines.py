@@ -1,12 +1,18 @@
-"""Engines with a fixed clock, and a helper that feeds them events like the pipeline."""
+"""Engines with a fixed clock, a helper that feeds them events like the pipeline, and a
+pipeline over a SQLite state file for restart tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from collector.engine.engine import Engine, EngineSettings, Verdict
+from collector.engine.policy import ProjectPolicy
+from collector.pipeline import Pipeline, PipelineSettings
+from collector.state.sqlite import SqliteStore
 from schemas.envelope import EventError, OutcomeEvent
+from tests.support.doubles import MemoryDeadLetters, MemorySource
 from tests.support.events import NOW
 
 
@@ -16,6 +22,22 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def sqlite_pipeline(
+    path: Path, clock: FixedClock, policy: ProjectPolicy | None = None
+) -> tuple[Pipeline, MemorySource]:
+    """A pipeline holding partition 0 of `events` over the state file `path` (a second one
+    on the same file is a restart), fed from the returned source."""
+    source, store = MemorySource(), SqliteStore(path)
+    engine = Engine(EngineSettings(), clock, policy, archive=store.load_period)
+    pipeline = Pipeline(
+        engine, store, MemoryDeadLetters(), publish=lambda snapshot: None,
+        settings=PipelineSettings(owner="a"),
+    )  # fmt: skip
+    pipeline.source = source
+    pipeline.assign("events", [0])
+    return pipeline, source
 
 
 def new_engine(now: datetime = NOW, **settings: object) -> Engine:

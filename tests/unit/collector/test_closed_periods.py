@@ -10,13 +10,10 @@ from pathlib import Path
 from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.periods import parse_period_key
-from collector.pipeline import Pipeline, PipelineSettings
-from collector.state.sqlite import SqliteStore
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ClosedPeriod
-from tests.support.doubles import MemoryDeadLetters, MemorySource
-from tests.support.engines import FixedClock, feed
+from tests.support.engines import FixedClock, feed, sqlite_pipeline
 from tests.support.events import NOW, make_event
 
 PROJECT = "ticket-triage"
@@ -102,20 +99,6 @@ def test_a_quarterly_project_has_months_and_quarters_its_status_on_quarters(
     assert (closed["2026-Q3"].value, view.status) == (view.period.value, "off_target")
 
 
-def _pipeline(
-    path: Path, clock: FixedClock, registry: DeclarationRegistry
-) -> tuple[Pipeline, MemorySource]:
-    source, store = MemorySource(), SqliteStore(path)
-    engine = Engine(EngineSettings(), clock, registry.reload().catalog, archive=store.load_period)
-    pipeline = Pipeline(
-        engine, store, MemoryDeadLetters(), publish=lambda snapshot: None,
-        settings=PipelineSettings(owner="a"),
-    )  # fmt: skip
-    pipeline.source = source
-    pipeline.assign("events", [0])
-    return pipeline, source
-
-
 def test_figures_outlive_their_months_and_history_restates_the_whole_quarter(
     tmp_path: Path,
 ) -> None:
@@ -123,7 +106,7 @@ def test_figures_outlive_their_months_and_history_restates_the_whole_quarter(
     history import into May brings April and June back, so Q2 is restated whole."""
     registry = _declare(tmp_path, "quarter")
     clock = FixedClock(datetime(2026, 4, 1, tzinfo=UTC))
-    pipeline, source = _pipeline(tmp_path / "state.db", clock, registry)
+    pipeline, source = sqlite_pipeline(tmp_path / "state.db", clock, registry.reload().catalog)
     for month in (4, 5, 6):
         clock.now = datetime(2026, month, 10, 10, tzinfo=UTC)
         event = make_event(time=clock.now - timedelta(hours=1), event_id=f"live-{month}", cost=2.0)
@@ -141,6 +124,6 @@ def test_figures_outlive_their_months_and_history_restates_the_whole_quarter(
     pipeline.process(source.poll(0))
     restated = _closed(engine)
     assert (restated["2026-Q2"].cost, restated["2026-05"].cost) == (6.5, 2.5)
-    restarted, _ = _pipeline(tmp_path / "state.db", clock, registry)
+    restarted, _ = sqlite_pipeline(tmp_path / "state.db", clock, registry.reload().catalog)
     fresh = _closed(restarted.engine)
     assert fresh["2026-Q2"] == restated["2026-Q2"] and fresh["2026-05"] == restated["2026-05"]

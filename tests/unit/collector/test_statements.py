@@ -14,14 +14,11 @@ from pydantic import ValidationError
 
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.periods import parse_period_key
-from collector.pipeline import Pipeline, PipelineSettings
-from collector.state.sqlite import SqliteStore
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.events import CostStatement, EventType
 from schemas.snapshot import ProjectSnapshot
-from tests.support.doubles import MemoryDeadLetters, MemorySource
-from tests.support.engines import FixedClock, feed
+from tests.support.engines import FixedClock, feed, sqlite_pipeline
 from tests.support.events import NOW, make_event
 
 PROJECT = "ticket-triage"
@@ -126,34 +123,22 @@ def test_statements_of_different_bills_and_projects_are_apart() -> None:
     assert _cost(engine, "2026-11", "other-app") == 4.0
 
 
-def _pipeline(path: Path, clock: FixedClock) -> tuple[Pipeline, MemorySource]:
-    source, store = MemorySource(), SqliteStore(path)
-    engine = Engine(EngineSettings(), clock, archive=store.load_period)
-    pipeline = Pipeline(
-        engine, store, MemoryDeadLetters(), publish=lambda snapshot: None,
-        settings=PipelineSettings(owner="a"),
-    )  # fmt: skip
-    pipeline.source = source
-    pipeline.assign("events", [0])
-    return pipeline, source
-
-
 def test_restated_after_a_restart_and_after_its_months_left_memory(tmp_path: Path) -> None:
     clock = LATER
-    pipeline, source = _pipeline(tmp_path / "state.db", clock)
+    pipeline, source = sqlite_pipeline(tmp_path / "state.db", clock)
     july = "AWS/123456789012/2026-07-01"
     first = [("2026-07-10", "compute", "50"), ("2026-07-11", "other", "3.333333333")]
     source.add([to_binary(_statement("aa11aa11", first, statement=july))])
     pipeline.process(source.poll(0))
     pipeline.engine.forget_closed()
     assert "2026-07" not in pipeline.engine._projects[PROJECT].months
-    restarted, source = _pipeline(tmp_path / "state.db", clock)
+    restarted, source = sqlite_pipeline(tmp_path / "state.db", clock)
     second = [("2026-07-10", "compute", "60")]
     late = _statement("bb22bb22", second, statement=july, issued=NOW + timedelta(hours=1))
     source.add([to_binary(late)])
     restarted.process(source.poll(0))
     assert _cost(restarted.engine, "2026-07") == 60.0
-    again, _ = _pipeline(tmp_path / "state.db", clock)
+    again, _ = sqlite_pipeline(tmp_path / "state.db", clock)
     assert _cost(again.engine, "2026-07") == 60.0
     assert _project(again.engine).statements[0].version == "bb22bb22"
 
