@@ -1,15 +1,25 @@
 """An import's statements: each project's charges summed per day and category exactly and
 rounded once, a version that depends on the sums only (not the order or the files the rows
-came in), and an empty statement for a project an earlier import mentioned."""
+came in), an empty statement for a project an earlier import mentioned, and nothing sent
+from a file that breaks off."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import random
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
+from rich.console import Console
+
+from bench.focus import write_bill
+from outcomes.importers.focus.files import FocusFileError
 from outcomes.importers.focus.mapping import Charge
+from outcomes.importers.focus.run import Options, import_focus
 from outcomes.importers.focus.statements import Statements, statement_events
 from schemas.events import CostStatement
 from tests.support.events import NOW
@@ -76,3 +86,18 @@ def test_a_project_no_longer_mentioned_gets_an_empty_statement() -> None:
     assert versions == {statements.version(BILL)}
     again = statement_events(statements, BILL, issued=NOW, currency="USD")
     assert {e.id for e in again} <= {e.id for e in events}  # the same import: the same ids
+
+
+def test_a_truncated_file_stops_the_import_before_anything_is_sent(tmp_path: Path) -> None:
+    """Reading ends before sending starts: no half statement replaces a whole one (the
+    broker address is unusable, so any attempt to send would fail differently)."""
+    whole = tmp_path / "whole.csv"
+    write_bill(whole, 2000)
+    truncated = tmp_path / "bill.csv.gz"
+    packed = gzip.compress(whole.read_bytes())
+    truncated.write_bytes(packed[: len(packed) // 2])
+    options = Options("outcomes-project", "EffectiveCost", "USD", dry_run=False)
+    console = Console(file=io.StringIO())
+    with pytest.raises(FocusFileError, match="bill.csv.gz"):
+        import_focus([whole, truncated], options, bootstrap_servers="unusable:1",
+                     topic="events", console=console)  # fmt: skip
