@@ -27,7 +27,7 @@ from collector.workers.pool import WorkerPool
 from exporters.otlp import OtlpPusher
 from exporters.otlp import factory as otlp_factory
 from exporters.prometheus import MetricsServer, WebConfig
-from schemas.snapshot import Snapshot
+from schemas.snapshot import Readiness, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ class CollectorApp:
         self.ingestion: Ingestion | None = None
         host, port = settings.listen_address
         web_config = WebConfig.load(settings.web_config) if settings.web_config else None
-        self.server = MetricsServer(self.latest.get, host, port, self._problems, web_config)
+        self.server = MetricsServer(self.exported, host, port, self._problems, web_config)
         self.declarations = DeclarationRegistry(
             settings.targets, exact(settings.default_hourly_rate)
         )
-        self.otlp = build_pusher(settings, self.latest.get)
+        self.otlp = build_pusher(settings, self.exported)
 
     @property
     def failure(self) -> BaseException | None:
@@ -92,6 +92,17 @@ class CollectorApp:
         if self.ingestion is not None:
             return self.ingestion.problems()
         return ["not started"]
+
+    def exported(self) -> Snapshot | None:
+        """The latest snapshot with the readiness of this moment (what /metrics and OTLP
+        export: a pipeline stuck in a rebalance publishes nothing new meanwhile)."""
+        snapshot = self.latest.get()
+        if snapshot is None:
+            return None
+        source = self.pool or self.ingestion
+        held, unheld_s = source.held() if source is not None else (0, 0.0)
+        readiness = Readiness(not self._problems(), held, round(unheld_s, 3))
+        return replace(snapshot, health=replace(snapshot.health, readiness=readiness))
 
     def start(self) -> None:
         if self.settings.embedded_broker:

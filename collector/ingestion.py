@@ -24,6 +24,7 @@ from collector.engine.engine import Clock, Engine, EngineSettings
 from collector.integrations.deliver import receive_cdevent
 from collector.integrations.model import Translation
 from collector.pipeline import Durable, Pipeline, PipelineSettings, PipelineStatus
+from collector.pipeline.status import Holding
 from collector.retry import retry_until
 from collector.runtime import collector_version
 from collector.source.dead_letters import DeadLetterProducer
@@ -82,6 +83,8 @@ class Ingestion:
         self.settings = settings
         self.role = role
         self.status = PipelineStatus()
+        self.holding = Holding(settings.session_timeout_ms)
+        """Since when the pipeline has held no partition (/readyz past its bound)."""
         self.failure: BaseException | None = None
         self._policy = policy
         self._publish = publish
@@ -118,7 +121,15 @@ class Ingestion:
     def problems(self) -> list[str]:
         if self.failure is not None:
             return [f"collector failed: {self.failure}"]
-        return self.status.problems()
+        problems = self.status.problems()
+        state = "serving the stored numbers" if self.status.preloaded else "joining the group"
+        unsettled = self.holding.problem(bool(self.status.assigned), f"the pipeline {state}")
+        return problems if unsettled is None else [*problems, unsettled]
+
+    def held(self) -> tuple[int, float]:
+        """(partitions the pipeline holds, seconds since it last held one)."""
+        held = len(self.status.assigned)
+        return held, self.holding.unheld_s(held > 0)
 
     def _run(self) -> None:
         try:

@@ -18,7 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from schemas.snapshot import PROJECT_STATUSES, TARGET_STATUSES, ProjectSnapshot, Snapshot
+from schemas.snapshot import (
+    PROJECT_STATUSES,
+    TARGET_STATUSES,
+    ProjectSnapshot,
+    Readiness,
+    Snapshot,
+)
 
 Sample = tuple[tuple[str, ...], float]
 """Label values (in the family's label order) and the value."""
@@ -419,6 +425,9 @@ OTLP_EXPORTS: Final = _counter(
     EVENTS,
     REJECTED,
     CONSUMER_LAG,
+    READY,
+    PARTITIONS_HELD,
+    UNHELD,
     LABEL_OVERFLOW,
     DECLARATION_VALID,
     DECLARATION_RELOADS,
@@ -438,6 +447,19 @@ OTLP_EXPORTS: Final = _counter(
         "Records behind the end of each assigned partition.",
         "topic",
         "partition",
+    ),
+    _gauge(
+        "outcomes_collector_ready",
+        "1 when /readyz answers 200 (this collector counts events), else 0.",
+    ),
+    _gauge(
+        "outcomes_collector_partitions_held",
+        "Partitions of the events topic this collector's consumers hold.",
+    ),
+    _gauge(
+        "outcomes_collector_partitions_unheld_seconds",
+        "Seconds since this collector last held a partition (0 while it holds some);"
+        " past 3 session timeouts /readyz answers 503: the group is not settling.",
     ),
     _counter(
         "outcomes_collector_label_overflow_total",
@@ -472,6 +494,7 @@ def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
             CONSUMER_LAG,
             [((topic, str(part)), float(behind)) for topic, part, behind in health.consumer_lag],
         ),
+        *_readiness_samples(health.readiness),
         (LABEL_OVERFLOW, [((label,), float(n)) for label, n in health.label_overflow]),
         (DELAY, []),
         (DECLARATION_VALID, [((file,), float(ok)) for file, ok in health.declaration_files]),
@@ -481,6 +504,16 @@ def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
         result.append((OTLP_EXPORTS, [((o,), float(n)) for o, n in health.otlp_exports]))
     result.append((BUILD, [((health.version,), 1.0)]))
     return result
+
+
+def _readiness_samples(readiness: Readiness | None) -> list[tuple[Family, list[Sample]]]:
+    if readiness is None:  # stored state (a report), not a serving collector
+        return []
+    return [
+        (READY, [((), 1.0 if readiness.ready else 0.0)]),
+        (PARTITIONS_HELD, [((), float(readiness.partitions_held))]),
+        (UNHELD, [((), readiness.unheld_s)]),
+    ]
 
 
 def delay_buckets(snapshot: Snapshot) -> tuple[list[tuple[str, float]], float]:

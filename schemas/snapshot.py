@@ -216,6 +216,17 @@ class Histogram:
 
 
 @dataclass(frozen=True, slots=True)
+class Readiness:
+    """What the collector's /readyz says, as numbers."""
+
+    ready: bool
+    partitions_held: int
+    """Partitions of the events topic its consumers (all workers) hold now."""
+    unheld_s: float
+    """Seconds since it last held a partition; 0 while it holds some."""
+
+
+@dataclass(frozen=True, slots=True)
 class HealthSnapshot:
     version: str
     events: tuple[tuple[str, str, int], ...] = ()
@@ -235,6 +246,8 @@ class HealthSnapshot:
     """(result, count) of OTLP pushes, when the OTLP exporter is enabled."""
     since_s: float = 0.0
     """When the persisted health counters started (first event ever, survives restarts)."""
+    readiness: Readiness | None = None
+    """The serving collector's readiness (added when exported; None in stored state)."""
 
 
 @dataclass(frozen=True, slots=True)

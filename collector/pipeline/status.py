@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from collector.retry import Backoff
 from collector.state.model import TopicPartitionKey
@@ -14,6 +14,40 @@ from collector.state.store import TransientStoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+SETTLE_SESSIONS: Final = 3
+"""How many session timeouts a collector may hold no partition before /readyz says the
+consumer group is not settling (a group stuck rebalancing after a crash, or more
+consumers than partitions)."""
+
+
+class Holding:
+    """Since when a collector (all its consumers) has held no partition of its topic.
+
+    `unheld_s` is 0 while it holds one; past `bound_s` (SETTLE_SESSIONS session timeouts,
+    counted from the start) it is not ready, also while it serves stored numbers."""
+
+    def __init__(self, session_timeout_ms: int) -> None:
+        self.bound_s = SETTLE_SESSIONS * session_timeout_ms / 1000
+        self._since: float | None = time.monotonic()
+
+    def unheld_s(self, holding: bool) -> float:
+        if holding:
+            self._since = None
+            return 0.0
+        now = time.monotonic()
+        since = self._since = self._since or now
+        return now - since
+
+    def problem(self, holding: bool, states: str) -> str | None:
+        """Why /readyz is 503 when the group has not handed out a partition in time."""
+        unheld_s = self.unheld_s(holding)
+        if unheld_s <= self.bound_s:
+            return None
+        return (
+            f"no partitions held for {unheld_s:.0f} s (over {SETTLE_SESSIONS} session"
+            f" timeouts): the consumer group is not settling ({states})"
+        )
 
 
 @dataclass

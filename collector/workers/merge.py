@@ -9,13 +9,16 @@ of each partition it holds); the collector keeps the latest view of every projec
 objects, so the exporter's per-project text cache keeps working.
 
 Counters must never fall on the one endpoint Prometheus scrapes (a fall reads as a
-reset). So the health counters are kept per partition, the latest report of each, also
-after its worker exited or the partition moved (its next owner loads the same stored
-counters); and the event-delay histogram of a worker that exited is carried into its
-replacement's. Projects must not vanish either while their partition moves between
-workers (a board would show a gap, a sum a dip): a project a worker stops exporting, or
-whose worker exited, stays exported as last seen (`held`) until a worker exports it again,
-or for `hold_s` (another collector instance may have taken the partition).
+reset), and projects must not vanish while their partition moves between workers (a board
+would show a gap, a sum a dip). So a project a worker stops exporting, and the health
+counters of a partition it stops reporting (kept per partition, the latest report of
+each), stay as last seen until a worker reports them again (its next owner loads the same
+stored state) — for `revoked_s` after a revocation (the rebalance that took it has
+completed by the time the worker reports: its new owner here reports within moments) and
+`hold_s` after the worker exited (the group notices only after its session timeout). One
+that no worker here reports by then went to another collector instance, which exports it
+now: kept here, a sum over instances would count it twice. The event-delay histogram of a
+worker that exited is carried into its replacement's.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class _Worker:
     received: int
     """The order this worker's latest delta arrived in (the newest view of a project that
     two workers export during a rebalance wins)."""
+    partitions: frozenset[int] = frozenset()
+    """The partitions of its latest delta."""
 
 
 class MergedView:
@@ -87,13 +92,17 @@ class MergedView:
         currency: str,
         hold_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        revoked_s: float | None = None,
     ) -> None:
         self.currency = currency
         self._hold_s, self._clock = hold_s, clock
+        self._revoked_s = hold_s if revoked_s is None else revoked_s
         self._held: dict[str, tuple[ProjectSnapshot, float]] = {}
         """Projects no worker exports now, as last seen, and until when they are shown."""
         self._workers: dict[int, _Worker] = {}
         self._partitions: dict[int, HealthSnapshot] = {}
+        self._released: dict[int, float] = {}
+        """Partitions no worker reports now, and until when their counters are kept."""
         self._lag: dict[tuple[str, int], int] = {}
         self._carried: dict[int, Histogram] = {}
         """Per worker slot: the event delays its earlier processes observed."""
@@ -105,12 +114,17 @@ class MergedView:
         if state is None:
             state = self._workers[worker] = _Worker({}, delta.health, 0.0, 0)
         for name in delta.removed:
-            self._hold(state.projects.pop(name, None))
+            self._hold(state.projects.pop(name, None), self._revoked_s)
         for project in delta.changed:
             state.projects[project.name] = project
             self._held.pop(project.name, None)
         state.health, state.taken_at_s = delta.health, delta.taken_at_s
         state.received = self._received
+        reported = frozenset(partition for partition, _ in delta.partitions)
+        dropped, state.partitions = state.partitions - reported, reported
+        self._release(dropped, self._revoked_s)
+        for partition in reported:
+            self._released.pop(partition, None)
         self._partitions.update(delta.partitions)
         self._lag.update(((t, p), lag) for t, p, lag in delta.health.consumer_lag)
         self.currency = delta.currency
@@ -122,19 +136,37 @@ class MergedView:
         state = self._workers.pop(worker, None)
         if state is not None:
             for project in state.projects.values():
-                self._hold(project)
+                self._hold(project, self._hold_s)
+            self._release(state.partitions, self._hold_s)
             carried = self._carried.get(worker)
             delays = state.health.event_delay
             self._carried[worker] = delays if carried is None else added(carried, delays)
 
-    def _hold(self, project: ProjectSnapshot | None) -> None:
+    def _release(self, partitions: Iterable[int], seconds: float) -> None:
+        """Keep the counters of `partitions` that no other worker has for `seconds`."""
+        until = self._clock() + seconds
+        for partition in partitions:
+            if not any(partition in state.partitions for state in self._workers.values()):
+                self._released[partition] = until
+
+    def _expire(self, now: float) -> None:
+        """Drop the counters and lag of partitions whose time is up."""
+        for partition, until in list(self._released.items()):
+            if until <= now:
+                del self._released[partition]
+                self._partitions.pop(partition, None)
+                for key in [key for key in self._lag if key[1] == partition]:
+                    del self._lag[key]
+
+    def _hold(self, project: ProjectSnapshot | None, seconds: float) -> None:
         if project is not None:
-            self._held[project.name] = (project, self._clock() + self._hold_s)
+            self._held[project.name] = (project, self._clock() + seconds)
 
     @property
     def holding(self) -> bool:
-        """Some project is shown as last seen (the snapshot changes when it expires)."""
-        return bool(self._held)
+        """Some project or partition's counters are shown as last seen (the snapshot
+        changes when they expire)."""
+        return bool(self._held or self._released)
 
     def snapshot(self) -> Snapshot | None:
         """The merged snapshot; None before any worker sent one."""
@@ -143,6 +175,7 @@ class MergedView:
         workers = sorted(self._workers.values(), key=lambda state: state.received)
         now = self._clock()
         self._held = {name: kept for name, kept in self._held.items() if kept[1] > now}
+        self._expire(now)
         projects = {name: project for name, (project, _) in self._held.items()}
         for state in workers:
             projects.update(state.projects)

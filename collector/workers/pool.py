@@ -28,6 +28,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Final
 
 from collector.config import Settings
+from collector.pipeline.status import SETTLE_SESSIONS, Holding
 from collector.runtime import effective_log_level
 from collector.workers.child import run_worker
 from collector.workers.merge import MergedView, SnapshotDelta
@@ -38,10 +39,6 @@ log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_S: Final = (1.0, 30.0)
 """The first and the longest wait before a worker that exited is started again."""
-SETTLE_SESSIONS: Final = 3
-"""With the stored numbers served: how many session timeouts the workers must hold still
-(none starting, joining or loading) before they take over without holding every stored
-partition. A worker still joining counts as holding still, so this outlasts a rebalance."""
 STEADY_S: Final = 60.0
 """A worker that ran this long before exiting is restarted after the first wait again."""
 
@@ -68,8 +65,9 @@ class WorkerPool:
         self.settings = settings
         self.embedded_broker = embedded_broker
         # a project whose partition moves stays shown until its next owner reports it
+        session_s = settings.session_timeout_ms / 1000
         self._view = MergedView(
-            settings.currency, hold_s=SETTLE_SESSIONS * settings.session_timeout_ms / 1000
+            settings.currency, hold_s=SETTLE_SESSIONS * session_s, revoked_s=session_s
         )
         self._merged: Snapshot | None = None
         self._stored: Snapshot | None = None
@@ -79,10 +77,12 @@ class WorkerPool:
         """Since when no worker is starting, joining or loading (while `_stored` is served)."""
         self._changed = False
         """A worker reported (or exited) since `_merged` was built."""
-        self._unheld_since: float | None = None
+        self._holding = Holding(settings.session_timeout_ms)
         """Since when no worker holds a partition (from the start): past SETTLE_SESSIONS
         session timeouts the group is not settling, and /readyz says so even while the
-        stored numbers are served."""
+        stored numbers are served. With the stored numbers served, the workers take over
+        after as long without holding every stored partition (none starting, joining or
+        loading meanwhile; a worker still joining counts as holding still)."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -90,7 +90,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._unheld_since = time.monotonic()
+        self._holding = Holding(self.settings.session_timeout_ms)
         for slot in self._slots:
             thread = threading.Thread(
                 target=self._keep_running, args=(slot,), name=f"worker-{slot.index + 1}"
@@ -139,27 +139,24 @@ class WorkerPool:
             problems.extend(self._unsettled())
         return problems
 
+    def held(self) -> tuple[int, float]:
+        """(partitions the workers hold, seconds since they last held one)."""
+        with self._lock:
+            held = sum(len(slot.status.partitions) for slot in self._slots if slot.status)
+            return held, self._holding.unheld_s(held > 0)
+
     def _unsettled(self) -> list[str]:
         """A group that never hands this collector a partition (call with the lock): after
         SETTLE_SESSIONS session timeouts without one — a group stuck rebalancing after a
         crash, or more collectors than partitions — not ready, with the workers' state."""
-        if any(slot.status and slot.status.partitions for slot in self._slots):
-            self._unheld_since = None
-            return []
-        now = time.monotonic()
-        since = self._unheld_since = self._unheld_since or now
-        bound_s = SETTLE_SESSIONS * self.settings.session_timeout_ms / 1000
-        if now - since <= bound_s:
-            return []
+        holding = any(slot.status and slot.status.partitions for slot in self._slots)
         states = ", ".join(
             f"worker {slot.index + 1} "
             + ("starting" if slot.status is None else "joining the group")
             for slot in self._slots
         )
-        return [
-            f"no partitions held for {now - since:.0f} s (over {SETTLE_SESSIONS} session"
-            f" timeouts): the consumer group is not settling ({states})"
-        ]
+        problem = self._holding.problem(holding, states)
+        return [] if problem is None else [problem]
 
     def _serving_stored(self) -> bool:
         """Whether the stored numbers are still served (call with the lock). The workers
@@ -175,8 +172,7 @@ class WorkerPool:
         now = time.monotonic()
         settled_at = self._settled_at = self._settled_at or now
         held = {p for slot in self._slots if slot.status for p in slot.status.partitions}
-        settle_s = SETTLE_SESSIONS * self.settings.session_timeout_ms / 1000
-        if self._stored_partitions <= held or now - settled_at > settle_s:
+        if self._stored_partitions <= held or now - settled_at > self._holding.bound_s:
             self._stored, self._changed = None, True
         return self._stored is not None
 

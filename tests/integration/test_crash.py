@@ -47,6 +47,14 @@ def events_counted(url: str) -> float:
     return total(parse_series(text), "outcomes_collector_events_total") if status == 200 else 0
 
 
+def held_and_ready(url: str) -> tuple[float, float, int]:
+    """(outcomes_collector_partitions_held, outcomes_collector_ready, /readyz status)."""
+    series = scrape(url)
+    readyz = http_get(url.replace("/metrics", "/readyz"))[0]
+    held = total(series, "outcomes_collector_partitions_held")
+    return held, total(series, "outcomes_collector_ready"), readyz
+
+
 def stream(broker: Broker, topic: str, records: list[KafkaRecord], done: threading.Event) -> None:
     for start in range(0, len(records), 50):
         produce(broker.bootstrap_servers, topic, records[start : start + 50])
@@ -86,6 +94,8 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(
         producer.join()
         try:
             wait_until(lambda: events_counted(url) >= len(records), timeout_s=120)
+            # and it says so: ready, holding every partition of the topic
+            wait_until(lambda: held_and_ready(url) == (3, 1, 200), timeout_s=60)
         except AssertionError as error:
             raise AssertionError(f"{error}; collector log:\n{log.read_text()[-6000:]}") from None
         series = scrape(url)

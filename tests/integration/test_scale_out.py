@@ -1,6 +1,8 @@
 """Three collectors in one group sharing PostgreSQL state; random kill -9s while events
 flow. At the end the sum over instances of every counter and period gauge equals what
-the distinct events imply, and no project is exported twice for longer than a rebalance."""
+the distinct events imply, no project is exported twice for longer than a rebalance, and
+every instance is ready holding its share of the partitions. With one pipeline each (either
+Kafka client) and at the defaults (`workers: auto`, one worker per CPU: six consumers)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ ZOMBIE_S = 15.0  # a frozen instance, well past the 6 s session timeout
 
 
 def start(
-    broker: Broker, topic: str, dsn: str, port: int, log: Path, source: str
+    broker: Broker, topic: str, dsn: str, port: int, log: Path, source: str, workers: str
 ) -> subprocess.Popen[bytes]:
     return start_collect_process(
         broker,
@@ -41,6 +43,7 @@ def start(
         max_poll_records="100",
         publish_interval_s="0.1",
         source=source,
+        workers=workers,
     )
 
 
@@ -91,15 +94,23 @@ class DoubleExportWatch(threading.Thread):
                 del self._since[project]
 
 
-@pytest.mark.parametrize("source", ["kafka-python", "confluent"])
+@pytest.mark.parametrize(
+    ("source", "workers"),
+    [("kafka-python", "1"), ("confluent", "1"), ("kafka-python", "auto")],
+    ids=["kafka-python", "confluent", "defaults"],
+)
 def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
-    broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path, source: str
+    broker: Broker, topic: str, postgres_dsn: str, tmp_path: Path, source: str, workers: str
 ) -> None:
+    partitions = 3
+    if workers == "auto":  # six consumers: a partition each (more would leave some idle)
+        topic, partitions = f"{topic}-wide", 6
+        broker.create_topics({topic: partitions, f"{topic}.dlq": 1})
     rng = random.Random(77)
     documents, records = mixed_stream(77, DISTINCT, DUPLICATES, BAD)
     ports = [free_port() for _ in range(INSTANCES)]
     log = tmp_path / "collectors.log"
-    processes = [start(broker, topic, postgres_dsn, port, log, source) for port in ports]
+    processes = [start(broker, topic, postgres_dsn, port, log, source, workers) for port in ports]
     watch = DoubleExportWatch(ports)
     done = threading.Event()
 
@@ -123,7 +134,9 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
             victim = rng.randrange(INSTANCES)
             processes[victim].send_signal(signal.SIGKILL)
             processes[victim].wait()
-            processes[victim] = start(broker, topic, postgres_dsn, ports[victim], log, source)
+            processes[victim] = start(
+                broker, topic, postgres_dsn, ports[victim], log, source, workers
+            )
         # a zombie: frozen past its session timeout, its partitions move to the others; on
         # waking up it must not write over their state (fenced), and it rejoins
         zombie = processes[rng.randrange(INSTANCES)]
@@ -139,10 +152,15 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
             instances = scrape_all(ports)
             counted = total(merged(instances), "outcomes_collector_events_total")
             doubled = sorted(p for p, n in exporters_of(instances).items() if n != 1)
+            held = [total(i, "outcomes_collector_partitions_held") for i in instances]
+            ready = [total(i, "outcomes_collector_ready") for i in instances]
             state.update(
-                counted=counted, doubled=doubled[:10], answering=list(map(bool, instances))
-            )
-            return instances if counted >= len(records) and not doubled and all(instances) else None
+                counted=counted, doubled=doubled[:10], held=held, ready=ready,
+                answering=list(map(bool, instances)),
+            )  # fmt: skip
+            settled = sum(held) == partitions and all(ready)
+            finished = counted >= len(records) and not doubled and all(instances)
+            return instances if finished and settled else None
 
         try:
             instances = wait_until(converged, timeout_s=240, interval_s=1.0)

@@ -107,6 +107,25 @@ def collector() -> dashboard.Dashboard:
         )
         .with_panel(
             stat_panel(
+                "Collectors not ready",
+                "Collectors whose /readyz answers 503 (state store, broker, or a consumer group"
+                " that does not settle: the CollectorNotReady alert)." + see("metrics"),
+                "none",
+                query("count(outcomes_collector_ready == 0) or vector(0)", instant=True),
+                thresholds=steps((None, "green"), (1.0, "red")),
+            ).color_mode(BACKGROUND)
+        )
+        .with_panel(
+            series_panel(
+                "Partitions held",
+                "Partitions of the events topic each collector holds; one holding none for"
+                " three session timeouts is not ready." + see("metrics"),
+                "none",
+                query("sum by (instance) (outcomes_collector_partitions_held)", "{{instance}}"),
+            )
+        )
+        .with_panel(
+            stat_panel(
                 "Invalid declaration files",
                 "Declaration files the collectors refuse (the DeclarationInvalid alert)."
                 + see("declarations"),

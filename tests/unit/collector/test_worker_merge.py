@@ -171,3 +171,36 @@ def test_projects_stay_shown_while_their_partition_moves_then_expire() -> None:
     view.apply(1, b.delta(snapshot(project("z")), {}))
     merged = view.snapshot()
     assert merged is not None and [p.name for p in merged.projects] == ["x", "z"]
+
+
+def test_a_partition_another_collector_took_stops_counting_here_after_the_hold() -> None:
+    """Counters of a partition no worker of this collector reports again in time belong to
+    another collector instance now (kept, a sum over instances counts them twice): one
+    session after a revocation, three after its worker exited."""
+    now = [0.0]
+    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0)
+    a, b = DeltaSender(), DeltaSender()
+    lagging = replace(snapshot(), health=HealthSnapshot("1", consumer_lag=(("t", 0, 9),)))
+    view.apply(0, a.delta(lagging, {0: counters(5), 1: counters(2)}))
+    view.apply(1, b.delta(snapshot(project("x")), {2: counters(4)}))
+    assert accepted(view) == 11
+    view.apply(0, a.delta(snapshot(), {1: counters(2)}))  # partition 0 revoked
+    now[0] = 5.0
+    assert accepted(view) == 11  # maybe another worker of this collector gets it
+    assert view.holding
+    now[0] = 7.0  # none did: another instance exports it
+    assert accepted(view) == 6
+    merged = view.snapshot()
+    assert merged is not None and merged.health.consumer_lag == ()
+    view.forget(1)  # worker 1 killed: partition 2 and project x wait for their next owner
+    now[0] = 24.0
+    assert accepted(view) == 6
+    merged = view.snapshot()
+    assert merged is not None and [p.name for p in merged.projects] == ["x"]
+    now[0] = 26.0  # nobody here took them
+    assert accepted(view) == 2
+    merged = view.snapshot()
+    assert merged is not None and merged.projects == ()
+    view.apply(0, a.delta(snapshot(), {1: counters(3), 2: counters(4)}))  # it comes back
+    assert accepted(view) == 7
+    assert not view.holding

@@ -1,18 +1,21 @@
 """What a collector with workers serves while they start (`collector.workers.pool`): the
 stored numbers until the workers hold every partition those came from, then theirs for
 good; /readyz is ready meanwhile unless a worker fails. The workers' messages go through
-a real pipe, as from worker processes."""
+a real pipe, as from worker processes. One pipeline (`Ingestion`) has the same bound."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from multiprocessing import Pipe
 from typing import Any
 
 import pytest
 
 from collector.config import Settings
+from collector.declarations.catalog import Catalog
+from collector.ingestion import Ingestion
 from collector.workers.merge import DeltaSender
 from collector.workers.pool import WorkerPool
 from collector.workers.protocol import DELTA, STATUS, WorkerStatus
@@ -114,11 +117,11 @@ def test_a_group_that_never_hands_out_partitions_is_not_ready_even_with_stored_n
 ) -> None:
     """The crash livelock: the workers rejoin forever, the stored numbers are served; past
     three session timeouts without a partition /readyz says so (then ready once they hold)."""
-    pool._unheld_since = time.monotonic()
+    pool._holding._since = time.monotonic()
     report(pool, 0, (STATUS, WorkerStatus((), (), loaded=False)))
     report(pool, 1, (STATUS, WorkerStatus((), (), loaded=False)))
     assert pool.problems() == []  # within the bound (3 x 1 s here)
-    pool._unheld_since = time.monotonic() - 3.5
+    pool._holding._since = time.monotonic() - 3.5
     (problem,) = pool.problems()
     assert "no partitions held for 4 s" in problem
     assert "worker 1 joining the group, worker 2 joining the group" in problem
@@ -126,3 +129,35 @@ def test_a_group_that_never_hands_out_partitions_is_not_ready_even_with_stored_n
     report(pool, 0, *joined((0, 1, 2)))
     report(pool, 1, *joined((3, 4, 5)))
     assert pool.problems() == []
+
+
+def test_the_partitions_held_and_the_time_without_any_are_exported_numbers(
+    pool: WorkerPool,
+) -> None:
+    pool._holding._since = time.monotonic() - 2.0
+    held, unheld_s = pool.held()
+    assert held == 0 and 2.0 <= unheld_s < 3.0
+    report(pool, 0, *joined((0, 1)))
+    report(pool, 1, *joined((2, 3, 4)))
+    assert pool.held() == (5, 0.0)
+
+
+def test_one_pipeline_serving_stored_numbers_is_not_ready_once_the_group_never_settles() -> None:
+    """The same bound for `workers: 1`: the preloaded numbers keep it ready only while a
+    rebalance may still hand it partitions."""
+    ingestion = Ingestion(
+        Settings(workers=1, session_timeout_ms=1_000),
+        Catalog,
+        lambda snapshot: None,
+        lambda: datetime.now(UTC),
+    )
+    ingestion.status.loaded = ingestion.status.preloaded = True
+    assert ingestion.problems() == []
+    ingestion.holding._since = time.monotonic() - 3.5
+    (problem,) = ingestion.problems()
+    assert "no partitions held for 4 s" in problem
+    assert "the pipeline serving the stored numbers" in problem
+    assert ingestion.held()[0] == 0
+    ingestion.status.assigned = frozenset({("outcomes.events", 0)})
+    assert ingestion.problems() == []
+    assert ingestion.held() == (1, 0.0)

@@ -15,6 +15,7 @@ PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
     "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
+    "CollectorNotReady",
     "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
     "AIModelUnpriced",
     "UptimeErrorBudgetBurn", "UptimeErrorBudgetBurnSlow", "SuccessRateBudgetBurn",
