@@ -195,8 +195,9 @@ class Pipeline:
                 self.dead_letters.send_all(rejected)
         held = self.partitions.fence
         fence = {tp: held[tp] for tp in offsets if tp in held}
+        changes = self.engine.take_changes()  # once: a retry must write the same batch
         try:
-            self._durable(lambda: self.store.commit(self.engine.take_changes(), offsets, fence))
+            self._durable(lambda: self.store.commit(changes, offsets, fence))
         except FencedError as fenced:
             self.partitions.recover_from_fence(fenced.lost, sorted(offsets))
             return

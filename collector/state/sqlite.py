@@ -76,11 +76,17 @@ class SqliteStore(SqlStore):
             yield
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise TransientStoreError(f"{self.location}: {error}") from error
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Roll the transaction back, unless SQLite did already: it does on a full disk
+        (SQLITE_FULL), an I/O error or out of memory, and ROLLBACK then fails."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         self._db.close()
