@@ -95,10 +95,23 @@ def mixed_stream(
     """`distinct` random events (half binary, half structured), `duplicates` copies of
     some of them and `malformed` broken records, shuffled; with the events' documents
     (what the expected totals are computed from)."""
+    documents, pairs = mixed_pairs(seed, distinct, duplicates, malformed)
+    return documents, [record for record, _ in pairs]
+
+
+def mixed_pairs(
+    seed: int, distinct: int, duplicates: int, malformed: int
+) -> tuple[list[dict[str, Any]], list[tuple[KafkaRecord, dict[str, Any] | None]]]:
+    """`mixed_stream` with each record's document (None for a broken one), so that what
+    any prefix of the stream implies can be computed."""
     rng = random.Random(seed)
     documents = [random_document(rng, i) for i in range(distinct)]
-    records = [to_record(d, rng) for d in documents]
-    records += [to_record(d, rng) for d in rng.sample(documents, duplicates)]
-    records += [KafkaRecord(b"ticket-triage", [], b"{broken %d" % i) for i in range(malformed)]
-    rng.shuffle(records)
-    return documents, records
+    pairs: list[tuple[KafkaRecord, dict[str, Any] | None]] = [
+        (to_record(d, rng), d) for d in documents
+    ]
+    pairs += [(to_record(d, rng), d) for d in rng.sample(documents, duplicates)]
+    pairs += [
+        (KafkaRecord(b"ticket-triage", [], b"{broken %d" % i), None) for i in range(malformed)
+    ]
+    rng.shuffle(pairs)
+    return documents, pairs
