@@ -30,7 +30,7 @@ test: $(STAMP) test-deps ## unit and integration tests: both brokers, SQLite, Po
 
 test-deep: $(STAMP) ## nightly-style: the engine against its reference on 5,000 generated histories, a 20-cycle crash loop at the defaults, fuzzing with fresh examples
 	OUTCOMES_DEEP=1 $(BIN)/python -m pytest --timeout 3600 tests/unit/collector/test_differential.py tests/unit/collector/test_model_agreement.py
-	OUTCOMES_DEEP=1 $(BIN)/python -m pytest --timeout 1800 tests/integration/test_crash_loop.py
+	OUTCOMES_DEEP=1 $(BIN)/python -m pytest --timeout 1800 tests/integration/test_crash_loop.py tests/integration/test_outages.py -k 'crash_loop or killed or three_collectors'
 	for round in 1 2 3 4 5 6 7 8 9 10; do OUTCOMES_DEEP=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit -k fuzz || exit 1; done
 
 # Debian packages the tests run: prometheus (with promtool), alertmanager (amtool),
