@@ -55,18 +55,20 @@ def rows(path: Path, progress: Progress = lambda done: None) -> Iterator[dict[st
     with path.open("rb") as raw:
         stream = gzip.GzipFile(fileobj=raw) if kind == "gzip" else raw
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
-        missing = _missing(reader.fieldnames or [])
-        if missing:
-            raise FocusFileError(f"{path}: not a FOCUS export, no column {', '.join(missing)}")
-        last = 0
+        reader = csv.reader(text)
         try:
-            for number, row in enumerate(reader):
+            header = next(reader, [])
+            missing = _missing(header)
+            if missing:
+                raise FocusFileError(f"{path}: not a FOCUS export, no column {', '.join(missing)}")
+            last = 0
+            for number, values in enumerate(reader):
                 if number % 1024 == 0:  # the progress bar: a file position now and then
                     position = raw.tell()
                     progress(position - last)
                     last = position
-                yield row
+                if values:  # a blank line is no row
+                    yield dict(zip(header, values, strict=False))  # a short row: no last cells
         except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, csv.Error) as error:
             raise FocusFileError(f"{path}: line {reader.line_num}: {error}") from None
 

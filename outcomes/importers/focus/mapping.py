@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ IDENTITY: Final = (
     "RegionId", "BillingPeriodStart",
 )  # fmt: skip
 """What identifies a charge (not its amount, not its tags): the digest of these is the id."""
+_IDENTITY_CELLS: Final = operator.itemgetter(*IDENTITY)
 NEEDED: Final = (*IDENTITY, "BillingCurrency", "ServiceCategory", "Tags", *COST_COLUMNS)
 """The columns a file must have (ProviderName is used when present: FOCUS 1.0 has it)."""
 MAX_ROW_AMOUNT: Final = Decimal(10) ** 12
@@ -96,9 +98,15 @@ class Skipped:
 
 
 def category_of(row: dict[str, Any]) -> str:
-    if _text(row.get("ChargeCategory")).lower() == "tax":
+    return _category(_hashable(row.get("ChargeCategory")), _hashable(row.get("ServiceCategory")))
+
+
+@lru_cache(maxsize=1024)
+def _category(charge_category: Any, service_category: Any) -> str:
+    """A bill has few (ChargeCategory, ServiceCategory) pairs: each is worked out once."""
+    if _text(charge_category).lower() == "tax":
         return "other"
-    service = _text(row.get("ServiceCategory"))
+    service = _text(service_category)
     if service == "Business Applications":
         return "licence"
     if service in ("", "Other"):
@@ -132,9 +140,21 @@ def _pair(item: Any) -> tuple[str, Any] | None:
 
 def row_identity(row: dict[str, Any]) -> int:
     """The row's identity (never its amount or tags), as a 128-bit number (a set of them
-    costs ~50 bytes per row): rows repeated by overlapping files count once."""
-    identity = "\x1f".join([_text(row.get(column)) for column in IDENTITY])
+    costs ~50 bytes per row): rows repeated by overlapping files count once. Cells are
+    read as `_text` reads them (`NULL` is empty, spaces around are not part of it)."""
+    try:
+        cells = list(map(str.strip, _IDENTITY_CELLS(row)))  # a CSV row: text, all there
+    except (KeyError, TypeError):  # a column missing, or not text
+        identity = _identity_of(row)
+    else:
+        if not NULLS.isdisjoint(cells):
+            cells = ["" if cell in NULLS else cell for cell in cells]
+        identity = "\x1f".join(cells)
     return int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=16).digest(), "big")
+
+
+def _identity_of(row: dict[str, Any]) -> str:
+    return "\x1f".join([_text(row.get(column)) for column in IDENTITY])
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +185,14 @@ def to_charge(
     project = _project(row, project_tag, tag_map or TagMap())
     if isinstance(project, Skipped):
         return project
-    billing = _text(row.get("BillingCurrency"))
-    if billing != currency:
-        return Skipped(Skip.CURRENCY, f"BillingCurrency {billing!r} is not {currency!r}", project)
+    billing = row.get("BillingCurrency")
+    if billing != currency and _text(billing) != currency:
+        return Skipped(
+            Skip.CURRENCY, f"BillingCurrency {_text(billing)!r} is not {currency!r}", project
+        )
     try:
-        amount = _amount(row, cost_column)
-        moment, assumed = _charge_start(_hashable(row.get("ChargePeriodStart")))
+        amount = _amount(row.get(cost_column), cost_column)
+        day, assumed = _charge_day(_hashable(row.get("ChargePeriodStart")))
         statement = _statement(row)
     except ValueError as error:
         return Skipped(Skip.INVALID, str(error), project)
@@ -178,21 +200,22 @@ def to_charge(
         return Skipped(Skip.ZERO, f"{cost_column} is 0", project)
     if assumed and notes is not None:
         notes[UTC_ASSUMED] += 1
-    day = moment.date()
     return Charge(row_identity(row), statement, project, day, category_of(row), amount)
 
 
 def _statement(row: dict[str, Any]) -> str:
+    get = row.get
     return _statement_of(
-        _text(row.get("ProviderName")),
-        _text(row.get("BillingAccountId")),
-        _hashable(row.get("BillingPeriodStart")),
+        _hashable(get("ProviderName")),
+        _hashable(get("BillingAccountId")),
+        _hashable(get("BillingPeriodStart")),
     )
 
 
 @lru_cache(maxsize=1024)
-def _statement_of(provider: str, account: str, period_start: Any) -> str:
+def _statement_of(provider_name: Any, account_id: Any, period_start: Any) -> str:
     """A bill has few statements: each is worked out once."""
+    provider, account = _text(provider_name), _text(account_id)
     if not account:
         raise ValueError("BillingAccountId is empty")
     start, _ = _timestamp(period_start, "BillingPeriodStart")
@@ -200,6 +223,9 @@ def _statement_of(provider: str, account: str, period_start: Any) -> str:
 
 
 def _hashable(value: Any) -> Any:
+    """`value` as a cache key (a CSV cell, the common case, as it is)."""
+    if type(value) is str:
+        return value
     try:
         hash(value)
     except TypeError:
@@ -231,14 +257,13 @@ def _project_of_tags(tags: Any, project_tag: str, tag_map: TagMap) -> str | Skip
     return project
 
 
-def _amount(row: dict[str, Any], cost_column: str) -> Decimal:
-    text = _text(row.get(cost_column))
-    try:
-        amount = Decimal(text)
+def _amount(value: Any, cost_column: str) -> Decimal:
+    try:  # a CSV cell as it is (Decimal ignores the spaces around it)
+        amount = Decimal(value if type(value) is str else _text(value))
     except InvalidOperation:
-        raise ValueError(f"{cost_column} {text!r} is not a number") from None
+        raise ValueError(f"{cost_column} {_text(value)!r} is not a number") from None
     if not amount.is_finite() or abs(amount) >= MAX_ROW_AMOUNT:
-        raise ValueError(f"{cost_column} {text!r} is not an amount")
+        raise ValueError(f"{cost_column} {_text(value)!r} is not an amount")
     return amount
 
 
@@ -255,9 +280,10 @@ def _text(value: Any) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _charge_start(value: Any) -> tuple[datetime, bool]:
+def _charge_day(value: Any) -> tuple[date, bool]:
     """Charges start on the hour or the day: a month has a few hundred distinct values."""
-    return _timestamp(value, "ChargePeriodStart")
+    moment, assumed = _timestamp(value, "ChargePeriodStart")
+    return moment.date(), assumed
 
 
 def _timestamp(value: Any, column: str) -> tuple[datetime, bool]:

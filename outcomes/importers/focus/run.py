@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -121,6 +122,11 @@ def _read(
 ) -> Statements:
     statements = Statements()
     seen: set[int] = set()
+    counted: Counter[str] = Counter()
+    charge_of = partial(
+        to_charge, project_tag=options.project_tag, cost_column=options.cost_column,
+        currency=options.currency, tag_map=options.tag_map, notes=result.notes,
+    )  # fmt: skip
     latest = datetime.now(UTC).date() + FUTURE_AFTER
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -132,7 +138,7 @@ def _read(
 
             for row in rows(path, advance):
                 result.read += 1
-                charge = _one(row, options, result.notes)
+                charge = charge_of(row)
                 if isinstance(charge, Charge) and charge.day > latest:
                     statements.withhold(charge.statement, Skip.FUTURE.value)
                     charge = Skipped(Skip.FUTURE, f"charge day {charge.day} is in the future")
@@ -146,22 +152,10 @@ def _read(
                     continue
                 seen.add(charge.id)
                 statements.add(charge)
-                entry = result.projects.setdefault(charge.project, [0, Decimal(0)])
-                entry[0] += 1
-                entry[1] += charge.amount
+                counted[charge.project] += 1
             progress.update(task, completed=max(1, size_of(path)))
+    result.projects = {p: [n, statements.exact(p)] for p, n in sorted(counted.items())}
     return statements
-
-
-def _one(row: dict[str, Any], options: Options, notes: Counter[str]) -> Charge | Skipped:
-    return to_charge(
-        row,
-        project_tag=options.project_tag,
-        cost_column=options.cost_column,
-        currency=options.currency,
-        tag_map=options.tag_map,
-        notes=notes,
-    )
 
 
 def _send(

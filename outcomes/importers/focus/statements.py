@@ -48,6 +48,14 @@ class Statements:
         key = (charge.day, charge.category)
         sums[key] = sums.get(key, Decimal(0)) + charge.amount
 
+    def exact(self, project: str) -> Decimal:
+        """The project's cost in every statement, summed exactly (not rounded)."""
+        return sum(
+            (amount for projects in self.sums.values()
+             for amount in projects.get(project, {}).values()),
+            Decimal(0),
+        )  # fmt: skip
+
     def withhold(self, statement: str, reason: str) -> None:
         self.withheld.setdefault(statement, Counter())[reason] += 1
 
