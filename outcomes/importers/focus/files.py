@@ -1,8 +1,10 @@
-"""FOCUS export files, streamed row by row: CSV, gzip'd CSV and Parquet.
+"""FOCUS export files, streamed: CSV, gzip'd CSV and Parquet.
 
-Memory stays flat however large the export: CSV is read line by line (through gzip when
-compressed), Parquet one record batch of the needed columns at a time (pyarrow, extra
-`focus`). `progress` is told how many bytes (CSV) or rows (Parquet) were consumed.
+Memory stays flat however large the export. With pyarrow (extra `focus`) CSV is read in
+column batches of 4 MiB blocks (`columnar`, counted by `outcomes.importers.focus.columns`)
+— through gzip when compressed — and Parquet one record batch of the needed columns at a
+time; without it CSV is read line by line (`rows`). `progress` is told how many bytes (CSV)
+or rows (Parquet) were consumed.
 """
 
 from __future__ import annotations
@@ -71,6 +73,47 @@ def rows(path: Path, progress: Progress = lambda done: None) -> Iterator[dict[st
                     yield dict(zip(header, values, strict=False))  # a short row: no last cells
         except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, csv.Error) as error:
             raise FocusFileError(f"{path}: line {reader.line_num}: {error}") from None
+
+
+def columnar(path: Path, progress: Progress = lambda done: None) -> Iterator[Any] | None:
+    """The CSV's record batches of the columns the import reads (every cell text), or None
+    where pyarrow is not installed or the file is Parquet (read row by row)."""
+    kind = kind_of(path)
+    if kind == "parquet":
+        return None
+    try:
+        from outcomes.importers.focus.columns import batches
+    except ImportError:
+        return None
+    return _columnar(path, kind, progress, batches)
+
+
+def _columnar(
+    path: Path, kind: str, progress: Progress, batches: Callable[..., Iterator[Any]]
+) -> Iterator[Any]:
+    with path.open("rb") as raw:
+        stream: Any = gzip.GzipFile(fileobj=raw) if kind == "gzip" else raw
+        try:
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            header = next(csv.reader(text), [])
+            text.detach()
+            missing = _missing(header)
+            if missing:
+                raise FocusFileError(f"{path}: not a FOCUS export, no column {', '.join(missing)}")
+            stream.seek(0)
+            wanted = [name for name in header if name in NEEDED or name == "ProviderName"]
+            last = 0
+            for batch in batches(stream, list(dict.fromkeys(wanted))):
+                position = raw.tell()
+                progress(position - last)
+                last = position
+                yield batch
+        except FocusFileError:
+            raise
+        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, csv.Error) as error:
+            raise FocusFileError(f"{path}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - pyarrow's errors: a broken file
+            raise FocusFileError(f"{path}: {error}") from None
 
 
 def _missing(columns: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from outcomes.importers.focus.files import FocusFileError, rows, size_of
+from outcomes.importers.focus.files import FocusFileError, columnar, rows, size_of
 from outcomes.importers.focus.manifest import (
     ensure_topic,
     manifest_topic,
@@ -35,7 +36,7 @@ from outcomes.importers.focus.manifest import (
     write_manifest,
 )
 from outcomes.importers.focus.mapping import UTC_ASSUMED, Charge, Skip, Skipped, TagMap, to_charge
-from outcomes.importers.focus.statements import Statements, statement_events
+from outcomes.importers.focus.statements import Statements, Tally, statement_events
 from outcomes.sdk.delivery import KafkaSender
 from schemas.binding import to_binary
 
@@ -128,6 +129,7 @@ def _read(
         currency=options.currency, tag_map=options.tag_map, notes=result.notes,
     )  # fmt: skip
     latest = datetime.now(UTC).date() + FUTURE_AFTER
+    tally = Tally(seen, statements.sums, counted, latest)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         for path in paths:
@@ -136,16 +138,17 @@ def _read(
             def advance(done: int, task: TaskID = task) -> None:
                 progress.advance(task, done)
 
-            for row in rows(path, advance):
+            found_in = _charges(path, options, result.notes, charge_of, advance, tally=tally)
+            for found, row_of in found_in:
                 result.read += 1
-                charge = charge_of(row)
+                charge = found
                 if isinstance(charge, Charge) and charge.day > latest:
                     statements.withhold(charge.statement, Skip.FUTURE.value)
                     charge = Skipped(Skip.FUTURE, f"charge day {charge.day} is in the future")
                 if isinstance(charge, Skipped):
                     result.skipped[charge.reason.value] += 1
                     if charge.reason in REJECTED:
-                        writer.write(path, row, charge.reason.value, charge.detail)
+                        writer.write(path, row_of(), charge.reason.value, charge.detail)
                     continue
                 if charge.id in seen:
                     result.repeated += 1
@@ -154,8 +157,40 @@ def _read(
                 statements.add(charge)
                 counted[charge.project] += 1
             progress.update(task, completed=max(1, size_of(path)))
+    result.read += tally.read
+    result.repeated += tally.repeated
     result.projects = {p: [n, statements.exact(p)] for p, n in sorted(counted.items())}
     return statements
+
+
+def _charges(
+    path: Path,
+    options: Options,
+    notes: Counter[str],
+    charge_of: Callable[[dict[str, Any]], Charge | Skipped],
+    advance: Callable[[int], None],
+    *,
+    tally: Tally,
+) -> Iterator[tuple[Charge | Skipped, Callable[[], dict[str, Any]]]]:
+    """Each row's charge (or why not) and the row: CSV in column batches where pyarrow is
+    installed, else (and Parquet) row by row."""
+    found = columnar(path, advance)
+    if found is None:
+        for row in rows(path, advance):
+            yield charge_of(row), partial(_same, row)
+        return
+    from outcomes.importers.focus.columns import charges  # noqa: PLC0415 - pyarrow
+
+    for batch in found:
+        yield from charges(
+            batch, tally, project_tag=options.project_tag, cost_column=options.cost_column,
+            currency=options.currency, tag_map=options.tag_map, notes=notes,
+            to_charge=charge_of,
+        )  # fmt: skip
+
+
+def _same(row: dict[str, Any]) -> dict[str, Any]:
+    return row
 
 
 def _send(

@@ -35,6 +35,20 @@ Sums = dict[tuple[date, str], Decimal]
 
 
 @dataclass
+class Tally:
+    """Where the plain charges of a batch are counted at once (as `run._read` counts the
+    charges it is given): the identities seen, the statements' exact sums, rows per
+    project; charges after `latest` are handed back (they withhold their statement)."""
+
+    seen: set[int]
+    sums: dict[str, dict[str, dict[tuple[date, str], Decimal]]]
+    counted: Counter[str]
+    latest: date
+    read: int = 0
+    repeated: int = 0
+
+
+@dataclass
 class Statements:
     """The sums of one import, per statement and project; statements withheld and why."""
 
