@@ -31,4 +31,4 @@ if __name__ == "__main__":
     scale.main()
     otlp.main()
     gateway.main()
-    focus.main()
+    focus.main(1_000_000)

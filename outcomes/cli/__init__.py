@@ -5,45 +5,61 @@ and `main(args) -> exit code`; every verb reads its settings one way
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import TYPE_CHECKING
-
-from outcomes.cli import collect, demo, dlq, emit, gateway, imports, report, targets
-from outcomes.cli.collect import collect_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import ModuleType
 
-VERBS: dict[str, ModuleType] = {
-    "collect": collect,
-    "emit": emit,
-    "gateway": gateway,
-    "targets": targets,
-    "report": report,
-    "import": imports,
-    "demo": demo,
-    "dlq": dlq,
+    from collector.config import Settings
+
+VERBS: dict[str, str] = {
+    "collect": "outcomes.cli.collect",
+    "emit": "outcomes.cli.emit",
+    "gateway": "outcomes.cli.gateway",
+    "targets": "outcomes.cli.targets",
+    "report": "outcomes.cli.report",
+    "import": "outcomes.cli.imports",
+    "demo": "outcomes.cli.demo",
+    "dlq": "outcomes.cli.dlq",
 }
+"""Each verb's module, imported only when it is the one run (or for `outcomes --help`):
+a verb starts without loading what the others need."""
 
 __all__ = ["VERBS", "build_parser", "collect_settings", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb, or of the verb `only`."""
     parser = argparse.ArgumentParser(
         prog="outcomes",
         description="Outcome telemetry: is your automation paying off?",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for verb in VERBS.values():
-        verb.add_parser(commands)
+    for name in [only] if only else VERBS:
+        _verb(name).add_parser(commands)
     return parser
 
 
+def collect_settings(args: argparse.Namespace) -> Settings:
+    """`outcomes collect`'s settings from its parsed flags."""
+    from outcomes.cli.collect import collect_settings as settings_of
+
+    return settings_of(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = VERBS[args.command].main
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    only = arguments[0] if arguments and arguments[0] in VERBS else None
+    args = build_parser(only).parse_args(arguments)
+    run: Callable[[argparse.Namespace], int] = _verb(args.command).main
     return run(args)
+
+
+def _verb(name: str) -> ModuleType:
+    return importlib.import_module(VERBS[name])
 
 
 if __name__ == "__main__":

@@ -58,7 +58,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from outcomes.importers.events_file import EmitError
     from outcomes.importers.focus.files import FocusFileError
     from outcomes.importers.focus.manifest import ManifestError
     from outcomes.importers.focus.run import (
@@ -97,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
         finally:
             if rejects is not None:
                 rejects.close()
-    except (ConfigError, FocusFileError, EmitError, ManifestError, OSError) as error:
+    except (ConfigError, FocusFileError, ManifestError, OSError) as error:
         print(f"outcomes import focus: {error}", file=sys.stderr)
         return 2
     return summary(result, options, console)

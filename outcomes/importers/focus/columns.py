@@ -1,23 +1,24 @@
-"""FOCUS CSV read in column batches (pyarrow, extra `focus`): the same charges as reading
-row by row (`mapping.to_charge`), at a fraction of the cost.
+"""FOCUS read in column batches (pyarrow, extra `focus`): the same charges as reading row by
+row (`mapping.to_charge`), at a fraction of the cost.
 
-Per batch, what a bill repeats on most rows — its tags, charge starts, statements,
-categories and currencies — is worked out once per distinct value (dictionary-encoded
-columns), the identities are joined in C and digested in one loop, and each amount is
-parsed exactly (Decimal). A row that is not a plain charge (no project, another currency,
-an invalid or zero value) goes through `to_charge` as a dict, so every reason and message
-is the row path's.
+Per batch, each column the charge depends on — tags, charge start, provider, account,
+billing period, categories, currency — is dictionary-encoded, and what it means is worked
+out once per distinct value. The columns' codes combine into one per row: rows of a
+combination share project, charge day, statement and category. Amounts are parsed exactly
+in C (decimal128, 18 places: a plain number of at most 12 integer digits) and summed per
+combination; a combination of plain charges adds its sum to its statement line at once, one
+of zero amounts is counted `zero_cost`. Every other row — no project, another currency, an
+invalid or odd value, a charge day in the future — goes through `to_charge` as a dict, so
+every reason and message is the row path's.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from functools import partial
+from decimal import Decimal
 from typing import IO, Any, Final
 
 import pyarrow as pa
@@ -25,9 +26,8 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from outcomes.importers.focus.mapping import (
-    IDENTITY,
     MAX_ROW_AMOUNT,
-    NULLS,
+    SHARED,
     UTC_ASSUMED,
     Charge,
     Skipped,
@@ -35,24 +35,35 @@ from outcomes.importers.focus.mapping import (
     _category,
     _charge_day,
     _project_of,
+    _project_of_tags,
     _statement_of,
     _text,
 )
-from outcomes.importers.focus.statements import Tally
+from outcomes.importers.focus.statements import EXACT, Tally
 
 Row = Callable[[], dict[str, Any]]
 """The row as a dict, built only when asked (a row that is not a plain charge)."""
 BLOCK_BYTES: Final = 1 << 22
-ZERO: Final = Decimal(0)
+AMOUNT: Final = pa.decimal128(38, 18)
+PLAIN_AMOUNT: Final = r"^[+-]?(\d{1,12}(\.\d{0,18})?|\.\d{1,18})$"
+"""An amount the decimal128 cast reads exactly and within range (|amount| < 10^12); any
+other text (spaces, exponents, more places) is read by the row path."""
+_CODE_LIMIT: Final = 1 << 62
+_LIMIT: Final = pa.scalar(MAX_ROW_AMOUNT, AMOUNT)
+ENCODED: Final = frozenset({*SHARED, "Tags"})
+"""Read dictionary-encoded where the file holds them as text."""
+TEXTS: Final = pa.dictionary(pa.int32(), pa.string())
 
 
-def batches(stream: IO[bytes], columns: list[str]) -> Iterator[Any]:
-    """Record batches of `columns` (every cell as text) of the CSV `stream`."""
+def csv_batches(stream: IO[bytes], columns: list[str]) -> Iterator[Any]:
+    """Record batches of `columns` (every cell as text) of the CSV `stream`; the columns
+    rows share values of come dictionary-encoded (as they are parsed)."""
+    types = {name: TEXTS if name in ENCODED else pa.string() for name in columns}
     reader = pacsv.open_csv(
         stream,
         read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, encoding="utf8"),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(columns, pa.string()),
+            column_types=types,
             include_columns=columns,
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
@@ -61,161 +72,207 @@ def batches(stream: IO[bytes], columns: list[str]) -> Iterator[Any]:
     yield from reader
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How the rows of this import are read: the options of `to_charge`."""
+
+    project_tag: str
+    cost_column: str
+    currency: str
+    tag_map: TagMap
+    notes: Counter[str]
+    to_charge: Callable[[dict[str, Any]], Charge | Skipped]
+
+
 def charges(
-    batch: Any,
-    tally: Tally,
-    *,
-    project_tag: str,
-    cost_column: str,
-    currency: str,
-    tag_map: TagMap,
-    notes: Counter[str],
-    to_charge: Callable[[dict[str, Any]], Charge | Skipped],
-) -> Iterator[tuple[Charge | Skipped, Row]]:
-    """Every row that is not a plain charge up to `tally.latest`: its charge (or why there
-    is none) and the row, in file order; the plain ones are counted in `tally`."""
-    column = partial(_column, batch, set(batch.schema.names))
-    values, where_at = _shared(
-        column,
-        lambda tags: _project_of(tags, project_tag, tag_map),
-        lambda value: value == currency or _text(value) == currency,
-    )
-    identities = pc.binary_join_element_wise(*[_read(column(c)) for c in IDENTITY], "\x1f")
-    amounts = column(cost_column).to_pylist()
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    seen, sums, counted, latest = tally.seen, tally.sums, tally.counted, tally.latest
+    batch: Any, tally: Tally, reading: Reading
+) -> Iterator[tuple[Charge | Skipped, Row, int]]:
+    """Every row that is not a plain charge or a zero amount: its charge (or why there is
+    none), the row and its index in the batch, in file order; the others are counted in
+    `tally`."""
 
     def row_of(index: int) -> Row:
         return lambda: batch.slice(index, 1).to_pylist()[0]
 
-    resolved: dict[tuple[int, ...], _Plain | None] = {}
-    rows = zip(where_at, identities.to_pylist(), amounts, strict=True)
-    for index, (where, identity, text) in enumerate(rows):
-        if where in resolved:
-            plain = resolved[where]
-        else:
-            plain = resolved[where] = _plain(where, values)
-        amount = _amount(text)
-        if plain is None or amount is None:
+    if not batch.num_rows:
+        return
+    tags = _tags(batch, reading)
+    if tags is None:  # Tags of a type the column path does not read: row by row
+        for index in range(batch.num_rows):
             row = row_of(index)
-            yield to_charge(row()), row
-            continue
-        if plain.assumed:
-            notes[UTC_ASSUMED] += 1
-        number = from_bytes(blake2b(identity.encode(), digest_size=16).digest(), "big")
-        if plain.day > latest:
-            charge = Charge(number, plain.statement, plain.project, plain.day, plain.category,
-                            amount)  # fmt: skip
-            yield charge, row_of(index)
-            continue
-        tally.read += 1
-        if number in seen:
-            tally.repeated += 1
-            continue
-        seen.add(number)
-        lines = plain.lines
-        if lines is None:
-            lines = plain.lines = sums.setdefault(plain.statement, {}).setdefault(plain.project, {})
-        lines[plain.key] = lines.get(plain.key, ZERO) + amount
-        counted[plain.project] += 1
-
-
-def _column(batch: Any, names: set[str], name: str) -> Any:
-    """A column of the batch; one the file lacks is empty text."""
-    if name in names:
-        return batch.column(name)
-    return pa.repeat(pa.scalar("", pa.string()), batch.num_rows)
-
-
-def _distinct(array: Any, work: Callable[[Any], Any]) -> tuple[list[Any], list[int]]:
-    """`work` on each distinct value of `array` (or `_FAILED`), and each row's index."""
-    encoded = pc.dictionary_encode(array)
-    values = [_worked(work, value) for value in encoded.dictionary.to_pylist()]
-    return values, encoded.indices.to_pylist()
-
-
-def _shared(
-    column: Callable[[str], Any],
-    project: Callable[[Any], Any],
-    currency_ok: Callable[[Any], bool],
-) -> tuple[tuple[list[Any], ...], Iterator[tuple[int, ...]]]:
-    """What rows share, worked out per distinct value — project, (charge day, assumed),
-    statement, category, currency ok — and per row the index of each."""
-    statement_keys = pc.binary_join_element_wise(
-        column("ProviderName"), column("BillingAccountId"), column("BillingPeriodStart"), "\x1f"
-    )
-    category_keys = pc.binary_join_element_wise(
-        column("ChargeCategory"), column("ServiceCategory"), "\x1f"
-    )
-    found = (
-        _distinct(column("Tags"), project),
-        _distinct(column("ChargePeriodStart"), _charge_day),
-        _distinct(statement_keys, lambda key: _statement_of(*key.split("\x1f"))),
-        _distinct(category_keys, lambda key: _category(*key.split("\x1f"))),
-        _distinct(column("BillingCurrency"), currency_ok),
-    )
-    values = tuple(distinct for distinct, _ in found)
-    return values, zip(*(at for _, at in found), strict=True)
+            yield reading.to_charge(row()), row, index
+        return
+    array, project_of = tags
+    combos, first_rows = _combinations([array, *_shared(batch)])
+    kinds = [
+        _kind(values, project_of, tally.latest, reading)
+        for values in zip(*(_at(a, first_rows) for a in (array, *_shared(batch))), strict=True)
+    ]
+    amount, plain_amount, zero_amount = _amounts(_column(batch, reading.cost_column))
+    plain = pc.and_(pc.take(pa.array([isinstance(k, _Plain) for k in kinds]), combos),
+                    plain_amount)  # fmt: skip
+    zero = pc.and_(pc.take(pa.array([k is not _ROWS for k in kinds]), combos), zero_amount)
+    _count(pa.table({"combo": combos, "amount": amount}).filter(plain), kinds, tally, reading)
+    zeros = pc.sum(zero).as_py() or 0
+    tally.read += zeros
+    tally.zero += zeros
+    for index in pc.indices_nonzero(pc.invert(pc.or_(plain, zero))).to_pylist():
+        row = row_of(index)
+        yield reading.to_charge(row()), row, index
 
 
 @dataclass(slots=True)
 class _Plain:
-    """What the rows of one (tags, charge start, statement, category, currency) share."""
+    """What the rows of one combination share, when they are plain charges."""
 
     project: str
     day: date
     assumed: bool
     statement: str
     category: str
-    key: tuple[date, str]
-    lines: dict[tuple[date, str], Decimal] | None = None
-    """The project's sums in the statement, once a row was counted there."""
 
 
-def _plain(where: tuple[int, ...], values: tuple[list[Any], ...]) -> _Plain | None:
-    """The shared values, or None when such rows are not plain charges (the row path)."""
-    project, day, statement, category, currency_ok = (
-        distinct[at] for distinct, at in zip(values, where, strict=True)
-    )
+class _Rows:
+    """A combination whose rows take the row path (which says why)."""
+
+
+class _ZeroOnly:
+    """A combination whose rows are not plain charges, but whose zero amounts are counted
+    `zero_cost` as the row path would (the charge day is in the future)."""
+
+
+_ROWS: Final = _Rows()
+_ZERO_ONLY: Final = _ZeroOnly()
+
+
+ProjectOf = Callable[[Any, Reading], "str | Skipped"]
+
+
+def _kind(
+    values: tuple[Any, ...], project_of: ProjectOf, latest: date, reading: Reading
+) -> _Plain | _ZeroOnly | _Rows:
+    """What a combination's rows are, in `to_charge`'s order of checks."""
+    tags, start, provider, account, period, charge_category, service_category, currency = values
+    try:
+        project = project_of(tags, reading)
+        if isinstance(project, Skipped):
+            return _ROWS
+        if currency != reading.currency and _text(currency) != reading.currency:
+            return _ROWS
+        day, assumed = _charge_day(start)
+        statement = _statement_of(provider, account, period)
+    except (ValueError, TypeError):
+        return _ROWS
+    if day > latest:
+        return _ZERO_ONLY
+    category = _category(charge_category, service_category)
+    return _Plain(project, day, assumed, statement, category)
+
+
+def _count(table: Any, kinds: list[Any], tally: Tally, reading: Reading) -> None:
+    """The plain charges' sums, per combination, into their statement lines."""
+    if not table.num_rows:
+        return
+    grouped = table.group_by("combo").aggregate([("amount", "sum"), ("amount", "count")])
+    found = zip(*(grouped.column(n).to_pylist() for n in ("combo", "amount_sum", "amount_count")),
+                strict=True)  # fmt: skip
+    for combo, total, rows in found:
+        plain = kinds[combo]
+        lines = tally.sums.setdefault(plain.statement, {}).setdefault(plain.project, {})
+        key = (plain.day, plain.category)
+        lines[key] = EXACT.add(lines.get(key, Decimal(0)), total)
+        tally.counted[plain.project] += rows
+        tally.read += rows
+        if plain.assumed:
+            reading.notes[UTC_ASSUMED] += rows
+
+
+def _tags(batch: Any, reading: Reading) -> tuple[Any, ProjectOf] | None:
+    """The Tags column as the column path reads it, and how a distinct value of it names
+    the project: JSON text (CSV, or Parquet written so) as it is, a Parquet map as the value
+    of the project tag; None for any other type (read row by row)."""
+    tags = _column(batch, "Tags")
+    if _is_text(tags.type) or (
+        pa.types.is_dictionary(tags.type) and _is_text(tags.type.value_type)
+    ):
+        return tags, _project_of_text
+    if pa.types.is_map(tags.type) and pa.types.is_string(tags.type.key_type):
+        # a map keeps its last pair of a key, as the row path's dict of its pairs does
+        return pc.map_lookup(tags, reading.project_tag, "last"), _project_of_value
+    return None
+
+
+def _project_of_text(tags: Any, reading: Reading) -> str | Skipped:
+    if type(tags) is str:
+        return _project_of(tags, reading.project_tag, reading.tag_map)
+    return _project_of_tags(tags, reading.project_tag, reading.tag_map)
+
+
+def _project_of_value(value: Any, reading: Reading) -> str | Skipped:
+    found = {} if value is None else {reading.project_tag: value}
+    return _project_of_tags(found, reading.project_tag, reading.tag_map)
+
+
+def _is_text(kind: Any) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _shared(batch: Any) -> Iterator[Any]:
+    return (_column(batch, name) for name in SHARED)
+
+
+def _column(batch: Any, name: str) -> Any:
+    """A column of the batch; one the file lacks is empty text."""
+    if name in batch.schema.names:
+        return batch.column(name)
+    return pa.repeat(pa.scalar("", pa.string()), batch.num_rows)
+
+
+def _combinations(arrays: list[Any]) -> tuple[Any, Any]:
+    """Per row the number of its combination of values of `arrays` (0, 1, …), and a row of
+    each combination (its first)."""
+    code, distinct = None, 1
+    for array in arrays:
+        indices, size = _codes(array)
+        if code is None:
+            code, distinct = indices, size
+            continue
+        if distinct * size >= _CODE_LIMIT:  # renumber what is there: it stays < rows
+            renumbered = pc.dictionary_encode(code)
+            code, distinct = renumbered.indices.cast(pa.int64()), len(renumbered.dictionary)
+        code, distinct = pc.add(pc.multiply(code, size), indices), distinct * size
+    encoded = pc.dictionary_encode(code)
+    return encoded.indices, pc.index_in(encoded.dictionary, value_set=code)
+
+
+def _codes(array: Any) -> tuple[Any, int]:
+    """Each row's number of its value in `array` (a null one too), and how many there are:
+    the file's own dictionary where it was read as one."""
+    if pa.types.is_dictionary(array.type):
+        size = len(array.dictionary) + 1  # the last: null
+        return pc.fill_null(array.indices.cast(pa.int64()), size - 1), size
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    return encoded.indices.cast(pa.int64()), max(1, len(encoded.dictionary))
+
+
+def _at(array: Any, rows: Any) -> list[Any]:
+    return pc.take(array, rows).to_pylist()  # type: ignore[no-any-return]
+
+
+def _amounts(column: Any) -> tuple[Any, Any, Any]:
+    """Each row's amount (decimal128; 0 where it is not plain text), and whether it is a
+    plain amount that is not 0, or a plain 0."""
     if (
-        isinstance(project, _Failed | Skipped) or currency_ok is not True
-        or isinstance(day, _Failed) or isinstance(statement, _Failed)
-        or isinstance(category, _Failed)
-    ):  # fmt: skip
-        return None
-    return _Plain(project, day[0], day[1], statement, category, (day[0], category))
-
-
-class _Failed:
-    """A distinct value that raised: its rows take the row path (which says why)."""
-
-
-_FAILED: Final = _Failed()
-
-
-def _worked(work: Callable[[Any], Any], value: Any) -> Any:
-    try:
-        return work(value)
-    except ValueError:
-        return _FAILED
-
-
-def _read(array: Any) -> Any:
-    """Cells as `_text` reads them: spaces around dropped, NULL empty."""
-    trimmed = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.is_in(trimmed, value_set=_nulls()), "", trimmed)
-
-
-def _nulls() -> Any:
-    return pa.array(sorted(NULLS), pa.string())
-
-
-def _amount(text: str) -> Decimal | None:
-    """A plain amount (finite, within range, not zero), or None for the row path."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or not amount or abs(amount) >= MAX_ROW_AMOUNT:
-        return None
-    return amount
+        pa.types.is_decimal(column.type)
+        and column.type.scale <= AMOUNT.scale
+        and (column.type.precision - column.type.scale <= AMOUNT.precision - AMOUNT.scale)
+    ):  # a Parquet decimal: exact as it is
+        amount = pc.fill_null(pc.cast(column, AMOUNT), pa.scalar(Decimal(0), AMOUNT))
+        within = pc.fill_null(pc.less(pc.abs(column.cast(AMOUNT)), _LIMIT), False)
+        nonzero = pc.not_equal(amount, pa.scalar(Decimal(0), AMOUNT))
+        return amount, pc.and_(within, nonzero), pc.and_(pc.is_valid(column), pc.invert(nonzero))
+    text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    readable = pc.fill_null(pc.match_substring_regex(text, PLAIN_AMOUNT), False)
+    amount = pc.cast(pc.if_else(readable, text, "0"), AMOUNT)
+    nonzero = pc.not_equal(amount, pa.scalar(Decimal(0), AMOUNT))
+    return amount, pc.and_(readable, nonzero), pc.and_(readable, pc.invert(nonzero))

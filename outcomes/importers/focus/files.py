@@ -1,9 +1,10 @@
 """FOCUS export files, streamed: CSV, gzip'd CSV and Parquet.
 
-Memory stays flat however large the export. With pyarrow (extra `focus`) CSV is read in
-column batches of 4 MiB blocks (`columnar`, counted by `outcomes.importers.focus.columns`)
-— through gzip when compressed — and Parquet one record batch of the needed columns at a
-time; without it CSV is read line by line (`rows`). `progress` is told how many bytes (CSV)
+Memory stays flat however large the export: only the columns a charge is made of are read
+(`mapping.NEEDED`). With pyarrow (extra `focus`) CSV is read in column batches of 4 MiB
+blocks (`columnar`, counted by `outcomes.importers.focus.columns`) — through gzip when
+compressed — and Parquet one record batch at a time, its text columns that rows share values
+of as the file's own dictionaries; without pyarrow CSV is read line by line (`rows`). `progress` is told how many bytes (CSV)
 or rows (Parquet) were consumed.
 """
 
@@ -16,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from outcomes.importers.focus.mapping import NEEDED
+from outcomes.importers.focus.mapping import NEEDED, SHARED
 
 Progress = Callable[[int], None]
-BATCH_ROWS: Final = 10_000
+BATCH_ROWS: Final = 65_536
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _PARQUET_MAGIC: Final = b"PAR1"
 
@@ -76,16 +77,16 @@ def rows(path: Path, progress: Progress = lambda done: None) -> Iterator[dict[st
 
 
 def columnar(path: Path, progress: Progress = lambda done: None) -> Iterator[Any] | None:
-    """The CSV's record batches of the columns the import reads (every cell text), or None
-    where pyarrow is not installed or the file is Parquet (read row by row)."""
+    """The file's record batches of the columns the import reads (CSV: every cell text;
+    Parquet: as typed), or None where pyarrow is not installed (CSV is read row by row)."""
     kind = kind_of(path)
     if kind == "parquet":
-        return None
+        return _parquet_batches(path, progress)
     try:
-        from outcomes.importers.focus.columns import batches
+        from outcomes.importers.focus.columns import csv_batches
     except ImportError:
         return None
-    return _columnar(path, kind, progress, batches)
+    return _columnar(path, kind, progress, csv_batches)
 
 
 def _columnar(
@@ -101,7 +102,7 @@ def _columnar(
             if missing:
                 raise FocusFileError(f"{path}: not a FOCUS export, no column {', '.join(missing)}")
             stream.seek(0)
-            wanted = [name for name in header if name in NEEDED or name == "ProviderName"]
+            wanted = [name for name in header if name in NEEDED]
             last = 0
             for batch in batches(stream, list(dict.fromkeys(wanted))):
                 position = raw.tell()
@@ -126,25 +127,40 @@ def _missing(columns: Sequence[str]) -> list[str]:
 
 
 def _parquet(path: Path) -> Any:
+    """The Parquet file, its text columns that rows share values of read as dictionaries
+    (as the file stores them: nothing to hash)."""
     try:
-        from pyarrow import parquet  # optional: extra `focus`
+        from pyarrow import parquet, types  # optional: extra `focus`
     except ImportError:
         raise FocusFileError(
             f"{path}: Parquet needs pyarrow: pip install 'outcome-telemetry-collector[focus]'"
         ) from None
     try:
-        return parquet.ParquetFile(path)
+        schema = parquet.read_schema(path)
+        shared = [
+            field.name for field in schema
+            if (field.name in SHARED or field.name == "Tags") and types.is_string(field.type)
+        ]  # fmt: skip
+        return parquet.ParquetFile(path, read_dictionary=shared)
     except Exception as error:  # noqa: BLE001 - pyarrow raises several types
         raise FocusFileError(f"{path}: {error}") from None
 
 
 def _parquet_rows(path: Path, progress: Progress) -> Iterator[dict[str, Any]]:
+    for batch in _parquet_batches(path, progress):
+        yield from batch.to_pylist()
+
+
+def _parquet_batches(path: Path, progress: Progress) -> Iterator[Any]:
     source = _parquet(path)
     names = source.schema_arrow.names
     missing = _missing(names)
     if missing:
         raise FocusFileError(f"{path}: not a FOCUS export, no column {', '.join(missing)}")
     columns = [column for column in NEEDED if column in names]
-    for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-        yield from batch.to_pylist()
-        progress(batch.num_rows)
+    try:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            yield batch
+            progress(batch.num_rows)
+    except Exception as error:  # noqa: BLE001 - pyarrow's errors: a broken file
+        raise FocusFileError(f"{path}: {error}") from None

@@ -2,8 +2,8 @@
 
 A statement is what a provider says about one (ProviderName, BillingAccountId,
 BillingPeriodStart): the importer sums its charges per project, day and category
-(`outcomes.importers.focus.statements`). FOCUS rows carry no row id, so a row's identity is
-a digest of its identifying columns: a row repeated by overlapping files counts once.
+(`outcomes.importers.focus.statements`). FOCUS rows carry no row id and two rows may
+agree in every column but the amount: each row counts, as on the provider's invoice.
 Corrections and credits arrive as their own rows with negative costs, and subtract.
 Amounts stay exact decimals.
 
@@ -20,9 +20,7 @@ Category table (documented in docs/INTEGRATIONS.md):
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -36,15 +34,20 @@ from schemas.events import NAME_PATTERN
 
 SOURCE: Final = "outcomes-import/focus"
 COST_COLUMNS: Final = ("EffectiveCost", "BilledCost")
-IDENTITY: Final = (
-    "BillingAccountId", "SubAccountId", "ResourceId", "ChargePeriodStart", "ChargePeriodEnd",
-    "ChargeCategory", "ChargeClass", "SkuPriceId", "SkuId", "ChargeDescription", "ServiceName",
-    "RegionId", "BillingPeriodStart",
+DECIDING: Final = (
+    "ProviderName", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart",
+    "ChargeCategory", "ServiceCategory", "BillingCurrency", "Tags", *COST_COLUMNS,
 )  # fmt: skip
-"""What identifies a charge (not its amount, not its tags): the digest of these is the id."""
-_IDENTITY_CELLS: Final = operator.itemgetter(*IDENTITY)
-NEEDED: Final = (*IDENTITY, "BillingCurrency", "ServiceCategory", "Tags", *COST_COLUMNS)
-"""The columns a file must have (ProviderName is used when present: FOCUS 1.0 has it)."""
+"""The columns a charge is made of: the only ones the import reads (those of them a file
+has; `files` says which it must have). A rejected row is written with them and its number
+in the file, which finds it in the export."""
+NEEDED: Final = DECIDING
+SHARED: Final = (
+    "ChargePeriodStart", "ProviderName", "BillingAccountId", "BillingPeriodStart",
+    "ChargeCategory", "ServiceCategory", "BillingCurrency",
+)  # fmt: skip
+"""The columns besides Tags whose values rows of a bill share, and that decide a charge's
+statement line and whether it is plain (the column path combines them)."""
 MAX_ROW_AMOUNT: Final = Decimal(10) ** 12
 """A row's amount beyond this is refused `invalid` (a misread column, not a bill)."""
 _NAME: Final = re.compile(NAME_PATTERN)
@@ -138,31 +141,10 @@ def _pair(item: Any) -> tuple[str, Any] | None:
     return None
 
 
-def row_identity(row: dict[str, Any]) -> int:
-    """The row's identity (never its amount or tags), as a 128-bit number (a set of them
-    costs ~50 bytes per row): rows repeated by overlapping files count once. Cells are
-    read as `_text` reads them (`NULL` is empty, spaces around are not part of it)."""
-    try:
-        cells = list(map(str.strip, _IDENTITY_CELLS(row)))  # a CSV row: text, all there
-    except (KeyError, TypeError):  # a column missing, or not text
-        identity = _identity_of(row)
-    else:
-        if not NULLS.isdisjoint(cells):
-            cells = ["" if cell in NULLS else cell for cell in cells]
-        identity = "\x1f".join(cells)
-    return int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=16).digest(), "big")
-
-
-def _identity_of(row: dict[str, Any]) -> str:
-    return "\x1f".join([_text(row.get(column)) for column in IDENTITY])
-
-
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One row as the statement counts it."""
 
-    id: int
-    """`row_identity`."""
     statement: str
     """`ProviderName/BillingAccountId/BillingPeriodStart date`."""
     project: str
@@ -200,7 +182,7 @@ def to_charge(
         return Skipped(Skip.ZERO, f"{cost_column} is 0", project)
     if assumed and notes is not None:
         notes[UTC_ASSUMED] += 1
-    return Charge(row_identity(row), statement, project, day, category_of(row), amount)
+    return Charge(statement, project, day, category_of(row), amount)
 
 
 def _statement(row: dict[str, Any]) -> str:

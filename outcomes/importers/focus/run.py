@@ -35,7 +35,15 @@ from outcomes.importers.focus.manifest import (
     read_manifest,
     write_manifest,
 )
-from outcomes.importers.focus.mapping import UTC_ASSUMED, Charge, Skip, Skipped, TagMap, to_charge
+from outcomes.importers.focus.mapping import (
+    NEEDED,
+    UTC_ASSUMED,
+    Charge,
+    Skip,
+    Skipped,
+    TagMap,
+    to_charge,
+)
 from outcomes.importers.focus.statements import Statements, Tally, statement_events
 from outcomes.sdk.delivery import KafkaSender
 from schemas.binding import to_binary
@@ -64,9 +72,8 @@ class ImportResult:
     sent: int = 0
     """Statement events acknowledged (or, dry run, to send)."""
     unsent: int = 0
-    repeated: int = 0
-    """Rows with the same identity as an earlier row of this import: counted once
-    (overlapping exports are expected to repeat rows)."""
+    same_files: list[tuple[Path, Path]] = field(default_factory=list)
+    """(path, the path it is the same file as): read once."""
     skipped: Counter[str] = field(default_factory=Counter)
     projects: dict[str, list[Any]] = field(default_factory=dict)
     """project -> [rows, exact cost] of the rows counted."""
@@ -92,14 +99,16 @@ class _Rejects:
         self._handle = handle
         self._writer: csv.DictWriter[str] | None = None
 
-    def write(self, path: Path, row: dict[str, Any], reason: str, detail: str) -> None:
+    def write(self, path: Path, number: int, row: dict[str, Any], reason: str, detail: str) -> None:
         if self._handle is None:
             return
         if self._writer is None:
-            names = ["file", "reason", "detail", *row]
+            names = ["file", "row", "reason", "detail", *(n for n in row if n in NEEDED)]
             self._writer = csv.DictWriter(self._handle, names, extrasaction="ignore", restval="")
             self._writer.writeheader()
-        self._writer.writerow({**row, "file": str(path), "reason": reason, "detail": detail})
+        self._writer.writerow(
+            {**row, "file": str(path), "row": number, "reason": reason, "detail": detail}
+        )
 
 
 def import_focus(
@@ -122,24 +131,23 @@ def _read(
     paths: list[Path], options: Options, result: ImportResult, console: Console, writer: _Rejects
 ) -> Statements:
     statements = Statements()
-    seen: set[int] = set()
     counted: Counter[str] = Counter()
     charge_of = partial(
         to_charge, project_tag=options.project_tag, cost_column=options.cost_column,
         currency=options.currency, tag_map=options.tag_map, notes=result.notes,
     )  # fmt: skip
     latest = datetime.now(UTC).date() + FUTURE_AFTER
-    tally = Tally(seen, statements.sums, counted, latest)
+    tally = Tally(statements.sums, counted, latest)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        for path in paths:
+        for path in _once(paths, result.same_files):
             task = progress.add_task(f"importing {path.name}", total=max(1, size_of(path)))
 
             def advance(done: int, task: TaskID = task) -> None:
                 progress.advance(task, done)
 
             found_in = _charges(path, options, result.notes, charge_of, advance, tally=tally)
-            for found, row_of in found_in:
+            for found, row_of, number in found_in:
                 result.read += 1
                 charge = found
                 if isinstance(charge, Charge) and charge.day > latest:
@@ -148,19 +156,34 @@ def _read(
                 if isinstance(charge, Skipped):
                     result.skipped[charge.reason.value] += 1
                     if charge.reason in REJECTED:
-                        writer.write(path, row_of(), charge.reason.value, charge.detail)
+                        writer.write(path, number, row_of(), charge.reason.value, charge.detail)
                     continue
-                if charge.id in seen:
-                    result.repeated += 1
-                    continue
-                seen.add(charge.id)
                 statements.add(charge)
                 counted[charge.project] += 1
             progress.update(task, completed=max(1, size_of(path)))
     result.read += tally.read
-    result.repeated += tally.repeated
+    if tally.zero:
+        result.skipped[Skip.ZERO.value] += tally.zero
     result.projects = {p: [n, statements.exact(p)] for p, n in sorted(counted.items())}
     return statements
+
+
+def _once(paths: list[Path], same: list[tuple[Path, Path]]) -> Iterator[Path]:
+    """Each file once: a file named twice, or reached through a link or two folders, is
+    read the first time (and `same` says so)."""
+    first: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:
+            yield path  # reading it says what is wrong
+            continue
+        key = (status.st_dev, status.st_ino)
+        if key in first:
+            same.append((path, first[key]))
+            continue
+        first[key] = path
+        yield path
 
 
 def _charges(
@@ -171,22 +194,25 @@ def _charges(
     advance: Callable[[int], None],
     *,
     tally: Tally,
-) -> Iterator[tuple[Charge | Skipped, Callable[[], dict[str, Any]]]]:
+) -> Iterator[tuple[Charge | Skipped, Callable[[], dict[str, Any]], int]]:
     """Each row's charge (or why not) and the row: CSV in column batches where pyarrow is
     installed, else (and Parquet) row by row."""
     found = columnar(path, advance)
     if found is None:
-        for row in rows(path, advance):
-            yield charge_of(row), partial(_same, row)
+        for number, row in enumerate(rows(path, advance), 1):
+            yield charge_of(row), partial(_same, row), number
         return
-    from outcomes.importers.focus.columns import charges  # noqa: PLC0415 - pyarrow
+    from outcomes.importers.focus.columns import Reading, charges  # noqa: PLC0415 - pyarrow
 
+    reading = Reading(
+        options.project_tag, options.cost_column, options.currency, options.tag_map, notes,
+        charge_of,
+    )  # fmt: skip
+    first = 1
     for batch in found:
-        yield from charges(
-            batch, tally, project_tag=options.project_tag, cost_column=options.cost_column,
-            currency=options.currency, tag_map=options.tag_map, notes=notes,
-            to_charge=charge_of,
-        )  # fmt: skip
+        for charge, row_of, index in charges(batch, tally, reading):
+            yield charge, row_of, first + index
+        first += batch.num_rows
 
 
 def _same(row: dict[str, Any]) -> dict[str, Any]:
@@ -259,8 +285,8 @@ def summary(result: ImportResult, options: Options, console: Console) -> int:
         f"{result.read:,} rows read into {len(result.statements):,} statements,"
         f" {result.sent:,} statement events {verb}"
     ]
-    if result.repeated:
-        lines.append(f"{result.repeated:,} rows repeat an earlier row's identity (counted once)")
+    for path, first in result.same_files:
+        lines.append(f"{path} is the same file as {first}: read once")
     for reason, count in sorted(result.skipped.items()):
         lines.append(f"{count:,} rows skipped: {reason}")
     for name, reasons in sorted(result.withheld.items()):

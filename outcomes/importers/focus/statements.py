@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Final
 
 from outcomes.importers.focus.mapping import SOURCE, Charge
@@ -30,22 +30,25 @@ from schemas.envelope import OutcomeEvent
 from schemas.events import CostStatement, EventType
 
 NINE_DECIMALS: Final = Decimal("0.000000001")
+EXACT: Final = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
+"""Sums of amounts, never rounded (an amount has at most 12 integer digits): an inexact
+sum would raise rather than be wrong."""
 Sums = dict[tuple[date, str], Decimal]
 """(charge day, category) -> exact sum."""
 
 
 @dataclass
 class Tally:
-    """Where the plain charges of a batch are counted at once (as `run._read` counts the
-    charges it is given): the identities seen, the statements' exact sums, rows per
-    project; charges after `latest` are handed back (they withhold their statement)."""
+    """Where the column path counts plain charges and zero amounts at once (as `run._read`
+    counts the charges it is given): the statements' exact sums, rows per project; charges
+    after `latest` are handed back (they withhold their statement)."""
 
-    seen: set[int]
     sums: dict[str, dict[str, dict[tuple[date, str], Decimal]]]
     counted: Counter[str]
     latest: date
     read: int = 0
-    repeated: int = 0
+    zero: int = 0
+    """Rows whose amount is 0 (skipped `zero_cost`)."""
 
 
 @dataclass
@@ -60,15 +63,15 @@ class Statements:
         projects = self.sums.setdefault(charge.statement, {})
         sums = projects.setdefault(charge.project, {})
         key = (charge.day, charge.category)
-        sums[key] = sums.get(key, Decimal(0)) + charge.amount
+        sums[key] = EXACT.add(sums.get(key, Decimal(0)), charge.amount)
 
     def exact(self, project: str) -> Decimal:
         """The project's cost in every statement, summed exactly (not rounded)."""
-        return sum(
-            (amount for projects in self.sums.values()
-             for amount in projects.get(project, {}).values()),
-            Decimal(0),
-        )  # fmt: skip
+        total = Decimal(0)
+        for projects in self.sums.values():
+            for amount in projects.get(project, {}).values():
+                total = EXACT.add(total, amount)
+        return total
 
     def withhold(self, statement: str, reason: str) -> None:
         self.withheld.setdefault(statement, Counter())[reason] += 1

@@ -1,6 +1,6 @@
 """FOCUS rows -> charges of statements: the project from its tag, the chosen cost column
-exact, the category table, the statement from provider, billing account and period, ids
-from the identifying columns only, credits negative, everything else a reason.
+exact, the category table, the statement from provider, billing account and period, credits
+negative, everything else a reason.
 
 Rows follow the FOCUS 1.0 column set (FinOps-Open-Cost-and-Usage-Spec, specification/columns:
 BilledCost, EffectiveCost, BillingCurrency, ChargePeriodStart/End, ChargeCategory,
@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
 
 from outcomes.importers.focus.files import FocusFileError, kind_of, rows
 from outcomes.importers.focus.mapping import (
-    IDENTITY,
     Charge,
     Skip,
     Skipped,
     category_of,
-    row_identity,
     tags_of,
     to_charge,
 )
@@ -54,7 +49,6 @@ def convert(data: dict[str, Any], column: str = "EffectiveCost") -> Charge | Ski
 def test_a_tagged_row_is_an_exact_charge_of_its_project_in_its_statement() -> None:
     charge = convert(row(ProviderName="AWS"))
     assert charge == Charge(
-        row_identity(row()),
         "AWS/123456789012/2026-11-01",
         "patch-rollout",
         date(2026, 11, 3),
@@ -74,13 +68,6 @@ def test_credits_and_corrections_subtract() -> None:
     correction = convert(row(ChargeClass="Correction", EffectiveCost="-0.25"))
     assert isinstance(credit, Charge) and credit.amount == Decimal("-3.5")
     assert isinstance(correction, Charge) and correction.amount == Decimal("-0.25")
-    assert len({credit.id, correction.id, row_identity(row())}) == 3
-
-
-def test_the_id_is_the_rows_identity_not_its_amount_or_tags() -> None:
-    assert row_identity(row()) == row_identity(row(EffectiveCost="5", Tags="{}"))
-    assert row_identity(row()) != row_identity(row(ChargePeriodStart="2026-11-04T00:00:00Z"))
-    assert row_identity(row()) != row_identity(row(ResourceId="i-other"))
 
 
 @pytest.mark.parametrize(
@@ -161,31 +148,9 @@ def test_real_exports_as_they_come_camel_case_tags_naive_times_and_null() -> Non
     assert charge.project == "bright-path-matrix"
     assert (charge.day, charge.statement) == (date(2026, 11, 3), "unknown/123456789012/2026-11-01")
     assert notes[UTC_ASSUMED] == 1
-    assert row_identity(row(SubAccountId="NULL")) == row_identity(row(SubAccountId=""))
     mapped = TagMap((("BrightPath*", "patch-rollout"),))
     routed = to_charge(
         row(Tags='{"outcomes-project": "BrightPathMatrix"}'), project_tag="outcomes-project",
         cost_column="EffectiveCost", currency="USD", tag_map=mapped,
     )  # fmt: skip
     assert isinstance(routed, Charge) and routed.project == "patch-rollout"
-
-
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(["", "NULL", "null", "None", " x", "x ", "\tx", "a b", "2026-11-01"]),
-            st.text(max_size=8),
-        ),
-        min_size=len(IDENTITY),
-        max_size=len(IDENTITY),
-    )
-)
-@example(["a", "\x0bx", "NULL", " null ", *["a"] * (len(IDENTITY) - 4)])  # any whitespace
-def test_a_rows_identity_reads_its_cells_as_text_whatever_they_hold(cells: list[str]) -> None:
-    """The fast way (cells joined as written) and the careful one (each cell read as text:
-    NULL empty, no padding) give the same identity."""
-    row = dict(zip(IDENTITY, cells, strict=True))
-    read = [cell.strip() for cell in cells]
-    careful = "\x1f".join("" if cell in ("NULL", "null", "None") else cell for cell in read)
-    expected = int.from_bytes(hashlib.blake2b(careful.encode(), digest_size=16).digest(), "big")
-    assert row_identity(row) == expected

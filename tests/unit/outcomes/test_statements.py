@@ -30,14 +30,13 @@ BILL = "AWS/123456789012/2026-11-01"
 def _charges(rng: random.Random, count: int) -> list[Charge]:
     return [
         Charge(
-            n,
             BILL,
             rng.choice(["patch-rollout", "ticket-triage"]),
             date(2026, 11, rng.randint(1, 30)),
             rng.choice(["compute", "licence"]),
             Decimal(rng.randrange(-(10**6), 10**8)) / 10**10,  # 10 decimals: rounding matters
         )
-        for n in range(count)
+        for _ in range(count)
     ]
 
 
