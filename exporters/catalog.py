@@ -316,6 +316,20 @@ PROJECT_FAMILIES: Final = (
         "statement",
         "currency",
     ),
+    _gauge(
+        "outcomes_project_decision_info",
+        "1 for the decision in force on the project (kind: Decision, the latest by date):"
+        " scale, continue, pause, stop or extend, and who owns it.",
+        "project",
+        "decision",
+        "owner",
+    ),
+    _gauge(
+        "outcomes_project_review_due_timestamp_seconds",
+        "When the decision in force is to be reviewed by: the end of its reviewBy day (UTC)."
+        " Past it with no later decision, the review is overdue.",
+        *_P,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -392,7 +406,16 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         *_closed_samples(project, currency),
         [((name, s.statement, s.version), s.issued_s) for s in project.statements],
         [((name, s.statement, currency), s.cost) for s in project.statements],
+        _decision(project),
+        _defined(p, info.review_due_s),
     )
+
+
+def _decision(project: ProjectSnapshot) -> list[Sample]:
+    info = project.info
+    if info.decision is None:
+        return []
+    return [((project.name, info.decision, info.decision_owner or "unknown"), 1.0)]
 
 
 def _closed_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sample], ...]:

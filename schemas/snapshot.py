@@ -124,6 +124,11 @@ class ProjectInfo:
     budget: float | None = None
     hourly_rate: float | None = None
     """The hourly rate in force now (values time saved; a dated list changes it)."""
+    decision: str | None = None
+    """The decision in force (`kind: Decision`): scale, continue, pause, stop or extend."""
+    decision_owner: str | None = None
+    review_due_s: float | None = None
+    """When the decision in force is to be reviewed by (the end of its `reviewBy` day)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from fractions import Fraction
 
+from collector.declarations.decision import DecisionDeclaration
 from collector.declarations.declaration import ProjectDeclaration, RateChange
 from collector.engine.formulas import exact
 from collector.engine.policy import Guards, Objectives, ProjectProfile
@@ -80,6 +81,8 @@ class Catalog:
     """`kind: Integration` documents by name (the gateway's hooks, CDEvents on the topic)."""
     prices: PriceList = NO_PRICES
     """`kind: PriceBook` documents' prices, in declaration order."""
+    decisions: Mapping[str, DecisionDeclaration] = field(default_factory=dict)
+    """Each project's decision in force (`kind: Decision`, the latest by date)."""
     _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
     _default: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 
@@ -88,6 +91,15 @@ class Catalog:
             self._profiles[name] = profile_of(declaration, self.default_hourly_rate)
         default = ProjectProfile(hourly_rates=HourlyRates.flat(self.default_hourly_rate))
         object.__setattr__(self, "_default", default)
+        for name, decision in self.decisions.items():
+            if name not in self._profiles:  # a decision about a project not declared
+                continue
+            self._profiles[name] = replace(
+                self._profiles[name],
+                decision=decision.spec.decision,
+                decision_owner=decision.spec.owner,
+                review_due_s=decision.review_due_s,
+            )
 
     def profile(self, project: str) -> ProjectProfile:
         found = self._profiles.get(project)

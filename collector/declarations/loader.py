@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from collector.declarations.decision import DecisionDeclaration
 from collector.declarations.declaration import ProjectDeclaration
 from collector.declarations.price_book import PriceBookDeclaration
 from collector.integrations.declaration import IntegrationDeclaration
@@ -36,10 +37,13 @@ class DeclarationError:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
-Declaration = ProjectDeclaration | IntegrationDeclaration | PriceBookDeclaration
+Declaration = (
+    ProjectDeclaration | IntegrationDeclaration | PriceBookDeclaration | DecisionDeclaration
+)
 _MODELS: dict[object, type[Declaration]] = {
     "Integration": IntegrationDeclaration,
     "PriceBook": PriceBookDeclaration,
+    "Decision": DecisionDeclaration,
 }
 """The model of each `kind`; any other kind is read as a Project (whose model names the
 kinds it accepts when the kind is wrong)."""

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from collector.declarations.catalog import Catalog
+from collector.declarations.decision import DecisionDeclaration, latest
 from collector.declarations.declaration import ProjectDeclaration
 from collector.declarations.loader import DeclarationError, Located, declaration_files, load_file
 from collector.declarations.price_book import PriceBookDeclaration, price_list
@@ -134,7 +135,15 @@ class DeclarationRegistry:
             for item in located
             if isinstance(item.declaration, PriceBookDeclaration)
         ]
-        return Catalog(projects, self._default_rate, self._version, integrations, price_list(books))
+        decisions = [
+            item.declaration
+            for item in located
+            if isinstance(item.declaration, DecisionDeclaration)
+        ]
+        return Catalog(
+            projects, self._default_rate, self._version, integrations, price_list(books),
+            latest(decisions),
+        )  # fmt: skip
 
 
 def _signature(path: Path) -> Signature | None:

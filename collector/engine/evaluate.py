@@ -160,6 +160,9 @@ def project_info(profile: ProjectProfile, now: datetime) -> ProjectInfo:
         stage_since_s=profile.stage_since_s,
         budget=None if profile.budget is None else float(profile.budget),
         hourly_rate=float(profile.hourly_rates.rate_on(epoch_day(now.timestamp()))),
+        decision=profile.decision,
+        decision_owner=profile.decision_owner,
+        review_due_s=profile.review_due_s,
     )
 
 

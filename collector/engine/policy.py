@@ -74,6 +74,10 @@ class ProjectProfile:
     stage: str = UNKNOWN
     stage_since_s: float | None = None
     budget: Fraction | None = None
+    decision: str | None = None
+    """The decision in force (`kind: Decision`), its owner and its review date."""
+    decision_owner: str | None = None
+    review_due_s: float | None = None
 
 
 class ProjectPolicy(Protocol):

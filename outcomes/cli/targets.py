@@ -56,10 +56,11 @@ def run_targets_check(paths: list[Path]) -> int:
     if invalid:
         print(f"{invalid} of {files} files invalid", file=sys.stderr)
         return 1
-    books = kinds["PriceBook"]
+    books, decisions = kinds["PriceBook"], kinds["Decision"]
     priced = f", {books} price book{'s' if books != 1 else ''}" if books else ""
+    decided = f", {decisions} decision{'s' if decisions != 1 else ''}" if decisions else ""
     print(
-        f"ok: {kinds['Project']} projects, {kinds['Integration']} integrations{priced}"
+        f"ok: {kinds['Project']} projects, {kinds['Integration']} integrations{priced}{decided}"
         f" in {files} files"
     )
     return 0

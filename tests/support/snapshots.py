@@ -71,6 +71,9 @@ def sample_snapshot() -> Snapshot:
             stage_since_s=1772323200.0,
             budget=120000.0,
             hourly_rate=85.0,
+            decision="extend",
+            decision_owner="head-of-itsm",
+            review_due_s=1775001600.0,
         ),
         targets=(
             TargetResult("savings", 20000.0, 500.0, 0.025, "off_target"),

@@ -153,6 +153,24 @@ def project() -> dashboard.Dashboard:
                 width=24,
             ).thresholds(ATTAINMENT)
         )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Decision in force",
+                    "What the latest portfolio review decided (kind: Decision): scale,"
+                    " continue, pause, stop or extend, who owns it, and when it is to be"
+                    " reviewed by. Past that date with no later decision, ProjectDecisionOverdue"
+                    " fires." + see("decisions"),
+                    query(f"outcomes_project_decision_info{{{p}}}", instant=True),
+                    query(
+                        f"outcomes_project_review_due_timestamp_seconds{{{p}}} * 1000", instant=True
+                    ),
+                    width=24,
+                ),
+                {"decision": "Decision", "owner": "Owner", "Value #B": "Review by"},
+                hidden=("project", "instance", "job", "__name__", "Value #A"),
+            ).with_override(*by_name("Review by", ("unit", "dateTimeAsIso")))
+        )
         .with_row(Row("Realized this period"))
         .with_panel(
             stat_panel(

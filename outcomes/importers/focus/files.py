@@ -4,8 +4,8 @@ Memory stays flat however large the export: only the columns a charge is made of
 (`mapping.NEEDED`). With pyarrow (extra `focus`) CSV is read in column batches of 4 MiB
 blocks (`columnar`, counted by `outcomes.importers.focus.columns`) — through gzip when
 compressed — and Parquet one record batch at a time, its text columns that rows share values
-of as the file's own dictionaries; without pyarrow CSV is read line by line (`rows`). `progress` is told how many bytes (CSV)
-or rows (Parquet) were consumed.
+of as the file's own dictionaries; without pyarrow CSV is read line by line (`rows`).
+`progress` is told how many bytes (CSV) or rows (Parquet) were consumed.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ render = rules_module()
 PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
-    "ProjectStuckInPilot", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
+    "ProjectStuckInPilot", "ProjectDecisionOverdue", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
     "CollectorNotReady",
     "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
     "AIModelUnpriced",
