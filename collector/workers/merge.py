@@ -107,6 +107,24 @@ class MergedView:
         self._carried: dict[int, Histogram] = {}
         """Per worker slot: the event delays its earlier processes observed."""
         self._received = 0
+        self._quiet_since: float | None = float("-inf")
+        """Since when the workers are quiet (`observe`); None while they are not."""
+        self._holding_now: frozenset[int] = frozenset()
+
+    def observe(self, quiet: bool, held: frozenset[int]) -> None:
+        """The workers' state, at each report: `quiet` — all running, joined and loaded;
+        `held` — the partitions they hold. A change of `held` starts a new quiet spell."""
+        if not quiet:
+            self._quiet_since = None
+        elif self._quiet_since is None or held != self._holding_now:
+            self._quiet_since = self._clock()
+        self._holding_now = held
+
+    def _due(self, until: float, now: float) -> bool:
+        """Whether something kept until `until` goes now: its time is up, and the workers
+        have been quiet for `revoked_s` (its next owner here would have reported it)."""
+        quiet_since = self._quiet_since
+        return until <= now and quiet_since is not None and now - quiet_since >= self._revoked_s
 
     def apply(self, worker: int, delta: SnapshotDelta) -> None:
         self._received += 1
@@ -152,7 +170,7 @@ class MergedView:
     def _expire(self, now: float) -> None:
         """Drop the counters and lag of partitions whose time is up."""
         for partition, until in list(self._released.items()):
-            if until <= now:
+            if self._due(until, now):
                 del self._released[partition]
                 self._partitions.pop(partition, None)
                 for key in [key for key in self._lag if key[1] == partition]:
@@ -174,7 +192,9 @@ class MergedView:
             return None
         workers = sorted(self._workers.values(), key=lambda state: state.received)
         now = self._clock()
-        self._held = {name: kept for name, kept in self._held.items() if kept[1] > now}
+        self._held = {
+            name: kept for name, kept in self._held.items() if not self._due(kept[1], now)
+        }
         self._expire(now)
         projects = {name: project for name, (project, _) in self._held.items()}
         for state in workers:

@@ -189,6 +189,11 @@ class WorkerPool:
             waiting.append("no partitions assigned")
         return waiting
 
+    def _observe(self) -> None:
+        """Tell the merged view whether the workers are quiet (call with the lock)."""
+        held = frozenset(p for slot in self._slots if slot.status for p in slot.status.partitions)
+        self._view.observe(not self._joining(), held)
+
     def wait(self, timeout_s: float | None = None) -> bool:
         return self._stopped.wait(timeout_s)
 
@@ -240,6 +245,7 @@ class WorkerPool:
             slot.status, slot.published, slot.process = None, False, None
             slot.exited = f"exited with code {exitcode}; starting again"
             self._changed = True
+            self._observe()
 
     def _spawn(self, slot: _Slot) -> tuple[Connection, BaseProcess]:
 
@@ -269,6 +275,7 @@ class WorkerPool:
             elif kind == STATUS:
                 with self._lock:
                     slot.status, slot.exited = message[1], None
+                    self._observe()
 
     def _merge(self, slot: _Slot, delta: SnapshotDelta) -> None:
         with self._lock:

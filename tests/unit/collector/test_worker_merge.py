@@ -204,3 +204,35 @@ def test_a_partition_another_collector_took_stops_counting_here_after_the_hold()
     view.apply(0, a.delta(snapshot(), {1: counters(3), 2: counters(4)}))  # it comes back
     assert accepted(view) == 7
     assert not view.holding
+
+
+def test_counters_are_kept_while_a_slow_rebalance_outlasts_the_hold() -> None:
+    """On a slow broker the replacement of a killed worker can take longer than the hold to
+    join and load (joins wait for the dead member's session, then a second round): while
+    the workers are not quiet nothing kept expires, and once they are, only after
+    `revoked_s` without the partitions they hold changing."""
+    now = [0.0]
+    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0)
+    a, b = DeltaSender(), DeltaSender()
+    view.observe(True, frozenset({0, 1, 2}))
+    view.apply(0, a.delta(snapshot(project("x")), {0: counters(5), 1: counters(2)}))
+    view.apply(1, b.delta(snapshot(project("z")), {2: counters(4)}))
+    view.forget(0)  # worker 0 killed
+    view.observe(False, frozenset({2}))  # its replacement is starting
+    now[0] = 40.0
+    view.observe(False, frozenset())  # the survivor revoked everything: a rebalance
+    view.apply(1, b.delta(snapshot(project("z")), {}))
+    now[0] = 60.0
+    assert accepted(view) == 11
+    merged = view.snapshot()
+    assert merged is not None and [p.name for p in merged.projects] == ["x", "z"]
+    view.observe(True, frozenset({0, 1, 2}))  # both joined and loaded at 60 s
+    now[0] = 65.0
+    assert accepted(view) == 11  # the new owners report them within moments
+    view.observe(True, frozenset({0, 2}))  # partition 1 went to another collector
+    now[0] = 70.0
+    assert accepted(view) == 11  # the quiet spell started again at 65 s
+    now[0] = 71.0
+    assert accepted(view) == 0  # none of them was reported here again
+    merged = view.snapshot()
+    assert merged is not None and [p.name for p in merged.projects] == ["z"]  # worker 1's
