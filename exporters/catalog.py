@@ -89,6 +89,15 @@ PROJECT_FAMILIES: Final = (
     _gauge("outcomes_period_cost", "Cost this period.", *_PC),
     _gauge("outcomes_period_savings", "Savings this period.", *_PC),
     _gauge("outcomes_period_value", "Value this period.", *_PC),
+    _gauge(
+        "outcomes_period_value_by_evidence",
+        "Value this period by what it rests on: measured (savings read off bills, invoices,"
+        " meters) and estimated (other savings, time saved at the hourly rates in force);"
+        " the two add up to outcomes_period_value.",
+        "project",
+        "currency",
+        "evidence",
+    ),
     _gauge("outcomes_period_net_value", "Value minus cost this period.", *_PC),
     _gauge("outcomes_period_roi_ratio", "Net value / cost this period.", *_P),
     _gauge("outcomes_period_uptime_ratio", "Uptime this period.", *_P),
@@ -355,6 +364,10 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(pc, period.cost)],
         [(pc, period.savings)],
         [(pc, period.value)],
+        [
+            ((name, currency, "measured"), period.measured_value),
+            ((name, currency, "estimated"), period.estimated_value),
+        ],
         [(pc, period.net_value)],
         _defined(p, period.roi),
         _defined(p, period.uptime),

@@ -108,6 +108,11 @@ class SavingsRealized(_Data):
     amount: Positive
     category: Literal["cloud", "licence", "labour", "incident", "other"]
     basis: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    evidence: Literal["measured", "estimated"] = Field(
+        default="estimated",
+        description="measured: read off a bill, invoice or meter; estimated (the default):"
+        " computed from assumptions",
+    )
     currency: Currency | None = None
 
 

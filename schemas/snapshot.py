@@ -91,6 +91,14 @@ class PeriodResult:
     """Manual time of succeeded runs rejected or escalated: not time saved."""
     review_effort_s: float = 0.0
     """Human effort of the reviews (part of the effort taken off time saved)."""
+    measured_value: float = 0.0
+    """The part of `value` read off bills, invoices or meters (savings with `evidence:
+    measured`); the rest (`estimated_value`) rests on assumptions."""
+
+    @property
+    def estimated_value(self) -> float:
+        """Estimated savings and time saved valued at the hourly rates in force."""
+        return self.value - self.measured_value
 
     @property
     def restated(self) -> bool:

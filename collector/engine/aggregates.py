@@ -71,6 +71,7 @@ def token_counts(usage: AiUsage) -> tuple[int | None, ...]:
 class _Money(Protocol):
     cost_n: Counter[str]
     savings_n: Counter[str]
+    measured_n: int
 
 
 def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
@@ -105,6 +106,8 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
         sums.cost_n[data.category] += micros[0]
     elif isinstance(data, SavingsRealized):
         sums.savings_n[data.category] += micros[0]
+        if data.evidence == "measured":
+            sums.measured_n += micros[0]
 
 
 REVISIONS: Final = itertools.count(1)
@@ -122,6 +125,8 @@ class PeriodTotals:
     runs_with_effort: int = 0
     cost_n: Counter[str] = field(default_factory=Counter)
     savings_n: Counter[str] = field(default_factory=Counter)
+    measured_n: int = 0
+    """The part of `savings_n` with `evidence: measured` (the rest is estimated)."""
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
     saved_by_day_us: Counter[int] = field(default_factory=Counter)
@@ -197,6 +202,7 @@ class PeriodTotals:
             runs_with_effort=self.runs_with_effort + other.runs_with_effort,
             cost_n=summed(self.cost_n, other.cost_n),
             savings_n=summed(self.savings_n, other.savings_n),
+            measured_n=self.measured_n + other.measured_n,
             downtime_us=summed(self.downtime_us, other.downtime_us),
             observed_us=summed(self.observed_us, other.observed_us),
             saved_by_day_us=summed(self.saved_by_day_us, other.saved_by_day_us),
@@ -220,6 +226,7 @@ class PeriodTotals:
             "runs_with_effort": self.runs_with_effort,
             "cost_n": dict(self.cost_n),
             "savings_n": dict(self.savings_n),
+            "measured_n": self.measured_n,
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
@@ -243,6 +250,7 @@ class PeriodTotals:
             runs_with_effort=raw["runs_with_effort"],
             cost_n=money(raw, "cost"),
             savings_n=money(raw, "savings"),
+            measured_n=raw.get("measured_n", 0),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
@@ -269,6 +277,8 @@ class LifetimeCounters:
     credit_n: Counter[str] = field(default_factory=Counter)
     """Category -> credits and corrections (negative costs), as positive amounts."""
     savings_n: Counter[str] = field(default_factory=Counter)
+    measured_n: int = 0
+    """The part of `savings_n` with `evidence: measured`."""
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
     saved_by_day_us: Counter[int] = field(default_factory=Counter)
@@ -368,6 +378,7 @@ class LifetimeCounters:
             "cost_n": dict(self.cost_n),
             "credit_n": dict(self.credit_n),
             "savings_n": dict(self.savings_n),
+            "measured_n": self.measured_n,
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
@@ -394,6 +405,7 @@ class LifetimeCounters:
             cost_n=money(raw, "cost"),
             credit_n=money(raw, "credit"),
             savings_n=money(raw, "savings"),
+            measured_n=raw.get("measured_n", 0),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),

@@ -194,6 +194,7 @@ def period_result(
         review_coverage=_float(ratio(reviewed, sum(totals.runs.values()))),
         forfeited_s=totals.forfeited_us / SCALE,
         review_effort_s=totals.review_effort_us / SCALE,
+        measured_value=totals.measured_n / MONEY_SCALE,
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))
             for since_day, rate in rates.in_force(period.start_s, period.end_s)

@@ -22,7 +22,8 @@ EMIT_FIELDS: dict[str, list[tuple[str, type]]] = {
         ("currency", str),
     ],
     "savings": [
-        ("project", str), ("amount", float), ("category", str), ("basis", str), ("currency", str),
+        ("project", str), ("amount", float), ("category", str), ("basis", str),
+        ("evidence", str), ("currency", str),
     ],
     "availability": [
         ("project", str), ("service", str), ("window_start", str), ("window_end", str),

@@ -45,7 +45,9 @@ class SimulatedProject:
     savings_per_day: float = 0.0
     savings_each: float = 0.0
     savings_category: str = "cloud"
-    savings_basis: str = "rightsizing: instance-hours before vs after"
+    savings_basis: str = "rightsizing: instance-hours before vs after (cloud bill)"
+    savings_evidence: str = "measured"
+    """Read off the bill (measured) or computed from an assumption (estimated)."""
     service: str | None = None
     outage_s_per_day: float = 0.0
     incident_s_per_day: float = 0.0
@@ -72,6 +74,7 @@ FLEET: tuple[SimulatedProject, ...] = (
                      incident_s_per_day=120,
                      savings_per_day=1, savings_each=400.0, savings_category="incident",
                      savings_basis="P2 incidents auto-resolved x average incident cost",
+                     savings_evidence="estimated",
                      accepted_every=5),
     SimulatedProject("patch-rollout", ("canary", "fleet"), 6, 3600, 600, 2.5,
                      fail_every=6, effort_every=3, effort_s=900, backfill_from_quarter=True,
@@ -219,6 +222,7 @@ class FleetSimulator:
             "amount": project.savings_each,
             "category": project.savings_category,
             "basis": project.savings_basis,
+            "evidence": project.savings_evidence,
         }
         return self._event(EventType.SAVINGS_REALIZED, data, time)
 

@@ -150,6 +150,10 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
     return engine, any(True for _ in result.catalog.declared_projects())
 
 
+SUMMED = ("value", "measured_value", "estimated_value", "cost", "net_value")
+"""The money a portfolio's periods of one kind add up."""
+
+
 def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
     """Projects per status in their latest period, the share meeting objectives, and money
     totals per period kind (`by_kind`): a month's and a quarter's value are never added."""
@@ -161,12 +165,12 @@ def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
     for row in latest:
         totals = by_kind.setdefault(
             row["period_kind"],
-            {"projects": 0, "periods": [], "value": 0.0, "cost": 0.0, "net_value": 0.0},
+            {"projects": 0, "periods": [], **dict.fromkeys(SUMMED, 0.0)},
         )
         totals["projects"] += 1
         if row["period"] not in totals["periods"]:
             totals["periods"].append(row["period"])
-        for name in ("value", "cost", "net_value"):
+        for name in SUMMED:
             totals[name] += row[name]
     for totals in by_kind.values():
         totals["periods"].sort()
@@ -250,6 +254,8 @@ def _row(project: ProjectSnapshot, period: Period, now: datetime, currency: str)
         "cost_per_success": p.cost_per_success,
         "savings": p.savings,
         "value": p.value,
+        "measured_value": p.measured_value,
+        "estimated_value": p.estimated_value,
         "net_value": p.net_value,
         "roi": p.roi,
         "uptime": p.uptime,

@@ -15,9 +15,11 @@ from typing import Any, Final
 from outcomes.report.collect import Report
 from outcomes.report.text import (
     ATTAINMENT_NOTE,
+    EVIDENCE_NOTE,
     STATEMENTS_NOTE,
     STATUS_LABEL,
     ai_cost,
+    assumptions,
     attainment_text,
     declarations_warning,
     duration,
@@ -31,6 +33,7 @@ from outcomes.report.text import (
     target_value,
     unit_label,
     uptime_text,
+    valued,
 )
 
 COLOURS: Final = {
@@ -86,11 +89,37 @@ def render_html(report: Report) -> str:
     parts += _status_table(report)
     parts += _trends(report)
     parts += _periods_table(report)
+    parts += _evidence(report)
     parts += _reviews(report)
     parts += _incidents(report)
     parts += _statements(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _evidence(report: Report) -> list[str]:
+    """Each period's value as measured + estimated, with what the estimates rest on."""
+    rows = [row for row in report.rows if valued(row)]
+    if not rows:
+        return []
+    c = escape(report.currency)
+    html = [
+        "<h2>Value: measured + estimated</h2>",
+        '<table id="evidence"><thead><tr><th>Project</th><th>Period</th>'
+        f"<th>Value ({c})</th><th>Measured</th><th>Estimated</th><th>Estimates rest on</th>"
+        "</tr></thead><tbody>",
+    ]
+    for row in rows:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'])}</td><td data-p>{row['period']}</td>"
+            + _number("value", row["value"], money(row["value"]))
+            + _number("measured_value", row["measured_value"], money(row["measured_value"]))
+            + _number("estimated_value", row["estimated_value"], money(row["estimated_value"]))
+            + f"<td>{escape(assumptions(row, report.currency))}</td></tr>"
+        )
+    html += ["</tbody></table>", f'<p class="meta">{escape(EVIDENCE_NOTE)}.</p>']
+    return html
 
 
 def _reviews(report: Report) -> list[str]:
@@ -195,6 +224,10 @@ def _portfolio(report: Report) -> list[str]:
         cards += [
             (f"Value ({c}) — {whose}", f"by_kind.{kind}.value", totals["value"],
              money(totals["value"])),
+            (f"of which measured ({c})", f"by_kind.{kind}.measured_value",
+             totals["measured_value"], money(totals["measured_value"])),
+            (f"of which estimated ({c})", f"by_kind.{kind}.estimated_value",
+             totals["estimated_value"], money(totals["estimated_value"])),
             (f"Cost ({c}) — {whose}", f"by_kind.{kind}.cost", totals["cost"],
              money(totals["cost"])),
             (f"Net value ({c}) — {whose}", f"by_kind.{kind}.net_value", totals["net_value"],

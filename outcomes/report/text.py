@@ -184,6 +184,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
     targets = _targets(report, full)
     if targets.row_count:
         console.print(targets)
+    _evidence(report, console, full)
     _reviews(report, console)
     _incidents(report, console, full)
     _statements(report, console, full)
@@ -366,6 +367,49 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minute:02d}m{second:02d}s" if hours else f"{minute}m{second:02d}s"
 
 
+EVIDENCE_NOTE: Final = (
+    "measured: savings read off bills, invoices or meters (evidence: measured); estimated:"
+    " other savings, and time saved valued at the hourly rate in force"
+)
+
+
+def valued(row: dict[str, Any]) -> bool:
+    return bool(row["value"] or row["measured_value"])
+
+
+def assumptions(row: dict[str, Any], currency: str) -> str:
+    """What a period's estimated value rests on, in words."""
+    parts = []
+    if row["time_saved_s"]:
+        rates = rates_text(row["hourly_rates"]) or "the default rate"
+        parts.append(f"{row['time_saved_s'] / 3600:,.1f} h saved at {rates} {currency}/h")
+    estimated = row["savings"] - row["measured_value"]
+    if abs(estimated) >= 0.005:
+        parts.append(f"{money(estimated)} {currency} of savings estimated by their senders")
+    return "; ".join(parts) or "—"
+
+
+def _evidence(report: Report, console: Console, full: bool = True) -> None:
+    rows = [row for row in report.rows if valued(row)]
+    if not rows:
+        return
+    c = report.currency
+    table = Table(
+        title="Value: measured + estimated", title_justify="left", caption=EVIDENCE_NOTE,
+        caption_justify="left",
+    )  # fmt: skip
+    names = [*(("project", "period") if full else ("project",)), f"value {c}", "measured",
+             "estimated", "estimates rest on"]  # fmt: skip
+    for column in names:
+        numeric = column in (f"value {c}", "measured", "estimated")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        first = [row["project"], row["period"]] if full else [f"{row['project']} {row['period']}"]
+        table.add_row(*first, money(row["value"]), money(row["measured_value"]),
+                      money(row["estimated_value"]), assumptions(row, c))  # fmt: skip
+    console.print(table)
+
+
 def render_markdown(report: Report) -> str:
     currency = report.currency
     lines = [f"# Outcomes — {report.request}", ""]
@@ -398,6 +442,18 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines, "", ATTAINMENT_NOTE]
+    value_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {money(row['value'])} |"
+        f" {money(row['measured_value'])} | {money(row['estimated_value'])} |"
+        f" {assumptions(row, currency)} |"
+        for row in report.rows
+        if valued(row)
+    ]
+    if value_lines:
+        lines += ["", "## Value: measured + estimated", ""]
+        lines += [f"| Project | Period | Value ({currency}) | Measured | Estimated |"
+                  " Estimates rest on |"]  # fmt: skip
+        lines += ["|---|---|--:|--:|--:|---|", *value_lines, "", EVIDENCE_NOTE]
     review_lines = [
         f"| {_md(row['project'])} | {row['period']} | {percent(row['acceptance_ratio'])} |"
         f" {percent(row['review_coverage'])} | {review_sentence(row)} |"

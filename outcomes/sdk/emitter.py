@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from outcomes.sdk.delivery import DeliveryQueue, KafkaSender, Sender
 from outcomes.sdk.events import new_event
@@ -266,9 +266,19 @@ class Emitter:
         return self.emit(EventType.COST_INCURRED, data)
 
     def savings(
-        self, project: str, amount: float, category: str, *, basis: str
+        self,
+        project: str,
+        amount: float,
+        category: str,
+        *,
+        basis: str,
+        evidence: Literal["measured", "estimated"] = "estimated",
     ) -> OutcomeEvent | None:
+        """Money saved; `evidence="measured"` when it is read off a bill, invoice or meter
+        (the default, estimated, is computed from assumptions)."""
         data = {"project": project, "amount": amount, "category": category, "basis": basis}
+        if evidence != "estimated":
+            data["evidence"] = evidence
         return self.emit(EventType.SAVINGS_REALIZED, data)
 
     def ai_usage(

@@ -45,8 +45,9 @@ def test_sdk_events_arrive_exactly(
         with pytest.raises(OSError), emitter.run("disk-cleanup", "sweep", manual_duration_s=600):
             raise OSError("disk busy")
         emitter.savings("disk-cleanup", 40.5, "cloud", basis="volumes deleted")
+        emitter.savings("disk-cleanup", 12.25, "licence", basis="invoice", evidence="measured")
         assert emitter.flush(30)
-    wait_until(counted(app.metrics_url, 5))
+    wait_until(counted(app.metrics_url, 6))
     series = scrape(app.metrics_url)
     runs = dict(project="disk-cleanup", automation="sweep")
     assert value(series, "outcomes_runs_total", **runs, outcome="succeeded") == 3
@@ -69,6 +70,17 @@ def test_sdk_events_arrive_exactly(
         )
         == 40.5
     )
+    # value = savings + time saved at the default rate; measured: the invoice only
+    pc = dict(project="disk-cleanup", currency="USD")
+    by_evidence = {
+        evidence: value(series, "outcomes_period_value_by_evidence", **pc, evidence=evidence)
+        for evidence in ("measured", "estimated")
+    }
+    measured, estimated = by_evidence["measured"], by_evidence["estimated"]
+    period_value = value(series, "outcomes_period_value", **pc)
+    assert measured == 12.25 and estimated is not None and period_value is not None
+    assert period_value > 12.25 + 40.5  # the time saved is valued too
+    assert measured + estimated == pytest.approx(period_value)
 
 
 def test_sdk_with_kafka_down_never_blocks_the_automation() -> None:
@@ -102,6 +114,15 @@ def test_emit_single_event_then_dry_run(
         "amount": 99.0,
         "category": "licence",
     }
+    measured = outcomes("emit", "savings", *common, "--project", "patch-rollout", "--amount",
+                        "10", "--category", "cloud", "--basis", "invoice 42", "--evidence",
+                        "measured", "--dry-run")  # fmt: skip
+    assert measured.returncode == 0, measured.stderr
+    assert json.loads(measured.stdout)["data"]["evidence"] == "measured"
+    guessed = outcomes("emit", "savings", *common, "--project", "patch-rollout", "--amount",
+                       "10", "--category", "cloud", "--basis", "x", "--evidence", "guessed")  # fmt: skip
+    assert guessed.returncode == 2
+    assert "--evidence: Input should be 'measured' or 'estimated'" in guessed.stderr
     bad = outcomes("emit", "run", *common, "--project", "patch-rollout", "--automation", "x",
                    "--outcome", "meh", "--duration-s", "1", "--manual-duration-s", "1",
                    "--human-effort-s", "0", "--cost", "0")  # fmt: skip
@@ -262,12 +283,15 @@ def test_gateway_modes_arrive_exactly(
         {**headers, "Content-Type": "application/json"},
     )
     assert status == 202
-    batch = [_event("g3"), _event("g4", project="patch-rollout")]
+    bill = {**_event("g5", project="patch-rollout"), "type": "outcomes.savings.realized"}
+    bill["data"] = {"project": "patch-rollout", "amount": 7.5, "category": "licence",
+                    "basis": "seats removed (invoice)", "evidence": "measured"}  # fmt: skip
+    batch = [_event("g3"), _event("g4", project="patch-rollout"), bill]
     status, body = post(
         gateway, json.dumps(batch).encode(), {"Content-Type": "application/cloudevents-batch+json"}
     )
-    assert (status, body["accepted"]) == (202, 2)
-    wait_until(counted(app.metrics_url, 4))
+    assert (status, body["accepted"]) == (202, 3)
+    wait_until(counted(app.metrics_url, 5))
     series = scrape(app.metrics_url)
     assert (
         value(
@@ -280,6 +304,8 @@ def test_gateway_modes_arrive_exactly(
         == 3
     )
     assert value(series, "outcomes_period_cost", project="patch-rollout", currency="USD") == 0.5
+    measured = dict(project="patch-rollout", currency="USD", evidence="measured")
+    assert value(series, "outcomes_period_value_by_evidence", **measured) == 7.5
 
 
 def test_gateway_refusals(gateway: str) -> None:

@@ -117,6 +117,26 @@ def portfolio() -> dashboard.Dashboard:
             )
         )
         .with_panel(
+            stat_panel(
+                f"Value this period: measured + estimated ({MONEY})",
+                "Measured: savings read off bills, invoices or meters. Estimated: other"
+                " savings, and time saved valued at the hourly rates in force (assumptions)."
+                " Per period kind; each pair adds up to the value." + see("formulas"),
+                MONEY_UNIT,
+                *(
+                    query(
+                        "outcomes:period_value_by_evidence:sum"
+                        f'{{currency="$currency",kind="{kind}",evidence="{evidence}"}}',
+                        f"{kind}ly projects, {evidence}",
+                        instant=True,
+                    )
+                    for kind in ("month", "quarter")
+                    for evidence in ("measured", "estimated")
+                ),
+                width=8,
+            ).decimals(2)
+        )
+        .with_panel(
             by_kind(
                 f"Cost this period ({MONEY})",
                 "Booked costs plus run costs, per period kind; credits are negative."

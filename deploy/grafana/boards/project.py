@@ -193,6 +193,28 @@ def project() -> dashboard.Dashboard:
         )
         .with_panel(
             stat_panel(
+                f"Value: measured + estimated ({MONEY})",
+                "Measured: savings read off bills, invoices or meters (evidence: measured)."
+                " Estimated: other savings, and time saved valued at the hourly rate in force"
+                " (an assumption: see the hourly rate and the baselines of the runs). The two"
+                " add up to the value." + see("formulas"),
+                MONEY_UNIT,
+                query(
+                    f'outcomes_period_value_by_evidence{{{p},currency="$currency",'
+                    'evidence="measured"}',
+                    "measured",
+                    instant=True,
+                ),
+                query(
+                    f'outcomes_period_value_by_evidence{{{p},currency="$currency",'
+                    'evidence="estimated"}',
+                    "estimated",
+                    instant=True,
+                ),
+            ).decimals(2)
+        )
+        .with_panel(
+            stat_panel(
                 "ROI",
                 "Net value / cost this period (absent while cost is 0). Red below 0: the"
                 " project costs more than it returns." + see("formulas"),

@@ -388,3 +388,39 @@ def test_every_format_says_which_cloud_bill_each_periods_cost_rests_on(
         text = out.getvalue()
         assert "Cloud bills" in text and "9f2c4e1a7b3d" in text
         assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_value_is_measured_plus_estimated_in_every_format(setup: Settings, tmp_path: Path) -> None:
+    """A saving read off an invoice is measured; an estimated one and time saved (valued at
+    the declared 60/h) are estimated: every format splits the value so, and says what the
+    estimate rests on. Read back from the stored state."""
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    day = datetime(2026, 11, 10, tzinfo=UTC)
+    ingest(tmp_path, clock, [
+        make_event(EventType.SAVINGS_REALIZED, time=day, amount=300.0, evidence="measured"),
+        make_event(EventType.SAVINGS_REALIZED, time=day, amount=200.0),
+        make_event(EventType.RUN_FINISHED, time=day, manual_duration_s=3600.0,
+                   human_effort_s=0.0),
+    ])  # fmt: skip
+    report = build_report(setup, "2026-11", clock)
+    (row,) = report.rows
+    assert (row["value"], row["measured_value"], row["estimated_value"]) == (560.0, 300.0, 260.0)
+    monthly = report.portfolio["by_kind"]["month"]
+    assert (monthly["measured_value"], monthly["estimated_value"]) == (300.0, 260.0)
+    said = "1.0 h saved at 60 USD/h; 200.00 USD of savings estimated by their senders"
+    markdown = render_markdown(report)
+    assert "## Value: measured + estimated" in markdown
+    assert f"| 560.00 | 300.00 | 260.00 | {said} |" in markdown
+    html = render_html(report)
+    assert (
+        '<table id="evidence">' in html and 'data-field="measured_value" data-value="300.0"' in html
+    )
+    assert 'data-portfolio="by_kind.month.estimated_value" data-value="260.0"' in html
+    assert json.loads(render_json(report))["projects"][0]["estimated_value"] == 260.0
+    assert "measured_value" in render_csv(report).splitlines()[0]
+    for width in (80, 160):
+        out = io.StringIO()
+        render_table(report, Console(file=out, width=width))
+        text = out.getvalue()
+        assert "Value: measured + estimated" in text and "300.00" in text
+        assert max(len(line) for line in text.splitlines()) <= width
