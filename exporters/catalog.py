@@ -339,6 +339,20 @@ PROJECT_FAMILIES: Final = (
         " Past it with no later decision, the review is overdue.",
         *_P,
     ),
+    _gauge(
+        "outcomes_project_readiness",
+        "1 when the readiness check passes, else 0: owner, sponsor, objectives (one"
+        " measurable), baseline (a declared hourly rate; manual times on runs when time saved"
+        " is an objective), data (each objective's inputs reported within 7 days), scope (a"
+        " pilot has stageSince and a decision with reviewBy).",
+        "project",
+        "check",
+    ),
+    _gauge(
+        "outcomes_project_ready",
+        "1 when every readiness check passes: the project's ROI can be judged.",
+        *_P,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -421,6 +435,8 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [((name, s.statement, currency), s.cost) for s in project.statements],
         _decision(project),
         _defined(p, info.review_due_s),
+        [((name, check), float(passed)) for check, passed, _ in project.readiness],
+        [(p, float(project.ready))] if project.readiness else [],
     )
 
 
@@ -458,6 +474,7 @@ OTLP_EXPORTS: Final = _counter(
 (
     PORTFOLIO_PROJECTS,
     MEETING_OBJECTIVES,
+    PORTFOLIO_READY,
     EVENTS,
     REJECTED,
     CONSUMER_LAG,
@@ -471,6 +488,10 @@ OTLP_EXPORTS: Final = _counter(
 ) = GLOBAL_FAMILIES = (
     _gauge("outcomes_portfolio_projects", "Projects by status.", "status"),
     _gauge("outcomes_portfolio_meeting_objectives_ratio", "met / (met + at_risk + off_target)."),
+    _gauge(
+        "outcomes_portfolio_ready_ratio",
+        "Projects whose every readiness check passes / projects (this collector's).",
+    ),
     _counter(
         "outcomes_collector_events_total",
         "Events consumed, by type and result (accepted, duplicate, rejected).",
@@ -524,6 +545,7 @@ def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
     result: list[tuple[Family, list[Sample]]] = [
         (PORTFOLIO_PROJECTS, [((state,), float(n)) for state, n in portfolio.projects]),
         (MEETING_OBJECTIVES, _defined((), portfolio.meeting_objectives_ratio)),
+        (PORTFOLIO_READY, _defined((), portfolio.ready_ratio)),
         (EVENTS, [((kind, result), float(n)) for kind, result, n in health.events]),
         (REJECTED, [((reason,), float(n)) for reason, n in health.rejected]),
         (

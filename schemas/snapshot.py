@@ -204,6 +204,13 @@ class ProjectSnapshot:
     known (not observed) are left out."""
     statements: tuple[StatementSnapshot, ...] = ()
     """The cloud bill statements its cost rests on, by statement."""
+    readiness: tuple[tuple[str, bool, str], ...] = ()
+    """(check, passed, why not in words) of every readiness check (docs/REFERENCE.md#readiness)."""
+
+    @property
+    def ready(self) -> bool:
+        """Every readiness check passed: its ROI can be judged."""
+        return all(passed for _, passed, _ in self.readiness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +219,8 @@ class Portfolio:
     """(status, number of projects) for every project status, zeros included."""
     meeting_objectives_ratio: float | None = None
     """met / (met + at_risk + off_target); None when no project is judged."""
+    ready_ratio: float | None = None
+    """Projects ready to be judged / projects; None without a project."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
     return ProjectProfile(
         period_kind=spec.period,
         hourly_rates=rates_of(spec.hourlyRate, default_hourly_rate),
+        rate_declared=spec.hourlyRate is not None,
         services=frozenset(spec.services) if spec.services else None,
         uptime_from=spec.uptimeFrom,
         observed_since_s=None if spec.observedSince is None else _midnight(spec.observedSince),
@@ -62,7 +63,7 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
         ),
         declared=True,
         team=declaration.team or "unknown",
-        owner=spec.owner,
+        owner=spec.owner or "unknown",
         sponsor=spec.sponsor or "unknown",
         stage=spec.stage,
         stage_since_s=None if since is None else _midnight(since),

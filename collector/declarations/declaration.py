@@ -79,7 +79,8 @@ an error name the branch the value was meant for, not both."""
 
 
 class Spec(_Strict):
-    owner: Label
+    owner: Label | None = None
+    """Who runs it; without one the project is not ready to be judged (a warning)."""
     sponsor: Label | None = None
     stage: Literal["pilot", "production", "retired"] = "pilot"
     stageSince: date | None = None  # noqa: N815

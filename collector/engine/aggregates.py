@@ -20,10 +20,27 @@ from schemas.events import (
     AiUsage,
     AvailabilityObserved,
     CostIncurred,
+    CostStatement,
     EventData,
+    IncidentOpened,
+    IncidentResolved,
+    ReviewRecorded,
     RunFinished,
     SavingsRealized,
 )
+
+INPUT_OF: Final[dict[type[EventData], str]] = {
+    RunFinished: "runs",
+    CostIncurred: "cost",
+    CostStatement: "cost",
+    AiUsage: "cost",
+    SavingsRealized: "savings",
+    AvailabilityObserved: "availability",
+    IncidentOpened: "incidents",
+    IncidentResolved: "incidents",
+    ReviewRecorded: "reviews",
+}
+"""The input each event type is of (readiness: did each objective's inputs report?)."""
 
 RUN_COST_CATEGORY = "run"
 AI_COST_CATEGORY = "ai"
@@ -301,6 +318,14 @@ class LifetimeCounters:
     forfeited_us: int = 0
     review_effort_us: int = 0
     """Manual time forfeited and review effort by the runs' current verdicts."""
+    latest_input_s: dict[str, float] = field(default_factory=dict)
+    """Input (`INPUTS`) -> the latest event time of an event of that input: readiness
+    asks whether each objective's inputs reported lately."""
+
+    def note_input(self, kind: type[EventData], event_time_s: float) -> None:
+        name = INPUT_OF[kind]
+        if event_time_s > self.latest_input_s.get(name, float("-inf")):
+            self.latest_input_s[name] = event_time_s
 
     def add_usage(
         self,
@@ -392,6 +417,7 @@ class LifetimeCounters:
             "reviews": [[*key, n] for key, n in self.reviews.items()],
             "forfeited_us": self.forfeited_us,
             "review_effort_us": self.review_effort_us,
+            "latest_input_s": self.latest_input_s,
         }
 
     @classmethod
@@ -419,4 +445,5 @@ class LifetimeCounters:
             reviews=Counter({(a, v): n for a, v, n in raw.get("reviews", ())}),
             forfeited_us=raw.get("forfeited_us", 0),
             review_effort_us=raw.get("review_effort_us", 0),
+            latest_input_s=dict(raw.get("latest_input_s", {})),
         )

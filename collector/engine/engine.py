@@ -276,6 +276,7 @@ class Engine:
         if counters.last_received_s is None or now_s > counters.last_received_s:
             counters.last_received_s = now_s
         kind = type(data)
+        counters.note_input(kind, event_s)
         limit = (
             self.settings.max_services_per_project
             if kind is AvailabilityObserved

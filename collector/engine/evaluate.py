@@ -19,6 +19,7 @@ from collector.engine.periods import Period, period_containing
 from collector.engine.policy import ProjectProfile
 from collector.engine.project import ProjectState
 from collector.engine.rates import epoch_day
+from collector.engine.readiness import readiness
 from collector.engine.snapshots import counters_snapshot
 from collector.engine.statements import statement_snapshots
 from schemas.snapshot import (
@@ -65,6 +66,10 @@ def project_snapshot(
         declared_since_s=declared_since_s,
         history=history,
         statements=statement_snapshots(project.statements),
+        readiness=tuple(
+            (check.name, check.passed, check.reason)
+            for check in readiness(profile, project.counters, now.timestamp())
+        ),
     )
 
 
@@ -167,8 +172,11 @@ def project_info(profile: ProjectProfile, now: datetime) -> ProjectInfo:
 
 
 def portfolio(projects: Iterable[ProjectSnapshot]) -> Portfolio:
-    counts = Counter(project.status for project in projects)
+    listed = tuple(projects)
+    counts = Counter(project.status for project in listed)
+    ready = sum(1 for project in listed if project.ready)
     return Portfolio(
         projects=tuple((status, counts.get(status, 0)) for status in PROJECT_STATUSES),
         meeting_objectives_ratio=meeting_ratio(counts),
+        ready_ratio=ready / len(listed) if listed else None,
     )

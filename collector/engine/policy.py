@@ -59,6 +59,8 @@ class ProjectProfile:
     period_kind: PeriodKind = PeriodKind.MONTH
     hourly_rates: HourlyRates = DEFAULT_RATES
     """The hourly rate in force on each day (values time saved)."""
+    rate_declared: bool = False
+    """The project declared its hourly rate (else time saved is valued at the default)."""
     services: frozenset[str] | None = None
     """Services whose windows count for uptime; None means all reported."""
     uptime_from: str = "windows"

@@ -25,14 +25,24 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run_targets_check(paths: list[Path]) -> int:
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)  # the loader logs what this prints
+    try:
+        return _check(paths)
+    finally:
+        logging.disable(previous)
+
+
+def _check(paths: list[Path]) -> int:
     from collections import Counter
 
+    from collector.declarations.advice import advice
     from collector.declarations.loader import Located, declaration_files, load_file
     from collector.declarations.registry import DeclarationRegistry
 
-    logging.disable(logging.ERROR)
     kinds: Counter[str] = Counter()
     files = invalid = 0
+    every: list[Located] = []
     for path in paths:
         if path.is_dir():
             registry = DeclarationRegistry(path)
@@ -51,16 +61,21 @@ def run_targets_check(paths: list[Path]) -> int:
             print(f"outcomes targets check: {path}: no such file or directory", file=sys.stderr)
             return 2
         kinds.update(item.declaration.kind for item in found)
+        every += found
         for error in errors:
             print(error, file=sys.stderr)
     if invalid:
         print(f"{invalid} of {files} files invalid", file=sys.stderr)
         return 1
+    warnings = advice(every)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     books, decisions = kinds["PriceBook"], kinds["Decision"]
     priced = f", {books} price book{'s' if books != 1 else ''}" if books else ""
     decided = f", {decisions} decision{'s' if decisions != 1 else ''}" if decisions else ""
     print(
         f"ok: {kinds['Project']} projects, {kinds['Integration']} integrations{priced}{decided}"
         f" in {files} files"
+        + (f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else "")
     )
     return 0

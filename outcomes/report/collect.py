@@ -174,8 +174,11 @@ def portfolio_of(latest: list[dict[str, Any]]) -> dict[str, Any]:
             totals[name] += row[name]
     for totals in by_kind.values():
         totals["periods"].sort()
+    ready = sum(1 for row in latest if row["ready"])
     return {
         "projects": len(latest),
+        "ready": ready,
+        "ready_ratio": ready / len(latest) if latest else None,
         "statuses": counts,
         "meeting_objectives": None if judged == 0 else counts["met"] / judged,
         "by_kind": dict(sorted(by_kind.items())),
@@ -268,6 +271,12 @@ def _row(project: ProjectSnapshot, period: Period, now: datetime, currency: str)
         "forfeited_s": p.forfeited_s,
         "review_effort_s": p.review_effort_s,
         "reviews_pending": project.reviews_pending,
+        "ready": project.ready,
+        "missing": [reason for _, passed, reason in project.readiness if not passed],
+        "readiness": [
+            {"check": check, "passed": passed, "reason": reason or None}
+            for check, passed, reason in project.readiness
+        ],
         "hourly_rates": [
             {"since": _day(since_s), "value": rate} for since_s, rate in p.hourly_rates
         ],

@@ -16,6 +16,7 @@ from outcomes.report.collect import Report
 from outcomes.report.text import (
     ATTAINMENT_NOTE,
     EVIDENCE_NOTE,
+    READINESS_NOTE,
     STATEMENTS_NOTE,
     STATUS_LABEL,
     ai_cost,
@@ -25,8 +26,10 @@ from outcomes.report.text import (
     duration,
     marks,
     money,
+    not_ready,
     percent,
     portfolio_line,
+    readiness_line,
     review_sentence,
     reviewed,
     roi_text,
@@ -89,12 +92,32 @@ def render_html(report: Report) -> str:
     parts += _status_table(report)
     parts += _trends(report)
     parts += _periods_table(report)
+    parts += _readiness(report)
     parts += _evidence(report)
     parts += _reviews(report)
     parts += _incidents(report)
     parts += _statements(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _readiness(report: Report) -> list[str]:
+    """The projects that cannot be judged yet, and what each misses, in words."""
+    rows = not_ready(report)
+    if not rows:
+        return []
+    html = [
+        "<h2>Not ready to be judged</h2>",
+        '<table id="readiness"><thead><tr><th>Project</th><th>What is missing</th></tr>'
+        "</thead><tbody>",
+    ]
+    for row in rows:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}"><td>{escape(row["project"])}</td>'
+            f"<td>{escape('; '.join(row['missing']))}</td></tr>"
+        )
+    html += ["</tbody></table>", f'<p class="meta">{escape(READINESS_NOTE)}.</p>']
+    return html
 
 
 def _evidence(report: Report) -> list[str]:
@@ -233,7 +256,11 @@ def _portfolio(report: Report) -> list[str]:
             (f"Net value ({c}) — {whose}", f"by_kind.{kind}.net_value", totals["net_value"],
              money(totals["net_value"])),
         ]  # fmt: skip
-    html = ["<h2>Portfolio</h2>", f"<p>{escape(portfolio_line(report))}</p>", '<div class="cards">']
+    html = [
+        "<h2>Portfolio</h2>",
+        f"<p>{escape(portfolio_line(report))}; {escape(readiness_line(report))}</p>",
+        '<div class="cards">',
+    ]
     for label, field, value, text in cards:
         raw = "" if value is None else repr(float(value))
         html.append(

@@ -174,6 +174,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
     full = console.width >= WIDE_TABLE if wide is None else wide
     console.print(f"[bold]Outcomes — {report.request}[/] (currency {report.currency})")
     console.print(portfolio_line(report))
+    console.print(readiness_line(report))
     console.print(_projects(report, full))
     if not full:
         console.print(
@@ -184,6 +185,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
     targets = _targets(report, full)
     if targets.row_count:
         console.print(targets)
+    _readiness(report, console)
     _evidence(report, console, full)
     _reviews(report, console)
     _incidents(report, console, full)
@@ -410,6 +412,39 @@ def _evidence(report: Report, console: Console, full: bool = True) -> None:
     console.print(table)
 
 
+READINESS_NOTE: Final = (
+    "a project is ready to be judged with an owner, a sponsor, a measurable objective, a"
+    " baseline for the time it values, recent data (7 days) for each objective and, as a"
+    " pilot, a scope (stageSince and a decision with reviewBy)"
+)
+
+
+def not_ready(report: Report) -> list[dict[str, Any]]:
+    """Each project not ready to be judged now (its newest row), in report order."""
+    latest = {row["project"]: row for row in report.rows}
+    return [row for row in latest.values() if not row["ready"]]
+
+
+def readiness_line(report: Report) -> str:
+    p = report.portfolio
+    return f"{p['ready']} of {p['projects']} projects ready to be judged"
+
+
+def _readiness(report: Report, console: Console) -> None:
+    rows = not_ready(report)
+    if not rows:
+        return
+    table = Table(
+        title="Not ready to be judged", title_justify="left", caption=READINESS_NOTE,
+        caption_justify="left",
+    )  # fmt: skip
+    table.add_column("project", overflow="fold")
+    table.add_column("what is missing", overflow="fold")
+    for row in rows:
+        table.add_row(row["project"], "; ".join(row["missing"]))
+    console.print(table)
+
+
 def render_markdown(report: Report) -> str:
     currency = report.currency
     lines = [f"# Outcomes — {report.request}", ""]
@@ -417,7 +452,7 @@ def render_markdown(report: Report) -> str:
     if warning:
         lines += [f"> **{warning}**", ""]
     lines += [f"Currency {currency}; generated {report.generated_at}.", ""]
-    lines += [f"**Portfolio:** {portfolio_line(report)}", ""]
+    lines += [f"**Portfolio:** {portfolio_line(report)}; {readiness_line(report)}", ""]
     lines += [
         f"| Project | Period | Status | Team | Time saved (h) | Value ({currency}) |"
         f" Cost ({currency}) | AI cost ({currency}) | ROI | Uptime | Success |",
@@ -442,6 +477,12 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines, "", ATTAINMENT_NOTE]
+    unready = not_ready(report)
+    if unready:
+        lines += ["", "## Not ready to be judged", "", "| Project | What is missing |"]
+        lines += ["|---|---|"]
+        lines += [f"| {_md(r['project'])} | {_md('; '.join(r['missing']))} |" for r in unready]
+        lines += ["", READINESS_NOTE]
     value_lines = [
         f"| {_md(row['project'])} | {row['period']} | {money(row['value'])} |"
         f" {money(row['measured_value'])} | {money(row['estimated_value'])} |"

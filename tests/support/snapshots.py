@@ -97,6 +97,14 @@ def sample_snapshot() -> Snapshot:
                 "AWS/123456789012/2026-10-01", "9f2c4e1a7b3d5f60", 1793577600.0, 61.5
             ),
         ),
+        readiness=(
+            ("owner", True, ""),
+            ("sponsor", True, ""),
+            ("objectives", True, ""),
+            ("baseline", True, ""),
+            ("data", False, "no availability windows reported in 7 days"),
+            ("scope", True, ""),
+        ),
     )
     idle = ProjectSnapshot(
         name="idle-bot",
@@ -132,6 +140,7 @@ def sample_snapshot() -> Snapshot:
     )
     portfolio = Portfolio(
         (("met", 0), ("at_risk", 0), ("off_target", 1), ("insufficient_data", 0), ("unscoped", 1)),
+        0.0,
         0.0,
     )
     return Snapshot(1794744000.0, "USD", (idle, triage), health, portfolio)

@@ -263,6 +263,40 @@ def attainment_mappings() -> list[RangeMap]:
 
 ATTAINMENT_CAP_TEXT: Final = "≥ 10× budget"
 
+READINESS_WORDS: Final = {
+    "owner": "an owner is declared",
+    "sponsor": "a sponsor is declared",
+    "objectives": "at least one measurable objective",
+    "baseline": "a declared hourly rate; manual times on runs when time saved is an objective",
+    "data": "each objective's inputs reported within 7 days",
+    "scope": "a pilot has stageSince and a decision with reviewBy",
+}
+"""What each readiness check asks, as the boards say it."""
+
+
+def readiness_columns(check: str, result: str) -> tuple[Override, Override]:
+    """The check column in words, the result column as `ready` / `missing` in colour."""
+    words = [
+        ValueMap(
+            {
+                name: ValueMappingResult(text=f"{name}: {text}", index=index)
+                for index, (name, text) in enumerate(READINESS_WORDS.items())
+            }
+        )
+    ]
+    passed = [
+        ValueMap(
+            {
+                "1": ValueMappingResult(text="ready", color="green", index=0),
+                "0": ValueMappingResult(text="missing", color="red", index=1),
+            }
+        )
+    ]
+    return (
+        by_name(check, ("mappings", words)),
+        by_name(result, ("mappings", passed), ("custom.cellOptions", {"type": "color-background"})),
+    )
+
 
 def closed_status_code(matchers: str) -> str:
     """PromQL: the status code (`status_code`) each closed period ended with, by period."""

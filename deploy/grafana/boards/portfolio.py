@@ -18,6 +18,7 @@ from boards.kit import (
     by_name,
     merged,
     query,
+    readiness_columns,
     see,
     series_panel,
     stat_panel,
@@ -70,6 +71,9 @@ def closed_months() -> table.Panel:
     )
 
 
+CHECK_COLUMN, _ = readiness_columns("Missing", "Result")
+
+
 def portfolio() -> dashboard.Dashboard:
     return (
         base(
@@ -87,6 +91,17 @@ def portfolio() -> dashboard.Dashboard:
                 + see("portfolio"),
                 "percentunit",
                 query("outcomes:portfolio_meeting_objectives:ratio", instant=True),
+                thresholds=MEETING,
+            ).color_mode(BACKGROUND)
+        )
+        .with_panel(
+            stat_panel(
+                "Ready to be judged",
+                "Share of projects whose every readiness check passes: owner, sponsor, a"
+                " measurable objective, a baseline, recent data for each objective, and a"
+                " pilot's scope. The table below says what the others miss." + see("readiness"),
+                "percentunit",
+                query("sum(outcomes_project_ready) / count(outcomes_project_ready)", instant=True),
                 thresholds=MEETING,
             ).color_mode(BACKGROUND)
         )
@@ -163,6 +178,25 @@ def portfolio() -> dashboard.Dashboard:
             .data_links([to_project()])
             .with_override(*attainment_column("Worst attainment"))
             .with_override(*status_column("Status"))
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Not ready to be judged",
+                    "Each readiness check a project fails, in words: what to declare or report"
+                    " before its ROI can be judged. Production projects page (ProjectNotReady)"
+                    " after 6 hours. Click a project for its board." + see("readiness"),
+                    query(
+                        "max by (project, check) (outcomes_project_readiness) == 0",
+                        instant=True,
+                    ),
+                    width=24,
+                ),
+                {"project": "Project", "check": "Missing", "Value": "Result"},
+                hidden=("Value",),
+            )
+            .data_links([to_project()])
+            .with_override(*CHECK_COLUMN)
         )
         .with_row(Row("Month over month"))
         .with_panel(

@@ -26,6 +26,7 @@ from boards.kit import (
     closed_status_code,
     merged,
     query,
+    readiness_columns,
     see,
     series_panel,
     stat_panel,
@@ -36,6 +37,8 @@ from boards.kit import (
     team_variable,
     to_team,
 )
+
+CHECK_COLUMN, RESULT_COLUMN = readiness_columns("Check", "Result")
 
 
 def _hours(metric: str, p: str) -> str:
@@ -170,6 +173,22 @@ def project() -> dashboard.Dashboard:
                 {"decision": "Decision", "owner": "Owner", "Value #B": "Review by"},
                 hidden=("project", "instance", "job", "__name__", "Value #A"),
             ).with_override(*by_name("Review by", ("unit", "dateTimeAsIso")))
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Ready to be judged?",
+                    "The readiness checks: whether the project's ROI can be judged at all. A"
+                    " missing one says what to declare or report; ProjectNotReady pages a"
+                    " production project after 6 hours. outcomes report says it in words."
+                    + see("readiness"),
+                    query(f"max by (check) (outcomes_project_readiness{{{p}}})", instant=True),
+                    width=24,
+                ),
+                {"check": "Check", "Value": "Result"},
+            )
+            .with_override(*CHECK_COLUMN)
+            .with_override(*RESULT_COLUMN)
         )
         .with_row(Row("Realized this period"))
         .with_panel(

@@ -14,7 +14,7 @@ render = rules_module()
 PROMETHEUS = DEPLOY / "prometheus"
 ALERTS = {
     "ProjectOffTarget", "ProjectAtRisk", "ProjectUnscoped", "ProjectStalled",
-    "ProjectStuckInPilot", "ProjectDecisionOverdue", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
+    "ProjectStuckInPilot", "ProjectDecisionOverdue", "ProjectNotReady", "CollectorRejectingEvents", "CollectorLagging", "CollectorDown",
     "CollectorNotReady",
     "IntegrationDeliveriesNotCounted", "IncidentOpenTooLong", "DeclarationInvalid",
     "AIModelUnpriced",

@@ -409,6 +409,11 @@ def test_value_is_measured_plus_estimated_in_every_format(setup: Settings, tmp_p
     assert (monthly["measured_value"], monthly["estimated_value"]) == (300.0, 260.0)
     said = "1.0 h saved at 60 USD/h; 200.00 USD of savings estimated by their senders"
     markdown = render_markdown(report)
+    # no sponsor, and as a pilot no stageSince nor decision; the events are 10 days old
+    assert row["ready"] is False and report.portfolio["ready_ratio"] == 0.0
+    assert "| ticket-triage | no sponsor declared; " in markdown
+    assert "no savings, no runs reported in 7 days; a pilot without stageSince" in markdown
+    assert "0 of 1 projects ready to be judged" in markdown
     assert "## Value: measured + estimated" in markdown
     assert f"| 560.00 | 300.00 | 260.00 | {said} |" in markdown
     html = render_html(report)

@@ -94,7 +94,7 @@ def test_a_dated_rate_list_in_any_order(tmp_path: Path) -> None:
     [
         (("uptime: 0.999", "uptime: 1.5"), "itsm.yaml:16: spec.objectives.uptime: Input should be less than or equal to 1"),
         (("roi: 0.5", "roi: -1"), "itsm.yaml:19: spec.objectives.roi: Input should be greater than or equal to 0"),
-        (("  owner: itsm-sre\n", ""), "itsm.yaml:6: spec.owner: Field required"),
+        (("  owner: itsm-sre\n", "  owner: [a, b]\n"), "itsm.yaml:7: spec.owner: Input should be a valid string"),
         (("period: quarter", "period: fortnight"), "itsm.yaml:11: spec.period: Input should be 'month' or 'quarter'"),
         (("stage: pilot", "stage: pilot\n  colour: blue"), "itsm.yaml:10: spec.colour: Extra inputs are not permitted"),
         (("name: ticket-triage", "name: Ticket Triage"), "itsm.yaml:4: metadata.name: String should match pattern"),
