@@ -353,6 +353,18 @@ PROJECT_FAMILIES: Final = (
         "1 when every readiness check passes: the project's ROI can be judged.",
         *_P,
     ),
+    _gauge(
+        "outcomes_project_declaration_revision",
+        "The revision of the project's declaration in force: 1 for the first version the"
+        " state store saw, one more for each distinct version since (outcomes targets"
+        " history PROJECT lists them).",
+        *_P,
+    ),
+    _gauge(
+        "outcomes_project_declaration_changed_timestamp_seconds",
+        "When the declaration's revision in force took effect.",
+        *_P,
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -437,6 +449,8 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         _defined(p, info.review_due_s),
         [((name, check), float(passed)) for check, passed, _ in project.readiness],
         [(p, float(project.ready))] if project.readiness else [],
+        _defined(p, None if project.revision is None else float(project.revision)),
+        _defined(p, project.revised_s),
     )
 
 

@@ -204,6 +204,9 @@ class ProjectSnapshot:
     known (not observed) are left out."""
     statements: tuple[StatementSnapshot, ...] = ()
     """The cloud bill statements its cost rests on, by statement."""
+    revision: int | None = None
+    """Its declaration's latest revision (1, 2, …), and since when it is in force."""
+    revised_s: float | None = None
     readiness: tuple[tuple[str, bool, str], ...] = ()
     """(check, passed, why not in words) of every readiness check (docs/REFERENCE.md#readiness)."""
 

@@ -13,6 +13,7 @@ from collector.engine.formulas import exact
 from collector.engine.policy import Guards, Objectives, ProjectProfile
 from collector.engine.pricing import NO_PRICES, PriceList
 from collector.engine.rates import HourlyRates, day_of
+from collector.engine.revisions import digest_of, flattened
 from collector.integrations.declaration import IntegrationDeclaration
 
 SECONDS_PER_HOUR = 3600
@@ -40,6 +41,9 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
     wanted, guards = spec.objectives, spec.guards
     hours = _maybe(wanted.timeSavedHours)
     since = spec.stageSince
+    document = flattened(
+        declaration.model_dump(mode="json", exclude={"apiVersion", "kind"}, exclude_none=True)
+    )
     return ProjectProfile(
         period_kind=spec.period,
         hourly_rates=rates_of(spec.hourlyRate, default_hourly_rate),
@@ -68,6 +72,8 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
         stage=spec.stage,
         stage_since_s=None if since is None else _midnight(since),
         budget=_maybe(spec.budget),
+        document=document,
+        digest=digest_of(document),
     )
 
 

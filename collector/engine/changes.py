@@ -15,6 +15,7 @@ from collector.engine.project import ProjectState
 from collector.state.model import (
     IncidentRow,
     ReviewRow,
+    RevisionRow,
     RunRow,
     SeenRow,
     StateChanges,
@@ -38,6 +39,8 @@ class ChangeLog:
         """(project, service, incident key) that changed."""
         self.declared: list[tuple[str, float]] = []
         """(project, when its declaration took effect) first seen here."""
+        self.revisions: list[RevisionRow] = []
+        """New versions of declarations, appended here."""
         self.runs: dict[tuple[int, float], list[list[Any]]] = {}
         """(partition, forget-after) -> runs remembered for their reviews."""
         self.reviews: set[tuple[str, str]] = set()
@@ -90,8 +93,8 @@ class ChangeLog:
 
     def take_declared(self) -> StateChanges:
         """Declarations that took effect since the last call (written even without events)."""
-        changes = StateChanges(declared=tuple(self.declared))
-        self.declared = []
+        changes = StateChanges(declared=tuple(self.declared), revisions=tuple(self.revisions))
+        self.declared, self.revisions = [], []
         return changes
 
     def _incident_row(self, project: ProjectState, service: str, key: str) -> IncidentRow:

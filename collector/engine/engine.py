@@ -48,6 +48,7 @@ from collector.engine.pricing import Catalogue, price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState, month_of
 from collector.engine.rates import SECONDS_PER_DAY, epoch_day
 from collector.engine.reviews import PendingReview, RunMemo, apply_verdict
+from collector.engine.revisions import next_revision
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.snapshots import health_snapshot
 from collector.engine.statements import (
@@ -60,7 +61,14 @@ from collector.engine.statements import (
 from collector.engine.units import to_micros
 from collector.engine.views import ProjectViews
 from collector.engine.windows import epoch_us, pieces
-from collector.state.model import LoadedState, PeriodRow, SeenRow, StateChanges, WindowRow
+from collector.state.model import (
+    LoadedState,
+    PeriodRow,
+    RevisionRow,
+    SeenRow,
+    StateChanges,
+    WindowRow,
+)
 from schemas.binding import STRUCTURED_CONTENT_TYPE, KafkaRecord, to_structured_dict
 from schemas.envelope import EventError, OutcomeEvent, Reason
 from schemas.events import (
@@ -140,6 +148,8 @@ class Engine:
         self._legacy_seen_until_s = 0.0
         self._declared_since: dict[str, float] = {}
         """project -> when its declaration first took effect (as stored, or first seen here)."""
+        self._revisions: dict[str, list[RevisionRow]] = {}
+        """project -> its declaration history, oldest first (as stored, then appended)."""
         self._archive = archive
         self._grace_s = settings.grace.total_seconds()
         self._months = MonthCache(clock())
@@ -607,6 +617,7 @@ class Engine:
                 )
         self._legacy_seen_until_s = max(self._legacy_seen_until_s, state.legacy_seen_until_s)
         self._declared_since.update(state.declared)
+        self._adopt_revisions(state.revisions)
         for seen in state.seen:
             self._seen.setdefault(seen.partition, SeenIndex()).add(seen.digest, seen.forget_after_s)
 
@@ -646,6 +657,30 @@ class Engine:
             project.observe_window(key, row.label, row.downtime_us, None)
         for name, project in replayed.items():
             project.settle_restored_windows(stored[name])
+
+    def _adopt_revisions(self, rows: Iterable[RevisionRow]) -> None:
+        """The stored histories: a project's stored history as long as the one here or
+        longer replaces it (another instance may have appended since)."""
+        stored: dict[str, list[RevisionRow]] = {}
+        for row in rows:
+            stored.setdefault(row.project, []).append(row)
+        for name, history in stored.items():
+            if len(history) >= len(self._revisions.get(name, ())):
+                self._revisions[name] = history
+
+    def revisions(self, project: str) -> list[RevisionRow]:
+        """`project`'s declaration history known here, oldest first."""
+        return list(self._revisions.get(project, ()))
+
+    def _revise(self, name: str, profile: ProjectProfile, now_s: float) -> RevisionRow | None:
+        """The project's latest revision, appending one when its declaration changed."""
+        history = self._revisions.setdefault(name, [])
+        if profile.digest is not None:
+            added = next_revision(history, name, profile.document, profile.digest, now_s)
+            if added is not None:
+                history.append(added)
+                self.changes.revisions.append(added)
+        return history[-1] if history else None
 
     def restore(self, state: LoadedState) -> None:
         """Adopt everything in `state` (a single instance owning every partition)."""
@@ -724,10 +759,13 @@ class Engine:
             self._declared_since[name] = now.timestamp()
             self.changes.declared.append((name, now.timestamp()))
         names = sorted(set(self._projects) | declared)
+        now_s = now.timestamp()
         projects = tuple(
             self.views.view(
                 self._projects.get(name) or ProjectState(name, -1), policy, now, tick,
                 self._declared_since.get(name),
+                revision=self._revise(name, policy.profile(name), now_s)
+                if name in declared else None,
             )
             for name in names
         )  # fmt: skip

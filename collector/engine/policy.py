@@ -8,10 +8,10 @@ objectives (status `unscoped`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 from collector.engine.periods import PeriodKind
 from collector.engine.pricing import NO_PRICES, PriceList
@@ -80,6 +80,10 @@ class ProjectProfile:
     """The decision in force (`kind: Decision`), its owner and its review date."""
     decision_owner: str | None = None
     review_due_s: float | None = None
+    document: Mapping[str, Any] = field(default_factory=dict)
+    """The declaration's fields, flattened (what its history records)."""
+    digest: str | None = None
+    """The digest of `document`; None for an undeclared project."""
 
 
 class ProjectPolicy(Protocol):

@@ -7,13 +7,14 @@ time alone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from collector.engine.evaluate import current_period, project_snapshot
 from collector.engine.history import ClosedHistory
 from collector.engine.policy import ProjectPolicy
 from collector.engine.project import ProjectState
+from collector.state.model import RevisionRow
 from schemas.snapshot import ProjectSnapshot
 
 
@@ -39,8 +40,11 @@ class ProjectViews:
         now: datetime,
         tick: float,
         declared_since_s: float | None,
+        *,
+        revision: RevisionRow | None = None,
     ) -> ProjectSnapshot:
-        """`state`'s view now; `tick`: a monotonic reading shared by one snapshot."""
+        """`state`'s view now; `tick`: a monotonic reading shared by one snapshot;
+        `revision`: its declaration's latest."""
         name = state.name
         cached = self._cache.get(name)
         profile = policy.profile(name)
@@ -51,11 +55,14 @@ class ProjectViews:
             and cached.policy_version == policy.version
             and cached.snapshot.period.key == period.key
             and tick - cached.computed_at < self.refresh_s
+            and cached.snapshot.revision == (revision.revision if revision else None)
         ):
             return cached.snapshot
         since = declared_since_s if profile.declared else None
         history = self.history.of(state, profile, now, since, policy.version)
         view = project_snapshot(state, profile, period, now, since, history=history)
+        if revision is not None:
+            view = replace(view, revision=revision.revision, revised_s=revision.effective_s)
         self._cache[name] = _Cached(view, policy.version, tick)
         return view
 

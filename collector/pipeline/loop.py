@@ -303,5 +303,5 @@ class Pipeline:
         self.publish(self.engine.snapshot(lag, self.partitions.owns_declared))
         self._pacing.finished(started_s)
         declared = self.engine.take_declared()
-        if declared.declared:
+        if declared.declared or declared.revisions:
             self._durable(lambda: self.store.commit(declared, {}, {}))

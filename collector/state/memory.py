@@ -17,6 +17,7 @@ from collector.state.model import (
     PeriodRow,
     ProjectRow,
     ReviewRow,
+    RevisionRow,
     RunRow,
     SeenRow,
     StateChanges,
@@ -37,6 +38,7 @@ class MemoryStore:
         self._windows: dict[tuple[str, str, int, int], WindowRow] = {}
         self._incidents: dict[tuple[str, str, str], tuple[str, float]] = {}
         self._declared: dict[str, float] = {}
+        self._revisions: dict[tuple[str, int], RevisionRow] = {}
         self._runs: list[tuple[int, float, str]] = []
         self._reviews: dict[tuple[str, str], tuple[str, float]] = {}
         self._statements: dict[tuple[str, str], str] = {}
@@ -65,6 +67,7 @@ class MemoryStore:
             windows=tuple(row for row in state.windows if row.project in names),
             incidents=tuple(row for row in state.incidents if row.project in names),
             declared=state.declared,
+            revisions=state.revisions,
             runs=tuple(row for row in state.runs if row.partition in held),
             reviews=tuple(row for row in state.reviews if row.project in names),
             statements=tuple(row for row in state.statements if row.project in names),
@@ -101,6 +104,8 @@ class MemoryStore:
         self._statements.update(encoded.statements)
         for project, since_s in changes.declared:
             self._declared.setdefault(project, since_s)
+        for revision in changes.revisions:  # a stored revision is never rewritten
+            self._revisions.setdefault((revision.project, revision.revision), revision)
         self._health.update(encoded.health)
         self._offsets.update(offsets)
         before = changes.forget_seen_before_s
@@ -138,6 +143,7 @@ class MemoryStore:
                 for (project, service, incident), (data, forget_after_s) in self._incidents.items()
             ),
             declared=dict(self._declared),
+            revisions=tuple(self._revisions[key] for key in sorted(self._revisions)),
             runs=tuple(RunRow(p, forget, json.loads(runs)) for p, forget, runs in self._runs),
             reviews=tuple(
                 ReviewRow(project, subject, json.loads(data), forget_after_s)

@@ -90,6 +90,22 @@ class StatementRow(NamedTuple):
     data: dict[str, Any]
 
 
+class RevisionRow(NamedTuple):
+    """One accepted version of a project's declaration: never rewritten."""
+
+    project: str
+    revision: int
+    """1 for the first version this store saw, then one more per distinct version."""
+    digest: str
+    effective_s: float
+    """When the collector first applied it."""
+    document: dict[str, Any]
+    """The declaration's fields, flattened (`spec.objectives.savings` -> 20000)."""
+    changes: list[list[Any]]
+    """[field, old, new] of each field that differs from the revision before (None:
+    absent)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """Everything one batch changed; a store writes it with the offsets in one transaction."""
@@ -105,6 +121,8 @@ class StateChanges:
     """(partition, health counters) for every partition whose counters changed."""
     declared: tuple[tuple[str, float], ...] = ()
     """(project, when its declaration first took effect): the first one stored stays."""
+    revisions: tuple[RevisionRow, ...] = ()
+    """New versions of declarations: a revision once stored stays as it is."""
     runs: tuple[RunRow, ...] = ()
     reviews: tuple[ReviewRow, ...] = ()
     statements: tuple[StatementRow, ...] = ()
@@ -128,6 +146,8 @@ class LoadedState:
     runs: tuple[RunRow, ...] = ()
     reviews: tuple[ReviewRow, ...] = ()
     statements: tuple[StatementRow, ...] = ()
+    revisions: tuple[RevisionRow, ...] = ()
+    """Every project's declaration history, oldest first (every project, as `declared`)."""
 
     @property
     def partitions(self) -> set[int]:

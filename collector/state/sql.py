@@ -20,6 +20,7 @@ from collector.state.model import (
     PeriodRow,
     ProjectRow,
     ReviewRow,
+    RevisionRow,
     RunRow,
     SeenRow,
     StateChanges,
@@ -29,7 +30,7 @@ from collector.state.model import (
 )
 from collector.state.store import Fence, FencedError
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
 2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
 digests keyed by project
@@ -41,7 +42,9 @@ keeps an older collector from reading amounts it would misread.
 4 -> 5: runs remembered for their reviews (`run_batches`) and verdicts (`reviews`); new
 tables only (an older collector would drop verdicts).
 5 -> 6: the latest version of each cloud bill statement per project (`statements`); a new
-table only (an older collector would count a restated bill twice)."""
+table only (an older collector would count a restated bill twice).
+6 -> 7: the history of each project's declaration (`revisions`); a new table only (an
+older collector would leave gaps in a history that must never be rewritten)."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -82,6 +85,10 @@ TABLES: Final = (
     " project TEXT NOT NULL, statement TEXT NOT NULL, data TEXT NOT NULL,"
     " PRIMARY KEY (project, statement))",
     "CREATE TABLE IF NOT EXISTS declared ( project TEXT PRIMARY KEY, since_s {real} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS revisions ("
+    " project TEXT NOT NULL, revision INTEGER NOT NULL, digest TEXT NOT NULL,"
+    " effective_s {real} NOT NULL, document TEXT NOT NULL, changes TEXT NOT NULL,"
+    " PRIMARY KEY (project, revision))",
     "CREATE TABLE IF NOT EXISTS owners ("
     " topic TEXT NOT NULL, partition INTEGER NOT NULL, owner TEXT NOT NULL,"
     " generation BIGINT NOT NULL, PRIMARY KEY (topic, partition))",
@@ -259,6 +266,7 @@ class SqlStore(ABC):
                 f"WHERE project IN (SELECT project FROM projects WHERE partition IN ({marks}))",
                 partitions,
             )
+            revisions = self._revisions()
         return LoadedState(
             projects,
             periods,
@@ -272,6 +280,7 @@ class SqlStore(ABC):
             runs=runs,
             reviews=reviews,
             statements=statements,
+            revisions=revisions,
         )
 
     def load_all(self, *, seen: bool = True) -> LoadedState:
@@ -289,6 +298,7 @@ class SqlStore(ABC):
                 runs=self._runs("", []),
                 reviews=self._reviews("", []),
                 statements=self._statements("", []),
+                revisions=self._revisions(),
             )
 
     def load_period(self, project: str, key: str) -> PeriodRow | None:
@@ -358,6 +368,16 @@ class SqlStore(ABC):
     def _statements(self, where: str, params: Sequence[Any]) -> tuple[StatementRow, ...]:
         rows = self._execute(f"SELECT project, statement, data FROM statements {where}", params)
         return tuple(StatementRow(p, key, json.loads(data)) for p, key, data in rows.fetchall())
+
+    def _revisions(self) -> tuple[RevisionRow, ...]:
+        rows = self._execute(
+            "SELECT project, revision, digest, effective_s, document, changes FROM revisions"
+            " ORDER BY project, revision"
+        ).fetchall()
+        return tuple(
+            RevisionRow(p, int(n), d, float(t), json.loads(doc), json.loads(changed))
+            for p, n, d, t, doc, changed in rows
+        )
 
     def _declared(self) -> dict[str, float]:
         rows = self._execute("SELECT project, since_s FROM declared").fetchall()
@@ -453,6 +473,21 @@ def _writes(
             "INSERT INTO declared (project, since_s) VALUES (?, ?)"
             " ON CONFLICT (project) DO NOTHING",
             changes.declared,
+        ),
+        (
+            "INSERT INTO revisions (project, revision, digest, effective_s, document, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, revision) DO NOTHING",
+            [
+                (
+                    r.project,
+                    r.revision,
+                    r.digest,
+                    r.effective_s,
+                    _json(r.document),
+                    _json(r.changes),
+                )
+                for r in changes.revisions
+            ],
         ),
         (
             "INSERT INTO health (partition, data) VALUES (?, ?)"

@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from outcomes.cli.settings import add_config_flag, settings_from
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     targets = commands.add_parser("targets", help="work with project declarations")
@@ -18,10 +20,48 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " exit 1 with file:line messages.",
     )
     check.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    history = verbs.add_parser(
+        "history",
+        help="every version of a project's declaration",
+        description="Every distinct version of PROJECT's declaration the collector applied:"
+        " its revision, when it took effect, its digest and the fields it changed (old ->"
+        " new). Reads the collector's state store (--state, or the config as outcomes"
+        " report does).",
+    )
+    add_config_flag(history)
+    history.add_argument("project", metavar="PROJECT")
+    history.add_argument(
+        "--state", help="SQLite path or postgresql:// DSN of the collector's state"
+    )
+    history.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.verb == "history":
+        return run_targets_history(args)
     return run_targets_check(args.paths)
+
+
+def run_targets_history(args: argparse.Namespace) -> int:
+    from collector.config import ConfigError
+    from outcomes.report import ReportError
+    from outcomes.report.history import declaration_history, history_json, history_text
+
+    try:
+        settings = settings_from(args, {"state": args.state})
+        revisions = declaration_history(settings, args.project)
+    except (ConfigError, ReportError) as error:
+        print(f"outcomes targets history: {error}", file=sys.stderr)
+        return 2
+    if not revisions:
+        print(
+            f"outcomes targets history: no declaration of {args.project} in"
+            f" {settings.state} (is it declared, and has a collector run since?)",
+            file=sys.stderr,
+        )
+        return 1
+    print(history_json(revisions) if args.format == "json" else history_text(revisions))
+    return 0
 
 
 def run_targets_check(paths: list[Path]) -> int:

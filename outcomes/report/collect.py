@@ -21,6 +21,7 @@ from collector.engine.engine import Engine, EngineSettings
 from collector.engine.formulas import exact
 from collector.engine.periods import Period, PeriodKind, parse_period_key, period_containing
 from collector.engine.project import IncidentSpan
+from collector.engine.revisions import in_force, lowered
 from collector.engine.statements import StatementShare
 from collector.state.open import open_store
 from collector.state.store import UnusableStoreError
@@ -106,6 +107,12 @@ def build_report(settings: Settings, request: str | None, clock: Callable[[], da
                 statement_of(share) for share in engine.statements_in(name, period)
             ]
             row["uptime_basis"] = profile.uptime_from
+            history = engine.revisions(name)
+            row["revisions"] = [
+                {"revision": r.revision, "effective": _iso_s(r.effective_s), "digest": r.digest}
+                for r in in_force(history, period.start_s, period.end_s)
+            ]
+            row["objective_changes"] = lowered(history, period.start_s, period.end_s)
             rows.append(row)
     latest = {row["project"]: row for row in rows}  # each project's periods end newest
     rank = {name: STATUS_ORDER.index(row["status"]) for name, row in latest.items()}

@@ -15,6 +15,7 @@ from typing import Any, Final
 from outcomes.report.collect import Report
 from outcomes.report.text import (
     ATTAINMENT_NOTE,
+    CHANGES_NOTE,
     EVIDENCE_NOTE,
     READINESS_NOTE,
     STATEMENTS_NOTE,
@@ -22,6 +23,7 @@ from outcomes.report.text import (
     ai_cost,
     assumptions,
     attainment_text,
+    changed,
     declarations_warning,
     duration,
     marks,
@@ -32,6 +34,7 @@ from outcomes.report.text import (
     readiness_line,
     review_sentence,
     reviewed,
+    revisions_text,
     roi_text,
     target_value,
     unit_label,
@@ -93,12 +96,34 @@ def render_html(report: Report) -> str:
     parts += _trends(report)
     parts += _periods_table(report)
     parts += _readiness(report)
+    parts += _changes(report)
     parts += _evidence(report)
     parts += _reviews(report)
     parts += _incidents(report)
     parts += _statements(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _changes(report: Report) -> list[str]:
+    """The periods judged by more than one revision of the declaration."""
+    rows = changed(report)
+    if not rows:
+        return []
+    html = [
+        "<h2>Declaration changes</h2>",
+        '<table id="revisions"><thead><tr><th>Project</th><th>Period</th><th>Revisions</th>'
+        "<th>Objectives lowered or removed</th></tr></thead><tbody>",
+    ]
+    for row in rows:
+        html.append(
+            f'<tr data-project="{escape(row["project"])}" data-period="{row["period"]}">'
+            f"<td>{escape(row['project'])}</td><td data-p>{row['period']}</td>"
+            f"<td>{escape(revisions_text(row))}</td>"
+            f"<td>{escape('; '.join(row['objective_changes']) or '—')}</td></tr>"
+        )
+    html += ["</tbody></table>", f'<p class="meta">{escape(CHANGES_NOTE)}.</p>']
+    return html
 
 
 def _readiness(report: Report) -> list[str]:

@@ -30,9 +30,11 @@ def render_csv(report: Report) -> str:
     """One line per project, period and target (a project without targets gets one line)."""
     rows = report.rows
     out = io.StringIO()
-    lists = ("runs", "reviews", "hourly_rates", "targets", "incidents", "statements")
+    lists = ("runs", "reviews", "hourly_rates", "targets", "incidents", "statements",
+             "readiness", "missing", "revisions", "objective_changes")  # fmt: skip
     scalar = [k for k in rows[0] if k not in lists] if rows else []
     fields = [*scalar, "runs", "reviewed_runs", "incidents", "statements", "hourly_rates"]
+    fields += ["missing", "revisions", "objective_changes"]
     fields += ["target", "unit"]
     fields += ["objective"]
     fields += ["projected", "attainment", "target_status"]
@@ -45,6 +47,9 @@ def render_csv(report: Report) -> str:
         base["incidents"] = len(row.get("incidents", ()))
         base["statements"] = statements_text(row)
         base["hourly_rates"] = rates_text(row["hourly_rates"])
+        base["missing"] = "; ".join(row.get("missing", ()))
+        base["revisions"] = revisions_text(row)
+        base["objective_changes"] = "; ".join(row.get("objective_changes", ()))
         for target in row["targets"] or [{}]:
             writer.writerow(
                 {
@@ -70,6 +75,38 @@ def statements_text(row: dict[str, Any]) -> str:
         f"{s['statement']} @{s['version'][:12]} (imported {s['imported']})"
         for s in row.get("statements", ())
     )
+
+
+def revisions_text(row: dict[str, Any]) -> str:
+    """`2 (since 2026-11-12T09:30:00Z), 3 (since …)`: the revisions that judged the period."""
+    return ", ".join(f"{r['revision']} (since {r['effective']})" for r in row.get("revisions", ()))
+
+
+CHANGES_NOTE: Final = (
+    "a period judged by more than one revision of the declaration: the objective in force"
+    " changed during it (outcomes targets history PROJECT lists every change)"
+)
+
+
+def changed(report: Report) -> list[dict[str, Any]]:
+    """The periods whose declaration changed during them."""
+    return [row for row in report.rows if len(row.get("revisions", ())) > 1]
+
+
+def _changes(report: Report, console: Console) -> None:
+    rows = changed(report)
+    if not rows:
+        return
+    table = Table(
+        title="Declaration changes", title_justify="left", caption=CHANGES_NOTE,
+        caption_justify="left",
+    )  # fmt: skip
+    for column in ("project", "period", "revisions", "objectives lowered or removed"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["project"], row["period"], revisions_text(row),
+                      "; ".join(row["objective_changes"]) or "—")  # fmt: skip
+    console.print(table)
 
 
 def rates_text(rates: list[dict[str, Any]]) -> str:
@@ -151,6 +188,8 @@ def marks(row: dict[str, Any]) -> str:
     found = ["restated"] if row["restated"] or row["backfilled"] else []
     if row["backfilled"]:
         found.append(f"{row['backfilled']} from history")
+    if row.get("objective_changes"):
+        found.append("objective lowered during the period")
     return f" ({'; '.join(found)})" if found else ""
 
 
@@ -186,6 +225,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
     if targets.row_count:
         console.print(targets)
     _readiness(report, console)
+    _changes(report, console)
     _evidence(report, console, full)
     _reviews(report, console)
     _incidents(report, console, full)
@@ -477,6 +517,15 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines, "", ATTAINMENT_NOTE]
+    change_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {revisions_text(row)} |"
+        f" {_md('; '.join(row['objective_changes']) or '—')} |"
+        for row in changed(report)
+    ]
+    if change_lines:
+        lines += ["", "## Declaration changes", ""]
+        lines += ["| Project | Period | Revisions | Objectives lowered or removed |"]
+        lines += ["|---|---|---|---|", *change_lines, "", CHANGES_NOTE]
     unready = not_ready(report)
     if unready:
         lines += ["", "## Not ready to be judged", "", "| Project | What is missing |"]

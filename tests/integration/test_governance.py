@@ -74,7 +74,7 @@ def test_readiness_decisions_and_evidence_on_metrics_and_in_the_report(
     projects.mkdir()
     (projects / "projects.yaml").write_text(PROJECTS)
     (projects / "decisions.yaml").write_text(DECISION)
-    app = start_collector(targets=projects)
+    app = start_collector(targets=projects, targets_poll_s=0.2)
     with Emitter(broker.bootstrap_servers, source="tests/governance", topic=topic) as emitter:
         emitter.savings("ready-bot", 40.0, "cloud", basis="bill diff", evidence="measured")
         emitter.savings("ready-bot", 60.0, "labour", basis="tickets x 10 min")
@@ -135,3 +135,45 @@ def test_readiness_decisions_and_evidence_on_metrics_and_in_the_report(
     assert rows["ready-bot"]["ready"] and rows["ready-bot"]["measured_value"] == 40.0
     assert json.loads(report.stdout)["portfolio"]["ready"] == 2
     assert datetime.now(UTC) - timedelta(days=1) > datetime.fromtimestamp(due or 0, UTC)
+    assert value(series, "outcomes_project_declaration_revision", project="ready-bot") == 1
+
+    # the objective is lowered mid-period: a second revision, on /metrics, in the history
+    # and flagged by the report in every format
+    (projects / "projects.yaml").write_text(
+        PROJECTS.replace("{savings: 100}\n---", "{savings: 80}\n---", 1)
+    )
+    wait_until(
+        lambda: (
+            value(
+                scrape(app.metrics_url),
+                "outcomes_project_declaration_revision",
+                project="ready-bot",
+            )
+            == 2
+        )
+    )
+    changed = value(
+        scrape(app.metrics_url),
+        "outcomes_project_declaration_changed_timestamp_seconds",
+        project="ready-bot",
+    )
+    assert changed is not None and abs(changed - datetime.now(UTC).timestamp()) < 60
+    history = subprocess.run(
+        [sys.executable, "-m", "outcomes", "targets", "history", "ready-bot",
+         "--state", app.settings.state],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert history.returncode == 0, history.stderr
+    assert "ready-bot: 2 revisions" in history.stdout
+    assert "spec.objectives.savings: 100.0 -> 80.0" in history.stdout
+    for kind in ("markdown", "json", "csv", "html"):
+        flagged = subprocess.run(
+            [sys.executable, "-m", "outcomes", "report", "--state", app.settings.state,
+             "--targets", str(projects), "--format", kind],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        assert (
+            "savings lowered 100.0 -&gt; 80.0" in flagged.stdout
+            if kind == "html"
+            else ("savings lowered 100.0 -> 80.0" in flagged.stdout)
+        ), kind

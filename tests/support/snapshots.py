@@ -97,6 +97,8 @@ def sample_snapshot() -> Snapshot:
                 "AWS/123456789012/2026-10-01", "9f2c4e1a7b3d5f60", 1793577600.0, 61.5
             ),
         ),
+        revision=2,
+        revised_s=1793836800.0,
         readiness=(
             ("owner", True, ""),
             ("sponsor", True, ""),

@@ -14,6 +14,7 @@ from collector.state.model import (
     PeriodRow,
     ProjectRow,
     ReviewRow,
+    RevisionRow,
     RunRow,
     SeenRow,
     StateChanges,
@@ -262,3 +263,20 @@ def test_statements_are_kept_per_project_and_replaced_by_the_latest(store: State
     assert store.load("events", [2]).statements == (newer,)
     assert store.load("events", [3]).statements == (other,)
     assert sorted(store.load_all().statements) == [newer, other]
+
+
+def test_declaration_revisions_are_shared_by_every_partition_and_never_rewritten(
+    store: StateStore,
+) -> None:
+    first = RevisionRow("alpha", 1, "aa", 10.0, {"spec.objectives.savings": 20000}, [])
+    second = RevisionRow(
+        "alpha", 2, "bb", 20.5, {"spec.objectives.savings": 15000},
+        [["spec.objectives.savings", 20000, 15000]],
+    )  # fmt: skip
+    other = RevisionRow("beta", 1, "cc", 11.0, {"spec.owner": "sre"}, [])
+    store.commit(StateChanges(revisions=(first, other)), {}, {})
+    store.commit(StateChanges(revisions=(second,)), {}, {})
+    # another instance writing its own revision 2 of alpha later changes nothing
+    store.commit(StateChanges(revisions=(second._replace(digest="zz", effective_s=99.0),)), {}, {})
+    assert store.load("events", [7]).revisions == (first, second, other)  # any partition
+    assert store.load_all(seen=False).revisions == (first, second, other)
