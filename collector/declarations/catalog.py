@@ -90,6 +90,8 @@ class Catalog:
     """`kind: PriceBook` documents' prices, in declaration order."""
     decisions: Mapping[str, DecisionDeclaration] = field(default_factory=dict)
     """Each project's decision in force (`kind: Decision`, the latest by date)."""
+    decision_record: tuple[DecisionDeclaration, ...] = ()
+    """Every decision declared, in file order (the report lists them)."""
     _profiles: dict[str, ProjectProfile] = field(default_factory=dict, init=False, repr=False)
     _default: ProjectProfile = field(default=ProjectProfile(), init=False, repr=False)
 

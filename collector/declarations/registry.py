@@ -142,7 +142,7 @@ class DeclarationRegistry:
         ]
         return Catalog(
             projects, self._default_rate, self._version, integrations, price_list(books),
-            latest(decisions),
+            latest(decisions), tuple(decisions),
         )  # fmt: skip
 
 

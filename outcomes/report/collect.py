@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from collector.config import Settings
+from collector.declarations.catalog import Catalog
 from collector.declarations.registry import DeclarationRegistry
 from collector.engine.engine import Engine, EngineSettings
 from collector.engine.formulas import exact
@@ -23,6 +24,7 @@ from collector.engine.periods import Period, PeriodKind, parse_period_key, perio
 from collector.engine.project import IncidentSpan
 from collector.engine.revisions import in_force, lowered
 from collector.engine.statements import StatementShare
+from collector.state.model import LoadedState
 from collector.state.open import open_store
 from collector.state.store import UnusableStoreError
 from schemas.snapshot import PROJECT_STATUSES, ProjectSnapshot
@@ -60,6 +62,8 @@ class Report:
     rows: list[dict[str, Any]]
     """One per project and period, worst status first, each project's periods oldest first."""
     portfolio: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    """Every decision declared, oldest first, with its project's figures as of its date."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class Report:
             "period": self.request,
             "portfolio": self.portfolio,
             "projects": self.rows,
+            "decisions": self.decisions,
         }
 
 
@@ -96,7 +101,7 @@ def periods_for(request: str | None, kind: PeriodKind, now: datetime) -> list[Pe
 
 def build_report(settings: Settings, request: str | None, clock: Callable[[], datetime]) -> Report:
     now = clock()
-    engine, declared = _engine(settings, clock)
+    engine, declared, loaded = _engine(settings, clock)
     rows: list[dict[str, Any]] = []
     for name in engine.project_names():
         profile = engine.policy.profile(name)
@@ -124,7 +129,50 @@ def build_report(settings: Settings, request: str | None, clock: Callable[[], da
         request=request or "current",
         rows=rows,
         portfolio=portfolio_of(list(latest.values())),
+        decisions=decisions_of(engine, loaded, settings.currency),
     )
+
+
+def decisions_of(engine: Engine, loaded: LoadedState, currency: str) -> list[dict[str, Any]]:
+    """Every decision declared, oldest first, with its project's figures as of the end of
+    its day (the period containing it, evaluated then: as `--at` would show them)."""
+    catalog = engine.policy
+    if not isinstance(catalog, Catalog):
+        return []
+    found = []
+    for decision in sorted(catalog.decision_record, key=lambda d: (d.spec.date, d.spec.project)):
+        spec, name = decision.spec, decision.spec.project
+        moment = datetime.combine(spec.date + timedelta(days=1), time(), UTC) - timedelta(
+            microseconds=1
+        )
+        then = Engine(EngineSettings(currency=currency), _fixed(moment), catalog)
+        then.restore(loaded)
+        period = period_containing(moment, catalog.profile(name).period_kind)
+        row = row_of(then.period_view(name, period), period, moment, currency)
+        in_force = catalog.decisions.get(name) is decision
+        found.append({
+            "project": name,
+            "name": decision.name,
+            "date": spec.date.isoformat(),
+            "decision": spec.decision,
+            "owner": spec.owner,
+            "rationale": spec.rationale,
+            "review_by": None if spec.reviewBy is None else spec.reviewBy.isoformat(),
+            "in_force": in_force,
+            "declared": name in set(catalog.declared_projects()),
+            "figures": {key: row[key] for key in DECISION_FIGURES},
+        })  # fmt: skip
+    return found
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+DECISION_FIGURES: Final = (
+    "period", "status", "value", "measured_value", "cost", "roi", "time_saved_s", "targets"
+)  # fmt: skip
+"""What a decision's entry shows of its project as of its date."""
 
 
 def collect_rows(
@@ -135,8 +183,9 @@ def collect_rows(
     return sorted(report.rows, key=lambda row: (row["project"], row["start"]))
 
 
-def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool]:
-    """An engine holding everything stored, and whether any declaration was found."""
+def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool, LoadedState]:
+    """An engine holding everything stored, whether any declaration was found, and what
+    was stored."""
     postgres = settings.state.startswith(("postgresql://", "postgres://"))
     if not postgres and not Path(settings.state).exists():
         raise ReportError(f"no state store at {settings.state} (run a collector first)")
@@ -154,7 +203,7 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
         store.close()
     engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
     engine.restore(loaded)
-    return engine, any(True for _ in result.catalog.declared_projects())
+    return engine, any(True for _ in result.catalog.declared_projects()), loaded
 
 
 SUMMED = ("value", "measured_value", "estimated_value", "cost", "net_value")

@@ -16,6 +16,7 @@ from outcomes.report.collect import Report
 from outcomes.report.text import (
     ATTAINMENT_NOTE,
     CHANGES_NOTE,
+    DECISIONS_NOTE,
     EVIDENCE_NOTE,
     READINESS_NOTE,
     STATEMENTS_NOTE,
@@ -24,6 +25,7 @@ from outcomes.report.text import (
     assumptions,
     attainment_text,
     changed,
+    decision_figures,
     declarations_warning,
     duration,
     marks,
@@ -97,12 +99,36 @@ def render_html(report: Report) -> str:
     parts += _periods_table(report)
     parts += _readiness(report)
     parts += _changes(report)
+    parts += _decisions(report)
     parts += _evidence(report)
     parts += _reviews(report)
     parts += _incidents(report)
     parts += _statements(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _decisions(report: Report) -> list[str]:
+    """Each decision on record with its project's figures as of its date."""
+    if not report.decisions:
+        return []
+    html = [
+        "<h2>Decisions</h2>",
+        '<table id="decisions"><thead><tr><th>Project</th><th>Date</th><th>Decision</th>'
+        "<th>Owner</th><th>Review by</th><th>Figures then</th><th>Rationale</th></tr>"
+        "</thead><tbody>",
+    ]
+    for d in report.decisions:
+        html.append(
+            f'<tr data-project="{escape(d["project"])}" data-date="{d["date"]}">'
+            f"<td>{escape(d['project'])}</td><td data-p>{d['date']}</td>"
+            f"<td>{escape(d['decision'])}{' *' if d['in_force'] else ''}</td>"
+            f"<td>{escape(d['owner'])}</td><td data-p>{d['review_by'] or '—'}</td>"
+            f"<td>{escape(decision_figures(d, report.currency))}</td>"
+            f"<td>{escape(d['rationale'])}</td></tr>"
+        )
+    html += ["</tbody></table>", f'<p class="meta">{escape(DECISIONS_NOTE)}.</p>']
+    return html
 
 
 def _changes(report: Report) -> list[str]:

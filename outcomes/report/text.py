@@ -109,6 +109,44 @@ def _changes(report: Report, console: Console) -> None:
     console.print(table)
 
 
+DECISIONS_NOTE: Final = (
+    "each decision on record (kind: Decision) with its project's figures as of the end of"
+    " its day, in the period containing it; * = the decision in force"
+)
+
+
+def decision_figures(decision: dict[str, Any], currency: str) -> str:
+    """`2026-09: at risk, value 1,200.00 USD, ROI 35.0%, time saved 79% of objective`."""
+    f = decision["figures"]
+    parts = [f"{f['period']}: {STATUS_LABEL[f['status']]}",
+             f"value {money(f['value'])} {currency}", f"ROI {roi_text(f['roi'])}"]  # fmt: skip
+    parts += [
+        f"{t['target'].replace('_', ' ')} {attainment_text(t['attainment'])} of objective"
+        for t in f["targets"]
+        if t["attainment"] is not None
+    ]
+    return ", ".join(parts)
+
+
+def _decisions(report: Report, console: Console, full: bool = True) -> None:
+    if not report.decisions:
+        return
+    table = Table(
+        title="Decisions", title_justify="left", caption=DECISIONS_NOTE, caption_justify="left"
+    )
+    names = ["project", "date", "decision", "owner", "review by", "figures then"]
+    if full:
+        names.append("rationale")
+    for column in names:
+        table.add_column(column, overflow="fold")
+    for d in report.decisions:
+        said = d["decision"] + (" *" if d["in_force"] else "")
+        cells = [d["project"], d["date"], said, d["owner"], d["review_by"] or "—",
+                 decision_figures(d, report.currency)]  # fmt: skip
+        table.add_row(*cells, *([d["rationale"]] if full else []))
+    console.print(table)
+
+
 def rates_text(rates: list[dict[str, Any]]) -> str:
     """`85` for one rate; `85 (since 2026-01-01), 95 (since 2026-07-01)` for several."""
     if len(rates) == 1:
@@ -226,6 +264,7 @@ def render_table(report: Report, console: Console, wide: bool | None = None) -> 
         console.print(targets)
     _readiness(report, console)
     _changes(report, console)
+    _decisions(report, console, full)
     _evidence(report, console, full)
     _reviews(report, console)
     _incidents(report, console, full)
@@ -485,6 +524,39 @@ def _readiness(report: Report, console: Console) -> None:
     console.print(table)
 
 
+def _governance_markdown(report: Report) -> list[str]:
+    """Decisions, declaration changes and what keeps projects from being judged."""
+    currency = report.currency
+    lines: list[str] = []
+    if report.decisions:
+        lines += ["", "## Decisions", ""]
+        lines += ["| Project | Date | Decision | Owner | Review by | Figures then | Rationale |"]
+        lines += ["|---|---|---|---|---|---|---|"]
+        lines += [
+            f"| {_md(d['project'])} | {d['date']} | {d['decision']}{' *' if d['in_force'] else ''}"
+            f" | {_md(d['owner'])} | {d['review_by'] or '—'} |"
+            f" {_md(decision_figures(d, currency))} | {_md(d['rationale'])} |"
+            for d in report.decisions
+        ]
+        lines += ["", DECISIONS_NOTE]
+    change_lines = [
+        f"| {_md(row['project'])} | {row['period']} | {revisions_text(row)} |"
+        f" {_md('; '.join(row['objective_changes']) or '—')} |"
+        for row in changed(report)
+    ]
+    if change_lines:
+        lines += ["", "## Declaration changes", ""]
+        lines += ["| Project | Period | Revisions | Objectives lowered or removed |"]
+        lines += ["|---|---|---|---|", *change_lines, "", CHANGES_NOTE]
+    unready = not_ready(report)
+    if unready:
+        lines += ["", "## Not ready to be judged", "", "| Project | What is missing |"]
+        lines += ["|---|---|"]
+        lines += [f"| {_md(r['project'])} | {_md('; '.join(r['missing']))} |" for r in unready]
+        lines += ["", READINESS_NOTE]
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     currency = report.currency
     lines = [f"# Outcomes — {report.request}", ""]
@@ -517,21 +589,7 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| Project | Period | Target | Objective | Projected | Attainment | Status |"]
         lines += ["|---|---|---|--:|--:|--:|---|", *target_lines, "", ATTAINMENT_NOTE]
-    change_lines = [
-        f"| {_md(row['project'])} | {row['period']} | {revisions_text(row)} |"
-        f" {_md('; '.join(row['objective_changes']) or '—')} |"
-        for row in changed(report)
-    ]
-    if change_lines:
-        lines += ["", "## Declaration changes", ""]
-        lines += ["| Project | Period | Revisions | Objectives lowered or removed |"]
-        lines += ["|---|---|---|---|", *change_lines, "", CHANGES_NOTE]
-    unready = not_ready(report)
-    if unready:
-        lines += ["", "## Not ready to be judged", "", "| Project | What is missing |"]
-        lines += ["|---|---|"]
-        lines += [f"| {_md(r['project'])} | {_md('; '.join(r['missing']))} |" for r in unready]
-        lines += ["", READINESS_NOTE]
+    lines += _governance_markdown(report)
     value_lines = [
         f"| {_md(row['project'])} | {row['period']} | {money(row['value'])} |"
         f" {money(row['measured_value'])} | {money(row['estimated_value'])} |"

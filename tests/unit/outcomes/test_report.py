@@ -429,3 +429,66 @@ def test_value_is_measured_plus_estimated_in_every_format(setup: Settings, tmp_p
         text = out.getvalue()
         assert "Value: measured + estimated" in text and "300.00" in text
         assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_each_decision_is_listed_with_the_figures_as_of_its_date(
+    setup: Settings, tmp_path: Path
+) -> None:
+    decisions = """\
+apiVersion: outcomes/v1
+kind: Decision
+metadata: {name: triage-oct}
+spec: {project: ticket-triage, date: 2026-10-31, decision: extend, owner: head-of-itsm,
+       rationale: savings at 40% of the objective, reviewBy: 2026-11-30}
+---
+apiVersion: outcomes/v1
+kind: Decision
+metadata: {name: triage-nov}
+spec: {project: ticket-triage, date: 2026-11-15, decision: scale, owner: cio,
+       rationale: savings objective met}
+"""
+    (tmp_path / "projects" / "decisions.yaml").write_text(decisions)
+    clock = FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    in_october = FixedClock(datetime(2026, 10, 20, tzinfo=UTC))  # within October's grace
+    ingest(
+        tmp_path,
+        in_october,
+        [
+            make_event(
+                EventType.SAVINGS_REALIZED, time=datetime(2026, 10, 5, tzinfo=UTC), amount=400.0
+            )
+        ],
+    )
+    ingest(
+        tmp_path,
+        clock,
+        [
+            make_event(
+                EventType.SAVINGS_REALIZED, time=datetime(2026, 11, 5, tzinfo=UTC), amount=1100.0
+            )
+        ],
+    )
+    report = build_report(setup, None, clock)
+    october, november = report.decisions
+    assert (october["decision"], october["in_force"], october["review_by"]) == (
+        "extend",
+        False,
+        "2026-11-30",
+    )
+    assert (october["figures"]["period"], october["figures"]["value"]) == ("2026-10", 400.0)
+    assert (november["decision"], november["in_force"]) == ("scale", True)
+    assert (november["figures"]["period"], november["figures"]["value"]) == ("2026-11", 1100.0)
+    savings = next(t for t in november["figures"]["targets"] if t["target"] == "savings")
+    assert savings["objective"] == 1000.0
+    markdown = render_markdown(report)
+    assert "## Decisions" in markdown
+    assert "| ticket-triage | 2026-11-15 | scale * | cio | — | 2026-11: " in markdown
+    assert "| savings at 40% of the objective |" in markdown
+    assert '<table id="decisions">' in render_html(report)
+    assert json.loads(render_json(report))["decisions"][1]["owner"] == "cio"
+    for width in (80, 160):
+        out = io.StringIO()
+        render_table(report, Console(file=out, width=width))
+        text = out.getvalue()
+        assert "Decisions" in text and "extend" in text
+        assert max(len(line) for line in text.splitlines()) <= width
