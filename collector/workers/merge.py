@@ -15,10 +15,14 @@ counters of a partition it stops reporting (kept per partition, the latest repor
 each), stay as last seen until a worker reports them again (its next owner loads the same
 stored state) — for `revoked_s` after a revocation (the rebalance that took it has
 completed by the time the worker reports: its new owner here reports within moments) and
-`hold_s` after the worker exited (the group notices only after its session timeout). One
-that no worker here reports by then went to another collector instance, which exports it
-now: kept here, a sum over instances would count it twice. The event-delay histogram of a
-worker that exited is carried into its replacement's.
+`hold_s` after the worker exited (the group notices only after its session timeout), and
+at least until the workers have been quiet (`observe`: all running, joined and loaded,
+holding the same partitions) for `revoked_s` in all since then: a slow rebalance (on some
+brokers a replacement's join takes two rounds) must not outlast the hold. One that no
+worker here reports by then went to another collector instance, which exports it now:
+kept here, a sum over instances would count it twice — so, quiet or not, nothing is kept
+longer than `hold_s` past its time. The event-delay histogram of a worker that exited is
+carried into its replacement's.
 """
 
 from __future__ import annotations
@@ -71,6 +75,21 @@ class DeltaSender:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """Until when something no worker reports is shown as last seen."""
+
+    until_s: float
+    """Its time: the clock reading it is kept until at least."""
+    quiet_s: float
+    """And the quiet time (`MergedView.quiet_s`) it is kept until at least."""
+    bound_s: float
+    """Past this clock reading it goes, quiet or not."""
+
+    def due(self, now: float, quiet_s: float) -> bool:
+        return now >= self.bound_s or (now >= self.until_s and quiet_s >= self.quiet_s)
+
+
 @dataclass
 class _Worker:
     projects: dict[str, ProjectSnapshot]
@@ -97,34 +116,41 @@ class MergedView:
         self.currency = currency
         self._hold_s, self._clock = hold_s, clock
         self._revoked_s = hold_s if revoked_s is None else revoked_s
-        self._held: dict[str, tuple[ProjectSnapshot, float]] = {}
+        self._held: dict[str, tuple[ProjectSnapshot, _Kept]] = {}
         """Projects no worker exports now, as last seen, and until when they are shown."""
         self._workers: dict[int, _Worker] = {}
         self._partitions: dict[int, HealthSnapshot] = {}
-        self._released: dict[int, float] = {}
+        self._released: dict[int, _Kept] = {}
         """Partitions no worker reports now, and until when their counters are kept."""
         self._lag: dict[tuple[str, int], int] = {}
         self._carried: dict[int, Histogram] = {}
         """Per worker slot: the event delays its earlier processes observed."""
         self._received = 0
-        self._quiet_since: float | None = float("-inf")
-        """Since when the workers are quiet (`observe`); None while they are not."""
-        self._holding_now: frozenset[int] = frozenset()
+        self._quiet_total_s = 0.0
+        """The quiet time up to the latest observation (`observe`)."""
+        self._observed: tuple[float, bool, frozenset[int]] | None = None
+        """The latest observation: when, whether quiet, the partitions held (before the
+        first, things are kept for their time only)."""
 
     def observe(self, quiet: bool, held: frozenset[int]) -> None:
         """The workers' state, at each report: `quiet` — all running, joined and loaded;
-        `held` — the partitions they hold. A change of `held` starts a new quiet spell."""
-        if not quiet:
-            self._quiet_since = None
-        elif self._quiet_since is None or held != self._holding_now:
-            self._quiet_since = self._clock()
-        self._holding_now = held
+        `held` — the partitions they hold. The time between two quiet observations holding
+        the same partitions is quiet time (a change means a rebalance went by)."""
+        now, last = self._clock(), self._observed
+        if last is not None and last[1] and quiet and held == last[2]:
+            self._quiet_total_s += now - last[0]
+        self._observed = (now, quiet, held)
 
-    def _due(self, until: float, now: float) -> bool:
-        """Whether something kept until `until` goes now: its time is up, and the workers
-        have been quiet for `revoked_s` (its next owner here would have reported it)."""
-        quiet_since = self._quiet_since
-        return until <= now and quiet_since is not None and now - quiet_since >= self._revoked_s
+    def quiet_s(self, now: float) -> float:
+        """The workers' quiet time so far (a clock that only runs while they are quiet)."""
+        last = self._observed
+        running = now - last[0] if last is not None and last[1] else 0.0
+        return self._quiet_total_s + running
+
+    def _kept(self, seconds: float) -> _Kept:
+        now = self._clock()
+        quiet_s = 0.0 if self._observed is None else self.quiet_s(now) + self._revoked_s
+        return _Kept(now + seconds, quiet_s, now + seconds + self._hold_s)
 
     def apply(self, worker: int, delta: SnapshotDelta) -> None:
         self._received += 1
@@ -162,15 +188,16 @@ class MergedView:
 
     def _release(self, partitions: Iterable[int], seconds: float) -> None:
         """Keep the counters of `partitions` that no other worker has for `seconds`."""
-        until = self._clock() + seconds
+        kept = self._kept(seconds)
         for partition in partitions:
             if not any(partition in state.partitions for state in self._workers.values()):
-                self._released[partition] = until
+                self._released[partition] = kept
 
     def _expire(self, now: float) -> None:
         """Drop the counters and lag of partitions whose time is up."""
-        for partition, until in list(self._released.items()):
-            if self._due(until, now):
+        quiet_s = self.quiet_s(now)
+        for partition, kept in list(self._released.items()):
+            if kept.due(now, quiet_s):
                 del self._released[partition]
                 self._partitions.pop(partition, None)
                 for key in [key for key in self._lag if key[1] == partition]:
@@ -178,7 +205,7 @@ class MergedView:
 
     def _hold(self, project: ProjectSnapshot | None, seconds: float) -> None:
         if project is not None:
-            self._held[project.name] = (project, self._clock() + seconds)
+            self._held[project.name] = (project, self._kept(seconds))
 
     @property
     def holding(self) -> bool:
@@ -192,8 +219,9 @@ class MergedView:
             return None
         workers = sorted(self._workers.values(), key=lambda state: state.received)
         now = self._clock()
+        quiet_s = self.quiet_s(now)
         self._held = {
-            name: kept for name, kept in self._held.items() if not self._due(kept[1], now)
+            name: kept for name, kept in self._held.items() if not kept[1].due(now, quiet_s)
         }
         self._expire(now)
         projects = {name: project for name, (project, _) in self._held.items()}

@@ -208,9 +208,9 @@ def test_a_partition_another_collector_took_stops_counting_here_after_the_hold()
 
 def test_counters_are_kept_while_a_slow_rebalance_outlasts_the_hold() -> None:
     """On a slow broker the replacement of a killed worker can take longer than the hold to
-    join and load (joins wait for the dead member's session, then a second round): while
-    the workers are not quiet nothing kept expires, and once they are, only after
-    `revoked_s` without the partitions they hold changing."""
+    join and load (joins wait for the dead member's session, then a second round): what is
+    kept expires only once the workers have been quiet — all joined and loaded, holding the
+    same partitions — for `revoked_s` in all since it was released."""
     now = [0.0]
     view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0)
     a, b = DeltaSender(), DeltaSender()
@@ -219,20 +219,42 @@ def test_counters_are_kept_while_a_slow_rebalance_outlasts_the_hold() -> None:
     view.apply(1, b.delta(snapshot(project("z")), {2: counters(4)}))
     view.forget(0)  # worker 0 killed
     view.observe(False, frozenset({2}))  # its replacement is starting
-    now[0] = 40.0
+    now[0] = 8.0
     view.observe(False, frozenset())  # the survivor revoked everything: a rebalance
     view.apply(1, b.delta(snapshot(project("z")), {}))
-    now[0] = 60.0
+    now[0] = 20.0  # past the hold of both, and not quiet yet
     assert accepted(view) == 11
     merged = view.snapshot()
     assert merged is not None and [p.name for p in merged.projects] == ["x", "z"]
-    view.observe(True, frozenset({0, 1, 2}))  # both joined and loaded at 60 s
-    now[0] = 65.0
-    assert accepted(view) == 11  # the new owners report them within moments
-    view.observe(True, frozenset({0, 2}))  # partition 1 went to another collector
-    now[0] = 70.0
-    assert accepted(view) == 11  # the quiet spell started again at 65 s
-    now[0] = 71.0
+    view.observe(True, frozenset({0, 1, 2}))  # both joined and loaded at 20 s
+    now[0] = 23.0
+    view.observe(True, frozenset({0, 2}))  # a rebalance went by: partition 1 went elsewhere
+    now[0] = 26.0
+    view.observe(True, frozenset({0, 2}))  # quiet from 23 s
+    now[0] = 28.5
+    assert accepted(view) == 11  # 5.5 s of quiet time
+    now[0] = 29.5
     assert accepted(view) == 0  # none of them was reported here again
     merged = view.snapshot()
     assert merged is not None and [p.name for p in merged.projects] == ["z"]  # worker 1's
+
+
+def test_nothing_is_kept_past_the_bound_when_the_workers_are_never_quiet() -> None:
+    """A partition that went to another collector instance while this one's workers keep
+    rebalancing is exported there: kept here longer than `hold_s` past its time, a sum over
+    instances would count it twice for as long as the churn lasts."""
+    now = [0.0]
+    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0)
+    a, b = DeltaSender(), DeltaSender()
+    view.observe(False, frozenset({0}))
+    view.apply(0, a.delta(snapshot(project("x")), {0: counters(5)}))
+    view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}))
+    view.apply(0, a.delta(snapshot(), {}))  # partition 0 revoked at 0 s: kept 6 + 18 s
+    view.forget(1)  # worker 1 exited at 0 s: kept 18 + 18 s
+    for second in range(1, 37):
+        now[0] = float(second)
+        view.observe(second % 2 == 0, frozenset({second}))  # churn: never quiet for long
+        expected = (5 if second < 24 else 0) + (3 if second < 36 else 0)
+        assert accepted(view) == expected, second
+    merged = view.snapshot()
+    assert merged is not None and merged.projects == ()
