@@ -8,22 +8,15 @@ from datetime import UTC, datetime, timedelta
 from datetime import date as Day  # noqa: N812 - the spec has a field `date`
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
-from collector.declarations.declaration import Metadata
-from schemas.events import NAME_PATTERN
+from collector.declarations.declaration import Label, Metadata, Name, Strict
 
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Rationale = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 Verdict = Literal["scale", "continue", "pause", "stop", "extend"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DecisionSpec(_Strict):
+class DecisionSpec(Strict):
     project: Name
     date: Day
     decision: Verdict
@@ -39,7 +32,7 @@ class DecisionSpec(_Strict):
         return self
 
 
-class DecisionDeclaration(_Strict):
+class DecisionDeclaration(Strict):
     apiVersion: Literal["outcomes/v1"]  # noqa: N815
     kind: Literal["Decision"]
     metadata: Metadata

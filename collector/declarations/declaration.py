@@ -24,11 +24,13 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Ratio = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """Every declaration model: unknown fields refused, values frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Objectives(_Strict):
+class Objectives(Strict):
     """What the project promised, per period. All optional; none = unscoped."""
 
     uptime: Ratio | None = None
@@ -44,7 +46,7 @@ class Objectives(_Strict):
         return all(value is None for value in self.model_dump().values())
 
 
-class Guards(_Strict):
+class Guards(Strict):
     """Minimum evidence before a target is judged (else `insufficient_data`)."""
 
     minRuns: Annotated[int, Field(ge=0)] = 20  # noqa: N815
@@ -53,7 +55,7 @@ class Guards(_Strict):
     minReviews: Annotated[int, Field(ge=0)] = 20  # noqa: N815
 
 
-class RateChange(_Strict):
+class RateChange(Strict):
     """One entry of a dated `hourlyRate` list: the rate in force from `since` (00:00 UTC)."""
 
     since: date
@@ -78,7 +80,7 @@ HourlyRate = Annotated[
 an error name the branch the value was meant for, not both."""
 
 
-class Spec(_Strict):
+class Spec(Strict):
     owner: Label | None = None
     """Who runs it; without one the project is not ready to be judged (a warning)."""
     sponsor: Label | None = None
@@ -103,12 +105,12 @@ class Spec(_Strict):
         return self
 
 
-class Metadata(_Strict):
+class Metadata(Strict):
     name: Name
     labels: dict[Label, Label] = {}
 
 
-class ProjectDeclaration(_Strict):
+class ProjectDeclaration(Strict):
     apiVersion: Literal["outcomes/v1"]  # noqa: N815
     kind: Literal["Project"]
     metadata: Metadata

@@ -7,22 +7,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from collector.declarations.declaration import Name, Strict
 from collector.engine.formulas import exact
 from collector.engine.pricing import PriceList, PriceRule, TokenPrice
-from schemas.events import NAME_PATTERN
 
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Glob = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 PerMillion = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Price(_Strict):
+class Price(Strict):
     """One model's prices per million tokens, in force from `since` (00:00 UTC)."""
 
     provider: Glob = Field(description="A glob over gen_ai.provider.name: openai, aws.bedrock, …")
@@ -41,7 +36,7 @@ class Price(_Strict):
         return TokenPrice(exact(self.input), exact(self.output), exact(read), exact(write))
 
 
-class PriceBookSpec(_Strict):
+class PriceBookSpec(Strict):
     prices: Annotated[list[Price], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -58,11 +53,11 @@ class PriceBookSpec(_Strict):
         return self
 
 
-class Metadata(_Strict):
+class Metadata(Strict):
     name: Name
 
 
-class PriceBookDeclaration(_Strict):
+class PriceBookDeclaration(Strict):
     apiVersion: Literal["outcomes/v1"]  # noqa: N815
     kind: Literal["PriceBook"]
     metadata: Metadata

@@ -186,24 +186,29 @@ def collect_rows(
 def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool, LoadedState]:
     """An engine holding everything stored, whether any declaration was found, and what
     was stored."""
-    postgres = settings.state.startswith(("postgresql://", "postgres://"))
-    if not postgres and not Path(settings.state).exists():
-        raise ReportError(f"no state store at {settings.state} (run a collector first)")
+    loaded = stored(settings)
     registry = DeclarationRegistry(settings.targets, exact(settings.default_hourly_rate))
     result = registry.reload()
     if result.errors:
         raise ReportError("\n".join(str(error) for error in result.errors))
+    engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
+    engine.restore(loaded)
+    return engine, any(True for _ in result.catalog.declared_projects()), loaded
+
+
+def stored(settings: Settings) -> LoadedState:
+    """Everything the collector's state store holds (read-only: safe while it runs)."""
+    postgres = settings.state.startswith(("postgresql://", "postgres://"))
+    if not postgres and not Path(settings.state).exists():
+        raise ReportError(f"no state store at {settings.state} (run a collector first)")
     try:
         store = open_store(settings.state)
     except UnusableStoreError as error:
         raise ReportError(str(error)) from error
     try:
-        loaded = store.load_all(seen=False)
+        return store.load_all(seen=False)
     finally:
         store.close()
-    engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
-    engine.restore(loaded)
-    return engine, any(True for _ in result.catalog.declared_projects()), loaded
 
 
 SUMMED = ("value", "measured_value", "estimated_value", "cost", "net_value")

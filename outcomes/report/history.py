@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from collector.config import Settings
 from collector.state.model import RevisionRow
-from collector.state.open import open_store
-from collector.state.store import UnusableStoreError
-from outcomes.report.collect import ReportError
+from outcomes.report.collect import stored
 
 
 def declaration_history(settings: Settings, project: str) -> list[RevisionRow]:
     """Every stored revision of `project`'s declaration, oldest first."""
-    postgres = settings.state.startswith(("postgresql://", "postgres://"))
-    if not postgres and not Path(settings.state).exists():
-        raise ReportError(f"no state store at {settings.state} (run a collector first)")
-    try:
-        store = open_store(settings.state)
-    except UnusableStoreError as error:
-        raise ReportError(str(error)) from error
-    try:
-        loaded = store.load_all(seen=False)
-    finally:
-        store.close()
-    return [row for row in loaded.revisions if row.project == project]
+    return [row for row in stored(settings).revisions if row.project == project]
 
 
 def when(moment_s: float) -> str:
