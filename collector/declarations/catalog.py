@@ -10,7 +10,7 @@ from fractions import Fraction
 from collector.declarations.decision import DecisionDeclaration
 from collector.declarations.declaration import ProjectDeclaration, RateChange
 from collector.engine.formulas import exact
-from collector.engine.policy import Guards, Objectives, ProjectProfile
+from collector.engine.policy import UNKNOWN, Guards, Objectives, ProjectProfile
 from collector.engine.pricing import NO_PRICES, PriceList
 from collector.engine.rates import HourlyRates, day_of
 from collector.engine.revisions import digest_of, flattened
@@ -66,9 +66,9 @@ def profile_of(declaration: ProjectDeclaration, default_hourly_rate: Fraction) -
             min_reviews=guards.minReviews,
         ),
         declared=True,
-        team=declaration.team or "unknown",
-        owner=spec.owner or "unknown",
-        sponsor=spec.sponsor or "unknown",
+        team=declaration.team or UNKNOWN,
+        owner=spec.owner or UNKNOWN,
+        sponsor=spec.sponsor or UNKNOWN,
         stage=spec.stage,
         stage_since_s=None if since is None else _midnight(since),
         budget=_maybe(spec.budget),

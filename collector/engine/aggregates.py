@@ -88,7 +88,6 @@ def token_counts(usage: AiUsage) -> tuple[int | None, ...]:
 class _Money(Protocol):
     cost_n: Counter[str]
     savings_n: Counter[str]
-    measured_n: int
 
 
 def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
@@ -123,8 +122,6 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
         sums.cost_n[data.category] += micros[0]
     elif isinstance(data, SavingsRealized):
         sums.savings_n[data.category] += micros[0]
-        if data.evidence == "measured":
-            sums.measured_n += micros[0]
 
 
 REVISIONS: Final = itertools.count(1)
@@ -185,8 +182,10 @@ class PeriodTotals:
         """Sum a run, cost or savings (`micros`: its numbers)."""
         if isinstance(data, RunFinished):
             self.add_run(data.outcome, micros, epoch_day(event_s))
-        else:
-            add_money(self, data, micros)
+            return
+        add_money(self, data, micros)
+        if isinstance(data, SavingsRealized) and data.evidence == "measured":
+            self.measured_n += micros[0]
 
     def add_run(self, outcome: str, micros: Micros, day: int) -> None:
         """Count a run (`micros`: its numbers; `day`: the epoch day of its event time)."""
@@ -294,8 +293,6 @@ class LifetimeCounters:
     credit_n: Counter[str] = field(default_factory=Counter)
     """Category -> credits and corrections (negative costs), as positive amounts."""
     savings_n: Counter[str] = field(default_factory=Counter)
-    measured_n: int = 0
-    """The part of `savings_n` with `evidence: measured`."""
     downtime_us: Counter[str] = field(default_factory=Counter)
     observed_us: Counter[str] = field(default_factory=Counter)
     saved_by_day_us: Counter[int] = field(default_factory=Counter)
@@ -319,7 +316,7 @@ class LifetimeCounters:
     review_effort_us: int = 0
     """Manual time forfeited and review effort by the runs' current verdicts."""
     latest_input_s: dict[str, float] = field(default_factory=dict)
-    """Input (`INPUTS`) -> the latest event time of an event of that input: readiness
+    """Input (`INPUT_OF`'s values) -> the latest event time of an event of that input: readiness
     asks whether each objective's inputs reported lately."""
 
     def note_input(self, kind: type[EventData], event_time_s: float) -> None:
@@ -403,7 +400,6 @@ class LifetimeCounters:
             "cost_n": dict(self.cost_n),
             "credit_n": dict(self.credit_n),
             "savings_n": dict(self.savings_n),
-            "measured_n": self.measured_n,
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
             "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
@@ -431,7 +427,6 @@ class LifetimeCounters:
             cost_n=money(raw, "cost"),
             credit_n=money(raw, "credit"),
             savings_n=money(raw, "savings"),
-            measured_n=raw.get("measured_n", 0),
             downtime_us=Counter(raw["downtime_us"]),
             observed_us=Counter(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),

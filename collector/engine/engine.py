@@ -786,12 +786,14 @@ class Engine:
         keeps each partition's latest, so its sums never fall when partitions move)."""
         return self.ledger.per_partition(self.settings.version)
 
-    def period_view(self, name: str, period: Period) -> ProjectSnapshot:
-        """Results of one project over any period (current or closed), for reports."""
+    def period_view(self, name: str, period: Period, at: datetime | None = None) -> ProjectSnapshot:
+        """Results of one project over any period (current or closed), for reports,
+        evaluated now or `at` another moment."""
         state = self._projects.get(name) or ProjectState(name, -1)
         profile = self.policy.profile(name)
         since = self._declared_since.get(name) if profile.declared else None
-        return project_snapshot(state, profile, period, self._clock(), declared_since_s=since)
+        now = self._clock() if at is None else at
+        return project_snapshot(state, profile, period, now, declared_since_s=since)
 
     def incidents_in(self, name: str, period: Period) -> list[IncidentSpan]:
         """The project's incidents in `period` (up to now while it runs), for reports."""

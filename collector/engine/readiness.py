@@ -13,19 +13,17 @@ from dataclasses import dataclass
 from typing import Final
 
 from collector.engine.aggregates import LifetimeCounters
-from collector.engine.policy import Objectives, ProjectProfile
+from collector.engine.policy import UNKNOWN, Objectives, ProjectProfile
 
 READINESS_CHECKS: Final = ("owner", "sponsor", "objectives", "baseline", "data", "scope")
 READINESS_WINDOW_S: Final = 7 * 86400.0
 """How recent each objective's inputs must be (7 days)."""
-UNKNOWN: Final = "unknown"
 
 _INPUT_WORDS: Final = {
     "runs": "runs",
     "savings": "savings",
     "cost": "cost",
     "availability": "availability windows",
-    "incidents": "incidents",
     "reviews": "reviews",
 }
 

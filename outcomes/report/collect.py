@@ -101,7 +101,7 @@ def periods_for(request: str | None, kind: PeriodKind, now: datetime) -> list[Pe
 
 def build_report(settings: Settings, request: str | None, clock: Callable[[], datetime]) -> Report:
     now = clock()
-    engine, declared, loaded = _engine(settings, clock)
+    engine, declared = _engine(settings, clock)
     rows: list[dict[str, Any]] = []
     for name in engine.project_names():
         profile = engine.policy.profile(name)
@@ -129,11 +129,11 @@ def build_report(settings: Settings, request: str | None, clock: Callable[[], da
         request=request or "current",
         rows=rows,
         portfolio=portfolio_of(list(latest.values())),
-        decisions=decisions_of(engine, loaded, settings.currency),
+        decisions=decisions_of(engine, settings.currency),
     )
 
 
-def decisions_of(engine: Engine, loaded: LoadedState, currency: str) -> list[dict[str, Any]]:
+def decisions_of(engine: Engine, currency: str) -> list[dict[str, Any]]:
     """Every decision declared, oldest first, with its project's figures as of the end of
     its day (the period containing it, evaluated then: as `--at` would show them)."""
     catalog = engine.policy
@@ -145,10 +145,8 @@ def decisions_of(engine: Engine, loaded: LoadedState, currency: str) -> list[dic
         moment = datetime.combine(spec.date + timedelta(days=1), time(), UTC) - timedelta(
             microseconds=1
         )
-        then = Engine(EngineSettings(currency=currency), _fixed(moment), catalog)
-        then.restore(loaded)
         period = period_containing(moment, catalog.profile(name).period_kind)
-        row = row_of(then.period_view(name, period), period, moment, currency)
+        row = row_of(engine.period_view(name, period, moment), period, moment, currency)
         in_force = catalog.decisions.get(name) is decision
         found.append({
             "project": name,
@@ -165,10 +163,6 @@ def decisions_of(engine: Engine, loaded: LoadedState, currency: str) -> list[dic
     return found
 
 
-def _fixed(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
-
-
 DECISION_FIGURES: Final = (
     "period", "status", "value", "measured_value", "cost", "roi", "time_saved_s", "targets"
 )  # fmt: skip
@@ -183,9 +177,8 @@ def collect_rows(
     return sorted(report.rows, key=lambda row: (row["project"], row["start"]))
 
 
-def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool, LoadedState]:
-    """An engine holding everything stored, whether any declaration was found, and what
-    was stored."""
+def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, bool]:
+    """An engine holding everything stored, and whether any declaration was found."""
     loaded = stored(settings)
     registry = DeclarationRegistry(settings.targets, exact(settings.default_hourly_rate))
     result = registry.reload()
@@ -193,7 +186,7 @@ def _engine(settings: Settings, clock: Callable[[], datetime]) -> tuple[Engine, 
         raise ReportError("\n".join(str(error) for error in result.errors))
     engine = Engine(EngineSettings(currency=settings.currency), clock, result.catalog)
     engine.restore(loaded)
-    return engine, any(True for _ in result.catalog.declared_projects()), loaded
+    return engine, any(True for _ in result.catalog.declared_projects())
 
 
 def stored(settings: Settings) -> LoadedState:
