@@ -365,6 +365,13 @@ PROJECT_FAMILIES: Final = (
         "When the declaration's revision in force took effect.",
         *_P,
     ),
+    _gauge(
+        "outcomes_period_baseline_seconds",
+        "Manual time per succeeded run this period, by automation: the baseline the estimated"
+        " time saved rests on (present for automations whose succeeded runs reported one).",
+        "project",
+        "automation",
+    ),
 )
 """Families with one or more series per project, in exposition order."""
 
@@ -451,6 +458,7 @@ def project_samples(project: ProjectSnapshot, currency: str) -> tuple[list[Sampl
         [(p, float(project.ready))] if project.readiness else [],
         _defined(p, None if project.revision is None else float(project.revision)),
         _defined(p, project.revised_s),
+        [((name, a), manual_s / runs) for a, runs, manual_s in period.baselines],
     )
 
 

@@ -94,6 +94,9 @@ class PeriodResult:
     measured_value: float = 0.0
     """The part of `value` read off bills, invoices or meters (savings with `evidence:
     measured`); the rest (`estimated_value`) rests on assumptions."""
+    baselines: tuple[tuple[str, int, float], ...] = ()
+    """(automation, succeeded runs, manual s they reported) of each automation whose
+    succeeded runs reported manual time: the baselines time saved rests on."""
 
     @property
     def estimated_value(self) -> float:

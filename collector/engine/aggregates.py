@@ -159,6 +159,10 @@ class PeriodTotals:
     """Human effort of those reviews."""
     forfeited_us: int = 0
     """Manual time of succeeded runs rejected or escalated: no longer time saved."""
+    baselines: Counter[str] = field(default_factory=Counter)
+    """Automation -> the manual time its succeeded runs reported (the baselines time
+    saved rests on); `succeeded`: how many runs that was."""
+    succeeded: Counter[str] = field(default_factory=Counter)
     revision: int = field(default=0, compare=False)
     """When it last changed, from `REVISIONS` (in memory only: what the closed-period
     figures kept for the boards were computed from)."""
@@ -181,14 +185,15 @@ class PeriodTotals:
     def add(self, data: EventData, micros: Micros, event_s: float) -> None:
         """Sum a run, cost or savings (`micros`: its numbers)."""
         if isinstance(data, RunFinished):
-            self.add_run(data.outcome, micros, epoch_day(event_s))
+            self.add_run(data.outcome, micros, epoch_day(event_s), data.automation)
             return
         add_money(self, data, micros)
         if isinstance(data, SavingsRealized) and data.evidence == "measured":
             self.measured_n += micros[0]
 
-    def add_run(self, outcome: str, micros: Micros, day: int) -> None:
-        """Count a run (`micros`: its numbers; `day`: the epoch day of its event time)."""
+    def add_run(self, outcome: str, micros: Micros, day: int, label: str) -> None:
+        """Count a run of automation `label` (`micros`: its numbers; `day`: the epoch day
+        of its event time)."""
         self.runs[outcome] += 1
         effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
@@ -196,6 +201,8 @@ class PeriodTotals:
             self.runs_with_effort += 1
         if outcome == "succeeded":
             self.manual_succeeded_us += manual_us
+            self.baselines[label] += manual_us
+            self.succeeded[label] += 1
             self.saved_by_day_us[day] += manual_us - effort_us
         elif effort_us:
             self.saved_by_day_us[day] -= effort_us
@@ -232,6 +239,8 @@ class PeriodTotals:
             reviews=summed(self.reviews, other.reviews),
             review_effort_us=self.review_effort_us + other.review_effort_us,
             forfeited_us=self.forfeited_us + other.forfeited_us,
+            baselines=summed(self.baselines, other.baselines),
+            succeeded=summed(self.succeeded, other.succeeded),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -253,6 +262,8 @@ class PeriodTotals:
             "reviews": dict(self.reviews),
             "review_effort_us": self.review_effort_us,
             "forfeited_us": self.forfeited_us,
+            "baselines": dict(self.baselines),
+            "succeeded": dict(self.succeeded),
         }
 
     @classmethod
@@ -277,6 +288,8 @@ class PeriodTotals:
             reviews=Counter(raw.get("reviews", {})),
             review_effort_us=raw.get("review_effort_us", 0),
             forfeited_us=raw.get("forfeited_us", 0),
+            baselines=Counter(raw.get("baselines", {})),
+            succeeded=Counter(raw.get("succeeded", {})),
         )
 
 

@@ -316,7 +316,7 @@ class Engine:
             micros = run_micros(data)  # type: ignore[arg-type]
             outcome, day = data.outcome, epoch_day(event_s)  # type: ignore[union-attr]
             project.counters.add_run(label, outcome, micros, event_s, day)
-            totals.add_run(outcome, micros, day)
+            totals.add_run(outcome, micros, day, label)
             memo = RunMemo(month.key, day, outcome, micros[1], remember_s)
             self._remember(project, event.id, memo, totals)
             return

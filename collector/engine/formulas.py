@@ -195,6 +195,11 @@ def period_result(
         forfeited_s=totals.forfeited_us / SCALE,
         review_effort_s=totals.review_effort_us / SCALE,
         measured_value=totals.measured_n / MONEY_SCALE,
+        baselines=tuple(
+            (automation, totals.succeeded[automation], manual_us / SCALE)
+            for automation, manual_us in sorted(totals.baselines.items())
+            if manual_us
+        ),
         hourly_rates=tuple(
             (since_day * SECONDS_PER_DAY, float(rate))
             for since_day, rate in rates.in_force(period.start_s, period.end_s)

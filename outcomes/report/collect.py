@@ -334,6 +334,15 @@ def _row(project: ProjectSnapshot, period: Period, now: datetime, currency: str)
         "hourly_rates": [
             {"since": _day(since_s), "value": rate} for since_s, rate in p.hourly_rates
         ],
+        "baselines": [
+            {
+                "automation": automation,
+                "succeeded_runs": runs,
+                "manual_s": manual_s,
+                "manual_s_per_run": manual_s / runs,
+            }
+            for automation, runs, manual_s in p.baselines
+        ],
         "targets": [
             {
                 "target": t.target,

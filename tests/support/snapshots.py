@@ -60,6 +60,7 @@ def sample_snapshot() -> Snapshot:
             ai_unpriced_calls=1,
             cost_per_success=12.5625,
             measured_value=150.0,
+            baselines=(("classify", 8, 5400.0),),
         ),
         last_event_time_s=1794744000.0,
         last_received_s=1794744060.0,

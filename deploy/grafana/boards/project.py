@@ -234,6 +234,32 @@ def project() -> dashboard.Dashboard:
         )
         .with_panel(
             stat_panel(
+                f"Hourly rate ({MONEY})",
+                "Per hour: the declared hourly rate in force that values time saved (the"
+                " deployment's default when none is declared: readiness then fails its baseline"
+                " check)." + see("declarations"),
+                MONEY_UNIT,
+                query(f'outcomes_project_hourly_rate{{{p},currency="$currency"}}', instant=True),
+            ).decimals(2)
+        )
+        .with_panel(
+            merged(
+                table_panel(
+                    "Baselines: manual time per succeeded run",
+                    "What estimated time saved rests on: per automation, the manual time its"
+                    " succeeded runs this period reported (manual_duration_s, or the"
+                    " integration rule's manualDurationS), per run." + see("formulas"),
+                    query(
+                        f"max by (automation) (outcomes_period_baseline_seconds{{{p}}})",
+                        instant=True,
+                    ),
+                    width=12,
+                ),
+                {"automation": "Automation", "Value": "Manual time per run"},
+            ).with_override(*by_name("Manual time per run", ("unit", "s")))
+        )
+        .with_panel(
+            stat_panel(
                 "ROI",
                 "Net value / cost this period (absent while cost is 0). Red below 0: the"
                 " project costs more than it returns." + see("formulas"),

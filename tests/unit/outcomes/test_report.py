@@ -407,7 +407,10 @@ def test_value_is_measured_plus_estimated_in_every_format(setup: Settings, tmp_p
     assert (row["value"], row["measured_value"], row["estimated_value"]) == (560.0, 300.0, 260.0)
     monthly = report.portfolio["by_kind"]["month"]
     assert (monthly["measured_value"], monthly["estimated_value"]) == (300.0, 260.0)
-    said = "1.0 h saved at 60 USD/h; 200.00 USD of savings estimated by their senders"
+    said = (
+        "1.0 h saved at 60 USD/h; manual time per succeeded run: classify 1h00m00s (1 run);"
+        " 200.00 USD of savings estimated by their senders"
+    )
     markdown = render_markdown(report)
     # no sponsor, and as a pilot no stageSince nor decision; the events are 10 days old
     assert row["ready"] is False and report.portfolio["ready_ratio"] == 0.0
@@ -429,6 +432,52 @@ def test_value_is_measured_plus_estimated_in_every_format(setup: Settings, tmp_p
         text = out.getvalue()
         assert "Value: measured + estimated" in text and "300.00" in text
         assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_the_estimate_names_the_baseline_of_each_automation(
+    setup: Settings, tmp_path: Path
+) -> None:
+    """Time saved rests on the manual time each automation's succeeded runs report: the
+    report names it per automation (the three that saved most in words, all in JSON and
+    CSV), a quarter's from its months; failed runs have none."""
+    (tmp_path / "projects" / "patching.yaml").write_text(QUARTERLY)
+    clock = FixedClock(datetime(2026, 12, 20, 12, tzinfo=UTC))
+    runs = [
+        ("deploy", 1800.0, 11, 3),
+        ("deploy", 1800.0, 11, 1),
+        ("triage", 240.0, 12, 2),
+        ("rotate", 60.0, 12, 1),
+        ("backup", 90.0, 12, 1),
+        ("triage", 0.0, 12, 1),
+    ]
+    events = [
+        make_event(EventType.RUN_FINISHED, time=datetime(2026, month, 2 + i, tzinfo=UTC),
+                   project=project, automation=automation, manual_duration_s=manual,
+                   human_effort_s=0.0)
+        for automation, manual, month, n in runs for i in range(n)
+        for project in ("ticket-triage", "patching")
+    ]  # fmt: skip
+    failed = make_event(EventType.RUN_FINISHED, time=datetime(2026, 12, 9, tzinfo=UTC),
+                        automation="deploy", outcome="failed", manual_duration_s=1800.0)  # fmt: skip
+    ingest(tmp_path, clock, [*events, failed])
+    report = build_report(setup, "2026-12", clock)
+    monthly = next(row for row in report.rows if row["project"] == "ticket-triage")
+    assert monthly["baselines"] == [
+        {"automation": "backup", "succeeded_runs": 1, "manual_s": 90.0, "manual_s_per_run": 90.0},
+        {"automation": "rotate", "succeeded_runs": 1, "manual_s": 60.0, "manual_s_per_run": 60.0},
+        {"automation": "triage", "succeeded_runs": 3, "manual_s": 480.0,
+         "manual_s_per_run": 160.0},
+    ]  # fmt: skip
+    quarterly = next(row for row in report.rows if row["project"] == "patching")
+    assert quarterly["period"] == "2026-Q4" and len(quarterly["baselines"]) == 4
+    words = "deploy 30m00s (4 runs), triage 2m40s (3 runs), backup 1m30s (1 run) and 1 more"
+    assert f"manual time per succeeded run: {words}" in render_markdown(report)
+    (line,) = [
+        line
+        for line in csv.DictReader(io.StringIO(render_csv(report)))
+        if line["project"] == "patching"
+    ]
+    assert line["baselines"].endswith("backup 1m30s (1 run), rotate 1m00s (1 run)")
 
 
 def test_each_decision_is_listed_with_the_figures_as_of_its_date(
