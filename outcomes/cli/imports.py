@@ -75,7 +75,10 @@ def main(args: argparse.Namespace) -> int:
             {"bootstrap_servers": args.bootstrap_servers, "topic": args.topic,
              "currency": args.currency},
         )  # fmt: skip
-        files = expand_paths(args.files)
+        layout = expand_paths(args.files)
+        for note in layout.notes:
+            console.print(f"note: {note}")
+        files = layout.files
         options = Options(
             project_tag=args.project_tag,
             cost_column=args.cost_column,

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from outcomes.importers.focus.files import FocusFileError, columnar, rows, size_of
+from outcomes.importers.focus.layouts import Layout, export_files
 from outcomes.importers.focus.manifest import (
     ensure_topic,
     manifest_topic,
@@ -342,23 +343,21 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.{places}f}"
 
 
-EXPORT_SUFFIXES: Final = (".csv", ".gz", ".parquet")
-
-
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; a directory stands for every export file below it (`*.csv`,
-    `*.csv.gz`, `*.parquet`), in name order — a bucket's export folder synced locally."""
-    found: list[Path] = []
+def expand_paths(paths: list[Path]) -> Layout:
+    """Files as given; a directory stands for the export below it — the parts its
+    manifests list (AWS, Azure), else every export file (`*.csv`, `*.csv.gz`, `*.parquet`)
+    in name order: a bucket's export folder synced locally (`layouts`)."""
+    found = Layout()
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in EXPORT_SUFFIXES
-            )
+            layout = export_files(path)
+            found.files += layout.files
+            found.notes += layout.notes
         elif path.is_file():
-            found.append(path)
+            found.files.append(path)
         else:
             raise FocusFileError(f"{path}: no such file or directory")
-    if not found:
+    if not found.files:
         raise FocusFileError(f"no export files in {', '.join(map(str, paths))}")
     return found
 
