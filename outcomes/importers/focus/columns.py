@@ -103,10 +103,11 @@ def charges(
             yield reading.to_charge(row()), row, index
         return
     array, project_of = tags
-    combos, first_rows = _combinations([array, *_shared(batch)])
+    keys = [array, *_shared(batch)]
+    combos, first_rows = _combinations(keys)
     kinds = [
         _kind(values, project_of, tally.latest, reading)
-        for values in zip(*(_at(a, first_rows) for a in (array, *_shared(batch))), strict=True)
+        for values in zip(*(_at(a, first_rows) for a in keys), strict=True)
     ]
     amount, plain_amount, zero_amount = _amounts(_column(batch, reading.cost_column))
     plain = pc.and_(pc.take(pa.array([isinstance(k, _Plain) for k in kinds]), combos),
@@ -217,8 +218,8 @@ def _is_text(kind: Any) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _shared(batch: Any) -> Iterator[Any]:
-    return (_column(batch, name) for name in SHARED)
+def _shared(batch: Any) -> list[Any]:
+    return [_column(batch, name) for name in SHARED]
 
 
 def _column(batch: Any, name: str) -> Any:
@@ -267,8 +268,9 @@ def _amounts(column: Any) -> tuple[Any, Any, Any]:
         and column.type.scale <= AMOUNT.scale
         and (column.type.precision - column.type.scale <= AMOUNT.precision - AMOUNT.scale)
     ):  # a Parquet decimal: exact as it is
-        amount = pc.fill_null(pc.cast(column, AMOUNT), pa.scalar(Decimal(0), AMOUNT))
-        within = pc.fill_null(pc.less(pc.abs(column.cast(AMOUNT)), _LIMIT), False)
+        exact = pc.cast(column, AMOUNT)
+        amount = pc.fill_null(exact, pa.scalar(Decimal(0), AMOUNT))
+        within = pc.fill_null(pc.less(pc.abs(exact), _LIMIT), False)
         nonzero = pc.not_equal(amount, pa.scalar(Decimal(0), AMOUNT))
         return amount, pc.and_(within, nonzero), pc.and_(pc.is_valid(column), pc.invert(nonzero))
     text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())

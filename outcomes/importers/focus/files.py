@@ -46,7 +46,14 @@ def kind_of(path: Path) -> str:
 def size_of(path: Path) -> int:
     """What `rows` reports progress in: bytes of the file (CSV, gzip), rows (Parquet)."""
     if kind_of(path) == "parquet":
-        return int(_parquet(path).metadata.num_rows)
+        try:
+            from pyarrow import parquet  # optional: extra `focus`
+
+            return int(parquet.read_metadata(path).num_rows)
+        except ImportError:
+            return 0  # _parquet says what is missing
+        except Exception as error:  # noqa: BLE001 - pyarrow raises several types
+            raise FocusFileError(f"{path}: {error}") from None
     return path.stat().st_size
 
 
@@ -136,12 +143,12 @@ def _parquet(path: Path) -> Any:
             f"{path}: Parquet needs pyarrow: pip install 'outcome-telemetry-collector[focus]'"
         ) from None
     try:
-        schema = parquet.read_schema(path)
+        footer = parquet.read_metadata(path)  # read once: the file below reuses it
         shared = [
-            field.name for field in schema
+            field.name for field in footer.schema.to_arrow_schema()
             if (field.name in SHARED or field.name == "Tags") and types.is_string(field.type)
         ]  # fmt: skip
-        return parquet.ParquetFile(path, read_dictionary=shared)
+        return parquet.ParquetFile(path, metadata=footer, read_dictionary=shared)
     except Exception as error:  # noqa: BLE001 - pyarrow raises several types
         raise FocusFileError(f"{path}: {error}") from None
 

@@ -142,7 +142,8 @@ def _read(
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         for path in _once(paths, result.same_files):
-            task = progress.add_task(f"importing {path.name}", total=max(1, size_of(path)))
+            size = max(1, size_of(path))
+            task = progress.add_task(f"importing {path.name}", total=size)
 
             def advance(done: int, task: TaskID = task) -> None:
                 progress.advance(task, done)
@@ -161,7 +162,7 @@ def _read(
                     continue
                 statements.add(charge)
                 counted[charge.project] += 1
-            progress.update(task, completed=max(1, size_of(path)))
+            progress.update(task, completed=size)
     result.read += tally.read
     if tally.zero:
         result.skipped[Skip.ZERO.value] += tally.zero
