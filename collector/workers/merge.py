@@ -193,9 +193,8 @@ class MergedView:
             if not any(partition in state.partitions for state in self._workers.values()):
                 self._released[partition] = kept
 
-    def _expire(self, now: float) -> None:
+    def _expire(self, now: float, quiet_s: float) -> None:
         """Drop the counters and lag of partitions whose time is up."""
-        quiet_s = self.quiet_s(now)
         for partition, kept in list(self._released.items()):
             if kept.due(now, quiet_s):
                 del self._released[partition]
@@ -223,7 +222,7 @@ class MergedView:
         self._held = {
             name: kept for name, kept in self._held.items() if not kept[1].due(now, quiet_s)
         }
-        self._expire(now)
+        self._expire(now, quiet_s)
         projects = {name: project for name, (project, _) in self._held.items()}
         for state in workers:
             projects.update(state.projects)

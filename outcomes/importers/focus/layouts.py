@@ -52,12 +52,15 @@ class _Manifest:
     parts: tuple[_Part, ...]
     submitted: str
     """When the run was submitted (Azure `runInfo.submittedTime`), else ''."""
+    azure: bool
+    """An Azure run's manifest (else AWS's)."""
 
 
 def export_files(folder: Path) -> Layout:
     """The files of the export(s) below `folder` (see the module's docstring)."""
-    manifests = [m for m in map(_manifest, sorted(folder.rglob("*.json"))) if m is not None]
-    data = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in EXPORT_SUFFIXES)
+    found = sorted(p for p in folder.rglob("*") if p.is_file())  # one walk of the folder
+    manifests = [m for m in map(_manifest, found) if m is not None]
+    data = [p for p in found if p.suffix in EXPORT_SUFFIXES]
     layout = Layout()
     if not manifests:
         layout.files = data
@@ -89,10 +92,10 @@ def _manifest(path: Path) -> _Manifest | None:
     if not isinstance(document, dict):
         raise FocusFileError(f"{path}: not an export manifest (not a JSON object)")
     if aws:
-        return _Manifest(path, tuple(_aws_parts(path, document)), "")
+        return _Manifest(path, tuple(_aws_parts(path, document)), "", azure=False)
     run = document.get("runInfo")
     submitted = run.get("submittedTime", "") if isinstance(run, dict) else ""
-    return _Manifest(path, tuple(_azure_parts(path, document)), str(submitted))
+    return _Manifest(path, tuple(_azure_parts(path, document)), str(submitted), azure=True)
 
 
 def _aws_parts(path: Path, document: dict[str, Any]) -> list[_Part]:
@@ -123,16 +126,13 @@ def _newest_runs(manifests: list[_Manifest], notes: list[str]) -> list[_Manifest
     """Of the Azure runs of one period (run folders side by side), the newest; every other
     manifest as it is."""
     newest: dict[Path, _Manifest] = {}
-    kept: list[_Manifest] = []
-    for manifest in manifests:
-        if manifest.path.name.endswith("Manifest.json"):
-            kept.append(manifest)
-            continue
+    runs = [m for m in manifests if m.azure]
+    for manifest in runs:
         period = manifest.path.parent.parent
         other = newest.get(period)
         if other is None or _when(manifest) > _when(other):
             newest[period] = manifest
-    runs = [m for m in manifests if not m.path.name.endswith("Manifest.json")]
+    kept = [m for m in manifests if not m.azure]
     left = len(runs) - len(newest)
     if left:
         notes.append(f"{left} earlier run(s) of the same period left out: the newest run counts")
