@@ -21,8 +21,11 @@ holding the same partitions) for `revoked_s` in all since then: a slow rebalance
 brokers a replacement's join takes two rounds) must not outlast the hold. One that no
 worker here reports by then went to another collector instance, which exports it now:
 kept here, a sum over instances would count it twice — so, quiet or not, nothing is kept
-longer than `hold_s` past its time. The event-delay histogram of a worker that exited is
-carried into its replacement's.
+longer than `overtime_s` past its time: `hold_s` when no other instance can have it (one
+collector's own state file), one session (`revoked_s`) when the state is shared, so that
+under churn (instances restarting one after another, the group rebalancing all the time)
+a partition another instance took stops counting here within two sessions of leaving.
+The event-delay histogram of a worker that exited is carried into its replacement's.
 """
 
 from __future__ import annotations
@@ -112,10 +115,13 @@ class MergedView:
         hold_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         revoked_s: float | None = None,
+        overtime_s: float | None = None,
     ) -> None:
         self.currency = currency
         self._hold_s, self._clock = hold_s, clock
         self._revoked_s = hold_s if revoked_s is None else revoked_s
+        self._overtime_s = hold_s if overtime_s is None else overtime_s
+        """The longest anything is kept past its time while the workers are not quiet."""
         self._held: dict[str, tuple[ProjectSnapshot, _Kept]] = {}
         """Projects no worker exports now, as last seen, and until when they are shown."""
         self._workers: dict[int, _Worker] = {}
@@ -150,7 +156,7 @@ class MergedView:
     def _kept(self, seconds: float) -> _Kept:
         now = self._clock()
         quiet_s = 0.0 if self._observed is None else self.quiet_s(now) + self._revoked_s
-        return _Kept(now + seconds, quiet_s, now + seconds + self._hold_s)
+        return _Kept(now + seconds, quiet_s, now + seconds + self._overtime_s)
 
     def apply(self, worker: int, delta: SnapshotDelta) -> None:
         self._received += 1

@@ -30,6 +30,7 @@ from typing import Any, Final
 from collector.config import Settings
 from collector.pipeline.status import SETTLE_SESSIONS, Holding
 from collector.runtime import effective_log_level
+from collector.state.open import shared_state
 from collector.workers.child import run_worker
 from collector.workers.merge import MergedView, SnapshotDelta
 from collector.workers.protocol import DELTA, STATUS, STOP, WorkerStatus
@@ -66,8 +67,12 @@ class WorkerPool:
         self.embedded_broker = embedded_broker
         # a project whose partition moves stays shown until its next owner reports it
         session_s = settings.session_timeout_ms / 1000
+        hold_s = SETTLE_SESSIONS * session_s
         self._view = MergedView(
-            settings.currency, hold_s=SETTLE_SESSIONS * session_s, revoked_s=session_s
+            settings.currency,
+            hold_s=hold_s,
+            revoked_s=session_s,
+            overtime_s=session_s if shared_state(settings.state) else hold_s,
         )
         self._merged: Snapshot | None = None
         self._stored: Snapshot | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -239,22 +240,33 @@ def test_counters_are_kept_while_a_slow_rebalance_outlasts_the_hold() -> None:
     assert merged is not None and [p.name for p in merged.projects] == ["z"]  # worker 1's
 
 
-def test_nothing_is_kept_past_the_bound_when_the_workers_are_never_quiet() -> None:
+@pytest.mark.parametrize(
+    ("overtime_s", "revoked_until", "exited_until"),
+    [(None, 24, 36), (6.0, 12, 24)],
+    ids=["own-state", "shared-state"],
+)
+def test_nothing_is_kept_past_the_bound_when_the_workers_are_never_quiet(
+    overtime_s: float | None, revoked_until: int, exited_until: int
+) -> None:
     """A partition that went to another collector instance while this one's workers keep
-    rebalancing is exported there: kept here longer than `hold_s` past its time, a sum over
-    instances would count it twice for as long as the churn lasts."""
+    rebalancing is exported there: kept here longer than `overtime_s` past its time, a sum
+    over instances would count it twice for as long as the churn lasts. With state of its
+    own no other instance can have it (kept up to `hold_s` past its time); with shared
+    state one session past it."""
     now = [0.0]
-    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0)
+    view = MergedView(
+        "USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0, overtime_s=overtime_s
+    )
     a, b = DeltaSender(), DeltaSender()
     view.observe(False, frozenset({0}))
     view.apply(0, a.delta(snapshot(project("x")), {0: counters(5)}))
     view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}))
-    view.apply(0, a.delta(snapshot(), {}))  # partition 0 revoked at 0 s: kept 6 + 18 s
-    view.forget(1)  # worker 1 exited at 0 s: kept 18 + 18 s
+    view.apply(0, a.delta(snapshot(), {}))  # partition 0 revoked at 0 s: 6 s + overtime
+    view.forget(1)  # worker 1 exited at 0 s: 18 s + overtime
     for second in range(1, 37):
         now[0] = float(second)
         view.observe(second % 2 == 0, frozenset({second}))  # churn: never quiet for long
-        expected = (5 if second < 24 else 0) + (3 if second < 36 else 0)
+        expected = (5 if second < revoked_until else 0) + (3 if second < exited_until else 0)
         assert accepted(view) == expected, second
     merged = view.snapshot()
     assert merged is not None and merged.projects == ()
