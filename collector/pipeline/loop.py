@@ -166,7 +166,7 @@ class Pipeline:
                 stop.wait(wait_s)
                 continue
             backoff.reset()
-            self.status.assigned = source.assigned
+            self.status.assigned, self.status.settled = source.assigned, source.settled
             if records:
                 self.status.broker_error = None
                 self.process(records)

@@ -58,6 +58,8 @@ class PipelineStatus:
     store_error: str | None = None
     broker_error: str | None = None
     assigned: frozenset[TopicPartitionKey] = field(default_factory=frozenset)
+    settled: bool = False
+    """Its consumer's latest rebalance has ended (what it exports is all it holds)."""
     preloaded: bool = False
     """Exporting the whole stored state while the group join is pending (single instance)."""
 

@@ -119,6 +119,7 @@ class ConfluentSource:
         self._partition_count: int | None = None
         self._counted_at = 0.0
         self._rebalancing = False
+        self._settled = False
         self._consumer.subscribe(
             [settings.topic],
             on_assign=self._assign,
@@ -129,6 +130,12 @@ class ConfluentSource:
     @property
     def assigned(self) -> frozenset[tuple[str, int]]:
         return self._assigned
+
+    @property
+    def settled(self) -> bool:
+        """Whether its latest rebalance has ended: an assignment (an empty one too) came
+        after the last revocation. False before the first."""
+        return self._settled
 
     # -- rebalance callbacks (inside `consume`) ----------------------------------------
 
@@ -153,12 +160,14 @@ class ConfluentSource:
                 tp.offset = OFFSET_BEGINNING if stored is None else stored
                 self._pending_seeks.pop(tp.partition, None)
             consumer.assign(partitions)
+            self._settled = True
             log.info("assigned partitions %s", mine)
 
     def _revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         with self._in_rebalance():
             topic = self.settings.topic
             gone = sorted(tp.partition for tp in partitions if tp.topic == topic)
+            self._settled = False
             self._assigned = self._assigned - {(topic, p) for p in gone}
             for partition in gone:
                 self._pending_seeks.pop(partition, None)

@@ -124,11 +124,18 @@ class KafkaSource:
         self._assigned: frozenset[tuple[str, int]] = frozenset()
         self._partition_count: int | None = None
         self._rebalancing = False
+        self._settled = False
         self._consumer.subscribe(topics=[settings.topic], listener=_Rebalance(self))
 
     @property
     def assigned(self) -> frozenset[tuple[str, int]]:
         return self._assigned
+
+    @property
+    def settled(self) -> bool:
+        """Whether its latest rebalance has ended: an assignment (an empty one too) came
+        after the last revocation. False before the first."""
+        return self._settled
 
     def seek_assigned(self, assigned: set[TopicPartition]) -> None:
         """Claim and load the new partitions (pipeline), then position them."""
@@ -137,10 +144,12 @@ class KafkaSource:
         offsets = self._on_assigned(self.settings.topic, mine) if mine else {}
         for partition in mine:
             self.seek(partition, offsets.get(partition))
+        self._settled = True
         log.info("assigned partitions %s", mine)
 
     def note_revoked(self, revoked: set[TopicPartition]) -> None:
         gone = sorted(tp.partition for tp in revoked if tp.topic == self.settings.topic)
+        self._settled = False
         self._assigned = self._assigned - {(self.settings.topic, p) for p in gone}
         if gone:
             self._on_revoked(self.settings.topic, gone)

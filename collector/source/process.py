@@ -68,6 +68,7 @@ class ProcessSource:
         self._on_assigned = on_assigned
         self._on_revoked = on_revoked
         self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self._settled = False
         self._epochs: dict[int, int] = {}
         self._paused: set[int] = set()
         self._ends: dict[int, int] = {}
@@ -166,6 +167,12 @@ class ProcessSource:
     def assigned(self) -> frozenset[tuple[str, int]]:
         return self._assigned
 
+    @property
+    def settled(self) -> bool:
+        """Whether partitions were assigned since the last revocation (the fetcher reports
+        no empty assignment: one that got none stays unsettled)."""
+        return self._settled
+
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         """The next records: waits up to `timeout_s`, runs rebalance callbacks on the way.
 
@@ -241,6 +248,7 @@ class ProcessSource:
     def _assign(self, partitions: list[int], partition_count: int | None) -> None:
         self._partition_count = partition_count or self._partition_count
         self._assigned = self._assigned | {(self.settings.topic, p) for p in partitions}
+        self._settled = True
         self._paused.difference_update(partitions)
         epochs = {p: self._epochs.get(p, 0) + 1 for p in partitions}
         try:
@@ -253,6 +261,7 @@ class ProcessSource:
         self._send(fetcher.RESUME, resume, epochs)
 
     def _revoke(self, partitions: list[int]) -> None:
+        self._settled = False
         self._assigned = self._assigned - {(self.settings.topic, p) for p in partitions}
         try:
             self._on_revoked(self.settings.topic, partitions)

@@ -33,8 +33,10 @@ class _Link:
         self._lock = threading.Lock()
         self._deltas = DeltaSender()
 
-    def publish(self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot]) -> None:
-        self.send((DELTA, self._deltas.delta(snapshot, partitions)))
+    def publish(
+        self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot], settled: bool
+    ) -> None:
+        self.send((DELTA, self._deltas.delta(snapshot, partitions, settled)))
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self._lock:
@@ -58,7 +60,7 @@ def run_worker(
     declarations.reload()
 
     def publish(snapshot: Snapshot) -> None:  # the collector adds its declarations and OTLP
-        link.publish(snapshot, ingestion.partition_health())
+        link.publish(snapshot, ingestion.partition_health(), ingestion.status.settled)
 
     ingestion = Ingestion(
         settings, lambda: declarations.catalog, publish, utc_now,

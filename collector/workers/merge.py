@@ -22,9 +22,12 @@ brokers a replacement's join takes two rounds) must not outlast the hold. One th
 worker here reports by then went to another collector instance, which exports it now:
 kept here, a sum over instances would count it twice — so, quiet or not, nothing is kept
 longer than `overtime_s` past its time: `hold_s` when no other instance can have it (one
-collector's own state file), one session (`revoked_s`) when the state is shared, so that
-under churn (instances restarting one after another, the group rebalancing all the time)
-a partition another instance took stops counting here within two sessions of leaving.
+collector's own state file), one session (`revoked_s`) when the state is shared. With shared
+state a partition a live worker released goes sooner: once every worker has reported a
+settled rebalance (`SnapshotDelta.settled`: its consumer's assignment came after its last
+revocation) taken since the release, and none holds it, another instance does — under churn
+(instances restarting one after another) holds chained one after another would otherwise
+show a project on two instances for as long as the churn lasts.
 The event-delay histogram of a worker that exited is carried into its replacement's.
 """
 
@@ -51,16 +54,23 @@ class SnapshotDelta:
     """The worker's: its consumer lag and event-delay histogram are read from it."""
     partitions: tuple[tuple[int, HealthSnapshot], ...]
     """The health counters of each partition it holds."""
+    settled: bool = True
+    """Its consumer's latest rebalance had ended: it holds exactly these partitions."""
+    sent_s: float = 0.0
+    """When it was taken (`time.monotonic`: one clock for every process of the host)."""
 
 
 class DeltaSender:
     """The worker's side: which projects changed since the last delta (by identity: the
     engine hands out the same object for a project that did not change)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._sent: dict[str, ProjectSnapshot] = {}
+        self._clock = clock
 
-    def delta(self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot]) -> SnapshotDelta:
+    def delta(
+        self, snapshot: Snapshot, partitions: dict[int, HealthSnapshot], settled: bool = True
+    ) -> SnapshotDelta:
         sent = self._sent
         current = {project.name: project for project in snapshot.projects}
         changed = tuple(
@@ -75,6 +85,8 @@ class DeltaSender:
             removed,
             snapshot.health,
             tuple(sorted(partitions.items())),
+            settled,
+            self._clock(),
         )
 
 
@@ -88,8 +100,16 @@ class _Kept:
     """And the quiet time (`MergedView.quiet_s`) it is kept until at least."""
     bound_s: float
     """Past this clock reading it goes, quiet or not."""
+    released_s: float | None = None
+    """When the delta that released it was taken; None: its worker exited."""
 
-    def due(self, now: float, quiet_s: float) -> bool:
+    def due(self, now: float, quiet_s: float, settled_s: float | None) -> bool:
+        """`settled_s`: since when every worker has reported a settled rebalance (None:
+        one has not, or the state is not shared): if since the release, no worker here
+        holds it, and it is another instance's already."""
+        released_s = self.released_s
+        if released_s is not None and settled_s is not None and settled_s >= released_s:
+            return True
         return now >= self.bound_s or (now >= self.until_s and quiet_s >= self.quiet_s)
 
 
@@ -103,6 +123,9 @@ class _Worker:
     two workers export during a rebalance wins)."""
     partitions: frozenset[int] = frozenset()
     """The partitions of its latest delta."""
+    settled: bool = False
+    sent_s: float = 0.0
+    """Of its latest delta."""
 
 
 class MergedView:
@@ -112,16 +135,22 @@ class MergedView:
     def __init__(
         self,
         currency: str,
+        *,
         hold_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         revoked_s: float | None = None,
         overtime_s: float | None = None,
+        shared_by: int = 0,
     ) -> None:
         self.currency = currency
         self._hold_s, self._clock = hold_s, clock
         self._revoked_s = hold_s if revoked_s is None else revoked_s
         self._overtime_s = hold_s if overtime_s is None else overtime_s
         """The longest anything is kept past its time while the workers are not quiet."""
+        self._shared_by = shared_by
+        """The number of workers, when the state is shared with other collector instances
+        (0: it is not): a partition released by a live worker that none of them holds once
+        all of them have settled since is another instance's, and goes at once."""
         self._held: dict[str, tuple[ProjectSnapshot, _Kept]] = {}
         """Projects no worker exports now, as last seen, and until when they are shown."""
         self._workers: dict[int, _Worker] = {}
@@ -153,10 +182,19 @@ class MergedView:
         running = now - last[0] if last is not None and last[1] else 0.0
         return self._quiet_total_s + running
 
-    def _kept(self, seconds: float) -> _Kept:
+    def _kept(self, seconds: float, released_s: float | None = None) -> _Kept:
         now = self._clock()
         quiet_s = 0.0 if self._observed is None else self.quiet_s(now) + self._revoked_s
-        return _Kept(now + seconds, quiet_s, now + seconds + self._overtime_s)
+        return _Kept(now + seconds, quiet_s, now + seconds + self._overtime_s, released_s)
+
+    def _settled_s(self) -> float | None:
+        """Since when every worker has reported settled (with shared state only)."""
+        workers = self._workers.values()
+        if not self._shared_by or len(self._workers) < self._shared_by:
+            return None
+        if not all(state.settled for state in workers):
+            return None
+        return min(state.sent_s for state in workers)
 
     def apply(self, worker: int, delta: SnapshotDelta) -> None:
         self._received += 1
@@ -164,15 +202,15 @@ class MergedView:
         if state is None:
             state = self._workers[worker] = _Worker({}, delta.health, 0.0, 0)
         for name in delta.removed:
-            self._hold(state.projects.pop(name, None), self._revoked_s)
+            self._hold(state.projects.pop(name, None), self._revoked_s, delta.sent_s)
         for project in delta.changed:
             state.projects[project.name] = project
             self._held.pop(project.name, None)
         state.health, state.taken_at_s = delta.health, delta.taken_at_s
-        state.received = self._received
+        state.received, state.settled, state.sent_s = self._received, delta.settled, delta.sent_s
         reported = frozenset(partition for partition, _ in delta.partitions)
         dropped, state.partitions = state.partitions - reported, reported
-        self._release(dropped, self._revoked_s)
+        self._release(dropped, self._revoked_s, delta.sent_s)
         for partition in reported:
             self._released.pop(partition, None)
         self._partitions.update(delta.partitions)
@@ -192,25 +230,29 @@ class MergedView:
             delays = state.health.event_delay
             self._carried[worker] = delays if carried is None else added(carried, delays)
 
-    def _release(self, partitions: Iterable[int], seconds: float) -> None:
+    def _release(
+        self, partitions: Iterable[int], seconds: float, released_s: float | None = None
+    ) -> None:
         """Keep the counters of `partitions` that no other worker has for `seconds`."""
-        kept = self._kept(seconds)
+        kept = self._kept(seconds, released_s)
         for partition in partitions:
             if not any(partition in state.partitions for state in self._workers.values()):
                 self._released[partition] = kept
 
-    def _expire(self, now: float, quiet_s: float) -> None:
+    def _expire(self, now: float, quiet_s: float, settled_s: float | None) -> None:
         """Drop the counters and lag of partitions whose time is up."""
         for partition, kept in list(self._released.items()):
-            if kept.due(now, quiet_s):
+            if kept.due(now, quiet_s, settled_s):
                 del self._released[partition]
                 self._partitions.pop(partition, None)
                 for key in [key for key in self._lag if key[1] == partition]:
                     del self._lag[key]
 
-    def _hold(self, project: ProjectSnapshot | None, seconds: float) -> None:
+    def _hold(
+        self, project: ProjectSnapshot | None, seconds: float, released_s: float | None = None
+    ) -> None:
         if project is not None:
-            self._held[project.name] = (project, self._kept(seconds))
+            self._held[project.name] = (project, self._kept(seconds, released_s))
 
     @property
     def holding(self) -> bool:
@@ -224,11 +266,13 @@ class MergedView:
             return None
         workers = sorted(self._workers.values(), key=lambda state: state.received)
         now = self._clock()
-        quiet_s = self.quiet_s(now)
+        quiet_s, settled_s = self.quiet_s(now), self._settled_s()
         self._held = {
-            name: kept for name, kept in self._held.items() if not kept[1].due(now, quiet_s)
+            name: kept
+            for name, kept in self._held.items()
+            if not kept[1].due(now, quiet_s, settled_s)
         }
-        self._expire(now, quiet_s)
+        self._expire(now, quiet_s, settled_s)
         projects = {name: project for name, (project, _) in self._held.items()}
         for state in workers:
             projects.update(state.projects)

@@ -67,12 +67,13 @@ class WorkerPool:
         self.embedded_broker = embedded_broker
         # a project whose partition moves stays shown until its next owner reports it
         session_s = settings.session_timeout_ms / 1000
-        hold_s = SETTLE_SESSIONS * session_s
+        hold_s, shared = SETTLE_SESSIONS * session_s, shared_state(settings.state)
         self._view = MergedView(
             settings.currency,
             hold_s=hold_s,
             revoked_s=session_s,
-            overtime_s=session_s if shared_state(settings.state) else hold_s,
+            overtime_s=session_s if shared else hold_s,
+            shared_by=settings.workers if shared else 0,
         )
         self._merged: Snapshot | None = None
         self._stored: Snapshot | None = None

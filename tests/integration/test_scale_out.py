@@ -74,7 +74,11 @@ def exporters_of(instances: list[Series]) -> dict[str, int]:
 
 
 class DoubleExportWatch(threading.Thread):
-    """Records, per project, the longest time it was exported by two instances at once."""
+    """Records, per project, the longest time it was exported by two instances at once,
+    and — for the failure message — what happened meanwhile: the test's kills and signals
+    (`said`) and, once a project has been doubled for `LOOK_S`, what each instance holds."""
+
+    LOOK_S = 10.0
 
     def __init__(self, ports: list[int]) -> None:
         super().__init__(daemon=True)
@@ -82,16 +86,33 @@ class DoubleExportWatch(threading.Thread):
         self.longest_s: dict[str, float] = defaultdict(float)
         self._since: dict[str, float] = {}
         self.stop = threading.Event()
+        self.started = time.monotonic()
+        self.timeline: list[str] = []
+
+    def said(self, what: str) -> None:
+        self.timeline.append(f"{time.monotonic() - self.started:6.1f} s {what}")
 
     def run(self) -> None:
         while not self.stop.wait(0.5):
             now = time.monotonic()
-            doubled = {p for p, n in exporters_of(scrape_all(self.ports)).items() if n > 1}
+            instances = scrape_all(self.ports)
+            doubled = {p for p, n in exporters_of(instances).items() if n > 1}
             for project in doubled:
-                self._since.setdefault(project, now)
-                self.longest_s[project] = max(self.longest_s[project], now - self._since[project])
+                since = self._since.setdefault(project, now)
+                if now - since >= self.LOOK_S > self.longest_s[project]:
+                    self.said(f"{project} doubled since {since - self.started:.1f} s: "
+                              + "; ".join(_held(port, series) for port, series
+                                          in zip(self.ports, instances, strict=True)))  # fmt: skip
+                self.longest_s[project] = max(self.longest_s[project], now - since)
             for project in set(self._since) - doubled:
                 del self._since[project]
+
+
+def _held(port: int, series: Series) -> str:
+    projects = sorted(dict(labels)["project"] for (n, labels) in series
+                      if n == "outcomes_project_info")  # fmt: skip
+    held = total(series, "outcomes_collector_partitions_held") if series else None
+    return f":{port} holds {held} partitions, exports {','.join(projects) or '-'}"
 
 
 @pytest.mark.parametrize(
@@ -132,6 +153,7 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
         for _ in range(KILLS):
             time.sleep(rng.uniform(3.0, 9.0))
             victim = rng.randrange(INSTANCES)
+            watch.said(f"kill -9 :{ports[victim]}")
             processes[victim].send_signal(signal.SIGKILL)
             processes[victim].wait()
             processes[victim] = start(
@@ -139,10 +161,13 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
             )
         # a zombie: frozen past its session timeout, its partitions move to the others; on
         # waking up it must not write over their state (fenced), and it rejoins
-        zombie = processes[rng.randrange(INSTANCES)]
+        frozen = rng.randrange(INSTANCES)
+        zombie = processes[frozen]
+        watch.said(f"SIGSTOP :{ports[frozen]}")
         zombie.send_signal(signal.SIGSTOP)
         time.sleep(ZOMBIE_S)
         zombie.send_signal(signal.SIGCONT)
+        watch.said(f"SIGCONT :{ports[frozen]}")
         producer.join(timeout=300)
         assert done.is_set()
 
@@ -182,4 +207,6 @@ def test_three_collectors_survive_ten_kills_and_a_zombie_with_exact_totals(
     problems = mismatches(series, expected_totals(documents), Fraction(100))
     assert problems == [], log.read_text()[-3000:]
     assert set(exporters_of(instances)) == {d["data"]["project"] for d in documents}
-    assert max(watch.longest_s.values(), default=0.0) <= REBALANCE_S, dict(watch.longest_s)
+    assert max(watch.longest_s.values(), default=0.0) <= REBALANCE_S, (
+        f"{dict(watch.longest_s)}\n" + "\n".join(watch.timeline)
+    )

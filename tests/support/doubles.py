@@ -29,6 +29,11 @@ class MemorySource:
     def assigned(self) -> frozenset[TopicPartitionKey]:
         return self._assigned
 
+    @property
+    def settled(self) -> bool:
+        """No rebalance: what it serves is assigned for good."""
+        return True
+
     def add(
         self, records: list[KafkaRecord], partition: int = 0, *, decoded_by_fetcher: bool = False
     ) -> list[SourceRecord]:

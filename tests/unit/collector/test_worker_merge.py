@@ -270,3 +270,65 @@ def test_nothing_is_kept_past_the_bound_when_the_workers_are_never_quiet(
         assert accepted(view) == expected, second
     merged = view.snapshot()
     assert merged is not None and merged.projects == ()
+
+
+def test_with_shared_state_what_another_instance_took_goes_once_the_workers_settle() -> None:
+    """With state shared by several collector instances, a partition a live worker released
+    that no worker here holds once all of them have reported a settled rebalance since went
+    to another instance, which exports it now: it goes at once, not after the hold (under
+    churn, holds chained one after another would show it twice for as long as it lasts).
+    A report taken before the release says nothing; nor does an unsettled one, nor one of a
+    collector whose workers have not all reported; what a worker that exited held waits."""
+    now, sent = [0.0], [0.0]
+    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0, shared_by=2)
+    a, b = DeltaSender(lambda: sent[0]), DeltaSender(lambda: sent[0])
+
+    def at(second: float) -> None:
+        now[0] = sent[0] = second
+
+    at(1.0)
+    view.apply(0, a.delta(snapshot(project("x")), {0: counters(5)}))
+    view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}))
+    at(2.0)
+    view.apply(0, a.delta(snapshot(), {}, settled=False))  # a rebalance: partition 0 revoked
+    at(2.5)
+    view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}))  # not rejoined yet
+    assert accepted(view) == 8
+    at(3.0)
+    view.apply(0, a.delta(snapshot(), {}))  # assigned nothing
+    view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}, settled=False))
+    assert accepted(view) == 8  # worker 1 is rejoining: partition 0 may come to it
+    at(3.5)
+    view.apply(1, b.delta(snapshot(project("z")), {1: counters(3)}))  # settled without it
+    assert accepted(view) == 3  # another instance holds partition 0
+    merged = view.snapshot()
+    assert merged is not None and [p.name for p in merged.projects] == ["z"]
+    # a worker that exited: its partitions wait for its replacement, settled or not
+    view.forget(1)
+    at(4.0)
+    c = DeltaSender(lambda: sent[0])
+    view.apply(1, c.delta(snapshot(), {}))
+    view.apply(0, a.delta(snapshot(), {}))
+    assert accepted(view) == 3
+    at(19.0)
+    assert accepted(view) == 3
+    at(30.0)  # nobody took it: past its hold and the workers quiet (never observed here)
+    assert accepted(view) == 0
+
+
+@pytest.mark.parametrize("shared_by", [3, 0], ids=["a-worker-missing", "own-state"])
+def test_a_release_waits_for_every_worker_and_for_shared_state(shared_by: int) -> None:
+    """Until every worker has reported (a replacement starting), and with state of its own
+    (no other instance can take a partition), a released partition waits for its time."""
+    now, sent, workers = [0.0], [0.0], 2
+    view = MergedView("USD", hold_s=18.0, clock=lambda: now[0], revoked_s=6.0, shared_by=shared_by)
+    senders = [DeltaSender(lambda: sent[0]) for _ in range(workers)]
+    for index, sender in enumerate(senders):
+        view.apply(index, sender.delta(snapshot(), {index: counters(2)}))
+    now[0] = sent[0] = 1.0
+    view.apply(0, senders[0].delta(snapshot(), {}))  # partition 0 released
+    for index, sender in enumerate(senders[1:], 1):
+        view.apply(index, sender.delta(snapshot(), {index: counters(2)}))
+    assert accepted(view) == 2 * workers
+    now[0] = 7.5  # its time is up (the workers were never observed quiet)
+    assert accepted(view) == 2 * workers - 2
