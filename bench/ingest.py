@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import realistic_records, table, write
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from collector.pipeline import Pipeline
 from collector.pipeline.decode import decode
 from collector.runtime import tune_garbage_collector, utc_now

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from bench.common import table, write
 from bench.render import engine_with
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from exporters.prometheus import Renderer
 from schemas.envelope import OutcomeEvent
 from schemas.events import CostIncurred, EventData, EventType, RunFinished

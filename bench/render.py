@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bench.common import table, write
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from exporters.prometheus import Renderer
 from outcomes.sdk.events import new_event
 from schemas.events import EventType

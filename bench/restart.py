@@ -22,7 +22,8 @@ from bench.common import (
 )
 from collector.embedded import EmbeddedBroker, free_port
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from collector.state.model import PeriodRow, ProjectRow, StateChanges
 from collector.state.sqlite import SqliteStore
 from tests.support.live import http_get

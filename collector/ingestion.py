@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from collector.config import Settings
 from collector.declarations.catalog import Catalog
-from collector.engine.engine import Clock, Engine, EngineSettings
+from collector.engine.engine import Clock, Engine
+from collector.engine.settings import EngineSettings
 from collector.integrations.deliver import receive_cdevent
 from collector.integrations.model import Translation
 from collector.pipeline import Durable, Pipeline, PipelineSettings, PipelineStatus

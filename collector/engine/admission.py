@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
 from collector.engine.periods import Period, month_and_quarter
 from schemas.envelope import EventError, Reason
 
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+
+
+class Verdict(StrEnum):
+    """What became of an event a judge took in."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,18 @@ come off the time saved of the run's day, so it is valued at the rate in force t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from schemas.binding import STRUCTURED_CONTENT_TYPE, KafkaRecord
 from schemas.events import VERDICTS
 
 FORFEITING: Final = frozenset({"rejected", "escalated"})
 ACCEPTING: Final = frozenset({"accepted", "edited"})
+STRUCTURED: Final = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
 
 
 @dataclass(slots=True)
@@ -60,6 +63,17 @@ class PendingReview:
     forget_after_s: float
     event: dict[str, Any]
     """The review event as a structured CloudEvent (for its dead letter)."""
+
+    def dead_letter(self) -> tuple[KafkaRecord, str]:
+        """The review as a structured CloudEvent record, and why its run never counted."""
+        data = self.event.get("data", {})
+        value = json.dumps(self.event, separators=(",", ":")).encode()
+        record = KafkaRecord(str(data.get("project", "")).encode(), [STRUCTURED], value)
+        why = (
+            f"no run {data.get('subject')!r} of project {data.get('project')!r} arrived"
+            " while its period accepted events"
+        )
+        return record, why
 
 
 @dataclass

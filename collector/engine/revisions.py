@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -91,3 +91,41 @@ def lowered(history: list[RevisionRow], start_s: float, end_s: float) -> list[st
             elif isinstance(old, int | float) and isinstance(new, int | float) and new < old:
                 said.append(f"{objective} lowered {old} -> {new} {where}")
     return said
+
+
+class Declarations:
+    """What the engine knows of each declared project's declaration over time: when it
+    first took effect (as stored, or first seen here) and its history, oldest first (as
+    stored, then appended)."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, float] = {}
+        self._histories: dict[str, list[RevisionRow]] = {}
+
+    def adopt(self, since: Mapping[str, float], rows: Iterable[RevisionRow]) -> None:
+        """What the store holds: a project's stored history as long as the one here or
+        longer replaces it (another instance may have appended since)."""
+        self.since.update(since)
+        stored: dict[str, list[RevisionRow]] = {}
+        for row in rows:
+            stored.setdefault(row.project, []).append(row)
+        for name, history in stored.items():
+            if len(history) >= len(self._histories.get(name, ())):
+                self._histories[name] = history
+
+    def history(self, project: str) -> list[RevisionRow]:
+        """`project`'s declaration history known here, oldest first."""
+        return list(self._histories.get(project, ()))
+
+    def revise(
+        self, project: str, document: Mapping[str, Any], digest: str | None, now_s: float
+    ) -> tuple[RevisionRow | None, RevisionRow | None]:
+        """(the project's latest revision, the one appended now because its declaration's
+        `digest` changed, if any)."""
+        history = self._histories.setdefault(project, [])
+        added = None
+        if digest is not None:
+            added = next_revision(history, project, document, digest, now_s)
+            if added is not None:
+                history.append(added)
+        return (history[-1] if history else None), added

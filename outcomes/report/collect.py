@@ -18,11 +18,12 @@ from typing import Any, Final
 from collector.config import Settings
 from collector.declarations.catalog import Catalog
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.formulas import exact
 from collector.engine.periods import Period, PeriodKind, parse_period_key, period_containing
 from collector.engine.project import IncidentSpan
 from collector.engine.revisions import in_force, lowered
+from collector.engine.settings import EngineSettings
 from collector.engine.statements import StatementShare
 from collector.state.model import LoadedState
 from collector.state.open import open_store

@@ -6,7 +6,8 @@ from __future__ import annotations
 import tracemalloc
 from datetime import timedelta
 
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType, RunFinished
 from tests.support.engines import FixedClock

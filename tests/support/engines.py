@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from collector.engine.engine import Engine, EngineSettings, Verdict
+from collector.engine.admission import Verdict
+from collector.engine.engine import Engine
 from collector.engine.policy import ProjectPolicy
+from collector.engine.settings import EngineSettings
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.state.sqlite import SqliteStore
 from schemas.envelope import EventError, OutcomeEvent

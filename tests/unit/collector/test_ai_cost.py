@@ -15,7 +15,8 @@ from genai_prices import Usage, calc_price
 
 from collector.declarations.registry import DeclarationRegistry
 from collector.engine.catalogue import PriceCatalogue
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from collector.engine.units import money_of_decimal
 from collector.state.model import PeriodRow, ProjectRow, StateChanges
 from collector.state.sql import SCHEMA_VERSION

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.periods import PeriodKind, parse_period_key
+from collector.engine.settings import EngineSettings
 from collector.engine.timing import timing_problem
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.state.sqlite import SqliteStore

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.periods import parse_period_key
+from collector.engine.settings import EngineSettings
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ClosedPeriod

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.periods import PeriodKind, period_containing
+from collector.engine.settings import EngineSettings
 from collector.state.sqlite import SqliteStore
 from schemas.binding import format_time
 from schemas.envelope import EventError, parse_event

@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings, Verdict
+from collector.engine.admission import Verdict
+from collector.engine.engine import Engine
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.seen import legacy_digest
+from collector.engine.settings import EngineSettings
 from collector.state.model import LoadedState, SeenRow
 from schemas.envelope import EventError, Reason
 from schemas.events import EventType

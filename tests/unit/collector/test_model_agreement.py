@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from schemas.binding import format_time
 from schemas.envelope import EventError, parse_event
 from tests.support import model

@@ -192,7 +192,8 @@ def test_a_declaration_takes_effect_once_and_keeps_that_time(tmp_path: Path) -> 
     from datetime import timedelta
 
     from collector.declarations.registry import DeclarationRegistry
-    from collector.engine.engine import Engine, EngineSettings
+    from collector.engine.engine import Engine
+    from collector.engine.settings import EngineSettings
     from tests.support.engines import FixedClock
     from tests.support.events import NOW
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.periods import parse_period_key
+from collector.engine.settings import EngineSettings
 from collector.state.sqlite import SqliteStore
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
 from collector.engine.periods import parse_period_key
+from collector.engine.settings import EngineSettings
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.events import CostStatement, EventType

@@ -13,7 +13,8 @@ from rich.console import Console
 
 from collector.config import Settings
 from collector.declarations.registry import DeclarationRegistry
-from collector.engine.engine import Engine, EngineSettings
+from collector.engine.engine import Engine
+from collector.engine.settings import EngineSettings
 from collector.pipeline import Pipeline
 from collector.state.sqlite import SqliteStore
 from outcomes.cli import main
