@@ -15,6 +15,7 @@ PUBLIC = [
     "outcomes.report",
     "exporters.prometheus",
     "exporters.otlp",
+    "exporters.catalog",
 ]
 
 
