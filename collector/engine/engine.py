@@ -30,6 +30,7 @@ from collector.engine.aggregates import (
     micros_of,
     run_micros,
 )
+from collector.engine.catalogue_loader import CatalogueOnDemand
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
 from collector.engine.kinds import Archive
@@ -39,7 +40,7 @@ from collector.engine.periods import (
     PeriodKind,
 )
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
-from collector.engine.pricing import CatalogueOnDemand, price_call
+from collector.engine.pricing import price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState
 from collector.engine.rates import epoch_day
 from collector.engine.reviews import PendingReview, RunMemo

@@ -50,7 +50,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def main(args: argparse.Namespace) -> int:
     from collector.runtime import utc_now
     from outcomes.report import ReportError, build_report
-    from outcomes.report.text import declarations_warning
+    from outcomes.report.words import declarations_warning
 
     try:
         clock = utc_now
@@ -72,14 +72,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _write(report: Report, kind: str, output: Path | None, wide: bool = False) -> None:
+    from outcomes.report.data import render_csv, render_json
     from outcomes.report.html import render_html
-    from outcomes.report.text import (
-        WIDE_TABLE,
-        render_csv,
-        render_json,
-        render_markdown,
-        render_table,
-    )
+    from outcomes.report.markdown import render_markdown
+    from outcomes.report.text import WIDE_TABLE, render_table
 
     if kind == "table":
         from rich.console import Console

@@ -32,7 +32,7 @@ from outcomes.demo.hooks import ToolFleet, send_deliveries, write_integrations
 from outcomes.gateway.app import GatewaySettings
 from outcomes.gateway.server import ThreadedServer, build_server
 from outcomes.gateway.tokens import digest
-from outcomes.report.text import attainment_text, roi_text
+from outcomes.report.words import attainment_text, roi_text
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.snapshot import ProjectSnapshot, Snapshot

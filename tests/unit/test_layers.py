@@ -4,6 +4,8 @@ module out of cycles too, inside a package as well)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 
 
@@ -65,3 +67,18 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     graph.add_import(importer="b", imported="a")
     graph.add_import(importer="b", imported="c")
     assert cycles(graph) == [["a", "b"]]
+
+
+MAX_MODULE_LINES = 500
+"""A module longer than this holds more than one thing: split it along its seams."""
+
+
+def test_no_module_is_longer_than_its_seams_allow() -> None:
+    root = Path(__file__).resolve().parents[2]
+    long = {
+        str(path.relative_to(root)): lines
+        for package in ("outcomes", "collector", "exporters", "schemas")
+        for path in sorted((root / package).rglob("*.py"))
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

@@ -19,7 +19,7 @@ from collector.engine.engine import Engine
 from collector.engine.settings import EngineSettings
 from collector.engine.units import money_of_decimal
 from collector.state.model import PeriodRow, ProjectRow, StateChanges
-from collector.state.sql import SCHEMA_VERSION
+from collector.state.schema import SCHEMA_VERSION
 from collector.state.sqlite import SqliteStore
 from schemas.events import AiUsage, EventType
 from schemas.snapshot import ProjectSnapshot

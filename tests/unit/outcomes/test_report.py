@@ -19,8 +19,10 @@ from collector.pipeline import Pipeline
 from collector.state.sqlite import SqliteStore
 from outcomes.cli import main
 from outcomes.report import ReportError, build_report, collect_rows
+from outcomes.report.data import render_csv, render_json
 from outcomes.report.html import render_html
-from outcomes.report.text import render_csv, render_json, render_markdown, render_table
+from outcomes.report.markdown import render_markdown
+from outcomes.report.text import render_table
 from schemas.binding import to_binary
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
@@ -278,7 +280,7 @@ def test_portfolio_totals_never_add_a_month_to_a_quarter(setup: Settings, tmp_pa
 
 
 def test_roi_reads_as_a_percentage_and_a_near_zero_cost_is_said() -> None:
-    from outcomes.report.text import roi_text
+    from outcomes.report.words import roi_text
 
     assert roi_text(1.853) == "185.3%"
     assert roi_text(-0.11) == "-11.0%"

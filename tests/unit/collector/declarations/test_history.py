@@ -16,7 +16,8 @@ from collector.engine.engine import Engine
 from collector.state.sqlite import SqliteStore
 from outcomes.cli import main
 from outcomes.report import build_report
-from outcomes.report.text import render_csv, render_markdown
+from outcomes.report.data import render_csv
+from outcomes.report.markdown import render_markdown
 from tests.support.engines import FixedClock, feed, new_engine
 from tests.support.events import make_event
 from tests.unit.collector.declarations.test_declarations import GOOD, write
