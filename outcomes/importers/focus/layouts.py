@@ -13,7 +13,8 @@ manifest listing them:
 With a manifest, the parts it lists are the export — every one must be there, whole (a
 missing part or one of another size than listed stops the import: no half statement may
 replace a whole one); files it does not list (an earlier delivery's) are left out, and of
-several runs of one Azure period only the newest counts. Without a manifest (a Google
+several deliveries of one period — Azure's runs, AWS's "create new" deliveries (a folder
+per delivery below `BILLING_PERIOD=YYYY-MM/`) — only the newest counts. Without a manifest (a Google
 Cloud export from BigQuery, sharded `*-000000000000.csv`; a folder of files) every export
 file below the folder is read, in name order.
 """
@@ -123,24 +124,38 @@ def _azure_parts(path: Path, document: dict[str, Any]) -> list[_Part]:
 
 
 def _newest_runs(manifests: list[_Manifest], notes: list[str]) -> list[_Manifest]:
-    """Of the Azure runs of one period (run folders side by side), the newest; every other
-    manifest as it is."""
-    newest: dict[Path, _Manifest] = {}
-    runs = [m for m in manifests if m.azure]
-    for manifest in runs:
-        period = manifest.path.parent.parent
+    """Of several deliveries of one period, the newest: Azure's run folders side by side,
+    AWS's "create new" deliveries (each with its manifest below the period's
+    `metadata/BILLING_PERIOD=YYYY-MM/` folder). Each delivery is a whole statement of
+    its period: adding them up would count the period twice."""
+    newest: dict[tuple[bool, Path], _Manifest] = {}
+    for manifest in manifests:
+        period = (manifest.azure, _period_folder(manifest))
         other = newest.get(period)
         if other is None or _when(manifest) > _when(other):
             newest[period] = manifest
-    kept = [m for m in manifests if not m.azure]
-    left = len(runs) - len(newest)
+    left = len(manifests) - len(newest)
     if left:
-        notes.append(f"{left} earlier run(s) of the same period left out: the newest run counts")
-    return kept + sorted(newest.values(), key=lambda m: m.path)
+        deliveries = "delivery" if left == 1 else "deliveries"
+        notes.append(f"{left} earlier {deliveries} of the same period left out: the newest counts")
+    return sorted(newest.values(), key=lambda m: m.path)
 
 
-def _when(manifest: _Manifest) -> tuple[str, float]:
-    return manifest.submitted, manifest.path.stat().st_mtime
+def _period_folder(manifest: _Manifest) -> Path:
+    """The folder of the period a manifest delivers: an Azure run folder's parent; for AWS
+    the `BILLING_PERIOD=` folder it lies in (else its own folder)."""
+    if manifest.azure:
+        return manifest.path.parent.parent
+    for folder in manifest.path.parents:
+        if folder.name.startswith("BILLING_PERIOD="):
+            return folder
+    return manifest.path.parent
+
+
+def _when(manifest: _Manifest) -> tuple[str, float, str]:
+    """Azure's submitted time, then the manifest's file time (a bucket sync keeps the
+    object's time), then its path (AWS's delivery folders start with their time)."""
+    return manifest.submitted, manifest.path.stat().st_mtime, str(manifest.path)
 
 
 def _located(folder: Path, manifest: _Manifest, part: _Part) -> Path:

@@ -82,6 +82,39 @@ def test_an_aws_export_is_the_parts_its_manifest_lists(tmp_path: Path) -> None:
         export_files(tmp_path)
 
 
+def aws_delivery(root: Path, period: str, delivery: str, parts: dict[str, list[str]]) -> Path:
+    """An AWS "create new" delivery: a folder per delivery below the period's data and
+    metadata folders, its manifest listing its own parts."""
+    export = root / "exports" / "focus-daily"
+    data = export / "data" / f"BILLING_PERIOD={period}" / delivery
+    for name, costs in parts.items():
+        part(data / name, costs)
+    manifest = export / "metadata" / f"BILLING_PERIOD={period}" / delivery
+    manifest.mkdir(parents=True)
+    prefix = f"s3://billing-bucket/exports/focus-daily/data/BILLING_PERIOD={period}/{delivery}"
+    uris = [f"{prefix}/{name}" for name in parts]
+    (manifest / "focus-daily-Manifest.json").write_text(json.dumps({"dataFiles": uris}))
+    return data
+
+
+def test_aws_create_new_deliveries_count_the_newest_of_each_period(tmp_path: Path) -> None:
+    """With "create new" every refresh keeps its files: each delivery is the whole period,
+    so only the newest of a period counts (the older one is larger, its manifest newer by
+    name but older by time)."""
+    old = aws_delivery(tmp_path, "2026-11", "20261201T0600Z-b", {"focus-daily-00001.csv.gz": ["9"]})
+    new = aws_delivery(tmp_path, "2026-11", "20261202T0600Z-a", {"focus-daily-00001.csv.gz": ["1"]})
+    october = aws_delivery(tmp_path, "2026-10", "20261101T0600Z-c",
+                           {"focus-daily-00001.csv.gz": ["2"]})  # fmt: skip
+    metadata = tmp_path / "exports" / "focus-daily" / "metadata"
+    os.utime(metadata / "BILLING_PERIOD=2026-11" / old.name / "focus-daily-Manifest.json",
+             (1.9e9, 1.9e9))  # fmt: skip
+    os.utime(metadata / "BILLING_PERIOD=2026-11" / new.name / "focus-daily-Manifest.json",
+             (2e9, 2e9))  # fmt: skip
+    layout = export_files(tmp_path)
+    assert layout.files == [october / "focus-daily-00001.csv.gz", new / "focus-daily-00001.csv.gz"]
+    assert layout.notes[0] == "1 earlier delivery of the same period left out: the newest counts"
+
+
 def test_an_azure_period_counts_its_newest_run_whole(tmp_path: Path) -> None:
     period = tmp_path / "costs" / "focus" / "20261101-20261130"
     azure_run(period, "run-a", {"part_0_0001.csv.gz": ["5"]}, "2026-12-01T06:00:00Z")
@@ -89,7 +122,7 @@ def test_an_azure_period_counts_its_newest_run_whole(tmp_path: Path) -> None:
                        "2026-12-02T06:00:00Z")  # fmt: skip
     layout = export_files(tmp_path / "costs")
     assert layout.files == [newest / "part_0_0001.csv.gz", newest / "part_1_0001.csv.gz"]
-    assert layout.notes == ["1 earlier run(s) of the same period left out: the newest run counts"]
+    assert layout.notes == ["1 earlier delivery of the same period left out: the newest counts"]
     whole = (newest / "part_1_0001.csv.gz").read_bytes()
     (newest / "part_1_0001.csv.gz").write_bytes(whole[:-7])  # a download cut short
     with pytest.raises(FocusFileError, match="part_1_0001.csv.gz: .* bytes where .* lists"):
@@ -121,5 +154,5 @@ def test_the_cli_reads_an_export_folder_as_one_statement(
     out = capsys.readouterr()
     assert code == 0, out
     said = out.out + out.err
-    assert "earlier run(s) of the same period left out" in said
+    assert "1 earlier delivery of the same period left out" in said
     assert "3.75" in said and "500" not in said
