@@ -2,8 +2,9 @@
 `outcomes import focus` into a live collector (both brokers): each project's cost is the
 exact sum of its EffectiveCost rows (credits and corrections included), untagged and
 foreign-currency rows are counted and in the rejects file, a second import changes nothing,
-and the provider's refreshed export (amounts changed, a project's rows gone, new rows)
-restates every project exactly. Rows follow the FOCUS 1.0 columns
+and the provider's refreshed export (amounts changed, a project's rows gone, new rows),
+delivered as an AWS Data Exports folder beside the first delivery, restates every project
+exactly. Rows follow the FOCUS 1.0 columns
 (FinOps-Open-Cost-and-Usage-Spec)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -101,6 +103,28 @@ def _parquet(rows: list[dict[str, Any]], path: Path) -> None:
         [list(json.loads(v).items()) for v in columns["Tags"]], pa.map_(pa.string(), pa.string())
     )
     pq.write_table(pa.table(columns), path)
+
+
+def _aws_delivery(
+    bucket: Path, delivery: str, parts: list[list[dict[str, Any]]], when_s: float
+) -> None:
+    """One delivery of an AWS Data Exports export (after AWS's "Understanding export
+    delivery"): gzip'd CSV parts below `data/BILLING_PERIOD=YYYY-MM/<delivery>/` and a
+    manifest below `metadata/…/<delivery>/` listing their S3 URIs, written once every part
+    is there, with the file time a bucket sync gives it."""
+    export = bucket / "exports" / "focus-daily"
+    period = f"BILLING_PERIOD={parts[0][0]['BillingPeriodStart'][:7]}"
+    data, metadata = export / "data" / period / delivery, export / "metadata" / period / delivery
+    data.mkdir(parents=True)
+    metadata.mkdir(parents=True)
+    uris = []
+    for number, part in enumerate(parts, 1):
+        name = f"focus-daily-{number:05d}.csv.gz"
+        (data / name).write_bytes(gzip.compress(_csv(part)))
+        uris.append(f"s3://billing/exports/focus-daily/data/{period}/{delivery}/{name}")
+    manifest = metadata / "focus-daily-Manifest.json"
+    manifest.write_text(json.dumps({"exportName": "focus-daily", "dataFiles": uris}))
+    os.utime(manifest, (when_s, when_s))
 
 
 def _costs(app: CollectorApp) -> dict[str, float | None]:
@@ -196,12 +220,15 @@ def test_focus_exports_give_each_project_its_exact_cost_and_restate_it(
     wait_until(duplicates, timeout_s=60)
     assert _costs(app) == exact
 
-    # the provider rewrites the month so far: one file now, with other amounts and rows
+    # the provider rewrites the month so far, delivered as AWS Data Exports do in "create
+    # new" mode: the first delivery stays in the bucket beside the refreshed one, two parts
     refreshed, restated = _refreshed(rows, random.Random(22))
-    latest = tmp_path / "export-refreshed.csv"
-    latest.write_bytes(_csv(refreshed))
-    third = outcomes(*command, str(latest))
+    bucket = tmp_path / "bucket"
+    _aws_delivery(bucket, "20260101T0000Z-first", [rows], when_s=1.9e9)
+    _aws_delivery(bucket, "20260102T0000Z-second", [refreshed[:100], refreshed[100:]], when_s=2e9)
+    third = outcomes(*command, str(bucket))
     assert third.returncode == 0, third.stderr
+    assert "1 earlier delivery of the same period left out" in " ".join(third.stderr.split())
     assert "ticket-triage" in " ".join(third.stderr.split())  # no longer mentioned: cost now 0
     wanted = {project: float(cost) for project, cost in restated.items()}
     assert wanted["ticket-triage"] == 0.0
