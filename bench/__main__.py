@@ -22,7 +22,7 @@ if __name__ == "__main__":
     with postgres_database() as database:
         throughput.main(500_000, database)
     ingest.main()
-    cpu.main(300_000, "embedded", "kafka-python")
+    cpu.main(300_000, "embedded", ["kafka-python", "confluent"], "auto")
     freshness.main()
     render.main()
     restart.main()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import events_counted, preload, realistic_records, table, write
-from bench.peers import kafka_python_rate
+from bench.peers import confluent_rate, kafka_python_rate
 from bench.throughput import SETTLED_SHARE
 from collector.embedded import free_port
 from tests.support.brokers import KINDS, Broker, running_broker
@@ -108,12 +108,16 @@ def collector_cpu(broker: Broker, topic: str, count: int, **settings: str) -> di
     }
 
 
-def bare_cpu(broker: Broker, topic: str, count: int) -> dict[str, float]:
-    """The tuned bare kafka-python consumer (this process, all its threads) and the broker."""
+def bare_cpu(broker: Broker, topic: str, count: int, client: str) -> dict[str, float]:
+    """A bare consumer that only counts records (this process, all its threads; `client`:
+    the tuned kafka-python consumer or confluent-kafka) and the broker."""
     pid = broker.pid
     before_broker = thread_ticks(pid) if pid else {}
     before = os.times()
-    rate = kafka_python_rate(broker.bootstrap_servers, topic, count, tuned=True)
+    if client == "kafka-python":
+        rate = kafka_python_rate(broker.bootstrap_servers, topic, count, tuned=True)
+    else:
+        rate = confluent_rate(broker.bootstrap_servers, topic, count)
     after, elapsed = os.times(), count / rate  # the group join's CPU counts, not its wait
     broker_s = sum(spent_s(before_broker, thread_ticks(pid)).values()) if pid else 0.0
     consumer_s = (after.user - before.user) + (after.system - before.system)
@@ -126,48 +130,62 @@ def bare_cpu(broker: Broker, topic: str, count: int) -> dict[str, float]:
     }
 
 
-def main(count: int, broker_kind: str, source: str, workers: int = 1) -> dict[str, Any]:
+BARE: dict[str, str] = {
+    "kafka-python": "bare kafka-python consumer, tuned",
+    "confluent": "bare confluent-kafka consumer",
+}
+PARTS = ("ingest thread", "collector's other threads", "fetcher process", "broker")
+COLLECTOR_PARTS = PARTS[:3]
+"""What the collector spends (the broker's share is the same for every consumer)."""
+
+
+def main(count: int, broker_kind: str, sources: list[str], workers: str) -> dict[str, Any]:
+    """Every source's bare consumer, then the collector with each source, on one topic."""
+    bare: dict[str, dict[str, float]] = {}
+    collectors: dict[str, dict[str, float]] = {}
     with running_broker(broker_kind) as broker:
         topic = f"cpu-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         preload(broker.bootstrap_servers, topic, realistic_records(count))
-        bare = bare_cpu(broker, topic, count)
-        settings = {} if source == "kafka-python" else {"source": source}
-        if workers > 1:
-            settings["workers"] = str(workers)
-        collector = collector_cpu(broker, topic, count, **settings)
-    children = "fetcher process" if workers == 1 else f"{workers} worker processes"
-    rows = [
-        ("bare kafka-python consumer, tuned", f"{bare['events_per_s']:,.0f} events/s"),
-        ("  the consumer (all its threads)", _cost(bare, "consumer")),
-        ("  the broker", _cost(bare, "broker")),
-        (
-            f"collector (source: {source}, workers: {workers})",
-            f"{collector['events_per_s']:,.0f} events/s",
-        ),
-    ]
-    parts = ("ingest thread", "collector's other threads", "fetcher process", "broker")
-    names = {"fetcher process": children}
-    rows += [(f"  {names.get(part, part)}", _cost(collector, part)) for part in parts]
-    total_us = sum(collector[f"{part}_us"] for part in parts)
+        for client in ("kafka-python", *(s for s in sources if s != "kafka-python")):
+            bare[client] = bare_cpu(broker, topic, count, client)
+        for source in sources:
+            settings = {"workers": workers}
+            if source != "kafka-python":
+                settings["source"] = source
+            collectors[source] = collector_cpu(broker, topic, count, **settings)
+    anchor = bare["kafka-python"]["consumer_us"]
+    rows = []
+    for client, measured in bare.items():
+        rows.append((BARE[client], f"{measured['events_per_s']:,.0f} events/s"))
+        rows.append(("  the consumer (all its threads)", _cost(measured, "consumer")))
+    children = "fetcher process" if workers == "1" else "worker processes"
     cores = os.cpu_count() or 1
-    rows.append(
-        (
-            "  in all, and the ceiling it sets",
-            f"{total_us:5.1f} µs/event -> {cores / total_us * 1e6:,.0f} events/s on {cores} cores",
+    for source, measured in collectors.items():
+        rate = measured["events_per_s"] / bare["kafka-python"]["events_per_s"]
+        speed = f"{measured['events_per_s']:,.0f} events/s = {rate:.2f}x tuned kafka-python"
+        rows.append((f"collector, source: {source}, workers: {workers}", speed))
+        rows += [
+            (f"  {children if p == 'fetcher process' else p}", _cost(measured, p)) for p in PARTS
+        ]
+        own_us = sum(measured[f"{part}_us"] for part in COLLECTOR_PARTS)
+        measured["collector_us"] = own_us
+        versus = f"{own_us / anchor:.2f}x the tuned kafka-python consumer's"
+        if source != "kafka-python":
+            versus += f", {own_us / bare[source]['consumer_us']:.2f}x bare {source}'s"
+        rows.append(("  the collector in all", f"{own_us:5.1f} µs/event = {versus}"))
+        rows.append(
+            ("  the ceiling it sets", f"{cores / own_us * 1e6:,.0f} events/s on {cores} cores")
         )
-    )
     table(f"CPU per event on {broker_kind} ({count:,} mixed events)", rows)
     result = {
         "broker": broker_kind,
         "events": count,
-        "source": source,
         "workers": workers,
         "bare": bare,
-        "collector": collector,
+        "collectors": collectors,
     }
-    name = f"cpu-{broker_kind}" + ("" if source == "kafka-python" else f"-{source}")
-    write(name + ("" if workers == 1 else f"-workers{workers}"), result)
+    write(f"cpu-{broker_kind}" + ("" if workers == "auto" else f"-workers{workers}"), result)
     return result
 
 
@@ -179,7 +197,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--broker", choices=KINDS, default="embedded")
-    parser.add_argument("--source", choices=("kafka-python", "confluent"), default="kafka-python")
-    parser.add_argument("--workers", type=int, default=1, help="the collector's --workers")
+    parser.add_argument(
+        "--sources", default="kafka-python,confluent",
+        help="the collector's sources to measure, each beside its bare client",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", default="auto", help="the collector's --workers (default: its default)"
+    )
     args = parser.parse_args()
-    main(args.events, args.broker, args.source, args.workers)
+    main(args.events, args.broker, args.sources.split(","), args.workers)
