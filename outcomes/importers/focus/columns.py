@@ -84,32 +84,54 @@ class Reading:
     to_charge: Callable[[dict[str, Any]], Charge | Skipped]
 
 
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """What a batch's columns say before any row is judged (`read`): each row's
+    combination, the values of each combination, and the amounts. Worked out by pyarrow's
+    kernels, which let other threads run: `read` may run beside the judging of the batch
+    before (`charges`)."""
+
+    batch: Any
+    project_of: ProjectOf | None
+    """How a Tags value names the project; None: Tags of a type the column path does not
+    read (the batch goes row by row)."""
+    combos: Any = None
+    values: list[tuple[Any, ...]] | None = None
+    amounts: tuple[Any, Any, Any] | None = None
+
+
+def read(batch: Any, reading: Reading) -> Columns:
+    """The batch's combinations and amounts (`Columns`); touches nothing shared."""
+    tags = _tags(batch, reading)
+    if tags is None or not batch.num_rows:
+        return Columns(batch, None)
+    array, project_of = tags
+    keys = [array, *_shared(batch)]
+    combos, first_rows = _combinations(keys)
+    values = list(zip(*(_at(a, first_rows) for a in keys), strict=True))
+    amounts = _amounts(_column(batch, reading.cost_column))
+    return Columns(batch, project_of, combos, values, amounts)
+
+
 def charges(
-    batch: Any, tally: Tally, reading: Reading
+    columns: Columns, tally: Tally, reading: Reading
 ) -> Iterator[tuple[Charge | Skipped, Row, int]]:
     """Every row that is not a plain charge or a zero amount: its charge (or why there is
     none), the row and its index in the batch, in file order; the others are counted in
     `tally`."""
+    batch = columns.batch
 
     def row_of(index: int) -> Row:
         return lambda: batch.slice(index, 1).to_pylist()[0]
 
-    if not batch.num_rows:
-        return
-    tags = _tags(batch, reading)
-    if tags is None:  # Tags of a type the column path does not read: row by row
-        for index in range(batch.num_rows):
+    project_of, combos, values = columns.project_of, columns.combos, columns.values
+    if project_of is None or values is None or columns.amounts is None:
+        for index in range(batch.num_rows):  # Tags the column path does not read (or none)
             row = row_of(index)
             yield reading.to_charge(row()), row, index
         return
-    array, project_of = tags
-    keys = [array, *_shared(batch)]
-    combos, first_rows = _combinations(keys)
-    kinds = [
-        _kind(values, project_of, tally.latest, reading)
-        for values in zip(*(_at(a, first_rows) for a in keys), strict=True)
-    ]
-    amount, plain_amount, zero_amount = _amounts(_column(batch, reading.cost_column))
+    kinds = [_kind(combination, project_of, tally.latest, reading) for combination in values]
+    amount, plain_amount, zero_amount = columns.amounts
     plain = pc.and_(pc.take(pa.array([isinstance(k, _Plain) for k in kinds]), combos),
                     plain_amount)  # fmt: skip
     zero = pc.and_(pc.take(pa.array([k is not _ROWS for k in kinds]), combos), zero_amount)

@@ -13,15 +13,19 @@ summary.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import queue
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeVar
 
 import yaml
 from rich.console import Console
@@ -54,6 +58,11 @@ REJECTED: Final = (Skip.NO_TAG, Skip.CURRENCY, Skip.INVALID, Skip.FUTURE)
 """Reasons whose rows are written to the rejects file (zero-cost rows are not)."""
 FUTURE_AFTER: Final = timedelta(days=1)
 """A charge day later than tomorrow (UTC) is in the future: no bill has it yet."""
+READERS: Final = 2
+"""Threads working out batches' columns (pyarrow's kernels let them run beside the one
+judging rows): each file is read this many batches ahead."""
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +213,55 @@ def _charges(
         for number, row in enumerate(rows(path, advance), 1):
             yield charge_of(row), partial(_same, row), number
         return
-    from outcomes.importers.focus.columns import Reading, charges  # noqa: PLC0415 - pyarrow
+    from outcomes.importers.focus.columns import Reading, charges, read  # noqa: PLC0415
 
     reading = Reading(
         options.project_tag, options.cost_column, options.currency, options.tag_map, notes,
         charge_of,
     )  # fmt: skip
     first = 1
-    for batch in found:
-        for charge, row_of, index in charges(batch, tally, reading):
+    for columns in _ahead(found, lambda batch: read(batch, reading)):
+        for charge, row_of, index in charges(columns, tally, reading):
             yield charge, row_of, first + index
-        first += batch.num_rows
+        first += columns.batch.num_rows
+
+
+def _ahead(items: Iterable[T], work: Callable[[T], R]) -> Iterator[R]:
+    """`work` of each item, in order: the items taken in a thread of their own (a file's
+    batches: pyarrow decodes them without holding the interpreter) and worked by READERS
+    threads, up to READERS items ahead of the one asked for — what memory holds is a few
+    batches. An error taking the items (a truncated file) is raised here, in order."""
+    stop = threading.Event()
+    ready: queue.Queue[Future[R] | BaseException | None] = queue.Queue(READERS)
+
+    def put(entry: Future[R] | BaseException | None) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                ready.put(entry, timeout=0.1)
+                return True
+        return False
+
+    def take(pool: ThreadPoolExecutor) -> None:
+        try:
+            for item in items:
+                if not put(pool.submit(work, item)):
+                    return
+        except BaseException as error:  # noqa: BLE001 - raised again by the reader
+            put(error)
+            return
+        put(None)
+
+    with ThreadPoolExecutor(READERS, thread_name_prefix="focus") as pool:
+        taker = threading.Thread(target=take, args=(pool,), name="focus-files", daemon=True)
+        taker.start()
+        try:
+            while (entry := ready.get()) is not None:
+                if isinstance(entry, BaseException):
+                    raise entry
+                yield entry.result()
+        finally:
+            stop.set()
+            taker.join()
 
 
 def _same(row: dict[str, Any]) -> dict[str, Any]:
