@@ -14,9 +14,9 @@ With a manifest, the parts it lists are the export — every one must be there, 
 missing part or one of another size than listed stops the import: no half statement may
 replace a whole one); files it does not list (an earlier delivery's) are left out, and of
 several deliveries of one period — Azure's runs, AWS's "create new" deliveries (a folder
-per delivery below `BILLING_PERIOD=YYYY-MM/`) — only the newest counts. Without a manifest (a Google
-Cloud export from BigQuery, sharded `*-000000000000.csv`; a folder of files) every export
-file below the folder is read, in name order.
+per delivery below `BILLING_PERIOD=YYYY-MM/`) — only the newest counts. Without a manifest
+(a Google Cloud export from BigQuery, sharded `*-000000000000.csv`; a folder of files)
+every export file below the folder is read, in name order.
 """
 
 from __future__ import annotations
