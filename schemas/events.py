@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+from schemas.names import NAME_PATTERN
+
 MAX_WINDOW_S: Final = 3600.0
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]

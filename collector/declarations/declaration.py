@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from collector.engine.periods import PeriodKind
-from schemas.events import NAME_PATTERN
+from schemas.names import NAME_PATTERN
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]

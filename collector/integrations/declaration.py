@@ -14,7 +14,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from schemas.events import NAME_PATTERN
+from schemas.names import NAME_PATTERN
 
 IntegrationType = Literal[
     "github",

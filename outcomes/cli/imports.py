@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from collector.config import ConfigError
-from outcomes.cli.settings import add_config_flag, add_kafka_flags, settings_from
+from outcomes.cli.settings import add_config_flag, add_kafka_flags
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from outcomes.importers.focus.ahead import Started
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,35 +62,50 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from outcomes.importers.focus.ahead import start_reading
+    from outcomes.importers.focus.files import FocusFileError
+    from outcomes.importers.focus.layouts import expand_paths
 
+    gc.disable()  # loading allocates much and frees nothing: collected once loaded (_run)
+    try:
+        layout = expand_paths(args.files)
+        # the first file is decoded while the rest of the program (the terminal, settings,
+        # kafka-python, the event models) loads: much of an import's time is its start
+        started = start_reading(layout.files[0], args.project_tag, args.cost_column)
+    except (FocusFileError, OSError) as error:
+        return _failed(error)
+    with started:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        for note in layout.notes:
+            console.print(f"note: {note}")
+        return _run(args, layout.files, started, console)
+
+
+def _run(args: argparse.Namespace, files: list[Path], started: Started, console: Console) -> int:
+    from collector.config import ConfigError
+    from outcomes.cli.settings import settings_from
     from outcomes.importers.focus.files import FocusFileError
     from outcomes.importers.focus.manifest import ManifestError
-    from outcomes.importers.focus.run import (
-        Options,
-        expand_paths,
-        import_focus,
-        load_tag_map,
-        summary,
-    )
+    from outcomes.importers.focus.reading import Options, load_tag_map
+    from outcomes.importers.focus.run import import_focus, summary
 
-    console = Console(stderr=True)
+    gc.freeze()  # what loading made lives to the end: never walked again
+    gc.enable()
     try:
+        tag_map = load_tag_map(args.tag_map)
         settings = settings_from(
             args,
             {"bootstrap_servers": args.bootstrap_servers, "topic": args.topic,
              "currency": args.currency},
         )  # fmt: skip
-        layout = expand_paths(args.files)
-        for note in layout.notes:
-            console.print(f"note: {note}")
-        files = layout.files
         options = Options(
             project_tag=args.project_tag,
             cost_column=args.cost_column,
             currency=settings.currency,
             dry_run=args.dry_run,
-            tag_map=load_tag_map(args.tag_map),
+            tag_map=tag_map,
         )
         rejects = args.rejects.open("w", newline="") if args.rejects else None
         try:
@@ -95,11 +116,16 @@ def main(args: argparse.Namespace) -> int:
                 topic=settings.topic,
                 console=console,
                 rejects=rejects,
+                started=started,
             )
         finally:
             if rejects is not None:
                 rejects.close()
     except (ConfigError, FocusFileError, ManifestError, OSError) as error:
-        print(f"outcomes import focus: {error}", file=sys.stderr)
-        return 2
+        return _failed(error)
     return summary(result, options, console)
+
+
+def _failed(error: Exception) -> int:
+    print(f"outcomes import focus: {error}", file=sys.stderr)
+    return 2

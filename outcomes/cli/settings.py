@@ -7,9 +7,10 @@ import argparse
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collector.config import Settings, load_settings
+if TYPE_CHECKING:
+    from collector.config import Settings
 
 
 def config_file(given: Path | None) -> Path | None:
@@ -21,6 +22,9 @@ def config_file(given: Path | None) -> Path | None:
 def settings_from(args: argparse.Namespace, flags: dict[str, Any]) -> Settings:
     """`flags` (None = not given) over the environment, the config file and the defaults.
     A verb's `--grace-days` is the `grace` setting. Raises `ConfigError`."""
+    # pydantic-settings loads here, not with the flags: a verb can begin its work first
+    from collector.config import load_settings
+
     grace_days: float | None = getattr(args, "grace_days", None)
     if grace_days is not None:
         flags = {**flags, "grace": timedelta(days=grace_days)}

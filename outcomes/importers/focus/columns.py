@@ -5,7 +5,7 @@ Per batch, each column the charge depends on — tags, charge start, provider, a
 billing period, categories, currency — is dictionary-encoded, and what it means is worked
 out once per distinct value. The columns' codes combine into one per row: rows of a
 combination share project, charge day, statement and category. Amounts are parsed exactly
-in C (decimal128, 18 places: a plain number of at most 12 integer digits) and summed per
+in C (decimal128, 18 places; of at most 12 integer digits) and summed per
 combination; a combination of plain charges adds its sum to its statement line at once, one
 of zero amounts is counted `zero_cost`. Every other row — no project, another currency, an
 invalid or odd value, a charge day in the future — goes through `to_charge` as a dict, so
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any, Final
@@ -46,10 +46,12 @@ Row = Callable[[], dict[str, Any]]
 BLOCK_BYTES: Final = 1 << 22
 AMOUNT: Final = pa.decimal128(38, 18)
 PLAIN_AMOUNT: Final = r"^[+-]?(\d{1,12}(\.\d{0,18})?|\.\d{1,18})$"
-"""An amount the decimal128 cast reads exactly and within range (|amount| < 10^12); any
-other text (spaces, exponents, more places) is read by the row path."""
+"""A batch's amounts are cast to decimal128 at once where every cell is a number it holds
+exactly (exponents too); where one is not, only cells of this form are cast (|amount| <
+10^12) and any other text (spaces, more places) is read by the row path."""
 _CODE_LIMIT: Final = 1 << 62
 _LIMIT: Final = pa.scalar(MAX_ROW_AMOUNT, AMOUNT)
+_ZERO: Final = pa.scalar(Decimal(0), AMOUNT)
 ENCODED: Final = frozenset({*SHARED, "Tags"})
 """Read dictionary-encoded where the file holds them as text."""
 TEXTS: Final = pa.dictionary(pa.int32(), pa.string())
@@ -87,9 +89,10 @@ class Reading:
 @dataclass(frozen=True, slots=True)
 class Columns:
     """What a batch's columns say before any row is judged (`read`): each row's
-    combination, the values of each combination, and the amounts. Worked out by pyarrow's
-    kernels, which let other threads run: `read` may run beside the judging of the batch
-    before (`charges`)."""
+    combination, the values of each combination, and per combination the sum and count of
+    its plain amounts and the count of its zero amounts. Worked out by pyarrow's kernels,
+    which let other threads run: `read` runs beside the judging of the batches before
+    (`charges`), which is left to look at each combination once."""
 
     batch: Any
     project_of: ProjectOf | None
@@ -98,19 +101,41 @@ class Columns:
     combos: Any = None
     values: list[tuple[Any, ...]] | None = None
     amounts: tuple[Any, Any, Any] | None = None
+    sums: list[tuple[int, Decimal, int]] = field(default_factory=list)
+    """(combination, sum, rows) of the plain amounts that are not 0."""
+    zeros: list[tuple[int, int]] = field(default_factory=list)
+    """(combination, rows) of the plain amounts of 0."""
+    odd: list[int] = field(default_factory=list)
+    """Rows whose amount is not plain: the row path says what they are."""
 
 
-def read(batch: Any, reading: Reading) -> Columns:
+def read(batch: Any, *, project_tag: str, cost_column: str) -> Columns:
     """The batch's combinations and amounts (`Columns`); touches nothing shared."""
-    tags = _tags(batch, reading)
+    tags = _tags(batch, project_tag)
     if tags is None or not batch.num_rows:
         return Columns(batch, None)
     array, project_of = tags
     keys = [array, *_shared(batch)]
     combos, first_rows = _combinations(keys)
     values = list(zip(*(_at(a, first_rows) for a in keys), strict=True))
-    amounts = _amounts(_column(batch, reading.cost_column))
-    return Columns(batch, project_of, combos, values, amounts)
+    amounts = amount, plain_amount, zero_amount = _amounts(_column(batch, cost_column))
+    grouped = (
+        pa.table({"combo": combos, "amount": amount})
+        .filter(plain_amount)
+        .group_by("combo")
+        .aggregate([("amount", "sum"), ("amount", "count")])
+    )
+    sums = _pairs(grouped.column("combo"), grouped.column("amount_sum"),
+                  grouped.column("amount_count"))  # fmt: skip
+    zeros = pc.value_counts(pc.filter(combos, zero_amount))
+    odd = pc.indices_nonzero(pc.invert(pc.or_(plain_amount, zero_amount))).to_pylist()
+    return Columns(batch, project_of, combos, values, amounts, sums,
+                   _pairs(zeros.field("values"), zeros.field("counts")), odd)  # fmt: skip
+
+
+def _pairs(*arrays: Any) -> list[Any]:
+    """The arrays' values side by side: [(a0, b0, …), (a1, b1, …), …]."""
+    return list(zip(*(array.to_pylist() for array in arrays), strict=True))
 
 
 def charges(
@@ -124,24 +149,34 @@ def charges(
     def row_of(index: int) -> Row:
         return lambda: batch.slice(index, 1).to_pylist()[0]
 
-    project_of, combos, values = columns.project_of, columns.combos, columns.values
+    project_of, values = columns.project_of, columns.values
     if project_of is None or values is None or columns.amounts is None:
         for index in range(batch.num_rows):  # Tags the column path does not read (or none)
             row = row_of(index)
             yield reading.to_charge(row()), row, index
         return
     kinds = [_kind(combination, project_of, tally.latest, reading) for combination in values]
-    amount, plain_amount, zero_amount = columns.amounts
-    plain = pc.and_(pc.take(pa.array([isinstance(k, _Plain) for k in kinds]), combos),
-                    plain_amount)  # fmt: skip
-    zero = pc.and_(pc.take(pa.array([k is not _ROWS for k in kinds]), combos), zero_amount)
-    _count(pa.table({"combo": combos, "amount": amount}).filter(plain), kinds, tally, reading)
-    zeros = pc.sum(zero).as_py() or 0
-    tally.read += zeros
-    tally.zero += zeros
-    for index in pc.indices_nonzero(pc.invert(pc.or_(plain, zero))).to_pylist():
+    _count(columns.sums, kinds, tally, reading)
+    for combo, rows in columns.zeros:
+        if kinds[combo] is not _ROWS:
+            tally.read += rows
+            tally.zero += rows
+    for index in _row_path(columns, kinds):
         row = row_of(index)
         yield reading.to_charge(row()), row, index
+
+
+def _row_path(columns: Columns, kinds: list[_Plain | _ZeroOnly | _Rows]) -> list[int]:
+    """The rows neither counted as a plain charge nor as a zero amount, in file order."""
+    if all(type(kind) is _Plain for kind in kinds):
+        return columns.odd
+    assert columns.amounts is not None
+    _, plain_amount, zero_amount = columns.amounts
+    plain = pc.and_(pc.take(pa.array([type(k) is _Plain for k in kinds]), columns.combos),
+                    plain_amount)  # fmt: skip
+    zero = pc.and_(pc.take(pa.array([k is not _ROWS for k in kinds]), columns.combos),
+                   zero_amount)  # fmt: skip
+    return pc.indices_nonzero(pc.invert(pc.or_(plain, zero))).to_pylist()  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True)
@@ -192,15 +227,14 @@ def _kind(
     return _Plain(project, day, assumed, statement, category)
 
 
-def _count(table: Any, kinds: list[Any], tally: Tally, reading: Reading) -> None:
+def _count(
+    sums: list[tuple[int, Decimal, int]], kinds: list[Any], tally: Tally, reading: Reading
+) -> None:
     """The plain charges' sums, per combination, into their statement lines."""
-    if not table.num_rows:
-        return
-    grouped = table.group_by("combo").aggregate([("amount", "sum"), ("amount", "count")])
-    found = zip(*(grouped.column(n).to_pylist() for n in ("combo", "amount_sum", "amount_count")),
-                strict=True)  # fmt: skip
-    for combo, total, rows in found:
+    for combo, total, rows in sums:
         plain = kinds[combo]
+        if type(plain) is not _Plain:
+            continue  # its rows take the row path
         lines = tally.sums.setdefault(plain.statement, {}).setdefault(plain.project, {})
         key = (plain.day, plain.category)
         lines[key] = EXACT.add(lines.get(key, Decimal(0)), total)
@@ -210,7 +244,7 @@ def _count(table: Any, kinds: list[Any], tally: Tally, reading: Reading) -> None
             reading.notes[UTC_ASSUMED] += rows
 
 
-def _tags(batch: Any, reading: Reading) -> tuple[Any, ProjectOf] | None:
+def _tags(batch: Any, project_tag: str) -> tuple[Any, ProjectOf] | None:
     """The Tags column as the column path reads it, and how a distinct value of it names
     the project: JSON text (CSV, or Parquet written so) as it is, a Parquet map as the value
     of the project tag; None for any other type (read row by row)."""
@@ -221,7 +255,7 @@ def _tags(batch: Any, reading: Reading) -> tuple[Any, ProjectOf] | None:
         return tags, _project_of_text
     if pa.types.is_map(tags.type) and pa.types.is_string(tags.type.key_type):
         # a map keeps its last pair of a key, as the row path's dict of its pairs does
-        return pc.map_lookup(tags, reading.project_tag, "last"), _project_of_value
+        return pc.map_lookup(tags, project_tag, "last"), _project_of_value
     return None
 
 
@@ -291,12 +325,16 @@ def _amounts(column: Any) -> tuple[Any, Any, Any]:
         and (column.type.precision - column.type.scale <= AMOUNT.precision - AMOUNT.scale)
     ):  # a Parquet decimal: exact as it is
         exact = pc.cast(column, AMOUNT)
-        amount = pc.fill_null(exact, pa.scalar(Decimal(0), AMOUNT))
+        amount = pc.fill_null(exact, _ZERO)
         within = pc.fill_null(pc.less(pc.abs(exact), _LIMIT), False)
-        nonzero = pc.not_equal(amount, pa.scalar(Decimal(0), AMOUNT))
+        nonzero = pc.not_equal(amount, _ZERO)
         return amount, pc.and_(within, nonzero), pc.and_(pc.is_valid(column), pc.invert(nonzero))
     text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
-    readable = pc.fill_null(pc.match_substring_regex(text, PLAIN_AMOUNT), False)
-    amount = pc.cast(pc.if_else(readable, text, "0"), AMOUNT)
-    nonzero = pc.not_equal(amount, pa.scalar(Decimal(0), AMOUNT))
+    try:  # the common case, in one pass: every cell a number decimal128 holds exactly
+        amount = pc.fill_null(pc.cast(text, AMOUNT), _ZERO)
+        readable = pc.and_(pc.is_valid(text), pc.less(pc.abs(amount), _LIMIT))
+    except pa.ArrowInvalid:  # a cell that is not: plain ones here, the others by the row path
+        readable = pc.fill_null(pc.match_substring_regex(text, PLAIN_AMOUNT), False)
+        amount = pc.cast(pc.if_else(readable, text, "0"), AMOUNT)
+    nonzero = pc.not_equal(amount, _ZERO)
     return amount, pc.and_(readable, nonzero), pc.and_(readable, pc.invert(nonzero))

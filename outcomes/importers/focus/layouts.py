@@ -177,3 +177,22 @@ def _located(folder: Path, manifest: _Manifest, part: _Part) -> Path:
         f"{manifest.path} lists {part.path}, not found below {folder}: the export is"
         " incomplete (sync every part); nothing was sent"
     )
+
+
+def expand_paths(paths: list[Path]) -> Layout:
+    """Files as given; a directory stands for the export below it — the parts its
+    manifests list (AWS, Azure), else every export file (`*.csv`, `*.csv.gz`, `*.parquet`)
+    in name order: a bucket's export folder synced locally (`layouts`)."""
+    found = Layout()
+    for path in paths:
+        if path.is_dir():
+            layout = export_files(path)
+            found.files += layout.files
+            found.notes += layout.notes
+        elif path.is_file():
+            found.files.append(path)
+        else:
+            raise FocusFileError(f"{path}: no such file or directory")
+    if not found.files:
+        raise FocusFileError(f"no export files in {', '.join(map(str, paths))}")
+    return found

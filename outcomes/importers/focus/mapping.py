@@ -30,7 +30,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final
 
-from schemas.events import NAME_PATTERN
+from schemas.names import NAME_PATTERN
 
 SOURCE: Final = "outcomes-import/focus"
 COST_COLUMNS: Final = ("EffectiveCost", "BilledCost")

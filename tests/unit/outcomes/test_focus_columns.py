@@ -13,12 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
 import pytest
 from rich.console import Console
 
 from bench.focus import COLUMNS
-from outcomes.importers.focus import run
-from outcomes.importers.focus.run import ImportResult, Options, import_focus
+from outcomes.importers.focus import ahead
+from outcomes.importers.focus.reading import ImportResult, Options
+from outcomes.importers.focus.run import import_focus
 
 ODD = {
     "Tags": ['{"app": "BrightPath"}', "", "NULL", '{"app": "Bad Name!"}', "{not json"],
@@ -36,7 +38,10 @@ ODD = {
 }  # fmt: skip
 
 
-def bill(rng: random.Random, rows: int) -> Iterator[dict[str, str]]:
+def bill(
+    rng: random.Random, rows: int, odd: dict[str, list[str]] | None = None
+) -> Iterator[dict[str, str]]:
+    odd = ODD if odd is None else odd
     for number in range(rows):
         day, project = 1 + number % 28, rng.choice(("alpha", "beta", "gamma"))
         start = f"2026-11-{day:02d}T{number % 24:02d}:00:00Z"
@@ -51,14 +56,14 @@ def bill(rng: random.Random, rows: int) -> Iterator[dict[str, str]]:
             "EffectiveCost": str(rng.randrange(-10**6, 10**9) / 10**7),
         }  # fmt: skip
         if rng.random() < 0.3:  # one odd cell
-            name = rng.choice(sorted(ODD))
-            row[name] = rng.choice(ODD[name])
+            name = rng.choice(sorted(odd))
+            row[name] = rng.choice(odd[name])
         yield row
 
 
 def imported(paths: list[Path], *, columns: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     if not columns:
-        monkeypatch.setattr(run, "columnar", lambda path, progress: None)
+        monkeypatch.setattr(ahead, "columnar", lambda path, progress: None)
     rejects = io.StringIO()
     options = Options("app", "EffectiveCost", "USD", dry_run=True)
     result: ImportResult = import_focus(
@@ -91,6 +96,31 @@ def test_the_column_path_counts_what_the_row_path_counts(
     assert by_columns == by_rows
     assert by_rows[1]  # skipped rows were there
     del rng
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_amounts_arrow_reads_exactly_are_read_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Exponents, signs, a bare point, 10^12 and more (refused by the row path) in every
+    batch: Arrow's cast reads each of them exactly, so no batch falls back to the pattern,
+    and the counts are the row path's."""
+    readable = ["1E5", "+.5", "5.", "-0", "0", "1e-3", "999999999999.5", "1000000000000",
+                "-1000000000000", "0.000000000000000001", "-2.5E+3"]  # fmt: skip
+    path = tmp_path / "bill.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows(bill(random.Random(seed), 3000, odd={"EffectiveCost": readable}))
+    by_rows = imported([path], columns=False, monkeypatch=monkeypatch)
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("the pattern was needed")
+
+    monkeypatch.setattr(pc, "match_substring_regex", refused)
+    by_columns = imported([path], columns=True, monkeypatch=monkeypatch)
+    assert by_columns == by_rows
+    assert by_rows[1]["invalid"] and by_rows[1]["zero_cost"]  # 10^12: refused; 0: zero
 
 
 def typed(rows: list[dict[str, str]], rng: random.Random, cost: Any) -> Any:
