@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from outcomes.importers.focus.ahead import Started
+from outcomes.importers.focus.events import statement_events
 from outcomes.importers.focus.manifest import (
     ensure_topic,
     manifest_topic,
@@ -32,7 +33,7 @@ from outcomes.importers.focus.reading import (
     StatementSent,
     read_statements,
 )
-from outcomes.importers.focus.statements import Statements, statement_events
+from outcomes.importers.focus.statements import Statements
 from outcomes.sdk.delivery import KafkaSender
 from schemas.binding import to_binary
 

@@ -1,4 +1,5 @@
-"""What one import says about each statement, as `outcomes.cost.statement` events.
+"""What one import says about each statement: exact sums, rounded once into its lines (sent
+as `outcomes.cost.statement` events: `events`).
 
 A statement is one (ProviderName, BillingAccountId, BillingPeriodStart): a provider
 rewrites it until the billing period is final, and one import run is its full statement
@@ -19,15 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Final
 
-from outcomes.importers.focus.mapping import SOURCE, Charge
-from schemas.envelope import OutcomeEvent
-from schemas.events import CostStatement, EventType
+from outcomes.importers.focus.mapping import Charge
 
 NINE_DECIMALS: Final = Decimal("0.000000001")
 EXACT: Final = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
@@ -97,39 +95,11 @@ class Statements:
         digest = hashlib.blake2b(statement.encode(), digest_size=8)
         for project in sorted(self.sums[statement]):
             for day, category, amount in self.lines(statement, project):
-                digest.update(f"\n{project}\x1f{day}\x1f{category}\x1f{_text(amount)}".encode())
+                digest.update(f"\n{project}\x1f{day}\x1f{category}\x1f{text_of(amount)}".encode())
         return digest.hexdigest()
 
 
-def statement_events(
-    statements: Statements,
-    statement: str,
-    *,
-    issued: datetime,
-    known: Iterable[str] = (),
-    currency: str,
-) -> list[OutcomeEvent]:
-    """The statement's event for each of its projects, and an empty one for each project in
-    `known` (mentioned by an earlier import) that it no longer mentions."""
-    version = statements.version(statement)
-    projects = sorted(set(statements.sums[statement]) | set(known))
-    events = []
-    for project in projects:
-        lines = [
-            {"day": day.isoformat(), "category": category, "amount": _text(amount)}
-            for day, category, amount in statements.lines(statement, project)
-        ]
-        data = CostStatement.model_validate(
-            {"project": project, "statement": statement, "version": version,
-             "issued_at": issued, "lines": lines, "currency": currency}
-        )  # fmt: skip
-        identity = f"{statement}\x1f{project}\x1f{version}".encode()
-        event_id = "focus-statement-" + hashlib.blake2b(identity, digest_size=16).hexdigest()
-        events.append(OutcomeEvent(event_id, SOURCE, EventType.COST_STATEMENT, issued, data))
-    return events
-
-
-def _text(amount: Decimal) -> str:
+def text_of(amount: Decimal) -> str:
     """`12.5`, `-0.000000001`, `130`: plain decimal notation, no exponent."""
     text = format(amount, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from outcomes.importers.focus.events import statement_events
 from outcomes.importers.focus.mapping import MAX_ROW_AMOUNT, Charge, Skip, Skipped, to_charge
-from outcomes.importers.focus.statements import Statements, statement_events
+from outcomes.importers.focus.statements import Statements
 from tests.support.events import NOW
 from tests.support.mutate import json_values
 from tests.unit.outcomes.test_focus import row

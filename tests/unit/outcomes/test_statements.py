@@ -17,11 +17,12 @@ import pytest
 from rich.console import Console
 
 from bench.focus import write_bill
+from outcomes.importers.focus.events import statement_events
 from outcomes.importers.focus.files import FocusFileError
 from outcomes.importers.focus.mapping import Charge
 from outcomes.importers.focus.reading import Options
 from outcomes.importers.focus.run import import_focus
-from outcomes.importers.focus.statements import Statements, statement_events
+from outcomes.importers.focus.statements import Statements
 from schemas.events import CostStatement
 from tests.support.events import NOW
 
