@@ -35,7 +35,7 @@ class Ahead(Generic[T, R]):
     """`work` of each item, in order, begun when made: the items are taken in a thread of
     their own and worked by READERS threads, up to `depth` items ahead of the one asked for.
     An error taking the items (a truncated file) is raised by the iteration, in order.
-    `close()` (or leaving `with`) stops the threads."""
+    `close()` stops the threads."""
 
     def __init__(self, items: Iterable[T], work: Callable[[T], R], depth: int = AHEAD) -> None:
         self._stop = threading.Event()
@@ -56,12 +56,6 @@ class Ahead(Generic[T, R]):
         self._stop.set()
         self._taker.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> Ahead[T, R]:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def _put(self, entry: Future[R] | BaseException | None) -> bool:
         while not self._stop.is_set():
