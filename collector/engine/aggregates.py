@@ -115,6 +115,17 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     return Counter({int(day): us for day, us in stored.items()})
 
 
+def _runs(stored: dict[str, dict[str, int]] | list[list[Any]]) -> dict[str, Counter[str]]:
+    """Lifetime runs from stored state: nested by automation, or the [automation, outcome,
+    count] rows written before."""
+    if isinstance(stored, dict):
+        return {automation: Counter(outcomes) for automation, outcomes in stored.items()}
+    runs: dict[str, Counter[str]] = {}
+    for automation, outcome, count in stored:
+        runs.setdefault(automation, Counter())[outcome] += count
+    return runs
+
+
 def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
@@ -297,8 +308,9 @@ class PeriodTotals:
 class LifetimeCounters:
     """The persisted §6 counters of one project, plus first/last event time."""
 
-    runs: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(automation, outcome) -> count; folded automations count under `other`."""
+    runs: dict[str, Counter[str]] = field(default_factory=dict)
+    """automation -> outcome -> count; folded automations count under `other`. Nested, as
+    stored: written with every batch that touches the project, without a copy."""
     manual_avoided_us: int = 0
     human_effort_us: int = 0
     cost_n: Counter[str] = field(default_factory=Counter)
@@ -377,7 +389,10 @@ class LifetimeCounters:
     ) -> None:
         """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
         self.note_time(event_time_s)
-        self.runs[(label, outcome)] += 1
+        outcomes = self.runs.get(label)
+        if outcomes is None:
+            outcomes = self.runs[label] = Counter()
+        outcomes[outcome] += 1
         effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
         if outcome == "succeeded":
@@ -407,7 +422,7 @@ class LifetimeCounters:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "runs": [[automation, outcome, n] for (automation, outcome), n in self.runs.items()],
+            "runs": self.runs,
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
             "cost_n": dict(self.cost_n),
@@ -434,7 +449,7 @@ class LifetimeCounters:
         saved_us = raw["manual_avoided_us"] - raw["human_effort_us"]
         first_day = epoch_day(raw["first_event_s"] or 0.0)
         return cls(
-            runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
+            runs=_runs(raw["runs"]),
             manual_avoided_us=raw["manual_avoided_us"],
             human_effort_us=raw["human_effort_us"],
             cost_n=money(raw, "cost"),

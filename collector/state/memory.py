@@ -9,8 +9,8 @@ cannot be stored leaves the store as it was). Not thread-safe, as the contract a
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from collector.state.encoding import stored_json as _json
 from collector.state.model import (
     IncidentRow,
     LoadedState,
@@ -175,7 +175,3 @@ class _Encoded:
             (r.project, r.subject): (_json(r.data), r.forget_after_s) for r in changes.reviews
         }
         self.statements = {(r.project, r.statement): _json(r.data) for r in changes.statements}
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -11,8 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_json
-
+from collector.state.encoding import stored_json as _json
 from collector.state.model import (
     DIGEST_SIZE,
     IncidentRow,
@@ -30,15 +29,6 @@ from collector.state.model import (
 )
 from collector.state.schema import SCHEMA_VERSION, TABLES
 from collector.state.store import Fence, FencedError
-
-
-def _json(value: Any) -> str:
-    """Compact JSON of stored state (ints, strings, containers). pydantic-core's encoder:
-    several times faster than `json.dumps`, exact for any integer; read with `json.loads`."""
-    try:
-        return to_json(value).decode()
-    except PydanticSerializationError as error:  # a programming error, as in json.dumps
-        raise TypeError(str(error)) from None
 
 
 def seen_batches(rows: Sequence[SeenRow]) -> list[tuple[int, float, bytes]]:

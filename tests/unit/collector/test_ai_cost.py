@@ -257,6 +257,7 @@ def test_state_from_before_billionths_reads_the_same_amounts(tmp_path: Path) -> 
         return project(engine)
 
     old = load()
+    assert old.counters.runs == (("classify", "succeeded", 2),)  # rows, as written then
     assert old.counters.cost == (("licence", 100.0), ("run", 1.25))
     assert old.counters.credits == (("licence", 20.0),)
     assert old.counters.savings == (("cloud", 250.000001),)
@@ -272,6 +273,7 @@ def test_state_from_before_billionths_reads_the_same_amounts(tmp_path: Path) -> 
     store.commit(engine.take_changes(), {}, {})
     store.close()
     assert load().counters.cost == (("licence", 100.0), ("run", 1.250000001))
+    assert load().counters.runs == (("classify", "succeeded", 3),)  # now stored nested
 
 
 def test_a_dated_snapshot_is_priced_by_its_models_entry(tmp_path: Path) -> None:
