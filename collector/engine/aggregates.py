@@ -46,6 +46,8 @@ RUN_COST_CATEGORY = "run"
 AI_COST_CATEGORY = "ai"
 TOKEN_TYPES = ("input", "output", "cache_read", "cache_write", "reasoning")
 
+_NEVER_S: Final = float("-inf")
+
 Micros = tuple[int, int, int]
 """One event's numbers, converted once for every aggregate (`micros_of`): durations in
 millionths of a second, money in billionths."""
@@ -115,14 +117,15 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     return Counter({int(day): us for day, us in stored.items()})
 
 
-def _runs(stored: dict[str, dict[str, int]] | list[list[Any]]) -> dict[str, Counter[str]]:
+def _runs(stored: dict[str, dict[str, int]] | list[list[Any]]) -> dict[str, dict[str, int]]:
     """Lifetime runs from stored state: nested by automation, or the [automation, outcome,
     count] rows written before."""
     if isinstance(stored, dict):
-        return {automation: Counter(outcomes) for automation, outcomes in stored.items()}
-    runs: dict[str, Counter[str]] = {}
+        return {automation: dict(outcomes) for automation, outcomes in stored.items()}
+    runs: dict[str, dict[str, int]] = {}
     for automation, outcome, count in stored:
-        runs.setdefault(automation, Counter())[outcome] += count
+        outcomes = runs.setdefault(automation, {})
+        outcomes[outcome] = outcomes.get(outcome, 0) + count
     return runs
 
 
@@ -308,7 +311,7 @@ class PeriodTotals:
 class LifetimeCounters:
     """The persisted §6 counters of one project, plus first/last event time."""
 
-    runs: dict[str, Counter[str]] = field(default_factory=dict)
+    runs: dict[str, dict[str, int]] = field(default_factory=dict)
     """automation -> outcome -> count; folded automations count under `other`. Nested, as
     stored: written with every batch that touches the project, without a copy."""
     manual_avoided_us: int = 0
@@ -346,7 +349,7 @@ class LifetimeCounters:
 
     def note_input(self, kind: type[EventData], event_time_s: float) -> None:
         name = INPUT_OF[kind]
-        if event_time_s > self.latest_input_s.get(name, float("-inf")):
+        if event_time_s > self.latest_input_s.get(name, _NEVER_S):
             self.latest_input_s[name] = event_time_s
 
     def add_usage(
@@ -391,8 +394,9 @@ class LifetimeCounters:
         self.note_time(event_time_s)
         outcomes = self.runs.get(label)
         if outcomes is None:
-            outcomes = self.runs[label] = Counter()
-        outcomes[outcome] += 1
+            self.runs[label] = {outcome: 1}
+        else:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
         effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
         if outcome == "succeeded":

@@ -28,7 +28,6 @@ from collector.engine.adoption import adopt_projects
 from collector.engine.aggregates import (
     PeriodTotals,
     micros_of,
-    run_micros,
 )
 from collector.engine.catalogue_loader import CatalogueOnDemand
 from collector.engine.changes import ChangeLog
@@ -42,9 +41,9 @@ from collector.engine.periods import (
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState
-from collector.engine.rates import epoch_day
 from collector.engine.reviews import PendingReview, RunMemo
 from collector.engine.revisions import Declarations
+from collector.engine.run_counts import count_run
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.settings import EngineSettings
 from collector.engine.snapshots import health_snapshot
@@ -145,7 +144,9 @@ class Engine:
             or kind is AiUsage
             or kind is CostStatement
         ):
-            check_currency(data.currency, self.settings.currency)  # type: ignore[union-attr]
+            currency = data.currency  # type: ignore[union-attr]
+            if currency is not None and currency != self.settings.currency:
+                check_currency(currency, self.settings.currency)
         if event_s > at.future_limit_s:
             raise future(moment, self.settings.future_tolerance)
         project_name = data.project
@@ -176,7 +177,11 @@ class Engine:
         forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self.changes.seen.append(SeenRow(digest, partition, forget_after_s))
-        name = self._project_name(project_name, partition)
+        name = (
+            project_name
+            if project_name in self._projects
+            else self._project_name(project_name, partition)
+        )
         if name is not project_name:
             profile = self.policy.profile(name)
         # runs are remembered for their reviews while their period accepts events; a review
@@ -273,12 +278,9 @@ class Engine:
         totals = project.month_totals(month)
         totals.note_applied(now_s)
         self.changes.months.add((name, month.key))
-        if kind is RunFinished:  # most events: their numbers and day computed once
-            micros = run_micros(data)  # type: ignore[arg-type]
-            outcome, day = data.outcome, epoch_day(event_s)  # type: ignore[union-attr]
-            project.counters.add_run(label, outcome, micros, event_s, day)
-            totals.add_run(outcome, micros, day, label)
-            memo = RunMemo(month.key, day, outcome, micros[1], remember_s)
+        if kind is RunFinished:  # most events: counted in one call
+            day, manual_us = count_run(project.counters, totals, label, data, event_s)  # type: ignore[arg-type]
+            memo = RunMemo(month.key, day, data.outcome, manual_us, remember_s)  # type: ignore[union-attr]
             kinds.remember(project, event.id, memo, totals, self.changes)
             return
         if kind is IncidentOpened or kind is IncidentResolved:

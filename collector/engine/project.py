@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Final
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.incidents import Incident, union_within
@@ -28,6 +29,9 @@ from schemas.events import (
 )
 
 OTHER = "other"
+_AUTOMATED: Final = (RunFinished, AiUsage, ReviewRecorded)
+"""Events labelled by their automation (a tuple: `isinstance` with a union builds it per call)."""
+_OF_SERVICES: Final = (AvailabilityObserved, IncidentOpened, IncidentResolved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +89,12 @@ class ProjectState:
 
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
-        if isinstance(data, RunFinished | AiUsage | ReviewRecorded):
+        if isinstance(data, _AUTOMATED):
             automation = data.automation
             if automation in self._automations:  # the usual case, without a call
                 return automation, None
             return _fold(automation, self._automations, limit, "automation")
-        if isinstance(data, AvailabilityObserved | IncidentOpened | IncidentResolved):
+        if isinstance(data, _OF_SERVICES):
             if data.service in declared:
                 self._services.add(data.service)
                 return data.service, None

@@ -90,7 +90,8 @@ class ReviewBook:
         if run_id in self.runs:
             return False, None
         self.runs[run_id] = memo
-        return True, self.pending.pop(run_id, None)
+        pending = self.pending
+        return True, pending.pop(run_id, None) if pending else None
 
     def forget_before(self, moment_s: float) -> list[PendingReview]:
         """Forget runs whose period no longer accepts events; the pending reviews that

@@ -1,0 +1,59 @@
+"""A run counted in its project's lifetime counters and its month's totals at once.
+
+Most events are runs: this is `LifetimeCounters.add_run` and `PeriodTotals.add_run` (which
+stay for replays and tests, and must agree with it) fused, with the run's numbers
+converted once and no call per counter.
+"""
+
+from __future__ import annotations
+
+from collector.engine.aggregates import RUN_COST_CATEGORY, LifetimeCounters, PeriodTotals
+from collector.engine.rates import SECONDS_PER_DAY
+from collector.engine.units import to_micros, to_money
+from schemas.events import RunFinished
+
+
+def count_run(
+    counters: LifetimeCounters,
+    totals: PeriodTotals,
+    label: str,
+    run: RunFinished,
+    event_s: float,
+) -> tuple[int, int]:
+    """Count `run` of automation `label` (its event time `event_s`); returns its epoch day
+    and manual duration in µs (what its review needs)."""
+    effort, manual, cost = run.human_effort_s, run.manual_duration_s, run.cost
+    effort_us = to_micros(effort) if effort else 0
+    manual_us = to_micros(manual) if manual else 0
+    cost_n = to_money(cost) if cost else 0
+    outcome = run.outcome
+    day = int(event_s // SECONDS_PER_DAY)
+    first, last = counters.first_event_s, counters.last_event_s
+    if first is None or event_s < first:
+        counters.first_event_s = event_s
+    if last is None or event_s > last:
+        counters.last_event_s = event_s
+    outcomes = counters.runs.get(label)
+    if outcomes is None:
+        counters.runs[label] = {outcome: 1}
+    else:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    totals.runs[outcome] += 1
+    counters.human_effort_us += effort_us
+    totals.human_effort_us += effort_us
+    if effort_us > 0:
+        totals.runs_with_effort += 1
+    if outcome == "succeeded":
+        counters.manual_avoided_us += manual_us
+        totals.manual_succeeded_us += manual_us
+        totals.baselines[label] += manual_us
+        totals.succeeded[label] += 1
+        saved_us = manual_us - effort_us
+        counters.saved_by_day_us[day] += saved_us
+        totals.saved_by_day_us[day] += saved_us
+    elif effort_us:
+        counters.saved_by_day_us[day] -= effort_us
+        totals.saved_by_day_us[day] -= effort_us
+    counters.cost_n[RUN_COST_CATEGORY] += cost_n
+    totals.cost_n[RUN_COST_CATEGORY] += cost_n
+    return day, manual_us
