@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -139,21 +140,69 @@ COLLECTOR_PARTS = PARTS[:3]
 """What the collector spends (the broker's share is the same for every consumer)."""
 
 
-def main(count: int, broker_kind: str, sources: list[str], workers: str) -> dict[str, Any]:
-    """Every source's bare consumer, then the collector with each source, on one topic."""
-    bare: dict[str, dict[str, float]] = {}
-    collectors: dict[str, dict[str, float]] = {}
+def main(
+    count: int, broker_kind: str, sources: list[str], workers: str, rounds: int = 3
+) -> dict[str, Any]:
+    """Every source's bare consumer, then the collector with each source, on one topic;
+    `rounds` times over, alternating, so each ratio is of two measurements taken minutes
+    apart at most. Reported: the median of each figure, and each round's ratios."""
+    measured: list[tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]] = []
     with running_broker(broker_kind) as broker:
         topic = f"cpu-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         preload(broker.bootstrap_servers, topic, realistic_records(count))
-        for client in ("kafka-python", *(s for s in sources if s != "kafka-python")):
-            bare[client] = bare_cpu(broker, topic, count, client)
-        for source in sources:
-            settings = {"workers": workers}
-            if source != "kafka-python":
-                settings["source"] = source
-            collectors[source] = collector_cpu(broker, topic, count, **settings)
+        for _ in range(rounds):
+            bare = {
+                client: bare_cpu(broker, topic, count, client)
+                for client in ("kafka-python", *(s for s in sources if s != "kafka-python"))
+            }
+            collectors = {}
+            for source in sources:
+                settings = {"workers": workers}
+                if source != "kafka-python":
+                    settings["source"] = source
+                collectors[source] = collector_cpu(broker, topic, count, **settings)
+                collectors[source]["collector_us"] = sum(
+                    collectors[source][f"{part}_us"] for part in COLLECTOR_PARTS
+                )
+            measured.append((bare, collectors))
+    ratios = {
+        source: [c[source]["collector_us"] / b["kafka-python"]["consumer_us"] for b, c in measured]
+        for source in sources
+    }
+    bare, collectors = _medians([b for b, _ in measured]), _medians([c for _, c in measured])
+    _report(broker_kind, count, workers, bare=bare, collectors=collectors, ratios=ratios)
+    result = {
+        "broker": broker_kind,
+        "events": count,
+        "workers": workers,
+        "rounds": rounds,
+        "bare": bare,
+        "collectors": collectors,
+        "ratios_by_round": ratios,
+        "rounds_measured": [{"bare": b, "collectors": c} for b, c in measured],
+    }
+    write(f"cpu-{broker_kind}" + ("" if workers == "auto" else f"-workers{workers}"), result)
+    return result
+
+
+def _medians(runs: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each consumer's figures: the median over the rounds, figure by figure."""
+    return {
+        name: {key: statistics.median(run[name][key] for run in runs) for key in figures}
+        for name, figures in runs[0].items()
+    }
+
+
+def _report(
+    broker_kind: str,
+    count: int,
+    workers: str,
+    *,
+    bare: dict[str, dict[str, float]],
+    collectors: dict[str, dict[str, float]],
+    ratios: dict[str, list[float]],
+) -> None:
     anchor = bare["kafka-python"]["consumer_us"]
     rows = []
     for client, measured in bare.items():
@@ -168,25 +217,21 @@ def main(count: int, broker_kind: str, sources: list[str], workers: str) -> dict
         rows += [
             (f"  {children if p == 'fetcher process' else p}", _cost(measured, p)) for p in PARTS
         ]
-        own_us = sum(measured[f"{part}_us"] for part in COLLECTOR_PARTS)
-        measured["collector_us"] = own_us
+        own_us = measured["collector_us"]
         versus = f"{own_us / anchor:.2f}x the tuned kafka-python consumer's"
         if source != "kafka-python":
             versus += f", {own_us / bare[source]['consumer_us']:.2f}x bare {source}'s"
         rows.append(("  the collector in all", f"{own_us:5.1f} µs/event = {versus}"))
+        each = ", ".join(f"{ratio:.2f}x" for ratio in ratios[source])
+        median = statistics.median(ratios[source])
+        rows.append(("  against kafka-python, round by round", f"{each} (median {median:.2f}x)"))
         rows.append(
             ("  the ceiling it sets", f"{cores / own_us * 1e6:,.0f} events/s on {cores} cores")
         )
-    table(f"CPU per event on {broker_kind} ({count:,} mixed events)", rows)
-    result = {
-        "broker": broker_kind,
-        "events": count,
-        "workers": workers,
-        "bare": bare,
-        "collectors": collectors,
-    }
-    write(f"cpu-{broker_kind}" + ("" if workers == "auto" else f"-workers{workers}"), result)
-    return result
+    rounds = len(next(iter(ratios.values())))
+    table(
+        f"CPU per event on {broker_kind} ({count:,} mixed events, medians of {rounds} rounds)", rows
+    )
 
 
 def _cost(measured: dict[str, float], part: str) -> str:
@@ -204,5 +249,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--workers", default="auto", help="the collector's --workers (default: its default)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
     args = parser.parse_args()
-    main(args.events, args.broker, args.sources.split(","), args.workers)
+    main(args.events, args.broker, args.sources.split(","), args.workers, args.rounds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Final, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
@@ -131,6 +131,11 @@ def parse_event(attributes: dict[str, Any], data: Any) -> OutcomeEvent:
     if problem is not None:
         raise EventError(Reason.INVALID, problem, event_type.value)
     return event
+
+
+TIED_TYPES: Final = frozenset({EventType.AVAILABILITY_OBSERVED, EventType.INCIDENT_RESOLVED})
+"""The event types whose envelope `inconsistency` ties to their `data` (for the others it
+finds nothing: the fast paths skip the call)."""
 
 
 def inconsistency(event: OutcomeEvent) -> str | None:

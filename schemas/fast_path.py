@@ -26,7 +26,7 @@ from typing import Annotated, Any, Final, Literal, NotRequired, Union
 from pydantic import Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from schemas.envelope import Envelope, OutcomeEvent, inconsistency
+from schemas.envelope import TIED_TYPES, Envelope, OutcomeEvent, inconsistency
 from schemas.events import DATA_MODELS, EventType
 
 EnvelopeFields = tuple[bytes, bytes, bytes, bytes]
@@ -116,7 +116,9 @@ def from_binary(
     if key != payload.project.encode():
         return None
     event = OutcomeEvent(event_id, source, event_type, moment, payload)
-    return None if inconsistency(event) is not None else event
+    if event_type in TIED_TYPES and inconsistency(event) is not None:
+        return None
+    return event
 
 
 def _structured_shape(event_type: EventType) -> Any:
@@ -180,4 +182,6 @@ def from_structured(
         data,
         parsed.get("outcomesbackfill", False),
     )
-    return None if inconsistency(event) is not None else event
+    if event.type in TIED_TYPES and inconsistency(event) is not None:
+        return None
+    return event

@@ -5,8 +5,15 @@ from typing import Any
 
 import pytest
 
-from schemas.envelope import EventError, Reason, parse_event
-from schemas.events import AvailabilityObserved, CostIncurred, EventType, RunFinished
+from schemas.binding import from_record, to_binary, to_structured
+from schemas.envelope import TIED_TYPES, EventError, OutcomeEvent, Reason, parse_event
+from schemas.events import (
+    DATA_MODELS,
+    AvailabilityObserved,
+    CostIncurred,
+    EventType,
+    RunFinished,
+)
 from tests.support.events import data_dict, structured
 
 RUN = EventType.RUN_FINISHED.value
@@ -152,3 +159,30 @@ def test_an_availability_event_is_timed_at_its_window_end() -> None:
     assert refused.value.reason is Reason.INVALID
     event = parse_event(attributes | {"time": "2026-09-10T11:00:00Z"}, data)
     assert event.time == datetime(2026, 9, 10, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("encode", [to_binary, to_structured])
+@pytest.mark.parametrize(
+    ("event_type", "data", "message"),
+    [
+        (EventType.AVAILABILITY_OBSERVED,
+         {"project": "p", "service": "api", "window_start": "2026-09-10T10:00:00Z",
+          "window_end": "2026-09-10T11:00:00Z", "downtime_s": 0.0},
+         "must equal data.window_end"),
+        (EventType.INCIDENT_RESOLVED,
+         {"project": "p", "service": "api", "incident": "i-1",
+          "started_at": "2026-11-20T13:00:00Z"},
+         "resolved before started"),
+    ],
+)  # fmt: skip
+def test_the_fast_paths_refuse_an_envelope_its_data_contradicts(
+    encode: Any, event_type: EventType, data: dict[str, Any], message: str
+) -> None:
+    """Records in the usual spelling take the fast paths, which check the envelope against
+    `data` for exactly these types (`TIED_TYPES`); refused as the general path refuses."""
+    payload = DATA_MODELS[event_type].model_validate(data)
+    moment = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    record = encode(OutcomeEvent("1", "s", event_type, moment, payload))
+    assert event_type in TIED_TYPES
+    with pytest.raises(EventError, match=message):
+        from_record(record.key, record.headers, record.value)
