@@ -182,6 +182,5 @@ def from_structured(
         data,
         parsed.get("outcomesbackfill", False),
     )
-    if event.type in TIED_TYPES and inconsistency(event) is not None:
-        return None
-    return event
+    tied = event.type in TIED_TYPES
+    return None if tied and inconsistency(event) is not None else event
