@@ -117,18 +117,6 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     return Counter({int(day): us for day, us in stored.items()})
 
 
-def _runs(stored: dict[str, dict[str, int]] | list[list[Any]]) -> dict[str, dict[str, int]]:
-    """Lifetime runs from stored state: nested by automation, or the [automation, outcome,
-    count] rows written before."""
-    if isinstance(stored, dict):
-        return {automation: dict(outcomes) for automation, outcomes in stored.items()}
-    runs: dict[str, dict[str, int]] = {}
-    for automation, outcome, count in stored:
-        outcomes = runs.setdefault(automation, {})
-        outcomes[outcome] = outcomes.get(outcome, 0) + count
-    return runs
-
-
 def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
@@ -311,9 +299,8 @@ class PeriodTotals:
 class LifetimeCounters:
     """The persisted §6 counters of one project, plus first/last event time."""
 
-    runs: dict[str, dict[str, int]] = field(default_factory=dict)
-    """automation -> outcome -> count; folded automations count under `other`. Nested, as
-    stored: written with every batch that touches the project, without a copy."""
+    runs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(automation, outcome) -> count; folded automations count under `other`."""
     manual_avoided_us: int = 0
     human_effort_us: int = 0
     cost_n: Counter[str] = field(default_factory=Counter)
@@ -392,11 +379,7 @@ class LifetimeCounters:
     ) -> None:
         """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
         self.note_time(event_time_s)
-        outcomes = self.runs.get(label)
-        if outcomes is None:
-            self.runs[label] = {outcome: 1}
-        else:
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        self.runs[(label, outcome)] += 1
         effort_us, manual_us, cost_ns = micros
         self.human_effort_us += effort_us
         if outcome == "succeeded":
@@ -426,7 +409,7 @@ class LifetimeCounters:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "runs": self.runs,
+            "runs": [[automation, outcome, n] for (automation, outcome), n in self.runs.items()],
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
             "cost_n": dict(self.cost_n),
@@ -453,7 +436,7 @@ class LifetimeCounters:
         saved_us = raw["manual_avoided_us"] - raw["human_effort_us"]
         first_day = epoch_day(raw["first_event_s"] or 0.0)
         return cls(
-            runs=_runs(raw["runs"]),
+            runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
             manual_avoided_us=raw["manual_avoided_us"],
             human_effort_us=raw["human_effort_us"],
             cost_n=money(raw, "cost"),

@@ -76,7 +76,7 @@ class ProjectState:
     _models: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
-        self._automations = set(self.counters.runs)
+        self._automations = {automation for automation, _ in self.counters.runs}
         self._automations.update(key[0] for key in self.counters.ai_tokens)
         self._models = {model for _, model in self.counters.ai_calls}
         self._services = set(self.counters.observed_us)

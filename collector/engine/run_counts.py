@@ -33,11 +33,7 @@ def count_run(
         counters.first_event_s = event_s
     if last is None or event_s > last:
         counters.last_event_s = event_s
-    outcomes = counters.runs.get(label)
-    if outcomes is None:
-        counters.runs[label] = {outcome: 1}
-    else:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    counters.runs[(label, outcome)] += 1
     totals.runs[outcome] += 1
     counters.human_effort_us += effort_us
     totals.human_effort_us += effort_us

@@ -21,11 +21,7 @@ def _sorted_money(values: Counter[str]) -> tuple[tuple[str, float], ...]:
 
 def counters_snapshot(counters: LifetimeCounters) -> ProjectCounters:
     return ProjectCounters(
-        runs=tuple(
-            (automation, outcome, n)
-            for automation, outcomes in sorted(counters.runs.items())
-            for outcome, n in sorted(outcomes.items())
-        ),
+        runs=tuple((a, o, n) for (a, o), n in sorted(counters.runs.items())),
         manual_time_avoided_s=from_micros(counters.manual_avoided_us),
         human_effort_s=from_micros(counters.human_effort_us),
         cost=_sorted_money(counters.cost_n),

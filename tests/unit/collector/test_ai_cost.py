@@ -273,7 +273,7 @@ def test_state_from_before_billionths_reads_the_same_amounts(tmp_path: Path) -> 
     store.commit(engine.take_changes(), {}, {})
     store.close()
     assert load().counters.cost == (("licence", 100.0), ("run", 1.250000001))
-    assert load().counters.runs == (("classify", "succeeded", 3),)  # now stored nested
+    assert load().counters.runs == (("classify", "succeeded", 3),)
 
 
 def test_a_dated_snapshot_is_priced_by_its_models_entry(tmp_path: Path) -> None:
