@@ -184,31 +184,11 @@ class PeriodTotals:
             self.last_applied_s = now_s
         self.revision = next(REVISIONS)
 
-    def add(self, data: EventData, micros: Micros, event_s: float) -> None:
-        """Sum a run, cost or savings (`micros`: its numbers)."""
-        if isinstance(data, RunFinished):
-            self.add_run(data.outcome, micros, epoch_day(event_s), data.automation)
-            return
+    def add(self, data: EventData, micros: Micros) -> None:
+        """Sum a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         add_money(self, data, micros)
         if isinstance(data, SavingsRealized) and data.evidence == "measured":
             self.measured_n += micros[0]
-
-    def add_run(self, outcome: str, micros: Micros, day: int, label: str) -> None:
-        """Count a run of automation `label` (`micros`: its numbers; `day`: the epoch day
-        of its event time)."""
-        self.runs[outcome] += 1
-        effort_us, manual_us, cost_ns = micros
-        self.human_effort_us += effort_us
-        if effort_us > 0:
-            self.runs_with_effort += 1
-        if outcome == "succeeded":
-            self.manual_succeeded_us += manual_us
-            self.baselines[label] += manual_us
-            self.succeeded[label] += 1
-            self.saved_by_day_us[day] += manual_us - effort_us
-        elif effort_us:
-            self.saved_by_day_us[day] -= effort_us
-        self.cost_n[RUN_COST_CATEGORY] += cost_ns
 
     def add_usage(self, cost: int | None) -> None:
         """Count a model call's cost (None: unpriced) as AI cost of the period."""
@@ -364,30 +344,12 @@ class LifetimeCounters:
             self.cost_n[AI_COST_CATEGORY] += cost
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
-        """Count a run, cost or savings (`micros`: its numbers); `label`: the automation."""
-        if isinstance(data, RunFinished):
-            self.add_run(label, data.outcome, micros, event_time_s, epoch_day(event_time_s))
-            return
+        """Count a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         self.note_time(event_time_s)
         if isinstance(data, CostIncurred) and micros[0] < 0:
             self.credit_n[data.category] -= micros[0]
         else:
             add_money(self, data, micros)
-
-    def add_run(
-        self, label: str, outcome: str, micros: Micros, event_time_s: float, day: int
-    ) -> None:
-        """Count a run of automation `label` (`day`: the epoch day of `event_time_s`)."""
-        self.note_time(event_time_s)
-        self.runs[(label, outcome)] += 1
-        effort_us, manual_us, cost_ns = micros
-        self.human_effort_us += effort_us
-        if outcome == "succeeded":
-            self.manual_avoided_us += manual_us
-            self.saved_by_day_us[day] += manual_us - effort_us
-        elif effort_us:
-            self.saved_by_day_us[day] -= effort_us
-        self.cost_n[RUN_COST_CATEGORY] += cost_ns
 
     @property
     def net_cost_n(self) -> int:

@@ -295,7 +295,7 @@ class Engine:
             return
         micros = micros_of(data)
         project.counters.add(data, label, micros, event_s)
-        totals.add(data, micros, event_s)
+        totals.add(data, micros)
 
     def _usage(
         self,

@@ -1,8 +1,7 @@
 """A run counted in its project's lifetime counters and its month's totals at once.
 
-Most events are runs: this is `LifetimeCounters.add_run` and `PeriodTotals.add_run` (which
-stay for replays and tests, and must agree with it) fused, with the run's numbers
-converted once and no call per counter.
+Most events are runs: both aggregates are updated here in one call, the run's numbers
+converted once (costs and savings: `LifetimeCounters.add`, `PeriodTotals.add`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""`count_run` (the engine's per-run hot path) counts exactly what `LifetimeCounters.add_run`
-and `PeriodTotals.add_run` count, run by run."""
+"""`count_run` (the engine's per-run hot path) against its rules written out once more here,
+run by run: outcomes, time saved per day, effort, baselines, cost, first and last event."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,15 +31,34 @@ _TIMES = st.floats(min_value=1.7e9, max_value=1.9e9, allow_nan=False)
 
 
 @given(st.lists(st.tuples(_RUNS, _TIMES), max_size=30))
-def test_count_run_agrees_with_both_add_runs(runs: list[tuple[RunFinished, float]]) -> None:
-    fused, fused_totals = LifetimeCounters(), PeriodTotals()
-    apart, apart_totals = LifetimeCounters(), PeriodTotals()
+def test_count_run_counts_each_rule(runs: list[tuple[RunFinished, float]]) -> None:
+    counters, totals = LifetimeCounters(), PeriodTotals()
+    saved: Counter[int] = Counter()
+    cost = effort = manual = with_effort = 0
+    baselines: Counter[str] = Counter()
     for run, event_s in runs:
-        day, manual_us = count_run(fused, fused_totals, run.automation, run, event_s)
-        micros = run_micros(run)
-        assert (day, manual_us) == (epoch_day(event_s), micros[1])
-        apart.add_run(run.automation, run.outcome, micros, event_s, day)
-        apart_totals.add_run(run.outcome, micros, day, run.automation)
-    assert fused == apart
-    assert fused_totals == apart_totals
-    assert fused.to_json() == apart.to_json()
+        day, manual_us = count_run(counters, totals, run.automation, run, event_s)
+        effort_us, run_manual_us, cost_n = run_micros(run)
+        assert (day, manual_us) == (epoch_day(event_s), run_manual_us)
+        succeeded = run.outcome == "succeeded"
+        saved[day] += (run_manual_us if succeeded else 0) - effort_us
+        cost, effort = cost + cost_n, effort + effort_us
+        manual += run_manual_us if succeeded else 0
+        with_effort += effort_us > 0
+        baselines[run.automation] += run_manual_us if succeeded else 0
+    assert counters.runs == Counter((run.automation, run.outcome) for run, _ in runs)
+    assert totals.runs == Counter(run.outcome for run, _ in runs)
+    nonzero = {day: us for day, us in saved.items() if us}
+    assert {day: us for day, us in counters.saved_by_day_us.items() if us} == nonzero
+    assert counters.saved_by_day_us == totals.saved_by_day_us
+    assert (counters.human_effort_us, totals.human_effort_us) == (effort, effort)
+    assert (counters.manual_avoided_us, totals.manual_succeeded_us) == (manual, manual)
+    assert totals.runs_with_effort == with_effort
+    assert {a: us for a, us in totals.baselines.items() if us} == {
+        a: us for a, us in baselines.items() if us
+    }
+    assert totals.succeeded == Counter(r.automation for r, _ in runs if r.outcome == "succeeded")
+    assert counters.cost_n["run"] == totals.cost_n["run"] == cost
+    times = [event_s for _, event_s in runs]
+    expected_span = (min(times), max(times)) if times else (None, None)
+    assert (counters.first_event_s, counters.last_event_s) == expected_span
