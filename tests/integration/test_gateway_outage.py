@@ -4,11 +4,13 @@ follows the broker down and back, and SIGTERM with a request in flight exits pro
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +18,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from collector.embedded import free_port
 from outcomes.gateway.app import GatewaySettings
@@ -62,9 +66,29 @@ def tokens_file(directory: Path) -> Path:
     return path
 
 
+# kafka-python (3.0.12, the latest) can leave a socket to a paused broker unclosed: closing a
+# connection with a write still queued hands the close to the write's task, which a stopping
+# I/O loop cancels (kafka/net/transport.py). The socket is garbage-collected later, and
+# pytest turns the ResourceWarning it raises into a failure of whichever test runs then.
+UNCLOSED_SOCKET = (
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+
+
+def collect_clients(before: set[threading.Thread]) -> None:
+    """Wait for the Kafka client threads this test started, then collect what they left:
+    a socket they leave unclosed is reported here, under this test's filter."""
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("kafka-io-") or thread.name.endswith("-network-thread"):
+            thread.join(timeout=10)
+    gc.collect()
+
+
+@pytest.mark.filterwarnings(UNCLOSED_SOCKET)
 def test_503_within_seconds_and_readiness_follows_the_broker(
     tmp_path: Path, own_broker: Callable[[], Broker]
 ) -> None:
+    threads = set(threading.enumerate())
     broker = own_broker()
     topic = f"gw-{uuid.uuid4().hex[:8]}"
     broker.create_topics({topic: 1, f"{topic}.dlq": 1})
@@ -97,6 +121,7 @@ def test_503_within_seconds_and_readiness_follows_the_broker(
         assert time.monotonic() - resumed < 30
     finally:
         server.stop()
+        collect_clients(threads)
 
 
 def test_sigterm_with_a_request_in_flight_exits_within_15_seconds(
