@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -114,7 +115,22 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     stored = raw.get(key)
     if stored is None:
         return Counter({fallback_day: saved_us} if saved_us else {})
-    return Counter({int(day): us for day, us in stored.items()})
+    if isinstance(stored, dict):  # {"day": µs}, as written before [day, µs] pairs
+        return Counter({int(day): us for day, us in stored.items()})
+    return Counter(dict(stored))
+
+
+def keyed(rows: Iterable[Sequence[Any]], width: int) -> Counter[Any]:
+    """A counter keyed by tuples from stored rows: `[[k1, …, kN], n]` pairs (what `to_json`
+    writes: the counter's own items, encoded without a copy per row) or the flat
+    `[k1, …, kN, n]` rows written before them."""
+    counts: Counter[Any] = Counter()
+    for row in rows:
+        if isinstance(row[0], str):  # flat: the key's first part comes first
+            counts[tuple(row[:width])] = row[width]
+        else:
+            counts[tuple(row[0])] = row[1]
+    return counts
 
 
 def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
@@ -236,7 +252,7 @@ class PeriodTotals:
             "measured_n": self.measured_n,
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
-            "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
+            "saved_by_day_us": list(self.saved_by_day_us.items()),
             "last_applied_s": self.last_applied_s,
             "backfilled": self.backfilled,
             "ai_calls": self.ai_calls,
@@ -371,7 +387,9 @@ class LifetimeCounters:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "runs": [[automation, outcome, n] for (automation, outcome), n in self.runs.items()],
+            # counters keyed by tuples are stored as their items, [[key…], n] pairs: orjson
+            # encodes the tuples as they are (a year-old project's row: 25 µs, not 50)
+            "runs": list(self.runs.items()),
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
             "cost_n": dict(self.cost_n),
@@ -379,15 +397,15 @@ class LifetimeCounters:
             "savings_n": dict(self.savings_n),
             "downtime_us": dict(self.downtime_us),
             "observed_us": dict(self.observed_us),
-            "saved_by_day_us": {str(day): us for day, us in self.saved_by_day_us.items()},
+            "saved_by_day_us": list(self.saved_by_day_us.items()),
             "first_event_s": self.first_event_s,
             "last_event_s": self.last_event_s,
             "last_received_s": self.last_received_s,
-            "ai_tokens": [[*key, n] for key, n in self.ai_tokens.items()],
-            "ai_calls": [[*key, n] for key, n in self.ai_calls.items()],
-            "ai_cost_n": [[*key, n] for key, n in self.ai_cost_n.items()],
-            "ai_unpriced": [[*key, n] for key, n in self.ai_unpriced.items()],
-            "reviews": [[*key, n] for key, n in self.reviews.items()],
+            "ai_tokens": list(self.ai_tokens.items()),
+            "ai_calls": list(self.ai_calls.items()),
+            "ai_cost_n": list(self.ai_cost_n.items()),
+            "ai_unpriced": list(self.ai_unpriced.items()),
+            "reviews": list(self.reviews.items()),
             "forfeited_us": self.forfeited_us,
             "review_effort_us": self.review_effort_us,
             "latest_input_s": self.latest_input_s,
@@ -398,7 +416,7 @@ class LifetimeCounters:
         saved_us = raw["manual_avoided_us"] - raw["human_effort_us"]
         first_day = epoch_day(raw["first_event_s"] or 0.0)
         return cls(
-            runs=Counter({(a, o): n for a, o, n in raw["runs"]}),
+            runs=keyed(raw["runs"], 2),
             manual_avoided_us=raw["manual_avoided_us"],
             human_effort_us=raw["human_effort_us"],
             cost_n=money(raw, "cost"),
@@ -410,11 +428,11 @@ class LifetimeCounters:
             first_event_s=raw["first_event_s"],
             last_event_s=raw["last_event_s"],
             last_received_s=raw.get("last_received_s"),
-            ai_tokens=Counter({tuple(row[:4]): row[4] for row in raw.get("ai_tokens", ())}),
-            ai_calls=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_calls", ())}),
-            ai_cost_n=Counter({tuple(row[:3]): row[3] for row in raw.get("ai_cost_n", ())}),
-            ai_unpriced=Counter({tuple(row[:2]): row[2] for row in raw.get("ai_unpriced", ())}),
-            reviews=Counter({(a, v): n for a, v, n in raw.get("reviews", ())}),
+            ai_tokens=keyed(raw.get("ai_tokens", ()), 4),
+            ai_calls=keyed(raw.get("ai_calls", ()), 2),
+            ai_cost_n=keyed(raw.get("ai_cost_n", ()), 3),
+            ai_unpriced=keyed(raw.get("ai_unpriced", ()), 2),
+            reviews=keyed(raw.get("reviews", ()), 2),
             forfeited_us=raw.get("forfeited_us", 0),
             review_effort_us=raw.get("review_effort_us", 0),
             latest_input_s=dict(raw.get("latest_input_s", {})),

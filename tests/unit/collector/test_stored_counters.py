@@ -1,0 +1,93 @@
+"""A project's counters and a month's totals read back equal to what was written, through
+the JSON the state stores write, and state written before counters keyed by tuples were
+stored as `[[key…], n]` pairs (flat `[key…, n]` rows; `{"day": µs}` objects) reads the same."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from collector.state.encoding import stored_json
+
+_NAMES = st.text(min_size=1, max_size=8)
+_COUNTS = st.integers(min_value=1, max_value=2**62)
+_DAYS = st.dictionaries(st.integers(min_value=19_000, max_value=21_000), _COUNTS, max_size=5)
+
+
+def _keyed(width: int) -> st.SearchStrategy[dict[tuple[str, ...], int]]:
+    return st.dictionaries(st.tuples(*[_NAMES] * width), _COUNTS, max_size=5)
+
+
+def _counters(
+    runs: dict[Any, int],
+    tokens: dict[Any, int],
+    calls: dict[Any, int],
+    cost: dict[Any, int],
+    reviews: dict[Any, int],
+    days: dict[int, int],
+) -> LifetimeCounters:
+    return LifetimeCounters(
+        runs=Counter(runs),
+        manual_avoided_us=sum(days.values()),
+        saved_by_day_us=Counter(days),
+        first_event_s=1.8e9,
+        last_event_s=1.8e9 + 1,
+        ai_tokens=Counter(tokens),
+        ai_calls=Counter(calls),
+        ai_cost_n=Counter(cost),
+        ai_unpriced=Counter(calls),
+        reviews=Counter(reviews),
+    )
+
+
+def _read_back(raw: dict[str, Any]) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(stored_json(raw))
+    return decoded
+
+
+@given(
+    st.builds(_counters, _keyed(2), _keyed(4), _keyed(2), _keyed(3), _keyed(2), _DAYS),
+)
+def test_counters_read_back_equal_as_written(counters: LifetimeCounters) -> None:
+    assert LifetimeCounters.from_json(_read_back(counters.to_json())) == counters
+
+
+def test_counters_written_as_flat_rows_read_the_same() -> None:
+    counters = _counters(
+        {("classify", "succeeded"): 3, ("classify", "failed"): 1},
+        {("classify", "openai", "gpt-4o", "input"): 1200},
+        {("openai", "gpt-4o"): 2},
+        {("openai", "gpt-4o", "genai-prices"): 4_500_000},
+        {("classify", "accepted"): 2},
+        {20_400: 900_000_000},
+    )
+    old = _read_back(counters.to_json())
+    old["runs"] = [["classify", "succeeded", 3], ["classify", "failed", 1]]
+    old["ai_tokens"] = [["classify", "openai", "gpt-4o", "input", 1200]]
+    old["ai_calls"] = old["ai_unpriced"] = [["openai", "gpt-4o", 2]]
+    old["ai_cost_n"] = [["openai", "gpt-4o", "genai-prices", 4_500_000]]
+    old["reviews"] = [["classify", "accepted", 2]]
+    old["saved_by_day_us"] = {"20400": 900_000_000}
+    assert LifetimeCounters.from_json(old) == counters
+    assert _read_back(counters.to_json())["runs"] == [
+        [["classify", "succeeded"], 3],
+        [["classify", "failed"], 1],
+    ]
+
+
+@given(_DAYS, st.dictionaries(_NAMES, _COUNTS, max_size=3))
+def test_month_totals_read_back_equal_as_written(
+    days: dict[int, int], runs: dict[str, int]
+) -> None:
+    totals = PeriodTotals(
+        runs=Counter(runs), manual_succeeded_us=sum(days.values()), saved_by_day_us=Counter(days)
+    )
+    raw = _read_back(totals.to_json())
+    assert PeriodTotals.from_json(raw, 20_000) == totals
+    raw["saved_by_day_us"] = {str(day): us for day, us in days.items()}  # before pairs
+    assert PeriodTotals.from_json(raw, 20_000) == totals
