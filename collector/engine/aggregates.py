@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from collector.engine.pricing import Priced
 from collector.engine.rates import epoch_day
+from collector.engine.tally import Tally
 from collector.engine.units import MICROS_TO_MONEY, to_micros, to_money
 from schemas.events import (
     AiUsage,
@@ -95,7 +96,7 @@ class _Money(Protocol):
 
 def summed(a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
     """a + b keeping zero and negative entries (`Counter.__add__` drops them)."""
-    total = Counter(a)
+    total = Tally(a)
     total.update(b)
     return total
 
@@ -105,8 +106,8 @@ def money(raw: dict[str, Any], key: str) -> Counter[str]:
     millionths written before money was kept to 1e-9 (the same numbers, × 1000)."""
     stored = raw.get(f"{key}_n")
     if stored is not None:
-        return Counter(stored)
-    return Counter({name: u * MICROS_TO_MONEY for name, u in raw.get(f"{key}_u", {}).items()})
+        return Tally(stored)
+    return Tally({name: u * MICROS_TO_MONEY for name, u in raw.get(f"{key}_u", {}).items()})
 
 
 def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: int) -> Counter[int]:
@@ -114,17 +115,17 @@ def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: in
     none: its whole time saved is put on `fallback_day`."""
     stored = raw.get(key)
     if stored is None:
-        return Counter({fallback_day: saved_us} if saved_us else {})
+        return Tally({fallback_day: saved_us} if saved_us else {})
     if isinstance(stored, dict):  # {"day": µs}, as written before [day, µs] pairs
-        return Counter({int(day): us for day, us in stored.items()})
-    return Counter(dict(stored))
+        return Tally({int(day): us for day, us in stored.items()})
+    return Tally(dict(stored))
 
 
 def keyed(rows: Iterable[Sequence[Any]], width: int) -> Counter[Any]:
     """A counter keyed by tuples from stored rows: `[[k1, …, kN], n]` pairs (what `to_json`
     writes: the counter's own items, encoded without a copy per row) or the flat
     `[k1, …, kN, n]` rows written before them."""
-    counts: Counter[Any] = Counter()
+    counts: Counter[Any] = Tally()
     for row in rows:
         if isinstance(row[0], str):  # flat: the key's first part comes first
             counts[tuple(row[:width])] = row[width]
@@ -150,18 +151,18 @@ REVISIONS: Final = itertools.count(1)
 class PeriodTotals:
     """Sums over the accepted events whose event time lies in one period."""
 
-    runs: Counter[str] = field(default_factory=Counter)
+    runs: Counter[str] = field(default_factory=Tally)
     """outcome -> count."""
     manual_succeeded_us: int = 0
     human_effort_us: int = 0
     runs_with_effort: int = 0
-    cost_n: Counter[str] = field(default_factory=Counter)
-    savings_n: Counter[str] = field(default_factory=Counter)
+    cost_n: Counter[str] = field(default_factory=Tally)
+    savings_n: Counter[str] = field(default_factory=Tally)
     measured_n: int = 0
     """The part of `savings_n` with `evidence: measured` (the rest is estimated)."""
-    downtime_us: Counter[str] = field(default_factory=Counter)
-    observed_us: Counter[str] = field(default_factory=Counter)
-    saved_by_day_us: Counter[int] = field(default_factory=Counter)
+    downtime_us: Counter[str] = field(default_factory=Tally)
+    observed_us: Counter[str] = field(default_factory=Tally)
+    saved_by_day_us: Counter[int] = field(default_factory=Tally)
     """Epoch day -> time saved that day (manual time of succeeded runs − human effort),
     so each day is valued at the hourly rate in force that day."""
     last_applied_s: float | None = None
@@ -171,16 +172,16 @@ class PeriodTotals:
     ai_calls: int = 0
     ai_unpriced: int = 0
     """Model calls, and those without a price (their cost is missing from `cost_n`)."""
-    reviews: Counter[str] = field(default_factory=Counter)
+    reviews: Counter[str] = field(default_factory=Tally)
     """verdict -> runs of the period with that verdict (the latest review of each)."""
     review_effort_us: int = 0
     """Human effort of those reviews."""
     forfeited_us: int = 0
     """Manual time of succeeded runs rejected or escalated: no longer time saved."""
-    baselines: Counter[str] = field(default_factory=Counter)
+    baselines: Counter[str] = field(default_factory=Tally)
     """Automation -> the manual time its succeeded runs reported (the baselines time
     saved rests on); `succeeded`: how many runs that was."""
-    succeeded: Counter[str] = field(default_factory=Counter)
+    succeeded: Counter[str] = field(default_factory=Tally)
     revision: int = field(default=0, compare=False)
     """When it last changed, from `REVISIONS` (in memory only: what the closed-period
     figures kept for the boards were computed from)."""
@@ -269,25 +270,25 @@ class PeriodTotals:
         """`first_day`: the period's first epoch day (for state older than dated rates)."""
         saved_us = raw["manual_succeeded_us"] - raw["human_effort_us"]  # no reviews then
         return cls(
-            runs=Counter(raw["runs"]),
+            runs=Tally(raw["runs"]),
             manual_succeeded_us=raw["manual_succeeded_us"],
             human_effort_us=raw["human_effort_us"],
             runs_with_effort=raw["runs_with_effort"],
             cost_n=money(raw, "cost"),
             savings_n=money(raw, "savings"),
             measured_n=raw.get("measured_n", 0),
-            downtime_us=Counter(raw["downtime_us"]),
-            observed_us=Counter(raw["observed_us"]),
+            downtime_us=Tally(raw["downtime_us"]),
+            observed_us=Tally(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             last_applied_s=raw.get("last_applied_s"),
             backfilled=raw.get("backfilled", 0),
             ai_calls=raw.get("ai_calls", 0),
             ai_unpriced=raw.get("ai_unpriced", 0),
-            reviews=Counter(raw.get("reviews", {})),
+            reviews=Tally(raw.get("reviews", {})),
             review_effort_us=raw.get("review_effort_us", 0),
             forfeited_us=raw.get("forfeited_us", 0),
-            baselines=Counter(raw.get("baselines", {})),
-            succeeded=Counter(raw.get("succeeded", {})),
+            baselines=Tally(raw.get("baselines", {})),
+            succeeded=Tally(raw.get("succeeded", {})),
         )
 
 
@@ -295,33 +296,33 @@ class PeriodTotals:
 class LifetimeCounters:
     """The persisted §6 counters of one project, plus first/last event time."""
 
-    runs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    runs: Counter[tuple[str, str]] = field(default_factory=Tally)
     """(automation, outcome) -> count; folded automations count under `other`."""
     manual_avoided_us: int = 0
     human_effort_us: int = 0
-    cost_n: Counter[str] = field(default_factory=Counter)
+    cost_n: Counter[str] = field(default_factory=Tally)
     """Category -> money spent (the counter: credits are kept apart, so it never falls)."""
-    credit_n: Counter[str] = field(default_factory=Counter)
+    credit_n: Counter[str] = field(default_factory=Tally)
     """Category -> credits and corrections (negative costs), as positive amounts."""
-    savings_n: Counter[str] = field(default_factory=Counter)
-    downtime_us: Counter[str] = field(default_factory=Counter)
-    observed_us: Counter[str] = field(default_factory=Counter)
-    saved_by_day_us: Counter[int] = field(default_factory=Counter)
+    savings_n: Counter[str] = field(default_factory=Tally)
+    downtime_us: Counter[str] = field(default_factory=Tally)
+    observed_us: Counter[str] = field(default_factory=Tally)
+    saved_by_day_us: Counter[int] = field(default_factory=Tally)
     """Epoch day -> time saved that day (lifetime value at the rate of each day)."""
     first_event_s: float | None = None
     last_event_s: float | None = None
     last_received_s: float | None = None
     """Wall-clock time an event of the project was last applied (history imports too):
     staleness is judged by it, not by event times."""
-    ai_tokens: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    ai_tokens: Counter[tuple[str, str, str, str]] = field(default_factory=Tally)
     """(automation, provider, model, token type) -> tokens of model calls."""
-    ai_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    ai_calls: Counter[tuple[str, str]] = field(default_factory=Tally)
     """(provider, model) -> model calls."""
-    ai_cost_n: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    ai_cost_n: Counter[tuple[str, str, str]] = field(default_factory=Tally)
     """(provider, model, price source) -> cost of priced calls (billionths)."""
-    ai_unpriced: Counter[tuple[str, str]] = field(default_factory=Counter)
+    ai_unpriced: Counter[tuple[str, str]] = field(default_factory=Tally)
     """(provider, model) -> calls no price was found for (their tokens still count)."""
-    reviews: Counter[tuple[str, str]] = field(default_factory=Counter)
+    reviews: Counter[tuple[str, str]] = field(default_factory=Tally)
     """(automation, verdict) -> reviews recorded (a replaced one stays counted here)."""
     forfeited_us: int = 0
     review_effort_us: int = 0
@@ -422,8 +423,8 @@ class LifetimeCounters:
             cost_n=money(raw, "cost"),
             credit_n=money(raw, "credit"),
             savings_n=money(raw, "savings"),
-            downtime_us=Counter(raw["downtime_us"]),
-            observed_us=Counter(raw["observed_us"]),
+            downtime_us=Tally(raw["downtime_us"]),
+            observed_us=Tally(raw["observed_us"]),
             saved_by_day_us=_saved_by_day(raw, "saved_by_day_us", first_day, saved_us),
             first_event_s=raw["first_event_s"],
             last_event_s=raw["last_event_s"],

@@ -41,7 +41,7 @@ class ChangeLog:
         """(project, when its declaration took effect) first seen here."""
         self.revisions: list[RevisionRow] = []
         """New versions of declarations, appended here."""
-        self.runs: dict[tuple[int, float], list[list[Any]]] = {}
+        self.runs: dict[tuple[int, float], list[tuple[str, str, str, int, str, int]]] = {}
         """(partition, forget-after) -> runs remembered for their reviews."""
         self.reviews: set[tuple[str, str]] = set()
         """(project, run id) whose verdict or pending review changed."""

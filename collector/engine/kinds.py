@@ -114,17 +114,19 @@ def remember(
     project: ProjectState, run_id: str, memo: RunMemo, totals: PeriodTotals, changes: ChangeLog
 ) -> None:
     """Remember a run for its review; apply the review that waited for it."""
-    remembered, waiting = project.review_book.remember(run_id, memo)
+    book = project.review_book
+    remembered, waiting = book.remember(run_id, memo)
     if not remembered:
         return
     runs = changes.runs
-    key = (project.partition, memo.forget_after_s)
+    month, day, outcome, manual_us, forget_after_s = memo
+    key = (project.partition, forget_after_s)
     batch = runs.get(key)
     if batch is None:
         batch = runs[key] = []
-    batch.append(memo.to_row(project.name, run_id))
+    batch.append((project.name, run_id, month, day, outcome, manual_us))  # a `RunRow` run
     if waiting is not None:
-        apply_verdict(memo, waiting, totals, project.counters)
+        apply_verdict(book, run_id, waiting, totals, project.counters)
         changes.reviews.add((project.name, run_id))
 
 
@@ -155,7 +157,7 @@ def review(
         return
     month = parse_period_key(memo.month)
     totals = project.month_totals(month)
-    if apply_verdict(memo, pending, totals, counters):
+    if apply_verdict(book, data.subject, pending, totals, counters):
         totals.note_applied(now_s)
         changes.months.add((project.name, memo.month))
 

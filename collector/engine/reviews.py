@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from schemas.binding import STRUCTURED_CONTENT_TYPE, KafkaRecord
@@ -23,9 +23,10 @@ ACCEPTING: Final = frozenset({"accepted", "edited"})
 STRUCTURED: Final = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
 
 
-@dataclass(slots=True)
-class RunMemo:
-    """What a verdict needs of one run, remembered while its period accepts events."""
+class RunMemo(NamedTuple):
+    """What a verdict needs of one run, remembered while its period accepts events. A
+    tuple, made without `__new__` (`memo_of`): one is made per run, and a slotted
+    dataclass cost three times as much; its verdict, if any, is kept beside it."""
 
     month: str
     """Key of the calendar month of its event time (where its review applies)."""
@@ -34,22 +35,29 @@ class RunMemo:
     outcome: str
     manual_us: int
     forget_after_s: float
-    verdict: str | None = None
-    effort_us: int = 0
-    """The verdict's review effort."""
-    reviewed_s: float = 0.0
+
+
+_new = tuple.__new__
+
+
+def memo_of(month: str, day: int, outcome: str, manual_us: int, forget_after_s: float) -> RunMemo:
+    return _new(RunMemo, (month, day, outcome, manual_us, forget_after_s))
+
+
+class Verdict(NamedTuple):
+    """A run's current verdict: the review given last (by its event time)."""
+
+    verdict: str
+    effort_us: int
+    """The review's effort."""
+    reviewed_s: float
     """Event time of the review that gave the verdict (a review given earlier replaces
     nothing, whatever order they arrive in)."""
 
-    def effect(self) -> tuple[int, int]:
-        """(manual time forfeited, review effort) the current verdict takes off."""
-        if self.verdict is None:
-            return 0, 0
-        forfeited = self.manual_us if self.outcome == "succeeded" else 0
+    def effect(self, memo: RunMemo) -> tuple[int, int]:
+        """(manual time forfeited, review effort) this verdict takes off `memo`'s run."""
+        forfeited = memo.manual_us if memo.outcome == "succeeded" else 0
         return (forfeited if self.verdict in FORFEITING else 0), self.effort_us
-
-    def to_row(self, project: str, run_id: str) -> list[Any]:
-        return [project, run_id, self.month, self.day, self.outcome, self.manual_us]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,8 @@ class ReviewBook:
     """One project's remembered runs and pending reviews."""
 
     runs: dict[str, RunMemo] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    """Run id -> the verdict of a remembered run that has one."""
     pending: dict[str, PendingReview] = field(default_factory=dict)
 
     def remember(self, run_id: str, memo: RunMemo) -> tuple[bool, PendingReview | None]:
@@ -97,6 +107,8 @@ class ReviewBook:
         """Forget runs whose period no longer accepts events; the pending reviews that
         expired (unmatched)."""
         self.runs = {k: memo for k, memo in self.runs.items() if memo.forget_after_s > moment_s}
+        if self.verdicts:
+            self.verdicts = {k: v for k, v in self.verdicts.items() if k in self.runs}
         expired = [p for p in self.pending.values() if p.forget_after_s <= moment_s]
         if expired:
             self.pending = {k: p for k, p in self.pending.items() if p.forget_after_s > moment_s}
@@ -116,13 +128,13 @@ class ReviewBook:
                 "reviewed_s": waiting.reviewed_s,
                 "event": waiting.event,
             }, waiting.forget_after_s
-        memo = self.runs[run_id]
+        given = self.verdicts.get(run_id)
         return {
             "pending": False,
-            "verdict": memo.verdict,
-            "effort_us": memo.effort_us,
-            "reviewed_s": memo.reviewed_s,
-        }, memo.forget_after_s
+            "verdict": None if given is None else given.verdict,
+            "effort_us": 0 if given is None else given.effort_us,
+            "reviewed_s": 0.0 if given is None else given.reviewed_s,
+        }, self.runs[run_id].forget_after_s
 
     def restore(self, run_id: str, row: dict[str, Any], forget_after_s: float) -> None:
         """A stored verdict (its effect is in the stored months already) or pending review."""
@@ -131,10 +143,8 @@ class ReviewBook:
                 row["verdict"], row["effort_us"], row["reviewed_s"], forget_after_s, row["event"]
             )
             return
-        memo = self.runs.get(run_id)
-        if memo is not None:
-            memo.verdict, memo.effort_us = row["verdict"], row["effort_us"]
-            memo.reviewed_s = row["reviewed_s"]
+        if run_id in self.runs and row["verdict"] is not None:
+            self.verdicts[run_id] = Verdict(row["verdict"], row["effort_us"], row["reviewed_s"])
 
     def wait(self, run_id: str, review: PendingReview) -> None:
         """Keep a review until its run arrives (the one given last, of several)."""
@@ -144,22 +154,24 @@ class ReviewBook:
 
 
 def apply_verdict(
-    memo: RunMemo,
+    book: ReviewBook,
+    run_id: str,
     review: PendingReview,
     totals: PeriodTotals,
     counters: LifetimeCounters,
 ) -> bool:
-    """Give `memo` the verdict of `review` unless it has one given later; the previous
-    one's effect is taken back exactly. Whether anything changed."""
-    if memo.verdict is not None and review.reviewed_s < memo.reviewed_s:
+    """Give the remembered run `run_id` the verdict of `review` unless it has one given
+    later; the previous one's effect is taken back exactly. Whether anything changed."""
+    memo = book.runs[run_id]
+    known = book.verdicts.get(run_id)
+    if known is not None and review.reviewed_s < known.reviewed_s:
         return False
-    verdict, effort_us = review.verdict, review.effort_us
-    old_forfeited, old_effort = memo.effect()
-    if memo.verdict is not None:
-        totals.reviews[memo.verdict] -= 1
-    memo.verdict, memo.effort_us, memo.reviewed_s = verdict, effort_us, review.reviewed_s
-    forfeited, effort = memo.effect()
-    totals.reviews[verdict] += 1
+    given = book.verdicts[run_id] = Verdict(review.verdict, review.effort_us, review.reviewed_s)
+    old_forfeited, old_effort = (0, 0) if known is None else known.effect(memo)
+    if known is not None:
+        totals.reviews[known.verdict] -= 1
+    forfeited, effort = given.effect(memo)
+    totals.reviews[given.verdict] += 1
     d_forfeited, d_effort = forfeited - old_forfeited, effort - old_effort
     totals.forfeited_us += d_forfeited
     totals.review_effort_us += d_effort

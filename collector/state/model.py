@@ -7,6 +7,7 @@ a project lives on one partition, so whoever owns the partition owns its state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
@@ -69,8 +70,8 @@ class RunRow(NamedTuple):
 
     partition: int
     forget_after_s: float
-    runs: list[list[Any]]
-    """[project, run id, month key, epoch day, outcome, manual µs] each."""
+    runs: Sequence[Sequence[Any]]
+    """(project, run id, month key, epoch day, outcome, manual µs) each."""
 
 
 class ReviewRow(NamedTuple):

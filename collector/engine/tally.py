@@ -1,0 +1,21 @@
+"""`Tally`: the engine's counters, a `Counter` whose item assignment is dict's own.
+
+`Counter` defines `__delitem__` in Python, and item assignment and deletion share one
+type slot: every `counts[key] += n` on a Counter goes through a Python-level slot and
+costs twice a dict's (110 against 56 ns on CPython 3.11). A run updates eight of them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TypeVar
+
+_K = TypeVar("_K")
+
+
+class Tally(Counter[_K]):
+    """A `Counter` in all but one thing: deleting a key it lacks raises `KeyError`, as in a
+    dict (the engine never deletes from its counters)."""
+
+    __slots__ = ()
+    __delitem__ = dict.__delitem__  # type: ignore[assignment]
