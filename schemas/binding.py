@@ -102,16 +102,13 @@ def from_record(key: bytes | None, headers: Headers, value: bytes | None) -> Out
     Raises `EventError` with reason malformed, invalid or unknown_type. The record
     key must be the event's project so that a project lives on exactly one partition.
     """
-    fields = binary_envelope_of(headers)
-    if fields is not None:
-        event = from_binary(fields, key, value)
-        if event is not None:
-            return event
-    else:
+    if not headers or (len(headers) == 1 and headers[0][0] == "content-type"):
+        # the headers of structured mode: no binary-mode envelope can be among them
         event = from_structured(key, headers, value)
-        if event is not None:
-            return event
-    return general_from_record(key, headers, value)
+    else:
+        fields = binary_envelope_of(headers)
+        event = None if fields is None else from_binary(fields, key, value)
+    return event if event is not None else general_from_record(key, headers, value)
 
 
 def general_from_record(key: bytes | None, headers: Headers, value: bytes | None) -> OutcomeEvent:

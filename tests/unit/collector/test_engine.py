@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from hashlib import blake2b
 from pathlib import Path
 
 import pytest
@@ -448,6 +449,13 @@ def test_duplicates_are_per_project() -> None:
                                legacy_seen_until_s=NOW.timestamp() + 86400))  # fmt: skip
     old = make_event(event_id="7", source="s", project="alpha")
     assert feed(legacy, [old]) == ["duplicate"]
+    # the digests stored state holds: BLAKE2b-128 of "project NUL source NUL id", however made
+    stored = SeenRow(
+        blake2b(b"alpha\0s\0eight", digest_size=16).digest(), 0, NOW.timestamp() + 86400
+    )
+    kept = new_engine()
+    kept.restore(LoadedState(seen=(stored,)))
+    assert feed(kept, [make_event(event_id="eight", source="s", project="alpha")]) == ["duplicate"]
 
 
 def test_staleness_is_judged_by_receipt_not_by_event_time() -> None:
