@@ -1,0 +1,41 @@
+"""`Tally` behaves as the `Counter` it replaces wherever the engine uses one: a missing key
+reads 0 and is not added, sums and comparisons are a Counter's, and it survives pickling
+(worker snapshots) and copying as itself."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections import Counter
+
+import pytest
+
+from collector.engine.tally import Tally
+
+
+def test_a_tally_counts_as_a_counter_does() -> None:
+    tally: Tally[str] = Tally()
+    counter: Counter[str] = Counter()
+    for key, n in [("a", 2), ("b", -1), ("a", 3), ("c", 0)]:
+        tally[key] += n
+        counter[key] += n
+    assert tally == counter and dict(tally) == dict(counter)
+    assert tally["missing"] == 0 and "missing" not in tally
+    assert tally + Tally(a=1) == counter + Counter(a=1)
+    assert tally.most_common(1) == [("a", 5)]
+    tally.update(["a", "z"])  # counts, as Counter.update does
+    assert (tally["a"], tally["z"]) == (6, 1)
+
+
+def test_a_tally_survives_pickling_and_copying_as_itself() -> None:
+    tally = Tally({("classify", "succeeded"): 3})
+    for again in (pickle.loads(pickle.dumps(tally)), copy.deepcopy(tally), tally.copy()):
+        assert type(again) is Tally and again == tally
+
+
+def test_deleting_a_key_it_lacks_raises_as_in_a_dict() -> None:
+    tally: Tally[str] = Tally(a=1)
+    del tally["a"]
+    assert not tally
+    with pytest.raises(KeyError):
+        del tally["a"]
