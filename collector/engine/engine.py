@@ -41,7 +41,7 @@ from collector.engine.periods import (
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState
-from collector.engine.reviews import PendingReview, memo_of
+from collector.engine.reviews import PendingReview, RunMemo
 from collector.engine.revisions import Declarations
 from collector.engine.run_counts import count_run
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
@@ -87,6 +87,8 @@ _TYPE_NAMES: Final = {event_type: event_type.value for event_type in EventType}
 # members as constants: reading one off its enum class costs as much as a dict lookup (3.11)
 _VERDICT_ACCEPTED, _VERDICT_DUPLICATE = Verdict.ACCEPTED, Verdict.DUPLICATE
 _MONTHLY: Final = PeriodKind.MONTH
+_new: Final = tuple.__new__
+"""Makes a run's `RunMemo` from all its fields without a call to its `__new__`."""
 
 
 class Engine:
@@ -283,7 +285,7 @@ class Engine:
         self.changes.months.add((name, month.key))
         if kind is RunFinished:  # most events: counted in one call
             day, manual_us = count_run(project.counters, totals, label, data, event_s)  # type: ignore[arg-type]
-            memo = memo_of(month.key, day, data.outcome, manual_us, remember_s)  # type: ignore[union-attr]
+            memo = _new(RunMemo, (month.key, day, data.outcome, manual_us, remember_s))  # type: ignore[union-attr]
             kinds.remember(project, event.id, memo, totals, self.changes)
             return
         if kind is IncidentOpened or kind is IncidentResolved:

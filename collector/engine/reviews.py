@@ -25,8 +25,8 @@ STRUCTURED: Final = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
 
 class RunMemo(NamedTuple):
     """What a verdict needs of one run, remembered while its period accepts events. A
-    tuple, made without `__new__` (`memo_of`): one is made per run, and a slotted
-    dataclass cost three times as much; its verdict, if any, is kept beside it."""
+    tuple made without `__new__` (`memo_of`, or inline by the engine): one is made per
+    run, and a slotted dataclass cost three times as much. Its verdict is kept beside it."""
 
     month: str
     """Key of the calendar month of its event time (where its review applies)."""
