@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from collector.engine.aggregates import LifetimeCounters
 from collector.engine.incidents import Incident
 from collector.engine.project import ProjectState, month_of
-from collector.engine.reviews import memo_of
+from collector.engine.reviews import RunMemo
 from collector.engine.statements import KeptStatement
 from collector.state.model import LoadedState, WindowRow
 
@@ -53,7 +53,7 @@ def _restore_reviews(projects: dict[str, ProjectState], state: LoadedState, now_
         for name, run_id, month, day, outcome, manual_us in batch.runs:
             project = projects.get(name)
             if project is not None:
-                memo = memo_of(month, day, outcome, manual_us, batch.forget_after_s)
+                memo = RunMemo(month, day, outcome, manual_us, batch.forget_after_s)
                 project.review_book.runs.setdefault(run_id, memo)
     for row in state.reviews:
         project = projects.get(row.project)

@@ -389,7 +389,7 @@ class LifetimeCounters:
     def to_json(self) -> dict[str, Any]:
         return {
             # counters keyed by tuples are stored as their items, [[key…], n] pairs: orjson
-            # encodes the tuples as they are (a year-old project's row: 25 µs, not 50)
+            # encodes the tuples as they are (a row with its month: 34 µs, not 44)
             "runs": list(self.runs.items()),
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,

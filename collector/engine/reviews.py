@@ -25,8 +25,8 @@ STRUCTURED: Final = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
 
 class RunMemo(NamedTuple):
     """What a verdict needs of one run, remembered while its period accepts events. A
-    tuple made without `__new__` (`memo_of`, or inline by the engine): one is made per
-    run, and a slotted dataclass cost three times as much. Its verdict is kept beside it."""
+    tuple, which the engine makes without `__new__`: one is made per run, and a slotted
+    dataclass cost three times as much. Its verdict is kept beside it."""
 
     month: str
     """Key of the calendar month of its event time (where its review applies)."""
@@ -35,13 +35,6 @@ class RunMemo(NamedTuple):
     outcome: str
     manual_us: int
     forget_after_s: float
-
-
-_new = tuple.__new__
-
-
-def memo_of(month: str, day: int, outcome: str, manual_us: int, forget_after_s: float) -> RunMemo:
-    return _new(RunMemo, (month, day, outcome, manual_us, forget_after_s))
 
 
 class Verdict(NamedTuple):
