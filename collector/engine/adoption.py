@@ -7,7 +7,8 @@ reconciled with the stored months (collector.engine.project).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from collector.engine.aggregates import LifetimeCounters
 from collector.engine.incidents import Incident
@@ -50,15 +51,27 @@ def _restore_reviews(projects: dict[str, ProjectState], state: LoadedState, now_
     for batch in state.runs:
         if batch.forget_after_s <= now_s:  # forgotten already (its rows not yet deleted)
             continue
-        for name, run_id, month, day, outcome, manual_us in batch.runs:
+        for name, run_id, month, day, outcome, manual_us in stored_runs(batch.runs):
             project = projects.get(name)
             if project is not None:
                 memo = RunMemo(month, day, outcome, manual_us, batch.forget_after_s)
                 project.review_book.runs.setdefault(run_id, memo)
+
     for row in state.reviews:
         project = projects.get(row.project)
         if project is not None:
             project.review_book.restore(row.subject, row.data, row.forget_after_s)
+
+
+def stored_runs(runs: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """(project, run id, month key, epoch day, outcome, manual µs) of each run of a stored
+    `RunRow`: three items a run, or a row a run as written before."""
+    if not runs or not isinstance(runs[0], str):
+        yield from runs
+        return
+    items = iter(runs)
+    for name, run_id, memo in zip(items, items, items, strict=True):
+        yield name, run_id, *memo[:4]
 
 
 def _replay_windows(projects: dict[str, ProjectState], rows: Iterable[WindowRow]) -> None:

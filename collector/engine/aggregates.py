@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -110,27 +110,45 @@ def money(raw: dict[str, Any], key: str) -> Counter[str]:
     return Tally({name: u * MICROS_TO_MONEY for name, u in raw.get(f"{key}_u", {}).items()})
 
 
+_NO_COLUMNS: Final[dict[str, Sequence[Any]]] = {"keys": (), "n": ()}
+
+
+def columns(counts: Counter[Any]) -> dict[str, Sequence[Any]]:
+    """How a counter whose keys are not strings is stored: `{"keys": [...], "n": [...]}`,
+    its keys and counts in the same order. Two lists: the batch's rows make no object per
+    entry (the key tuples are the counter's own), so the cycle collector has nothing more
+    to walk while the rows wait for their commit, and orjson encodes them as they are."""
+    if not counts:  # AI and review counters of most projects
+        return _NO_COLUMNS
+    return {"keys": list(counts), "n": list(counts.values())}
+
+
 def _saved_by_day(raw: dict[str, Any], key: str, fallback_day: int, saved_us: int) -> Counter[int]:
     """Time saved per day from stored state; state written before versioned rates has
     none: its whole time saved is put on `fallback_day`."""
     stored = raw.get(key)
     if stored is None:
         return Tally({fallback_day: saved_us} if saved_us else {})
-    if isinstance(stored, dict):  # {"day": µs}, as written before [day, µs] pairs
+    if isinstance(stored, dict) and "keys" not in stored:  # {"day": µs}, before pairs
         return Tally({int(day): us for day, us in stored.items()})
-    return Tally(dict(stored))
+    return keyed(stored, 0)
 
 
-def keyed(rows: Iterable[Sequence[Any]], width: int) -> Counter[Any]:
-    """A counter keyed by tuples from stored rows: `[[k1, …, kN], n]` pairs (what `to_json`
-    writes: the counter's own items, encoded without a copy per row) or the flat
-    `[k1, …, kN, n]` rows written before them."""
+def keyed(stored: Any, width: int) -> Counter[Any]:
+    """A counter from stored state: `columns` (what `to_json` writes), or `[[k1, …, kN],
+    n]` pairs, or flat `[k1, …, kN, n]` rows, as written before them. `width`: parts of a
+    tuple key (0: keys that are not tuples, which have no flat rows)."""
+    if isinstance(stored, dict):
+        keys = stored["keys"]
+        if width:
+            keys = [tuple(key) for key in keys]
+        return Tally(dict(zip(keys, stored["n"], strict=True)))
     counts: Counter[Any] = Tally()
-    for row in rows:
-        if isinstance(row[0], str):  # flat: the key's first part comes first
+    for row in stored:
+        if isinstance(row[0], str) and width:  # flat: the key's first part comes first
             counts[tuple(row[:width])] = row[width]
         else:
-            counts[tuple(row[0])] = row[1]
+            counts[tuple(row[0]) if width else row[0]] = row[1]
     return counts
 
 
@@ -243,26 +261,29 @@ class PeriodTotals:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The stored form. It holds the live counters, not copies (a copy each per
+        batch and project is what the cycle collector walked most): encode it before
+        anything is applied again, as the state stores' commit does."""
         return {
-            "runs": dict(self.runs),
+            "runs": self.runs,
             "manual_succeeded_us": self.manual_succeeded_us,
             "human_effort_us": self.human_effort_us,
             "runs_with_effort": self.runs_with_effort,
-            "cost_n": dict(self.cost_n),
-            "savings_n": dict(self.savings_n),
+            "cost_n": self.cost_n,
+            "savings_n": self.savings_n,
             "measured_n": self.measured_n,
-            "downtime_us": dict(self.downtime_us),
-            "observed_us": dict(self.observed_us),
-            "saved_by_day_us": list(self.saved_by_day_us.items()),
+            "downtime_us": self.downtime_us,
+            "observed_us": self.observed_us,
+            "saved_by_day_us": columns(self.saved_by_day_us),
             "last_applied_s": self.last_applied_s,
             "backfilled": self.backfilled,
             "ai_calls": self.ai_calls,
             "ai_unpriced": self.ai_unpriced,
-            "reviews": dict(self.reviews),
+            "reviews": self.reviews,
             "review_effort_us": self.review_effort_us,
             "forfeited_us": self.forfeited_us,
-            "baselines": dict(self.baselines),
-            "succeeded": dict(self.succeeded),
+            "baselines": self.baselines,
+            "succeeded": self.succeeded,
         }
 
     @classmethod
@@ -387,26 +408,26 @@ class LifetimeCounters:
             self.last_event_s = event_time_s
 
     def to_json(self) -> dict[str, Any]:
+        """The stored form, holding the live counters (as `PeriodTotals.to_json`); counters
+        keyed by tuples or days as `columns`."""
         return {
-            # counters keyed by tuples are stored as their items, [[key…], n] pairs: orjson
-            # encodes the tuples as they are (a row with its month: 34 µs, not 44)
-            "runs": list(self.runs.items()),
+            "runs": columns(self.runs),
             "manual_avoided_us": self.manual_avoided_us,
             "human_effort_us": self.human_effort_us,
-            "cost_n": dict(self.cost_n),
-            "credit_n": dict(self.credit_n),
-            "savings_n": dict(self.savings_n),
-            "downtime_us": dict(self.downtime_us),
-            "observed_us": dict(self.observed_us),
-            "saved_by_day_us": list(self.saved_by_day_us.items()),
+            "cost_n": self.cost_n,
+            "credit_n": self.credit_n,
+            "savings_n": self.savings_n,
+            "downtime_us": self.downtime_us,
+            "observed_us": self.observed_us,
+            "saved_by_day_us": columns(self.saved_by_day_us),
             "first_event_s": self.first_event_s,
             "last_event_s": self.last_event_s,
             "last_received_s": self.last_received_s,
-            "ai_tokens": list(self.ai_tokens.items()),
-            "ai_calls": list(self.ai_calls.items()),
-            "ai_cost_n": list(self.ai_cost_n.items()),
-            "ai_unpriced": list(self.ai_unpriced.items()),
-            "reviews": list(self.reviews.items()),
+            "ai_tokens": columns(self.ai_tokens),
+            "ai_calls": columns(self.ai_calls),
+            "ai_cost_n": columns(self.ai_cost_n),
+            "ai_unpriced": columns(self.ai_unpriced),
+            "reviews": columns(self.reviews),
             "forfeited_us": self.forfeited_us,
             "review_effort_us": self.review_effort_us,
             "latest_input_s": self.latest_input_s,

@@ -17,7 +17,7 @@ from collector.state.model import (
     ReviewRow,
     RevisionRow,
     RunRow,
-    SeenRow,
+    SeenBatch,
     StateChanges,
     StatementRow,
     WindowRow,
@@ -33,7 +33,8 @@ class ChangeLog:
         self._grace = grace
         self.months: set[tuple[str, str]] = set()
         """(project, month key) whose totals changed."""
-        self.seen: list[SeenRow] = []
+        self.seen: dict[tuple[int, float], list[bytes]] = {}
+        """(partition, forget-after) -> digests of the events counted."""
         self.windows: list[WindowRow] = []
         self.incidents: set[tuple[str, str, str]] = set()
         """(project, service, incident key) that changed."""
@@ -41,8 +42,10 @@ class ChangeLog:
         """(project, when its declaration took effect) first seen here."""
         self.revisions: list[RevisionRow] = []
         """New versions of declarations, appended here."""
-        self.runs: dict[tuple[int, float], list[tuple[str, str, str, int, str, int]]] = {}
-        """(partition, forget-after) -> runs remembered for their reviews."""
+        self.runs: dict[tuple[int, float], list[Any]] = {}
+        """(partition, forget-after) -> runs remembered for their reviews, as `RunRow.runs`
+        holds them (flat: no object per run waits for the commit but the memo the review
+        book keeps anyway)."""
         self.reviews: set[tuple[str, str]] = set()
         """(project, run id) whose verdict or pending review changed."""
         self.statements: set[tuple[str, str]] = set()
@@ -63,7 +66,7 @@ class ChangeLog:
         changes = StateChanges(
             projects=tuple(projects[name].row() for name in names),
             periods=tuple(projects[name].month_row(key) for name, key in sorted(self.months)),
-            seen=tuple(self.seen),
+            seen=tuple(SeenBatch(p, forget, digests) for (p, forget), digests in self.seen.items()),
             windows=tuple(self.windows),
             incidents=tuple(
                 self._incident_row(projects[name], service, key)
@@ -86,10 +89,17 @@ class ChangeLog:
         self.reviews.clear()
         self.statements.clear()
         self.months.clear()
-        self.seen = []
+        self.seen = {}
         self.windows = []
         self.incidents.clear()
         return changes
+
+    def note_seen(self, partition: int, forget_after_s: float, digest: bytes) -> None:
+        key = (partition, forget_after_s)
+        digests = self.seen.get(key)
+        if digests is None:
+            digests = self.seen[key] = []
+        digests.append(digest)
 
     def take_declared(self) -> StateChanges:
         """Declarations that took effect since the last call (written even without events)."""

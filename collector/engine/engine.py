@@ -55,7 +55,6 @@ from collector.engine.views import ProjectViews
 from collector.state.model import (
     LoadedState,
     RevisionRow,
-    SeenRow,
     StateChanges,
 )
 from schemas.binding import KafkaRecord
@@ -181,7 +180,7 @@ class Engine:
         # is remembered for good: a second import of the same file counts nothing.
         forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
         seen.add(digest, forget_after_s)
-        self.changes.seen.append(SeenRow(digest, partition, forget_after_s))
+        self.changes.note_seen(partition, forget_after_s, digest)
         name = (
             project_name
             if project_name in self._projects

@@ -24,6 +24,7 @@ from collector.state.model import (
     StatementRow,
     TopicPartitionKey,
     WindowRow,
+    seen_rows,
 )
 from collector.state.store import Fence, FencedError
 
@@ -94,7 +95,7 @@ class MemoryStore:
             raise FencedError(lost)
         self._projects.update(encoded.projects)
         self._periods.update(encoded.periods)
-        self._seen.extend(changes.seen)
+        self._seen.extend(seen_rows(changes.seen))
         self._windows.update(
             ((w.project, w.service, w.start_us, w.end_us), w) for w in changes.windows
         )

@@ -7,7 +7,7 @@ a project lives on one partition, so whoever owns the partition owns its state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
@@ -34,11 +34,31 @@ class PeriodRow:
 
 
 class SeenRow(NamedTuple):
-    """One event counted (a named tuple: one is built per accepted event)."""
+    """One event counted, as a store gives it back."""
 
     digest: bytes
     partition: int
     forget_after_s: float
+
+
+class SeenBatch(NamedTuple):
+    """The events a batch counted that share a partition and a forget-after time, as a
+    store keeps them (one row of concatenated digests). The engine appends each event's
+    digest to its batch's list: no object per event stays alive until the commit, which
+    the cycle collector would walk (docs/PERFORMANCE.md)."""
+
+    partition: int
+    forget_after_s: float
+    digests: Sequence[bytes]
+
+    def rows(self) -> Iterator[SeenRow]:
+        for digest in self.digests:
+            yield SeenRow(digest, self.partition, self.forget_after_s)
+
+
+def seen_rows(batches: Iterable[SeenBatch]) -> tuple[SeenRow, ...]:
+    """The digests of `batches` one by one (as `LoadedState.seen` holds them)."""
+    return tuple(row for batch in batches for row in batch.rows())
 
 
 class WindowRow(NamedTuple):
@@ -70,8 +90,11 @@ class RunRow(NamedTuple):
 
     partition: int
     forget_after_s: float
-    runs: Sequence[Sequence[Any]]
-    """(project, run id, month key, epoch day, outcome, manual µs) each."""
+    runs: Sequence[Any]
+    """Three items a run, flat: project, run id, and what its review needs, `[month key,
+    epoch day, outcome, manual µs, forget-after]` (the engine's `RunMemo`, kept anyway:
+    nothing is made per run for the commit). Written before: a row `[project, run id,
+    month key, epoch day, outcome, manual µs]` a run."""
 
 
 class ReviewRow(NamedTuple):
@@ -113,7 +136,7 @@ class StateChanges:
 
     projects: tuple[ProjectRow, ...] = ()
     periods: tuple[PeriodRow, ...] = ()
-    seen: tuple[SeenRow, ...] = ()
+    seen: tuple[SeenBatch, ...] = ()
     windows: tuple[WindowRow, ...] = ()
     incidents: tuple[IncidentRow, ...] = ()
     forget_seen_before_s: float | None = None

@@ -31,18 +31,6 @@ from collector.state.schema import SCHEMA_VERSION, TABLES
 from collector.state.store import Fence, FencedError
 
 
-def seen_batches(rows: Sequence[SeenRow]) -> list[tuple[int, float, bytes]]:
-    """(partition, forget-after time, concatenated digests) per group of `rows`."""
-    groups: dict[tuple[int, float], list[bytes]] = {}
-    for row in rows:
-        key = (row.partition, row.forget_after_s)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = []
-        group.append(row.digest)
-    return [(p, forget, b"".join(digests)) for (p, forget), digests in groups.items()]
-
-
 def split_digests(blob: bytes) -> list[bytes]:
     if len(blob) % DIGEST_SIZE:
         raise ValueError(f"seen digests: {len(blob)} bytes is not a multiple of {DIGEST_SIZE}")
@@ -364,7 +352,7 @@ def _writes(
         ),
         (
             "INSERT INTO seen_batches (partition, forget_after_s, digests) VALUES (?, ?, ?)",
-            seen_batches(changes.seen),
+            [(b.partition, b.forget_after_s, b"".join(b.digests)) for b in changes.seen],
         ),
         (
             "INSERT INTO windows (project, label, service, start_us, end_us, downtime_us,"

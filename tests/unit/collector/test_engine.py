@@ -12,7 +12,7 @@ from collector.engine.engine import Engine
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.seen import legacy_digest
 from collector.engine.settings import EngineSettings
-from collector.state.model import LoadedState, SeenRow
+from collector.state.model import LoadedState, SeenRow, seen_rows
 from schemas.envelope import EventError, Reason
 from schemas.events import EventType
 from schemas.snapshot import ProjectSnapshot
@@ -183,7 +183,9 @@ def test_restore_from_changes_reproduces_the_snapshot() -> None:
     changes = engine.take_changes()
     restored = new_engine()
     restored.restore(
-        LoadedState(changes.projects, changes.periods, changes.seen, dict(changes.health))
+        LoadedState(
+            changes.projects, changes.periods, seen_rows(changes.seen), dict(changes.health)
+        )
     )
     assert restored.snapshot().projects == engine.snapshot().projects
     assert feed(restored, [event]) == ["duplicate"]
@@ -371,7 +373,7 @@ def _loaded(engine: Engine, before: LoadedState | None = None) -> LoadedState:
     return LoadedState(
         tuple(projects.values()),
         tuple(periods.values()),
-        (*(before.seen if before else ()), *changes.seen),
+        (*(before.seen if before else ()), *seen_rows(changes.seen)),
         windows=(*(before.windows if before else ()), *changes.windows),
     )
 

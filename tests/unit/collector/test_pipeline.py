@@ -139,7 +139,7 @@ def test_a_fenced_zombie_cannot_write(tmp_path: Path) -> None:
     assert zombie.engine.snapshot().projects == ()
     stored = SqliteStore(tmp_path / "state.db").load("events", [0])
     (project,) = stored.projects
-    assert project.counters["runs"] == [[["classify", "succeeded"], 3]]
+    assert project.counters["runs"] == {"keys": [["classify", "succeeded"]], "n": [3]}
     assert stored.offsets == {("events", 0): 3}
 
 

@@ -5,6 +5,7 @@ whose run never comes are dead-lettered `unmatched`; the acceptanceRate objectiv
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,30 @@ def test_verdicts_and_pending_reviews_survive_a_restart(tmp_path: Path) -> None:
     assert reviews(snap(again)) == {"accepted": 2}
     assert snap(again).reviews_pending == 0
     store.close()
+
+
+def test_runs_stored_a_row_each_as_before_are_still_reviewed(tmp_path: Path) -> None:
+    """State written before runs were stored flat (three items a run) holds a row a run:
+    a restarted collector still knows those runs, and a review of one applies."""
+    engine = new_engine()
+    feed(engine, [run("r1"), run("r2")])
+    changes = engine.take_changes()
+    (batch,) = changes.runs
+    name, run_id, (month, _, outcome, manual_us, forget_after_s) = batch.runs[:3]
+    assert (name, run_id, month, outcome, manual_us) == (
+        "ticket-triage", "r1", changes.periods[0].key, "succeeded", 900_000_000)  # fmt: skip
+    assert forget_after_s == batch.forget_after_s
+    flat = iter(batch.runs)
+    rows = [[name, run_id, *memo[:4]] for name, run_id, memo in zip(flat, flat, flat, strict=True)]
+    old = replace(changes, runs=(batch._replace(runs=rows),))
+    store = SqliteStore(tmp_path / "state.db")
+    store.commit(old, {}, {})
+    again = new_engine()
+    again.restore(store.load_all())
+    store.close()
+    assert feed(again, [review("r2", "rejected")]) == ["accepted"]
+    assert snap(again).period.time_saved_s == MANUAL_S
+    assert reviews(snap(again)) == {"rejected": 1}
 
 
 def test_a_review_whose_run_never_comes_is_dead_lettered_unmatched() -> None:

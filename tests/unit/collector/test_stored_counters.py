@@ -1,6 +1,7 @@
 """A project's counters and a month's totals read back equal to what was written, through
-the JSON the state stores write, and state written before counters keyed by tuples were
-stored as `[[key…], n]` pairs (flat `[key…, n]` rows; `{"day": µs}` objects) reads the same."""
+the JSON the state stores write, and state written before counters keyed by tuples or days
+were stored as columns (`[[key…], n]` pairs, flat `[key…, n]` rows, `{"day": µs}` objects)
+reads the same."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def test_counters_read_back_equal_as_written(counters: LifetimeCounters) -> None
     assert LifetimeCounters.from_json(_read_back(counters.to_json())) == counters
 
 
-def test_counters_written_as_flat_rows_read_the_same() -> None:
-    counters = _counters(
+def _example() -> LifetimeCounters:
+    return _counters(
         {("classify", "succeeded"): 3, ("classify", "failed"): 1},
         {("classify", "openai", "gpt-4o", "input"): 1200},
         {("openai", "gpt-4o"): 2},
@@ -66,6 +67,10 @@ def test_counters_written_as_flat_rows_read_the_same() -> None:
         {("classify", "accepted"): 2},
         {20_400: 900_000_000},
     )
+
+
+def test_counters_written_as_flat_rows_read_the_same() -> None:
+    counters = _example()
     old = _read_back(counters.to_json())
     old["runs"] = [["classify", "succeeded", 3], ["classify", "failed", 1]]
     old["ai_tokens"] = [["classify", "openai", "gpt-4o", "input", 1200]]
@@ -74,10 +79,41 @@ def test_counters_written_as_flat_rows_read_the_same() -> None:
     old["reviews"] = [["classify", "accepted", 2]]
     old["saved_by_day_us"] = {"20400": 900_000_000}
     assert LifetimeCounters.from_json(old) == counters
-    assert _read_back(counters.to_json())["runs"] == [
-        [["classify", "succeeded"], 3],
-        [["classify", "failed"], 1],
-    ]
+
+
+def test_counters_written_as_pairs_read_the_same() -> None:
+    counters = _example()
+    old = _read_back(counters.to_json())
+    old["runs"] = [[["classify", "succeeded"], 3], [["classify", "failed"], 1]]
+    old["ai_tokens"] = [[["classify", "openai", "gpt-4o", "input"], 1200]]
+    old["ai_calls"] = old["ai_unpriced"] = [[["openai", "gpt-4o"], 2]]
+    old["ai_cost_n"] = [[["openai", "gpt-4o", "genai-prices"], 4_500_000]]
+    old["reviews"] = [[["classify", "accepted"], 2]]
+    old["saved_by_day_us"] = [[20_400, 900_000_000]]
+    assert LifetimeCounters.from_json(old) == counters
+
+
+def test_counters_keyed_by_tuples_are_written_as_columns() -> None:
+    written = _read_back(_example().to_json())
+    assert written["runs"] == {
+        "keys": [["classify", "succeeded"], ["classify", "failed"]],
+        "n": [3, 1],
+    }
+    assert written["saved_by_day_us"] == {"keys": [20_400], "n": [900_000_000]}
+    assert written["ai_cost_n"] == {
+        "keys": [["openai", "gpt-4o", "genai-prices"]],
+        "n": [4_500_000],
+    }
+
+
+def test_counts_beyond_64_bits_are_written_exactly() -> None:
+    """orjson refuses them; the fallback encoder writes the live counters just as well."""
+    counters = _example()
+    counters.cost_n["run"] = 2**70
+    counters.runs[("classify", "succeeded")] = 2**65
+    read = LifetimeCounters.from_json(_read_back(counters.to_json()))
+    assert read == counters
+    assert read.cost_n["run"] == 2**70
 
 
 @given(_DAYS, st.dictionaries(_NAMES, _COUNTS, max_size=3))
@@ -90,4 +126,6 @@ def test_month_totals_read_back_equal_as_written(
     raw = _read_back(totals.to_json())
     assert PeriodTotals.from_json(raw, 20_000) == totals
     raw["saved_by_day_us"] = {str(day): us for day, us in days.items()}  # before pairs
+    assert PeriodTotals.from_json(raw, 20_000) == totals
+    raw["saved_by_day_us"] = [[day, us] for day, us in days.items()]  # before columns
     assert PeriodTotals.from_json(raw, 20_000) == totals

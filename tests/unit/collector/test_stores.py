@@ -16,10 +16,12 @@ from collector.state.model import (
     ReviewRow,
     RevisionRow,
     RunRow,
+    SeenBatch,
     SeenRow,
     StateChanges,
     StatementRow,
     WindowRow,
+    seen_rows,
 )
 from collector.state.postgres import PostgresStore
 from collector.state.sqlite import SqliteStore
@@ -28,7 +30,7 @@ from collector.state.store import FencedError, StateStore, TransientStoreError
 CHANGES = StateChanges(
     projects=(ProjectRow("alpha", 2, {"runs": [["x", "succeeded", 3]]}),),
     periods=(PeriodRow("alpha", "2026-11", "month", 1.0, 2.0, {"runs": {"succeeded": 3}}),),
-    seen=(SeenRow(b"\x01" * 16, 2, 100.0), SeenRow(b"\x02" * 16, 2, 200.0)),
+    seen=(SeenBatch(2, 100.0, [b"\x01" * 16]), SeenBatch(2, 200.0, [b"\x02" * 16])),
     health=((2, {"events": [["outcomes.run.finished", "accepted", 3]]}),),
 )
 
@@ -52,7 +54,7 @@ def test_commit_then_load_round_trips(store: StateStore) -> None:
     loaded = store.load("events", [2])
     assert loaded.projects == CHANGES.projects
     assert loaded.periods == CHANGES.periods
-    assert sorted(loaded.seen, key=lambda r: r.digest) == list(CHANGES.seen)
+    assert sorted(loaded.seen, key=lambda r: r.digest) == list(seen_rows(CHANGES.seen))
     assert loaded.health == dict(CHANGES.health)
     assert loaded.offsets == {("events", 2): 42}
     other = store.load("events", [1])
@@ -122,8 +124,12 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_many_seen_digests_round_trip_in_batches(store: StateStore) -> None:
     rows = tuple(SeenRow(i.to_bytes(16, "big"), i % 3, 100.0 * (i % 2)) for i in range(1000))
-    store.commit(StateChanges(seen=rows[:400]), {}, {})
-    store.commit(StateChanges(seen=rows[400:]), {}, {})
+    for part in (rows[:400], rows[400:]):  # two commits, each of six batches
+        groups: dict[tuple[int, float], list[bytes]] = {}
+        for row in part:
+            groups.setdefault((row.partition, row.forget_after_s), []).append(row.digest)
+        batches = tuple(SeenBatch(p, forget, digests) for (p, forget), digests in groups.items())
+        store.commit(StateChanges(seen=batches), {}, {})
     loaded = store.load("events", [1, 2])
     assert sorted(loaded.seen, key=lambda r: r.digest) == [r for r in rows if r.partition]
     store.commit(StateChanges(forget_seen_before_s=50.0), {}, {})
