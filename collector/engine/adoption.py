@@ -7,7 +7,7 @@ reconciled with the stored months (collector.engine.project).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from collector.engine.aggregates import LifetimeCounters
@@ -63,15 +63,13 @@ def _restore_reviews(projects: dict[str, ProjectState], state: LoadedState, now_
             project.review_book.restore(row.subject, row.data, row.forget_after_s)
 
 
-def stored_runs(runs: Sequence[Any]) -> Iterator[Sequence[Any]]:
+def stored_runs(runs: Sequence[Any]) -> Iterable[Sequence[Any]]:
     """(project, run id, month key, epoch day, outcome, manual µs) of each run of a stored
-    `RunRow`: three items a run, or a row a run as written before."""
+    `RunRow`: six items a run, or a row a run as written before."""
     if not runs or not isinstance(runs[0], str):
-        yield from runs
-        return
+        return runs
     items = iter(runs)
-    for name, run_id, memo in zip(items, items, items, strict=True):
-        yield name, run_id, *memo[:4]
+    return zip(items, items, items, items, items, items, strict=True)
 
 
 def _replay_windows(projects: dict[str, ProjectState], rows: Iterable[WindowRow]) -> None:

@@ -44,8 +44,7 @@ class ChangeLog:
         """New versions of declarations, appended here."""
         self.runs: dict[tuple[int, float], list[Any]] = {}
         """(partition, forget-after) -> runs remembered for their reviews, as `RunRow.runs`
-        holds them (flat: no object per run waits for the commit but the memo the review
-        book keeps anyway)."""
+        holds them (flat: no object per run waits for the commit)."""
         self.reviews: set[tuple[str, str]] = set()
         """(project, run id) whose verdict or pending review changed."""
         self.statements: set[tuple[str, str]] = set()

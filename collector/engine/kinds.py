@@ -119,11 +119,12 @@ def remember(
     if not remembered:
         return
     runs = changes.runs
-    key = (project.partition, memo.forget_after_s)
+    month, day, outcome, manual_us, forget_after_s = memo
+    key = (project.partition, forget_after_s)
     batch = runs.get(key)
     if batch is None:
         batch = runs[key] = []
-    batch += (project.name, run_id, memo)  # flat, as `RunRow.runs`
+    batch += (project.name, run_id, month, day, outcome, manual_us)  # flat, as `RunRow.runs`
     if waiting is not None:
         apply_verdict(book, run_id, waiting, totals, project.counters)
         changes.reviews.add((project.name, run_id))

@@ -91,10 +91,9 @@ class RunRow(NamedTuple):
     partition: int
     forget_after_s: float
     runs: Sequence[Any]
-    """Three items a run, flat: project, run id, and what its review needs, `[month key,
-    epoch day, outcome, manual µs, forget-after]` (the engine's `RunMemo`, kept anyway:
-    nothing is made per run for the commit). Written before: a row `[project, run id,
-    month key, epoch day, outcome, manual µs]` a run."""
+    """Six items a run, flat: project, run id, month key, epoch day, outcome, manual µs
+    (nothing is made per run that waits for the commit). Written before: a row of those
+    six a run."""
 
 
 class ReviewRow(NamedTuple):
