@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, NotRequired, Union
 
-from pydantic import AwareDatetime, Field, Strict, TypeAdapter, ValidationError
+from pydantic import Field, Strict, StringConstraints, TypeAdapter
 from typing_extensions import TypedDict
 
 from schemas.envelope import TIED_TYPES, Envelope, OutcomeEvent, inconsistency
@@ -44,12 +44,14 @@ if OutcomeEvent._fields != ("id", "source", "type", "time", "data", "backfill"):
     raise ImportError(f"the fast paths do not make OutcomeEvent{OutcomeEvent._fields}")
 _MAX_ATTRIBUTE: Final = 1024
 """Characters; a value of at most this many bytes has at most this many characters."""
-_TIME: Final = re.compile(
-    rb"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-    rb"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
-    rb"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+_TIME_PATTERN: Final = (
+    "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
-"""RFC 3339 as producers spell it; pydantic and `datetime.fromisoformat` read it alike."""
+"""RFC 3339 as producers spell it; pydantic and `datetime.fromisoformat` read it alike
+(ASCII digits only: `[0-9]`, as `\\d` is Unicode-aware in pydantic-core's regex engine)."""
+_TIME: Final = re.compile(_TIME_PATTERN.encode())
 
 
 def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeFields | None:
@@ -137,9 +139,11 @@ def _structured_shape(event_type: EventType) -> Any:
         annotation = info.rebuild_annotation()
         fields[name] = annotation if info.is_required() else NotRequired[annotation]
     fields["type"] = Literal[event_type.value]
-    # `Timestamp` refuses numbers with a Python check before parsing; from JSON, strict
-    # parsing refuses them itself and reads every string alike (0.2 µs less an event)
-    fields["time"] = Annotated[AwareDatetime, Strict()]
+    # the usual spelling as text (numbers refused), read by `datetime.fromisoformat` as in
+    # binary mode: its datetime's timezone is `datetime.UTC`, whose offset the engine reads
+    # in 0.17 µs, against 0.55 µs for pydantic-core's own `TzInfo`; anything else is
+    # left to the general path
+    fields["time"] = Annotated[str, Strict(), StringConstraints(pattern=f"^{_TIME_PATTERN}$")]
     fields["data"] = DATA_MODELS[event_type]
     fields["data_base64"] = NotRequired[Any]
     return TypedDict(f"Structured{DATA_MODELS[event_type].__name__}", fields)  # type: ignore[operator]
@@ -172,21 +176,21 @@ def from_structured(
         return None
     try:
         parsed = _STRUCTURED.validate_json(value)
-    except ValidationError:
-        return None
-    if "data_base64" in parsed or parsed.get("datacontenttype") not in (
-        None,
-        "application/json",
-    ):
+        moment = datetime.fromisoformat(parsed["time"])  # a day that does not exist raises
+    except ValueError:  # ValidationError included
         return None
     data = parsed["data"]
-    if key != data.project.encode():
+    if (
+        "data_base64" in parsed
+        or parsed.get("datacontenttype") not in (None, "application/json")
+        or key != data.project.encode()
+    ):
         return None
     fields = (
         parsed["id"],
         parsed["source"],
         _TYPES_BY_VALUE[parsed["type"]],
-        parsed["time"],
+        moment,
         data,
         parsed.get("outcomesbackfill", False),
     )

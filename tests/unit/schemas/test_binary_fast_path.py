@@ -54,6 +54,8 @@ time_spellings = st.sampled_from(
         "2026-11-15T11:30:00-00:00",
         "0000-01-01T00:00:00Z",
         "20261115T113000Z",
+        "\u0662\u0660\u0662\u0666-11-15T11:30:00Z",  # Arabic-Indic digits: \\d in some engines
+        "2026-11-15T11:30:00.\uff15Z",  # a fullwidth digit
         "",
     ]
 )
