@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 7
+SCHEMA_VERSION: Final = 8
 """1 -> 2: seen digests stored per batch (`seen_batches`) instead of one row each.
 2 -> 3: availability windows kept one by one (`windows`), incidents (`incidents`); seen
 digests keyed by project
@@ -19,7 +19,11 @@ tables only (an older collector would drop verdicts).
 5 -> 6: the latest version of each cloud bill statement per project (`statements`); a new
 table only (an older collector would count a restated bill twice).
 6 -> 7: the history of each project's declaration (`revisions`); a new table only (an
-older collector would leave gaps in a history that must never be rewritten)."""
+older collector would leave gaps in a history that must never be rewritten).
+7 -> 8: counters keyed by tuples or by days are stored as columns (`{"keys": [...], "n":
+[...]}`), runs remembered for their reviews flat (six items a run); rows written before
+(flat rows, `[[key…], n]` pairs, `{"day": µs}`, a row a run) are read the same. Nothing is
+rewritten here: the version keeps an older collector from misreading the new rows."""
 
 TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
