@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import realistic_records, table, write
+from collector.config import Settings
 from collector.engine.engine import Engine
 from collector.engine.settings import EngineSettings
 from collector.pipeline import Pipeline
@@ -35,6 +36,8 @@ from schemas.envelope import OutcomeEvent
 TOPIC = "bench"
 PARTITIONS = 6
 MAX_EVENT_BYTES = 1_048_576
+BATCH: int = Settings.model_fields["max_poll_records"].default
+"""Records a batch: as many as the collector polls at most by default."""
 
 
 def delivered(count: int, structured_share: float = 0.5) -> list[SourceRecord]:
@@ -110,7 +113,7 @@ class CollectorTime:
         return self.spent_s
 
 
-def main(count: int = 50_000, batch: int = 2_000, runs: int = 5) -> dict[str, float]:
+def main(count: int = 50_000, batch: int = BATCH, runs: int = 5) -> dict[str, float]:
     records = delivered(count)
     binary, structured = delivered(count, 0.0), delivered(count, 1.0)
     tune_garbage_collector()  # as `outcomes collect` does
@@ -183,7 +186,7 @@ def main(count: int = 50_000, batch: int = 2_000, runs: int = 5) -> dict[str, fl
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     main(args.events, args.batch, args.runs)

@@ -94,11 +94,18 @@ class ChangeLog:
         return changes
 
     def note_seen(self, partition: int, forget_after_s: float, digest: bytes) -> None:
-        key = (partition, forget_after_s)
-        digests = self.seen.get(key)
-        if digests is None:
-            digests = self.seen[key] = []
-        digests.append(digest)
+        """An accepted event's digest, kept until `forget_after_s`."""
+        _batch(self.seen, partition, forget_after_s).append(digest)
+
+    def note_run(
+        self,
+        partition: int,
+        forget_after_s: float,
+        run: tuple[str, str, str, int, str, int],
+    ) -> None:
+        """A run remembered for its review: (project, run id, month, day, outcome, manual µs),
+        appended flat as `RunRow.runs` holds it."""
+        _batch(self.runs, partition, forget_after_s).extend(run)
 
     def take_declared(self) -> StateChanges:
         """Declarations that took effect since the last call (written even without events)."""
@@ -115,3 +122,12 @@ class ChangeLog:
             last_end = max(end for end in ends if end is not None) / 1e6
             forget_after_s = last_end + (self._grace + 2 * LONGEST_PERIOD).total_seconds()
         return IncidentRow(project.name, service, key, incident.to_json(), forget_after_s)
+
+
+def _batch(batches: dict[tuple[int, float], list[Any]], partition: int, forget: float) -> list[Any]:
+    """The list of `batches` for (partition, forget-after), made on first use."""
+    key = (partition, forget)
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = []
+    return batch

@@ -118,13 +118,10 @@ def remember(
     remembered, waiting = book.remember(run_id, memo)
     if not remembered:
         return
-    runs = changes.runs
     month, day, outcome, manual_us, forget_after_s = memo
-    key = (project.partition, forget_after_s)
-    batch = runs.get(key)
-    if batch is None:
-        batch = runs[key] = []
-    batch += (project.name, run_id, month, day, outcome, manual_us)  # flat, as `RunRow.runs`
+    changes.note_run(
+        project.partition, forget_after_s, (project.name, run_id, month, day, outcome, manual_us)
+    )
     if waiting is not None:
         apply_verdict(book, run_id, waiting, totals, project.counters)
         changes.reviews.add((project.name, run_id))

@@ -73,16 +73,16 @@ def librdkafka_security(options: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 def message_fields(message: Message) -> RecordFields:
     """(offset, key, headers, value, timestamp ms, size) of a record, as kafka-python's are
     given (`kafka.fields_of`): the size counts key, value and headers."""
-    # a plain Consumer (no deserializers) gives bytes, and headers as (name, bytes) pairs
+    # a plain Consumer (no deserializers) gives bytes, and headers as (name, bytes) pairs;
+    # a loop, not sum(<generator>), and no `cast` call: this runs once per record
     key, value = message.key(), message.value()
-    headers = cast(list[tuple[str, bytes | None]], message.headers() or [])
-    size = (
-        len(key or b"")
-        + len(value or b"")
-        + sum(len(name.encode()) + len(raw or b"") for name, raw in headers)
-    )
+    headers: list[tuple[str, bytes | None]] = message.headers() or []  # type: ignore[assignment]
+    size = (len(key) if key else 0) + (len(value) if value else 0)
+    for name, raw in headers:
+        size += len(name.encode()) + (len(raw) if raw else 0)
     timestamp = message.timestamp()[1]
-    return (cast(int, message.offset()), key, headers, value, max(timestamp, 0), size)
+    offset: int = message.offset()  # type: ignore[assignment]
+    return (offset, key, headers, value, timestamp if timestamp > 0 else 0, size)
 
 
 class ConfluentSource:

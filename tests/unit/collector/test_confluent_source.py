@@ -1,14 +1,16 @@
 """The confluent-kafka source's settings: kafka-python's transport options in librdkafka's
-names, and a clear error when the extra is missing."""
+names, and a clear error when the extra is missing; its records as the pipeline takes them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from collector.config import Settings
-from collector.source.confluent import librdkafka_security
+from collector.source.confluent import librdkafka_security, message_fields
+from collector.source.records import SourceRecord
 from collector.source.security import KafkaSecurity
 
 
@@ -57,3 +59,24 @@ def test_confluent_without_the_extra_says_what_to_install(
     monkeypatch.setenv("OUTCOMES_SOURCE", "confluent")
     with pytest.raises(ValueError, match=r"pip install 'outcome-telemetry-collector\[fast\]'"):
         Settings()
+
+
+def test_records_from_librdkafka_carry_their_size_and_fields_as_kafka_pythons() -> None:
+    """`message_fields` on real confluent-kafka messages: what the pipeline gets is laid out
+    as kafka-python's rows (`kafka.fields_of`), and the size counts key, value and each
+    header's name (UTF-8 bytes) and value, as the too_large limit does."""
+    headers: list[tuple[str, str | bytes | None]] = [
+        ("ce_id", b"b1-3"), ("ce_tìme", b"2026-12-06T18:44:38Z"), ("empty", None),
+    ]  # fmt: skip
+    full = Message(
+        topic="events", partition=2, offset=41, key=b"ticket-triage", value=b'{"a":1}',
+        headers=headers, timestamp=(TIMESTAMP_CREATE_TIME, 1_700_000_000_123),
+    )  # fmt: skip
+    bare = Message(topic="events", partition=2, offset=42, value=b"{}")
+    assert message_fields(full) == (
+        41, b"ticket-triage", headers, b'{"a":1}', 1_700_000_000_123,
+        13 + 7 + len("ce_id") + 4 + len("ce_tìme".encode()) + 20 + len("empty"),
+    )  # fmt: skip
+    assert message_fields(bare) == (42, None, [], b"{}", 0, 2)
+    record = SourceRecord("events", 2, *message_fields(full))
+    assert record.size == SourceRecord("events", 2, *message_fields(full)[:5]).size
