@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -222,10 +222,13 @@ class ConfluentSource:
                 if error.code() == KafkaError._PARTITION_EOF:
                     continue
                 raise KafkaException(error)
-            partition = cast(int, message.partition())
+            partition: int = message.partition()  # type: ignore[assignment]
             if partition in held_back:
                 continue  # fetched from before a seek that is still to be made
-            batches.setdefault(partition, []).append(message_fields(message))
+            batch = batches.get(partition)
+            if batch is None:
+                batch = batches[partition] = []
+            batch.append(message_fields(message))
         return batches
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:

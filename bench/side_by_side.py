@@ -1,0 +1,151 @@
+"""Two versions of the collector, side by side: CPU per event of each, in the same seconds.
+
+This machine's speed moves by 1.5–2× within minutes, more than most changes to the
+collector's cost; two runs a minute apart cannot tell them apart. Here the code at a git
+revision (`--before`, checked out into a temporary worktree) and the code of this checkout
+each run `outcomes collect` at their defaults (`workers: auto`), each in its own consumer
+group with its own state, reading one preloaded topic of mixed events at the same time. Over
+the seconds both are between `SETTLED_SHARE` and 90% of the topic, the CPU time of each one's
+process tree (`/proc`) is divided by the events it counted. Who starts first alternates by
+round; the ratio of each round and their median are reported.
+
+    python -m bench.side_by_side --before d07c179 [--events 300000] [--rounds 10]
+
+Both versions share the cores (four worker processes on two cores here), so a round's
+ratio moves by ±20%: the median of ten rounds is the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.common import events_counted, preload, realistic_records, table, write
+from bench.cpu import PARTITIONS, children, spent_s, thread_ticks
+from bench.throughput import SETTLED_SHARE
+from collector.embedded import free_port
+from tests.support.brokers import Broker, leave_group_for, running_broker
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """The tree of `revision` of this repository, checked out in a temporary directory."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "tree"
+        subprocess.run(
+            ["git", "-C", str(HERE), "worktree", "add", "--detach", str(path), revision],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield path
+        finally:
+            subprocess.run(
+                ["git", "-C", str(HERE), "worktree", "remove", "--force", str(path)],
+                check=False,
+                capture_output=True,
+            )
+
+
+def start(
+    broker: Broker, topic: str, tree: Path, state: Path, port: int
+) -> subprocess.Popen[bytes]:
+    """`outcomes collect` at its defaults, from the code in `tree`."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
+        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
+        "OUTCOMES_LEAVE_GROUP": leave_group_for(broker),
+    }
+    command = [
+        sys.executable, "-m", "outcomes", "collect",
+        "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic,
+        "--group-id", f"side-{uuid.uuid4().hex[:6]}", "--state", str(state),
+        "--listen", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def tree_ticks(pid: int) -> dict[int, int]:
+    """CPU ticks of every thread of process `pid` and of its child processes."""
+    ticks = thread_ticks(pid)
+    for child in children(pid):
+        ticks.update(thread_ticks(child))
+    return ticks
+
+
+def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) -> dict[str, float]:
+    """CPU µs per event of each version over the seconds both read the topic."""
+    with tempfile.TemporaryDirectory() as directory:
+        ports = {name: free_port() for name in trees}
+        processes = {
+            name: start(broker, topic, tree, Path(directory) / f"{name}.db", ports[name])
+            for name, tree in trees.items()
+        }
+        try:
+            while min(events_counted(ports[name]) for name in trees) <= count * SETTLED_SHARE:
+                time.sleep(0.05)
+            first = {name: events_counted(ports[name]) for name in trees}
+            before = {name: tree_ticks(process.pid) for name, process in processes.items()}
+            while max(events_counted(ports[name]) for name in trees) < count * 0.9:
+                time.sleep(0.1)
+            after = {name: tree_ticks(process.pid) for name, process in processes.items()}
+            last = {name: events_counted(ports[name]) for name in trees}
+        finally:
+            for process in processes.values():
+                process.terminate()
+            for process in processes.values():
+                process.wait(timeout=30)
+    return {
+        name: sum(spent_s(before[name], after[name]).values()) / (last[name] - first[name]) * 1e6
+        for name in trees
+    }
+
+
+def main(before: str, count: int = 300_000, rounds: int = 10) -> dict[str, Any]:
+    measured = []
+    with worktree(before) as old, running_broker("embedded") as broker:
+        topic = f"side-{uuid.uuid4().hex[:6]}"
+        broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
+        preload(broker.bootstrap_servers, topic, realistic_records(count))
+        for index in range(rounds):
+            order = [("before", old), ("after", HERE)]
+            trees = dict(order if index % 2 == 0 else reversed(order))
+            measured.append(one_round(broker, topic, count, trees))
+    ratios = [round_["after"] / round_["before"] for round_ in measured]
+    table(
+        f"side by side: {before} and this checkout ({count:,} mixed events, {rounds} rounds)",
+        [
+            ("before: CPU per event, by round", ", ".join(f"{m['before']:.1f}" for m in measured)),
+            ("after: CPU per event, by round", ", ".join(f"{m['after']:.1f}" for m in measured)),
+            ("after / before, by round", ", ".join(f"{ratio:.2f}" for ratio in ratios)),
+            ("after / before, median", f"{statistics.median(ratios):.3f}"),
+        ],
+    )
+    result = {"before": before, "events": count, "rounds": measured, "ratios": ratios}
+    write("side-by-side", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", required=True, help="git revision of the code to compare with")
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    main(args.before, args.events, args.rounds)
