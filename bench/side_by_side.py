@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -34,7 +32,8 @@ from bench.common import events_counted, preload, realistic_records, table, writ
 from bench.cpu import PARTITIONS, children, spent_s, thread_ticks
 from bench.throughput import SETTLED_SHARE
 from collector.embedded import free_port
-from tests.support.brokers import Broker, leave_group_for, running_broker
+from tests.support.brokers import Broker, running_broker
+from tests.support.processes import start_collect_process
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -59,28 +58,6 @@ def worktree(revision: str) -> Iterator[Path]:
             )
 
 
-def start(
-    broker: Broker, topic: str, tree: Path, state: Path, port: int
-) -> subprocess.Popen[bytes]:
-    """`outcomes collect` at its defaults, from the code in `tree`."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tree),
-        "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
-        "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
-        "OUTCOMES_LEAVE_GROUP": leave_group_for(broker),
-    }
-    command = [
-        sys.executable, "-m", "outcomes", "collect",
-        "--bootstrap-servers", broker.bootstrap_servers, "--topic", topic,
-        "--group-id", f"side-{uuid.uuid4().hex[:6]}", "--state", str(state),
-        "--listen", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    return subprocess.Popen(
-        command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
 def tree_ticks(pid: int) -> dict[int, int]:
     """CPU ticks of every thread of process `pid` and of its child processes."""
     ticks = thread_ticks(pid)
@@ -94,7 +71,15 @@ def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) ->
     with tempfile.TemporaryDirectory() as directory:
         ports = {name: free_port() for name in trees}
         processes = {
-            name: start(broker, topic, tree, Path(directory) / f"{name}.db", ports[name])
+            name: start_collect_process(
+                broker,
+                topic,
+                f"side-{uuid.uuid4().hex[:6]}",
+                str(Path(directory) / f"{name}.db"),
+                ports[name],
+                tree=str(tree),
+                workers="auto",
+            )
             for name, tree in trees.items()
         }
         try:

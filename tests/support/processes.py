@@ -18,15 +18,18 @@ def start_collect_process(
     port: int,
     log: Path | None = None,
     bootstrap_servers: str | None = None,
+    tree: str | None = None,
     **settings: str,
 ) -> subprocess.Popen[bytes]:
     """A collector with a short session timeout; `settings` become OUTCOMES_* variables
     (one pipeline unless they give `workers`: "auto" is the collector's default).
 
     Its output is appended to `log`, or discarded without one. `bootstrap_servers`: another
-    listener of `broker` (e.g. its SASL one)."""
+    listener of `broker` (e.g. its SASL one). `tree`: the directory of a checkout whose
+    code runs instead of the installed one (another version's, for benchmarks)."""
     env = {
         **os.environ,
+        **({"PYTHONPATH": tree} if tree is not None else {}),
         "OUTCOMES_SESSION_TIMEOUT_MS": "6000",
         "OUTCOMES_HEARTBEAT_INTERVAL_MS": "1000",
         "OUTCOMES_LEAVE_GROUP": leave_group_for(broker),
@@ -39,7 +42,7 @@ def start_collect_process(
     ]  # fmt: skip
     if log is None:
         return subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
     with log.open("ab") as sink:
-        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env=env, cwd=tree, stdout=sink, stderr=subprocess.STDOUT)
