@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -16,6 +17,30 @@ from tests.support.postgres import PostgresUnavailableError, fresh_schema, postg
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("deep", derandomize=False)
 settings.load_profile("deep" if os.environ.get("OUTCOMES_DEEP") else "repeatable")
+
+
+ENGINE = Path(__file__).resolve().parent.parent / "collector" / "engine"
+
+
+def stale_compiled_modules() -> list[str]:
+    """Modules `make compiled` built in this checkout whose source changed since: Python
+    would run the old compiled code, not the source under test."""
+    stale = []
+    for library in sorted(ENGINE.glob("*.cpython-*.so")):
+        source = ENGINE / f"{library.name.split('.', 1)[0]}.py"
+        if source.exists() and source.stat().st_mtime > library.stat().st_mtime:
+            stale.append(source.name)
+    return stale
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    stale = stale_compiled_modules()
+    if stale:
+        pytest.exit(
+            f"compiled modules older than their source ({', '.join(stale)}): run `make"
+            " compiled` to rebuild them, or `make pure` to test the source alone",
+            returncode=4,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from schemas.snapshot import Histogram
 
-DELAY_BOUNDS_S: Final = (
+DELAY_BOUNDS_S: Final[tuple[float, ...]] = (
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
     300.0, 900.0, 3600.0, 21600.0, 86400.0, 604800.0,
 )  # fmt: skip
