@@ -1,8 +1,8 @@
 """The build, as pyproject.toml declares it, plus one option: with `OUTCOMES_COMPILE=1` the
 engine's per-event modules are compiled to C extensions by mypyc (part of mypy; the same
-typed source, so they behave as the Python they come from, at ≈ 0.77× the collector's CPU
-per event: docs/PERFORMANCE.md). `make compiled` builds them in place in a checkout;
-without the variable every build is pure Python, as before.
+typed source, so they behave as the Python they come from; the collector's CPU per event
+0.74× the pure build's side by side: docs/PERFORMANCE.md). `make compiled` builds them in
+place in a checkout; without the variable every build is pure Python.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ COMPILED = [
 """The per-event path of `Engine.apply` (bench.ingest); other modules gain too little."""
 
 if os.environ.get("OUTCOMES_COMPILE") == "1":
-    from mypyc.build import mypycify
+    try:
+        from mypyc.build import mypycify
+    except ImportError:
+        raise SystemExit(
+            "OUTCOMES_COMPILE=1 needs mypyc (part of mypy) where the package is built:"
+            " pip install mypy 'setuptools>=77', then pip install --no-build-isolation ."
+        ) from None
 
     # one shared library, inside the package (collector/engine/native__mypyc…so), so an
     # installed or editable package finds it wherever it runs from
