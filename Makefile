@@ -81,7 +81,7 @@ bench: $(STAMP) ## benchmarks: tables on stdout, JSON in bench/results (see docs
 	$(BIN)/python -m bench
 
 # the engine's per-event modules as C extensions (mypyc; setup.py lists them), built in
-# place: this checkout then runs them instead of their .py files (0.77x the CPU per event,
+# place: this checkout then runs them instead of their .py files (0.74x the CPU per event side by side,
 # docs/PERFORMANCE.md). Rebuild after editing them (the tests refuse stale ones);
 # `make pure` removes them.
 compiled: $(STAMP)

@@ -18,7 +18,8 @@ COMPILED = [
         "project", "reviews", "run_counts", "seen", "units", "windows",
     )
 ]  # fmt: skip
-"""The per-event path of `Engine.apply` (bench.ingest); other modules gain too little."""
+"""The per-event path of `Engine.apply` (bench.ingest), the modules measured and tested
+compiled so far; the pipeline loop and the decoding glue may follow (docs/PERFORMANCE.md)."""
 
 if os.environ.get("OUTCOMES_COMPILE") == "1":
     try:
