@@ -10,6 +10,11 @@ process tree (`/proc`) is divided by the events it counted. Who starts first alt
 round; the ratio of each round and their median are reported.
 
     python -m bench.side_by_side --before d07c179 [--events 300000] [--rounds 10]
+        [--compile-before]
+
+The checkout runs as it is (pure, or compiled by `make compiled`); `--compile-before` builds
+the revision's compiled modules as its own setup.py lists them, so two compiled sets can be
+compared.
 
 Both versions share the cores (four worker processes on two cores here), so a round's
 ratio moves by ±20%: the median of ten rounds is the figure.
@@ -19,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -39,8 +46,9 @@ HERE = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """The tree of `revision` of this repository, checked out in a temporary directory."""
+def worktree(revision: str, compiled: bool = False) -> Iterator[Path]:
+    """The tree of `revision` of this repository, checked out in a temporary directory;
+    with `compiled`, its modules built by mypyc in place as its setup.py lists them."""
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "tree"
         subprocess.run(
@@ -49,6 +57,14 @@ def worktree(revision: str) -> Iterator[Path]:
             capture_output=True,
         )
         try:
+            if compiled:
+                subprocess.run(
+                    [sys.executable, "setup.py", "--quiet", "build_ext", "--inplace"],
+                    cwd=path,
+                    env={**os.environ, "OUTCOMES_COMPILE": "1"},
+                    check=True,
+                    capture_output=True,
+                )
             yield path
         finally:
             subprocess.run(
@@ -102,9 +118,11 @@ def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) ->
     }
 
 
-def main(before: str, count: int = 300_000, rounds: int = 10) -> dict[str, Any]:
+def main(
+    before: str, count: int = 300_000, rounds: int = 10, compile_before: bool = False
+) -> dict[str, Any]:
     measured = []
-    with worktree(before) as old, running_broker("embedded") as broker:
+    with worktree(before, compile_before) as old, running_broker("embedded") as broker:
         topic = f"side-{uuid.uuid4().hex[:6]}"
         broker.create_topics({topic: PARTITIONS, f"{topic}.dlq": 1})
         preload(broker.bootstrap_servers, topic, realistic_records(count))
@@ -113,8 +131,9 @@ def main(before: str, count: int = 300_000, rounds: int = 10) -> dict[str, Any]:
             trees = dict(order if index % 2 == 0 else reversed(order))
             measured.append(one_round(broker, topic, count, trees))
     ratios = [round_["after"] / round_["before"] for round_ in measured]
+    label = before + (" (compiled)" if compile_before else "")
     table(
-        f"side by side: {before} and this checkout ({count:,} mixed events, {rounds} rounds)",
+        f"side by side: {label} and this checkout ({count:,} mixed events, {rounds} rounds)",
         [
             ("before: CPU per event, by round", ", ".join(f"{m['before']:.1f}" for m in measured)),
             ("after: CPU per event, by round", ", ".join(f"{m['after']:.1f}" for m in measured)),
@@ -122,7 +141,13 @@ def main(before: str, count: int = 300_000, rounds: int = 10) -> dict[str, Any]:
             ("after / before, median", f"{statistics.median(ratios):.3f}"),
         ],
     )
-    result = {"before": before, "events": count, "rounds": measured, "ratios": ratios}
+    result = {
+        "before": before,
+        "compiled_before": compile_before,
+        "events": count,
+        "rounds": measured,
+        "ratios": ratios,
+    }
     write("side-by-side", result)
     return result
 
@@ -132,5 +157,8 @@ if __name__ == "__main__":
     parser.add_argument("--before", required=True, help="git revision of the code to compare with")
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--compile-before", action="store_true", help="build the revision's compiled modules"
+    )
     args = parser.parse_args()
-    main(args.before, args.events, args.rounds)
+    main(args.before, args.events, args.rounds, args.compile_before)

@@ -20,7 +20,7 @@ from collector.embedded import EmbeddedBroker
 from collector.engine.engine import Clock, Engine
 from collector.engine.formulas import exact
 from collector.ingestion import Ingestion, Role, engine_settings
-from collector.runtime import collector_version, utc_now
+from collector.runtime import collector_version, engine_build, utc_now
 from collector.state.open import open_store
 from collector.state.store import StateStore
 from collector.workers.pool import WorkerPool
@@ -133,7 +133,7 @@ class CollectorApp:
             self.ingestion.start()
         if self.settings.targets is not None:
             threading.Thread(target=self._watch_declarations, name="targets", daemon=True).start()
-        log.info("collector serving %s", self.metrics_url)
+        log.info("collector serving %s (%s engine)", self.metrics_url, engine_build())
 
     def _serve_stored(self, pool: WorkerPool) -> None:
         """With workers and one SQLite file: load everything stored before they start, and

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import math
 import os
 import sys
 from datetime import UTC, datetime
+from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Final
@@ -107,6 +109,15 @@ def collector_version() -> str:
         return version("outcome-telemetry-collector")
     except PackageNotFoundError:
         return "0.0.0+unknown"
+
+
+def engine_build() -> str:
+    """`compiled` when the engine runs as the C extensions mypyc built (`make compiled`),
+    `pure` when Python runs its source: said at start, since they differ in CPU per event."""
+    spec = importlib.util.find_spec("collector.engine.engine")
+    origin = spec.origin if spec is not None else None
+    compiled = origin is not None and origin.endswith(tuple(EXTENSION_SUFFIXES))
+    return "compiled" if compiled else "pure"
 
 
 def utc_now() -> datetime:

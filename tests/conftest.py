@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from collector.runtime import engine_build
 from tests.support.brokers import KINDS, STARTED
 from tests.support.postgres import PostgresUnavailableError, fresh_schema, postgres_database
 
@@ -19,21 +20,29 @@ settings.register_profile("deep", derandomize=False)
 settings.load_profile("deep" if os.environ.get("OUTCOMES_DEEP") else "repeatable")
 
 
-ENGINE = Path(__file__).resolve().parent.parent / "collector" / "engine"
+ROOT = Path(__file__).resolve().parent.parent
+COMPILED_PACKAGES = ("collector", "schemas")
 
 
 def stale_compiled_modules() -> list[str]:
     """Modules `make compiled` built in this checkout whose source changed since: Python
     would run the old compiled code, not the source under test."""
     stale = []
-    for library in sorted(ENGINE.glob("*.cpython-*.so")):
-        source = ENGINE / f"{library.name.split('.', 1)[0]}.py"
-        if source.exists() and source.stat().st_mtime > library.stat().st_mtime:
-            stale.append(source.name)
+    for package in COMPILED_PACKAGES:
+        for library in sorted((ROOT / package).rglob("*.cpython-*.so")):
+            source = library.with_name(f"{library.name.split('.', 1)[0]}.py")
+            if source.exists() and source.stat().st_mtime > library.stat().st_mtime:
+                stale.append(str(source.relative_to(ROOT)))
     return stale
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("OUTCOMES_REQUIRE_COMPILED") and engine_build() != "compiled":
+        pytest.exit(
+            "OUTCOMES_REQUIRE_COMPILED is set and the engine runs its Python source: run"
+            " `make compiled` first",
+            returncode=4,
+        )
     stale = stale_compiled_modules()
     if stale:
         pytest.exit(

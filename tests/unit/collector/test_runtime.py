@@ -1,8 +1,9 @@
 """The log level a fetcher process inherits says no more than its parent; the CPUs
-`workers: auto` counts."""
+`workers: auto` counts; the engine build the collector says it runs."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Iterator
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.runtime import available_cpus, effective_log_level
+from collector.engine.engine import Engine
+from collector.runtime import available_cpus, effective_log_level, engine_build
 
 
 @pytest.fixture
@@ -63,3 +65,9 @@ def test_auto_workers_count_the_cpus_a_container_may_use(tmp_path: Path) -> None
     v1 = cgroups(tmp_path / "d", "4:cpu:/app\n", {"app": "25000 100000"})
     assert available_cpus(*v1) == affinity
     assert available_cpus(tmp_path, tmp_path / "missing") == affinity
+
+
+def test_the_engine_build_is_the_code_that_runs() -> None:
+    """mypyc's methods are built-in functions, Python's are functions (`make compiled` /
+    `make pure` decide which this checkout runs)."""
+    assert engine_build() == ("pure" if inspect.isfunction(Engine.apply) else "compiled")
