@@ -95,6 +95,7 @@ engine: $(RUN_STAMP)
 ifeq ($(ENGINE),pure)
 	@find collector schemas -name '*.so' -delete
 else ifeq ($(ENGINE),compiled)
+	@ls collector/native__mypyc*.so >/dev/null 2>&1 || echo "compiling the collector's per-event modules (mypyc; about a minute, once)"
 	@OUTCOMES_COMPILE=1 $(BIN)/python setup.py --quiet build_ext --inplace >$(VENV)/compile.log 2>&1 || { \
 	  find collector schemas -name '*.so' -delete; \
 	  if [ -n "$$OUTCOMES_REQUIRE_COMPILED" ]; then tail -n 20 $(VENV)/compile.log; exit 1; fi; \
