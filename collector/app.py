@@ -75,6 +75,8 @@ class CollectorApp:
             settings.targets, exact(settings.default_hourly_rate)
         )
         self.otlp = build_pusher(settings, self.exported)
+        self.engine = engine_build()
+        """Its workers import the same modules, so they run the same build."""
 
     @property
     def failure(self) -> BaseException | None:
@@ -102,7 +104,8 @@ class CollectorApp:
         source = self.pool or self.ingestion
         held, unheld_s = source.held() if source is not None else (0, 0.0)
         readiness = Readiness(not self._problems(), held, round(unheld_s, 3))
-        return replace(snapshot, health=replace(snapshot.health, readiness=readiness))
+        health = replace(snapshot.health, readiness=readiness, engine=self.engine)
+        return replace(snapshot, health=health)
 
     def start(self) -> None:
         if self.settings.embedded_broker:
@@ -133,7 +136,7 @@ class CollectorApp:
             self.ingestion.start()
         if self.settings.targets is not None:
             threading.Thread(target=self._watch_declarations, name="targets", daemon=True).start()
-        log.info("collector serving %s (%s engine)", self.metrics_url, engine_build())
+        log.info("collector serving %s (%s engine)", self.metrics_url, self.engine)
 
     def _serve_stored(self, pool: WorkerPool) -> None:
         """With workers and one SQLite file: load everything stored before they start, and

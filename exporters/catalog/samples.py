@@ -12,6 +12,7 @@ from exporters.catalog.families import (
     DECLARATION_RELOADS,
     DECLARATION_VALID,
     DELAY,
+    ENGINE,
     EVENTS,
     LABEL_OVERFLOW,
     MEETING_OBJECTIVES,
@@ -168,6 +169,8 @@ def global_samples(snapshot: Snapshot) -> list[tuple[Family, list[Sample]]]:
     if health.otlp_exports:
         result.append((OTLP_EXPORTS, [((o,), float(n)) for o, n in health.otlp_exports]))
     result.append((BUILD, [((health.version,), 1.0)]))
+    if health.engine:  # a serving collector (stored state does not say)
+        result.append((ENGINE, [((health.engine,), 1.0)]))
     return result
 
 

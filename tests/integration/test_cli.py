@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from collector.embedded import free_port
+from collector.runtime import engine_build
 from tests.support.brokers import Broker
 from tests.support.generate import random_document, to_record
 from tests.support.live import (
@@ -39,6 +40,8 @@ def test_collect_with_embedded_broker_serves_and_stops_cleanly(tmp_path: Path) -
         assert http_get(f"{base}/healthz") == (200, "ok\n")
         series = scrape(f"{base}/metrics")
         assert total(series, "outcomes_collector_build_info") == 1
+        engines = [dict(labels) for name, labels in series if name.endswith("engine_info")]
+        assert engines == [{"engine": engine_build()}]  # the build of the modules it imports
         broker = re.search(r"embedded broker on (\S+)", log.read_text())
         assert broker is not None, log.read_text()
         emitted = subprocess.run(
@@ -56,6 +59,7 @@ def test_collect_with_embedded_broker_serves_and_stops_cleanly(tmp_path: Path) -
     assert process.returncode == 0, output
     assert "metrics at http://127.0.0.1" in output
     assert "ingestion stopped cleanly" in output
+    assert f"({engine_build()} engine)" in output
 
 
 def test_bad_config_exits_2_with_the_file_named(tmp_path: Path) -> None:

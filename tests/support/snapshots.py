@@ -140,6 +140,7 @@ def sample_snapshot() -> Snapshot:
         declaration_files=(("projects/itsm.yaml", True), ("projects/broken.yaml", False)),
         declaration_reloads=(("failure", 1), ("success", 3)),
         readiness=Readiness(ready=True, partitions_held=3, unheld_s=0.0),
+        engine="compiled",
     )
     portfolio = Portfolio(
         (("met", 0), ("at_risk", 0), ("off_target", 1), ("insufficient_data", 0), ("unscoped", 1)),

@@ -149,8 +149,15 @@ def collector() -> dashboard.Dashboard:
         .with_panel(
             table_panel(
                 "Versions",
-                "The collector versions running now (one row per instance).",
-                query("outcomes_collector_build_info", instant=True),
+                "The collector versions running now (one row per instance), and each one's"
+                " engine: compiled, or pure where the compiled build was not made (the Python"
+                " source: about 1.3x the CPU per event).",
+                query(
+                    "outcomes_collector_build_info * on(job, instance) group_left(engine)"
+                    " outcomes_collector_engine_info"
+                    " or on(job, instance) outcomes_collector_build_info",
+                    instant=True,
+                ),
                 width=24,
             )
         )
