@@ -54,12 +54,38 @@ _TIME_PATTERN: Final = (
 _TIME: Final = re.compile(_TIME_PATTERN.encode())
 
 
+_ENVELOPE_HEADERS: Final = {
+    "content-type": 0, "ce_specversion": 1, "ce_id": 2, "ce_source": 3, "ce_type": 4, "ce_time": 5,
+}  # fmt: skip
+"""The headers of the usual binary-mode record, by their place in `binary_envelope_of`."""
+
+
 def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeFields | None:
     """The envelope of a binary-mode record in the usual spelling, or None.
 
     Works on the raw bytes: `from_binary` decodes id and source (and declines what is
-    not UTF-8); the values of any other attribute are checked here.
+    not UTF-8); the values of any other attribute are checked here. The usual record has
+    the envelope's headers only, each once: one pass over them (a record with any other
+    header is read by `_envelope_among_others`, with the same result).
     """
+    found: list[bytes | None] = [None, None, None, None, None, None]
+    seen = 0
+    for name, raw in headers:
+        place = _ENVELOPE_HEADERS.get(name)
+        if place is None:
+            return _envelope_among_others(headers)
+        bit = 1 << place
+        if seen & bit:
+            return None  # a repeated header: the general path checks which copy counts
+        seen |= bit
+        found[place] = raw
+    return _checked(found[0], found[1], found[2], found[3], found[4], found[5], None)
+
+
+def _envelope_among_others(
+    headers: Sequence[tuple[str, bytes | None]],
+) -> EnvelopeFields | None:
+    """`binary_envelope_of` for a record whose headers are more than the envelope's."""
     found = dict(headers)
     if len(found) != len(headers):
         return None  # a repeated header: the general path checks which copy counts
@@ -67,6 +93,20 @@ def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeF
     specversion = found.pop("ce_specversion", None)
     event_id, source = found.pop("ce_id", None), found.pop("ce_source", None)
     event_type, time = found.pop("ce_type", None), found.pop("ce_time", None)
+    return _checked(content_type, specversion, event_id, source, event_type, time, found)
+
+
+def _checked(
+    content_type: bytes | None,
+    specversion: bytes | None,
+    event_id: bytes | None,
+    source: bytes | None,
+    event_type: bytes | None,
+    time: bytes | None,
+    others: dict[str, bytes | None] | None,
+) -> EnvelopeFields | None:
+    """The envelope if its values are in the usual spelling (`others`: the headers beside
+    it, if any), else None."""
     if (
         content_type not in (None, b"application/json")
         or specversion != b"1.0"
@@ -77,8 +117,13 @@ def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeF
         or event_type not in _EVENT_TYPES
         or time is None
         or _TIME.fullmatch(time) is None
-        or "ce_outcomesbackfill" in found  # history: rare, the general path reads it
-        or (found and not _usual_extensions(found))
+        or (
+            others
+            and (
+                "ce_outcomesbackfill" in others  # history: rare, the general path reads it
+                or not _usual_extensions(others)
+            )
+        )
     ):
         return None
     return event_id, source, event_type, time

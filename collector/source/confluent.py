@@ -26,7 +26,6 @@ from confluent_kafka import (
     Consumer,
     KafkaError,
     KafkaException,
-    Message,
     TopicPartition,
 )
 
@@ -38,7 +37,8 @@ from collector.source.kafka import (
     check_reachable,
     lag_of,
 )
-from collector.source.records import SourceRecord, records_from
+from collector.source.messages import message_fields, records_of_messages
+from collector.source.records import SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +70,10 @@ def librdkafka_security(options: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return config
 
 
-def message_fields(message: Message) -> RecordFields:
-    """(offset, key, headers, value, timestamp ms, size) of a record, as kafka-python's are
-    given (`kafka.fields_of`): the size counts key, value and headers."""
-    # a plain Consumer (no deserializers) gives bytes, and headers as (name, bytes) pairs;
-    # a loop, not sum(<generator>), and no `cast` call: this runs once per record
-    key, value = message.key(), message.value()
-    headers: list[tuple[str, bytes | None]] = message.headers() or []  # type: ignore[assignment]
-    size = (len(key) if key else 0) + (len(value) if value else 0)
-    for name, raw in headers:
-        size += len(name.encode()) + (len(raw) if raw else 0)
-    timestamp = message.timestamp()[1]
-    offset: int = message.offset()  # type: ignore[assignment]
-    return (offset, key, headers, value, timestamp if timestamp > 0 else 0, size)
+def _check(error: KafkaError) -> None:
+    """A message's error: the end of a partition is none (`enable.partition.eof`)."""
+    if error.code() != KafkaError._PARTITION_EOF:
+        raise KafkaException(error)
 
 
 class ConfluentSource:
@@ -219,9 +210,8 @@ class ConfluentSource:
         for message in messages:
             error = message.error()
             if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise KafkaException(error)
+                _check(error)
+                continue
             partition: int = message.partition()  # type: ignore[assignment]
             if partition in held_back:
                 continue  # fetched from before a seek that is still to be made
@@ -232,10 +222,15 @@ class ConfluentSource:
         return batches
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
-        topic = self.settings.topic
-        records: list[SourceRecord] = []
-        for partition, rows in self.fetch_fields(timeout_s).items():
-            records += records_from(topic, partition, rows)
+        """The next records, in the order consumed (rebalance callbacks run here)."""
+        if self._pending_seeks:
+            self._retry_seeks()
+        messages = self._consumer.consume(
+            num_messages=self.settings.max_poll_records, timeout=timeout_s
+        )
+        records, errors = records_of_messages(self.settings.topic, messages, self._pending_seeks)
+        for message in errors:
+            _check(message.error())
         return records
 
     # -- progress and health -----------------------------------------------------------

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
+from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaError, Message
 
 from collector.config import Settings
-from collector.source.confluent import librdkafka_security, message_fields
+from collector.source.confluent import librdkafka_security
+from collector.source.messages import message_fields, records_of_messages
 from collector.source.records import SourceRecord
 from collector.source.security import KafkaSecurity
 
@@ -80,3 +81,24 @@ def test_records_from_librdkafka_carry_their_size_and_fields_as_kafka_pythons() 
     assert message_fields(bare) == (42, None, [], b"{}", 0, 2)
     record = SourceRecord("events", 2, *message_fields(full))
     assert record.size == SourceRecord("events", 2, *message_fields(full)[:5]).size
+
+
+def test_a_consume_call_becomes_records_in_order_with_errors_apart() -> None:
+    """`records_of_messages` (what `ConfluentSource.poll` hands the pipeline): each record
+    as `message_fields` lays it out, in the order consumed; messages with an error apart
+    for the source to judge; partitions held back for a seek left out."""
+    headers: list[tuple[str, str | bytes | None]] = [("ce_id", b"b1-3"), ("ce_tìme", b"x")]
+    messages = [
+        Message(topic="events", partition=2, offset=7, key=b"k", value=b"{}", headers=headers,
+                timestamp=(TIMESTAMP_CREATE_TIME, 1_700_000_000_123)),
+        Message(topic="events", partition=0, offset=3, error=KafkaError(KafkaError._PARTITION_EOF)),
+        Message(topic="events", partition=5, offset=1, value=b"{}"),
+        Message(topic="events", partition=1, offset=9, value=b"[]"),
+    ]  # fmt: skip
+    records, errors = records_of_messages("events", messages, {5: None})
+    assert records == [
+        SourceRecord("events", 2, *message_fields(messages[0])),
+        SourceRecord("events", 1, *message_fields(messages[3])),
+    ]
+    assert records[0].size == 1 + 2 + len("ce_id") + 4 + len("ce_tìme".encode()) + 1
+    assert [message.offset() for message in errors] == [3]
