@@ -10,11 +10,12 @@ process tree (`/proc`) is divided by the events it counted. Who starts first alt
 round; the ratio of each round and their median are reported.
 
     python -m bench.side_by_side --before d07c179 [--events 300000] [--rounds 10]
-        [--compile-before]
+        [--compile-before] [--source confluent]
 
 The checkout runs as it is (pure, or compiled by `make compiled`); `--compile-before` builds
 the revision's compiled modules as its own setup.py lists them, so two compiled sets can be
-compared.
+compared. `--source confluent` runs both with `source: confluent` instead of the default
+kafka-python consumer.
 
 Both versions share the cores (four worker processes on two cores here), so a round's
 ratio moves by ±20%: the median of ten rounds is the figure.
@@ -82,7 +83,9 @@ def tree_ticks(pid: int) -> dict[int, int]:
     return ticks
 
 
-def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) -> dict[str, float]:
+def one_round(
+    broker: Broker, topic: str, count: int, trees: dict[str, Path], source: str
+) -> dict[str, float]:
     """CPU µs per event of each version over the seconds both read the topic."""
     with tempfile.TemporaryDirectory() as directory:
         ports = {name: free_port() for name in trees}
@@ -95,6 +98,7 @@ def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) ->
                 ports[name],
                 tree=str(tree),
                 workers="auto",
+                source=source,
             )
             for name, tree in trees.items()
         }
@@ -119,7 +123,11 @@ def one_round(broker: Broker, topic: str, count: int, trees: dict[str, Path]) ->
 
 
 def main(
-    before: str, count: int = 300_000, rounds: int = 10, compile_before: bool = False
+    before: str,
+    count: int = 300_000,
+    rounds: int = 10,
+    compile_before: bool = False,
+    source: str = "kafka-python",
 ) -> dict[str, Any]:
     measured = []
     with worktree(before, compile_before) as old, running_broker("embedded") as broker:
@@ -129,9 +137,10 @@ def main(
         for index in range(rounds):
             order = [("before", old), ("after", HERE)]
             trees = dict(order if index % 2 == 0 else reversed(order))
-            measured.append(one_round(broker, topic, count, trees))
+            measured.append(one_round(broker, topic, count, trees, source))
     ratios = [round_["after"] / round_["before"] for round_ in measured]
     label = before + (" (compiled)" if compile_before else "")
+    label += "" if source == "kafka-python" else f", source: {source}"
     table(
         f"side by side: {label} and this checkout ({count:,} mixed events, {rounds} rounds)",
         [
@@ -144,11 +153,12 @@ def main(
     result = {
         "before": before,
         "compiled_before": compile_before,
+        "source": source,
         "events": count,
         "rounds": measured,
         "ratios": ratios,
     }
-    write("side-by-side", result)
+    write("side-by-side" + ("" if source == "kafka-python" else f"-{source}"), result)
     return result
 
 
@@ -160,5 +170,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--compile-before", action="store_true", help="build the revision's compiled modules"
     )
+    parser.add_argument(
+        "--source", choices=("kafka-python", "confluent"), default="kafka-python",
+        help="the Kafka client both collectors consume with",
+    )  # fmt: skip
     args = parser.parse_args()
-    main(args.before, args.events, args.rounds, args.compile_before)
+    main(args.before, args.events, args.rounds, args.compile_before, args.source)
