@@ -23,7 +23,7 @@ ENGINE = [
 PIPELINE = [
     "collector/pipeline/loop.py", "collector/pipeline/decode.py",
     "collector/pipeline/partitions.py", "collector/source/records.py",
-    "collector/source/predecoded.py", "collector/source/messages.py",
+    "collector/source/predecoded.py", "collector/source/client_records.py",
 ]  # fmt: skip
 """The per-batch loop around it and the records it reads."""
 SCHEMAS = ["schemas/fast_path.py", "schemas/binding.py"]

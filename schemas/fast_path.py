@@ -201,6 +201,9 @@ _ANY_STRUCTURED: Any = Annotated[
 _STRUCTURED: Final[TypeAdapter[dict[str, Any]]] = TypeAdapter(_ANY_STRUCTURED)
 """One validator for every event type: pydantic-core parses the bytes and picks the shape
 by `type` (the union is built from the event types, so a new one joins it)."""
+_STRUCTURED_VALIDATOR: Final = _STRUCTURED.validator
+"""Its pydantic-core validator, called directly: `TypeAdapter.validate_json` adds a Python
+call with its keyword arguments (0.3 µs of 2.9 an event)."""
 _STRUCTURED_CONTENT_TYPE: Final = b"application/cloudevents+json"
 
 
@@ -220,7 +223,7 @@ def from_structured(
     ):
         return None
     try:
-        parsed = _STRUCTURED.validate_json(value)
+        parsed: dict[str, Any] = _STRUCTURED_VALIDATOR.validate_json(value)
         moment = datetime.fromisoformat(parsed["time"])  # a day that does not exist raises
     except ValueError:  # ValidationError included
         return None

@@ -29,15 +29,14 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from collector.source.client_records import RecordFields, message_fields, records_of_messages
 from collector.source.kafka import (
     ConsumerSettings,
     OnAssigned,
     OnRevoked,
-    RecordFields,
     check_reachable,
     lag_of,
 )
-from collector.source.messages import message_fields, records_of_messages
 from collector.source.records import SourceRecord
 
 log = logging.getLogger(__name__)

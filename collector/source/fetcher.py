@@ -43,8 +43,9 @@ from typing import Any, Final, Protocol
 
 from collector.retry import Backoff
 from collector.runtime import setup_logging, tune_garbage_collector
+from collector.source.client_records import RecordFields
 from collector.source.diagnosis import explain
-from collector.source.kafka import ConsumerSettings, RecordFields
+from collector.source.kafka import ConsumerSettings
 from collector.source.open import FetchingSource, open_source
 from collector.source.predecoded import DecodeShare, PredecodedFields, predecode
 

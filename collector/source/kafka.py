@@ -21,10 +21,10 @@ from typing import Any, Final
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from collector.source.client_records import RecordFields, fields_of, source_records
 from collector.source.records import SourceRecord
 
 log = logging.getLogger(__name__)
-_new: Final = tuple.__new__
 
 OnAssigned = Callable[[str, list[int]], dict[int, int | None]]
 """(topic, partitions) -> next offset to consume per partition (None: from the start)."""
@@ -247,63 +247,16 @@ class KafkaSource:
         self._consumer.close(autocommit=False)
 
 
-RecordFields = tuple[int, bytes | None, list[tuple[str, bytes | None]], bytes | None, int, int]
-"""(offset, key, headers, value, timestamp ms, size): a `SourceRecord` without its topic
-and partition, in plain values (what the fetcher process sends)."""
-
-
 CONSUMER_RECORD_FIELDS: Final = (
     "topic", "partition", "leader_epoch", "offset", "timestamp", "timestamp_type", "key",
     "value", "headers", "checksum", "serialized_key_size", "serialized_value_size",
     "serialized_header_size",
 )  # fmt: skip
-"""kafka-python's `ConsumerRecord` (3.x), read by position below: one unpacking per record
-instead of an attribute lookup per field (~0.5 µs less per event; checked at import)."""
+"""kafka-python's `ConsumerRecord` (3.x), read by position in `client_records`: one unpacking
+a record instead of an attribute lookup per field (~0.5 µs less per event; checked here, at
+import)."""
 if ConsumerRecord._fields != CONSUMER_RECORD_FIELDS:
     raise ImportError(f"kafka-python's ConsumerRecord is not as expected: {ConsumerRecord._fields}")
-
-
-def fields_of(rows: list[ConsumerRecord]) -> list[RecordFields]:
-    """kafka-python's records of one partition as plain fields (`RecordFields`), as the
-    fetcher process sends them."""
-    found = []
-    for record in rows:
-        _, _, _, offset, timestamp, _, key, value, headers, _, k_size, v_size, h_size = record
-        size = _measured(k_size, v_size, h_size)
-        found.append((offset, key, headers or [], value, timestamp or 0, size))
-    return found
-
-
-def source_records(topic: str, partition: int, rows: list[ConsumerRecord]) -> list[SourceRecord]:
-    """kafka-python's records of one partition as the pipeline's, in one pass: one tuple a
-    record instead of the fields and then the record (`fields_of`, `records_from`): 0.33–0.36
-    against 0.47–0.52 µs a record. Made without `SourceRecord.__new__`, as `records_from` does:
-    every field is given here (the source tests compare whole records)."""
-    found = []
-    for record in rows:
-        _, _, _, offset, timestamp, _, key, value, headers, _, k_size, v_size, h_size = record
-        size = _measured(k_size, v_size, h_size)
-        fields = (
-            topic,
-            partition,
-            offset,
-            key,
-            headers or [],
-            value,
-            timestamp or 0,
-            size,
-            None,
-            None,
-        )
-        found.append(_new(SourceRecord, fields))
-    return found
-
-
-def _measured(key_size: int, value_size: int, header_size: int) -> int:
-    """What kafka-python measured of key, value and headers (-1 for an absent part)."""
-    size = key_size if key_size > 0 else 0
-    size += value_size if value_size > 0 else 0
-    return size + header_size if header_size > 0 else size
 
 
 def lag_of(

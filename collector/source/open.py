@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from collector.source.client_records import RecordFields
 from collector.source.kafka import (
     ConsumerSettings,
     KafkaSource,
     OnAssigned,
     OnRevoked,
-    RecordFields,
 )
 from collector.source.records import SourceRecord
 

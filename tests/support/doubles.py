@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshal
 
+from collector.source.client_records import RecordFields
 from collector.source.fetcher import row_of
-from collector.source.kafka import RecordFields
 from collector.source.process import records_of
 from collector.source.records import SourceRecord
 from collector.state.model import TopicPartitionKey

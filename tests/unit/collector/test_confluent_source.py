@@ -9,8 +9,8 @@ import pytest
 from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaError, Message
 
 from collector.config import Settings
+from collector.source.client_records import message_fields, records_of_messages
 from collector.source.confluent import librdkafka_security
-from collector.source.messages import message_fields, records_of_messages
 from collector.source.records import SourceRecord
 from collector.source.security import KafkaSecurity
 

@@ -7,7 +7,8 @@ from typing import Any
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import TopicPartition
 
-from collector.source.kafka import JOIN_POLL_S, KafkaSource, fields_of
+from collector.source.client_records import fields_of
+from collector.source.kafka import JOIN_POLL_S, KafkaSource
 from collector.source.records import SourceRecord
 
 

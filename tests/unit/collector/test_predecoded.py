@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collector.source.client_records import RecordFields
 from collector.source.fetcher import row_of
-from collector.source.kafka import RecordFields
 from collector.source.predecoded import (
     MAX_PREDECODED_BYTES,
     RAW_ONLY,
