@@ -13,6 +13,7 @@ from typing import Final
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
+from collector.engine.policy import ProjectPolicy, ProjectProfile
 from collector.engine.rates import epoch_day
 from collector.engine.reviews import ReviewBook
 from collector.engine.statements import KeptStatement
@@ -74,6 +75,10 @@ class ProjectState:
     _automations: set[str] = field(default_factory=set, repr=False)
     _services: set[str] = field(default_factory=set, repr=False)
     _models: set[str] = field(default_factory=set, repr=False)
+    profile: ProjectProfile | None = field(default=None, repr=False, compare=False)
+    """Its profile by `profiled_by`, the policy in force when it was last asked (the
+    engine's per-event lookup: a call into the declarations costs ~0.3 µs an event)."""
+    profiled_by: ProjectPolicy | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._automations = {automation for automation, _ in self.counters.runs}
