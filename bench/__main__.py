@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 from bench import (
     cpu,
     focus,
     freshness,
     gateway,
     ingest,
+    instructions,
     memory,
     otlp,
     render,
@@ -22,6 +25,10 @@ if __name__ == "__main__":
     with postgres_database() as database:
         throughput.main(500_000, database)
     ingest.main()
+    if shutil.which("valgrind"):
+        instructions.main()
+    else:
+        print("bench.instructions skipped: it counts with valgrind (apt-get install valgrind)")
     cpu.main(300_000, "embedded", ["kafka-python", "confluent"], "auto")
     freshness.main()
     render.main()

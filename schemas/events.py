@@ -28,8 +28,14 @@ MAX_WINDOW_S: Final = 3600.0
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 """A project, automation or service name: lowercase, 1 to 63 characters."""
 
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+MAX_MAGNITUDE: Final = 1e15
+"""The largest amount, duration or token count an event may carry, as a cost statement's
+amounts have at most 15 integer digits. The engine counts money in billionths, exactly
+(`collector.engine.units`): up to this bound that takes 24 digits, within the 28 of its
+decimal arithmetic; 1e300 overflowed it. No real bill, run or model call comes near it."""
+
+NonNegative = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False, strict=True)]
+Positive = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, strict=True)]
 
 
 def _not_zero(value: float) -> float:
@@ -38,7 +44,11 @@ def _not_zero(value: float) -> float:
     return value
 
 
-NonZero = Annotated[float, Field(allow_inf_nan=False, strict=True), AfterValidator(_not_zero)]
+NonZero = Annotated[
+    float,
+    Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, strict=True),
+    AfterValidator(_not_zero),
+]
 
 
 def _rfc3339_text(value: object) -> object:
@@ -172,8 +182,8 @@ class IncidentResolved(_Data):
     severity: Severity | None = None
 
 
-Tokens = Annotated[int, Field(ge=0, strict=True)]
-"""A token count: a whole number, never negative."""
+Tokens = Annotated[int, Field(ge=0, le=int(MAX_MAGNITUDE), strict=True)]
+"""A token count: a whole number, never negative, at most 10**15."""
 ModelName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,256}$")]
 """The model that answered, as its provider names it (`gpt-4o-mini-2024-07-18`,
 `anthropic.claude-3-haiku-20240307-v1:0`): 1 to 256 printable characters."""

@@ -9,6 +9,7 @@ gives bit-identical totals.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
@@ -36,13 +37,20 @@ def to_micros(value: float) -> int:
     decides, and larger whole values are multiplied as integers.
     """
     scaled = value * SCALE
-    nearest = round(scaled)
+    nearest = _nearest(scaled)
     if -_FAST_LIMIT < scaled < _FAST_LIMIT and -_NOT_TIE < scaled - nearest < _NOT_TIE:
         return nearest
     whole = int(value)
     if whole == value and -_FAST_LIMIT < value < _FAST_LIMIT:
         return whole * SCALE  # whole seconds and amounts: exact
     return int((Decimal(repr(value)) * SCALE).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN))
+
+
+def _nearest(scaled: float) -> int:
+    """The integer nearest to `scaled` (a tie goes up: the fast paths leave ties to the
+    exact arithmetic). `floor` compiles to the machine's; `round` is a call into Python's
+    (~800 machine instructions). Below 2**50, adding a half is exact."""
+    return math.floor(scaled + 0.5)
 
 
 def from_micros(micros: int) -> float:
@@ -55,7 +63,7 @@ def to_money(value: float) -> int:
     decimal repr. Fast path as `to_micros`, with the float error bounded relative to the
     product (an amount up to ~10^6 with up to 9 decimals takes it)."""
     scaled = value * MONEY_SCALE
-    nearest = round(scaled)
+    nearest = _nearest(scaled)
     margin = 0.5 - abs(scaled) * _RELATIVE_ERROR - 1e-3
     if -_FAST_LIMIT < scaled < _FAST_LIMIT and abs(scaled - nearest) < margin:
         return nearest

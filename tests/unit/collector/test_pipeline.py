@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,32 @@ def test_batch_is_committed_with_offsets_and_rejections_dead_lettered(tmp_path: 
         ("unknown", "rejected"): 1,
     }
     assert source.committed == {("events", 0): 3}
+
+
+@pytest.mark.parametrize(
+    ("field", "number"), [("cost", 1e300), ("manual_duration_s", 1e300), ("cost", 1.0000001e15)]
+)
+def test_a_number_beyond_exact_counting_is_dead_lettered_and_the_batch_goes_on(
+    tmp_path: Path, field: str, number: float
+) -> None:
+    """A run costing 1e300 passed validation once and stopped the engine's exact arithmetic
+    (an overflow in the middle of a batch: the batch failed again after every restart).
+    Every amount, duration and token count now has a maximum (10**15) in the schema."""
+    pipeline, source, dead, _ = build(tmp_path / "state.db")
+    record = to_binary(make_event(event_id="huge"))
+    source.add([_with(record, field, number), to_binary(make_event(event_id="fine"))])
+    pipeline.process(source.poll(0))
+    ((_, error),) = dead.sent
+    assert error.reason.value == "invalid"
+    assert f"data.{field}" in error.detail and "less than or equal to 1000000000000000" in error.detail
+    loaded = SqliteStore(tmp_path / "state.db").load("events", [0])
+    assert loaded.offsets == {("events", 0): 2} and len(loaded.seen) == 1
+
+
+def _with(record: KafkaRecord, field: str, number: float) -> KafkaRecord:
+    data = json.loads(record.value)
+    data[field] = number
+    return KafkaRecord(record.key, record.headers, json.dumps(data).encode())
 
 
 def test_events_decoded_by_the_fetcher_are_counted_and_rejected_with_their_bytes(

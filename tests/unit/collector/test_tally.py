@@ -39,3 +39,13 @@ def test_deleting_a_key_it_lacks_raises_as_in_a_dict() -> None:
     assert not tally
     with pytest.raises(KeyError):
         del tally["a"]
+
+
+def test_a_missing_key_of_any_kind_reads_as_the_integer_zero() -> None:
+    """The engine's keys are names, (automation, outcome) pairs and epoch days."""
+    tally: Tally[object] = Tally()
+    for key in ("label", ("classify", "succeeded"), 20_429, 0, "", None):
+        assert tally[key] == 0 and type(tally[key]) is int
+        assert key not in tally
+        tally[key] += 7
+    assert list(tally.values()) == [7] * 6
