@@ -79,7 +79,7 @@ def binary_envelope_of(headers: Sequence[tuple[str, bytes | None]]) -> EnvelopeF
             return None  # a repeated header: the general path checks which copy counts
         seen |= bit
         found[place] = raw
-    return _checked(found[0], found[1], found[2], found[3], found[4], found[5], None)
+    return _checked(found, None)
 
 
 def _envelope_among_others(
@@ -89,24 +89,16 @@ def _envelope_among_others(
     found = dict(headers)
     if len(found) != len(headers):
         return None  # a repeated header: the general path checks which copy counts
-    content_type = found.pop("content-type", None)
-    specversion = found.pop("ce_specversion", None)
-    event_id, source = found.pop("ce_id", None), found.pop("ce_source", None)
-    event_type, time = found.pop("ce_type", None), found.pop("ce_time", None)
-    return _checked(content_type, specversion, event_id, source, event_type, time, found)
+    envelope = [found.pop(name, None) for name in _ENVELOPE_HEADERS]
+    return _checked(envelope, found)
 
 
 def _checked(
-    content_type: bytes | None,
-    specversion: bytes | None,
-    event_id: bytes | None,
-    source: bytes | None,
-    event_type: bytes | None,
-    time: bytes | None,
-    others: dict[str, bytes | None] | None,
+    envelope: list[bytes | None], others: dict[str, bytes | None] | None
 ) -> EnvelopeFields | None:
-    """The envelope if its values are in the usual spelling (`others`: the headers beside
-    it, if any), else None."""
+    """The envelope (the values of `_ENVELOPE_HEADERS`, in order) if it is in the usual
+    spelling (`others`: the headers beside it, if any), else None."""
+    content_type, specversion, event_id, source, event_type, time = envelope
     if (
         content_type not in (None, b"application/json")
         or specversion != b"1.0"

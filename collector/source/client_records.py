@@ -40,8 +40,9 @@ def fields_of(rows: list[Any]) -> list[RecordFields]:
 
 def source_records(topic: str, partition: int, rows: list[Any]) -> list[SourceRecord]:
     """kafka-python's records (`ConsumerRecord`) of one partition as the pipeline's, in one
-    pass: one tuple a record, made without `SourceRecord.__new__` (as `records.records_from`
-    does): every field is given here (the source tests compare whole records)."""
+    pass: one tuple a record, made without `SourceRecord.__new__` and its defaults (a third
+    of the cost), so every field is given here: a new field of `SourceRecord` must be added
+    (the source tests compare whole records)."""
     found: list[SourceRecord] = []
     for record in rows:
         _, _, _, offset, timestamp, _, key, value, headers, _, k_size, v_size, h_size = record
@@ -95,7 +96,7 @@ def records_of_messages(
     """The records of a `consume` call in the order consumed, and the messages that carry
     an error instead (the caller decides: end of a partition, or a failure). Records of a
     partition in `held_back` (fetched from before a seek still to be made) are left out.
-    Made without `SourceRecord.__new__` (as `records.records_from`): every field is given."""
+    Made without `SourceRecord.__new__`, as `source_records`: every field is given."""
     records: list[SourceRecord] = []
     errors: list[Any] = []
     for message in messages:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from schemas.envelope import OutcomeEvent
 
@@ -45,14 +45,3 @@ class SourceRecord(NamedTuple):
             return self.serialized_size
         header_bytes = sum(len(name.encode()) + len(raw or b"") for name, raw in self.headers)
         return len(self.key or b"") + len(self.value or b"") + header_bytes
-
-
-_new = tuple.__new__
-
-
-def records_from(topic: str, partition: int, rows: Iterable[tuple[Any, ...]]) -> list[SourceRecord]:
-    """Records of one partition from (offset, key, headers, value, timestamp ms, size) rows,
-    as a client hands them over: built as tuples, without `SourceRecord.__new__` and its
-    defaults (a third of the cost), so every field is given here — a new field of
-    `SourceRecord` must be added to this tuple too (the source tests compare whole records)."""
-    return [_new(SourceRecord, (topic, partition, *row, None, None)) for row in rows]
