@@ -106,21 +106,7 @@ def records_of_messages(
         partition: int = message.partition()
         if partition in held_back:
             continue
-        key: bytes | None = message.key()
-        value: bytes | None = message.value()
-        headers: list[tuple[str, bytes | None]] = message.headers() or []
-        timestamp: int = message.timestamp()[1]
-        fields = (
-            topic,
-            partition,
-            message.offset(),
-            key,
-            headers,
-            value,
-            timestamp if timestamp > 0 else 0,
-            _size(key, headers, value),
-            None,
-            None,
-        )
+        offset, key, headers, value, timestamp, size = message_fields(message)
+        fields = (topic, partition, offset, key, headers, value, timestamp, size, None, None)
         records.append(_new(SourceRecord, fields))
     return records, errors
