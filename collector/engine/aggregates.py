@@ -58,12 +58,13 @@ millionths of a second, money in billionths."""
 def micros_of(data: EventData) -> Micros:
     """Runs: (human effort, manual duration, cost); cost and savings: (amount, 0, 0);
     availability: (downtime, window length, 0)."""
-    if isinstance(data, RunFinished):
-        return run_micros(data)
-    if isinstance(data, CostIncurred | SavingsRealized):
-        return to_money(data.amount), 0, 0
-    if isinstance(data, AvailabilityObserved):
-        return to_micros(data.downtime_s), to_micros(data.window_length_s), 0
+    kind = type(data)  # by identity: `isinstance` asks pydantic's metaclass (no subclasses)
+    if kind is CostIncurred or kind is SavingsRealized:
+        return to_money(data.amount), 0, 0  # type: ignore[union-attr]
+    if kind is RunFinished:
+        return run_micros(data)  # type: ignore[arg-type]
+    if kind is AvailabilityObserved:
+        return to_micros(data.downtime_s), to_micros(data.window_length_s), 0  # type: ignore[union-attr]
     return 0, 0, 0
 
 
@@ -152,13 +153,21 @@ def keyed(stored: Any, width: int) -> Counter[Any]:
     return counts
 
 
+_read: Final = dict.get
+"""A counter's entry by dict's C code (`collector.engine.tally` says why)."""
+
+
 def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
-    if isinstance(data, CostIncurred):
-        sums.cost_n[data.category] += micros[0]
-    elif isinstance(data, SavingsRealized):
-        sums.savings_n[data.category] += micros[0]
+    kind = type(data)
+    if kind is CostIncurred:
+        counts, category = sums.cost_n, data.category  # type: ignore[union-attr]
+    elif kind is SavingsRealized:
+        counts, category = sums.savings_n, data.category  # type: ignore[union-attr]
+    else:
+        return
+    counts[category] = _read(counts, category, 0) + micros[0]
 
 
 REVISIONS: Final = itertools.count(1)
@@ -222,7 +231,7 @@ class PeriodTotals:
     def add(self, data: EventData, micros: Micros) -> None:
         """Sum a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         add_money(self, data, micros)
-        if isinstance(data, SavingsRealized) and data.evidence == "measured":
+        if type(data) is SavingsRealized and data.evidence == "measured":
             self.measured_n += micros[0]
 
     def add_usage(self, cost: int | None) -> None:
@@ -231,7 +240,8 @@ class PeriodTotals:
         if cost is None:
             self.ai_unpriced += 1
         else:
-            self.cost_n[AI_COST_CATEGORY] += cost
+            spent = self.cost_n
+            spent[AI_COST_CATEGORY] = _read(spent, AI_COST_CATEGORY, 0) + cost
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -373,18 +383,23 @@ class LifetimeCounters:
         tokens = self.ai_tokens
         for kind, count in zip(TOKEN_TYPES, token_counts(usage), strict=True):
             if count is not None:
-                tokens[(label, provider, model, kind)] += count
-        self.ai_calls[(provider, model)] += 1
+                key = (label, provider, model, kind)
+                tokens[key] = _read(tokens, key, 0) + count
+        calls, model_key = self.ai_calls, (provider, model)
+        calls[model_key] = _read(calls, model_key, 0) + 1
         if cost is None or source is None:
-            self.ai_unpriced[(provider, model)] += 1
+            unpriced = self.ai_unpriced
+            unpriced[model_key] = _read(unpriced, model_key, 0) + 1
         else:
-            self.ai_cost_n[(provider, model, source)] += cost
-            self.cost_n[AI_COST_CATEGORY] += cost
+            priced_n, spent = self.ai_cost_n, self.cost_n
+            cost_key = (provider, model, source)
+            priced_n[cost_key] = _read(priced_n, cost_key, 0) + cost
+            spent[AI_COST_CATEGORY] = _read(spent, AI_COST_CATEGORY, 0) + cost
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         self.note_time(event_time_s)
-        if isinstance(data, CostIncurred) and micros[0] < 0:
+        if type(data) is CostIncurred and micros[0] < 0:
             self.credit_n[data.category] -= micros[0]
         else:
             add_money(self, data, micros)

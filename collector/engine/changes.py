@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from collector.engine.project import ProjectState
 from collector.state.model import (
@@ -28,12 +28,39 @@ KEEP: Final = 1e12
 """forget-after of what must be kept (an open incident): far beyond any clock."""
 
 
+_T = TypeVar("_T")
+
+
+class Batches(Generic[_T]):
+    """Lists by (partition, forget-after), the one used last at hand: the events of a
+    batch mostly share both, and a dict lookup by a tuple with a float costs as much as
+    the rest of noting a change."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[int, float], list[_T]] = {}
+        self._partition = -1
+        self._forget_s = 0.0
+        self._last: list[_T] | None = None
+
+    def of(self, partition: int, forget_s: float) -> list[_T]:
+        """The list for (partition, forget-after), made on first use."""
+        last = self._last
+        if last is not None and partition == self._partition and forget_s == self._forget_s:
+            return last
+        key = (partition, forget_s)
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = []
+        self._partition, self._forget_s, self._last = partition, forget_s, found
+        return found
+
+
 class ChangeLog:
     def __init__(self, grace: timedelta) -> None:
         self._grace = grace
         self.months: set[tuple[str, str]] = set()
         """(project, month key) whose totals changed."""
-        self.seen: dict[tuple[int, float], list[bytes]] = {}
+        self.seen: Batches[bytes] = Batches()
         """(partition, forget-after) -> digests of the events counted."""
         self.windows: list[WindowRow] = []
         self.incidents: set[tuple[str, str, str]] = set()
@@ -42,7 +69,7 @@ class ChangeLog:
         """(project, when its declaration took effect) first seen here."""
         self.revisions: list[RevisionRow] = []
         """New versions of declarations, appended here."""
-        self.runs: dict[tuple[int, float], list[Any]] = {}
+        self.runs: Batches[Any] = Batches()
         """(partition, forget-after) -> runs remembered for their reviews, as `RunRow.runs`
         holds them (flat: no object per run waits for the commit)."""
         self.reviews: set[tuple[str, str]] = set()
@@ -65,14 +92,16 @@ class ChangeLog:
         changes = StateChanges(
             projects=tuple(projects[name].row() for name in names),
             periods=tuple(projects[name].month_row(key) for name, key in sorted(self.months)),
-            seen=tuple(SeenBatch(p, forget, digests) for (p, forget), digests in self.seen.items()),
+            seen=tuple(
+                SeenBatch(p, forget, digests) for (p, forget), digests in self.seen.lists.items()
+            ),
             windows=tuple(self.windows),
             incidents=tuple(
                 self._incident_row(projects[name], service, key)
                 for name, service, key in sorted(self.incidents)
             ),
             health=health,
-            runs=tuple(RunRow(p, forget, runs) for (p, forget), runs in self.runs.items()),
+            runs=tuple(RunRow(p, forget, runs) for (p, forget), runs in self.runs.lists.items()),
             reviews=tuple(
                 ReviewRow(name, subject, *projects[name].review_book.review_row(subject))
                 for name, subject in sorted(self.reviews)
@@ -84,18 +113,18 @@ class ChangeLog:
                 if name in projects and key in projects[name].statements
             ),
         )
-        self.runs = {}
+        self.runs = Batches()
         self.reviews.clear()
         self.statements.clear()
         self.months.clear()
-        self.seen = {}
+        self.seen = Batches()
         self.windows = []
         self.incidents.clear()
         return changes
 
     def note_seen(self, partition: int, forget_after_s: float, digest: bytes) -> None:
         """An accepted event's digest, kept until `forget_after_s`."""
-        _batch(self.seen, partition, forget_after_s).append(digest)
+        self.seen.of(partition, forget_after_s).append(digest)
 
     def note_run(
         self,
@@ -105,7 +134,7 @@ class ChangeLog:
     ) -> None:
         """A run remembered for its review: (project, run id, month, day, outcome, manual µs),
         appended flat as `RunRow.runs` holds it."""
-        _batch(self.runs, partition, forget_after_s).extend(run)
+        self.runs.of(partition, forget_after_s).extend(run)
 
     def take_declared(self) -> StateChanges:
         """Declarations that took effect since the last call (written even without events)."""
@@ -124,10 +153,3 @@ class ChangeLog:
         return IncidentRow(project.name, service, key, incident.to_json(), forget_after_s)
 
 
-def _batch(batches: dict[tuple[int, float], list[Any]], partition: int, forget: float) -> list[Any]:
-    """The list of `batches` for (partition, forget-after), made on first use."""
-    key = (partition, forget)
-    batch = batches.get(key)
-    if batch is None:
-        batch = batches[key] = []
-    return batch

@@ -86,6 +86,7 @@ _TYPE_NAMES: Final = {event_type: event_type.value for event_type in EventType}
 # members as constants: reading one off its enum class costs as much as a dict lookup (3.11)
 _VERDICT_ACCEPTED, _VERDICT_DUPLICATE = Verdict.ACCEPTED, Verdict.DUPLICATE
 _MONTHLY: Final = PeriodKind.MONTH
+_NO_SERVICES: Final[frozenset[str]] = frozenset()
 _new: Final = tuple.__new__
 """Makes a run's `RunMemo` from all its fields without a call to its `__new__`."""
 
@@ -262,7 +263,7 @@ class Engine:
             if kind is AvailabilityObserved
             else self.settings.max_automations_per_project
         )
-        label, folded = project.label_for(data, limit, profile.services or frozenset())
+        label, folded = project.label_for(data, limit, profile.services or _NO_SERVICES)
         if folded is not None:
             self.ledger.of(partition).overflow[folded] += 1
         self.views.stale.add(name)

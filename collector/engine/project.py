@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
 from collector.engine.incidents import Incident, union_within
@@ -30,9 +29,6 @@ from schemas.events import (
 )
 
 OTHER = "other"
-_AUTOMATED: Final = (RunFinished, AiUsage, ReviewRecorded)
-"""Events labelled by their automation (a tuple: `isinstance` with a union builds it per call)."""
-_OF_SERVICES: Final = (AvailabilityObserved, IncidentOpened, IncidentResolved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +90,18 @@ class ProjectState:
 
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
-        if isinstance(data, _AUTOMATED):
-            automation = data.automation
+        kind = type(data)  # compared by identity: `isinstance` asks pydantic's metaclass
+        if kind is RunFinished or kind is AiUsage or kind is ReviewRecorded:
+            automation: str = data.automation  # type: ignore[union-attr]
             if automation in self._automations:  # the usual case, without a call
                 return automation, None
             return _fold(automation, self._automations, limit, "automation")
-        if isinstance(data, _OF_SERVICES):
-            if data.service in declared:
-                self._services.add(data.service)
-                return data.service, None
-            return _fold(data.service, self._services, limit, "service")
+        if kind is AvailabilityObserved or kind is IncidentOpened or kind is IncidentResolved:
+            service: str = data.service  # type: ignore[union-attr]
+            if service in declared:
+                self._services.add(service)
+                return service, None
+            return _fold(service, self._services, limit, "service")
         return "", None
 
     def model_label(self, model: str, limit: int) -> tuple[str, str | None]:

@@ -6,10 +6,16 @@ converted once (costs and savings: `LifetimeCounters.add`, `PeriodTotals.add`).
 
 from __future__ import annotations
 
+from typing import Final
+
 from collector.engine.aggregates import RUN_COST_CATEGORY, LifetimeCounters, PeriodTotals
 from collector.engine.rates import SECONDS_PER_DAY
 from collector.engine.units import to_micros, to_money
 from schemas.events import RunFinished
+
+_read: Final = dict.get
+"""A counter's entry by dict's C code (`collector.engine.tally` says why); a name of
+this module: an imported one is looked up at each use."""
 
 
 def count_run(
@@ -32,23 +38,29 @@ def count_run(
         counters.first_event_s = event_s
     if last is None or event_s > last:
         counters.last_event_s = event_s
-    counters.runs[(label, outcome)] += 1
-    totals.runs[outcome] += 1
+    runs = counters.runs
+    key = (label, outcome)
+    runs[key] = _read(runs, key, 0) + 1
+    month_runs = totals.runs
+    month_runs[outcome] = _read(month_runs, outcome, 0) + 1
     counters.human_effort_us += effort_us
     totals.human_effort_us += effort_us
     if effort_us > 0:
         totals.runs_with_effort += 1
+    by_day, month_by_day = counters.saved_by_day_us, totals.saved_by_day_us
     if outcome == "succeeded":
         counters.manual_avoided_us += manual_us
         totals.manual_succeeded_us += manual_us
-        totals.baselines[label] += manual_us
-        totals.succeeded[label] += 1
+        baselines, succeeded = totals.baselines, totals.succeeded
+        baselines[label] = _read(baselines, label, 0) + manual_us
+        succeeded[label] = _read(succeeded, label, 0) + 1
         saved_us = manual_us - effort_us
-        counters.saved_by_day_us[day] += saved_us
-        totals.saved_by_day_us[day] += saved_us
+        by_day[day] = _read(by_day, day, 0) + saved_us
+        month_by_day[day] = _read(month_by_day, day, 0) + saved_us
     elif effort_us:
-        counters.saved_by_day_us[day] -= effort_us
-        totals.saved_by_day_us[day] -= effort_us
-    counters.cost_n[RUN_COST_CATEGORY] += cost_n
-    totals.cost_n[RUN_COST_CATEGORY] += cost_n
+        by_day[day] = _read(by_day, day, 0) - effort_us
+        month_by_day[day] = _read(month_by_day, day, 0) - effort_us
+    spent, month_spent = counters.cost_n, totals.cost_n
+    spent[RUN_COST_CATEGORY] = _read(spent, RUN_COST_CATEGORY, 0) + cost_n
+    month_spent[RUN_COST_CATEGORY] = _read(month_spent, RUN_COST_CATEGORY, 0) + cost_n
     return day, manual_us
