@@ -52,6 +52,17 @@ _TIME_PATTERN: Final = (
 """RFC 3339 as producers spell it; pydantic and `datetime.fromisoformat` read it alike
 (ASCII digits only: `[0-9]`, as `\\d` is Unicode-aware in pydantic-core's regex engine)."""
 _TIME: Final = re.compile(_TIME_PATTERN.encode())
+"""`_usual_time`'s language (the tests compare the two)."""
+_COMPILED: Final = not __file__.endswith(".py")
+"""Whether this module runs as mypyc compiled it: then `_usual_time` checks a time (83 ns
+a record), else `_TIME` does (300 ns; `_usual_time` in Python takes 1.5 µs)."""
+_DASH: Final = 45
+_COLON: Final = 58
+_DOT: Final = 46
+_PLUS: Final = 43
+_T: Final = 84
+_Z: Final = 90
+"""The bytes of `-:.+TZ` (ints: constants the compiled module inlines)."""
 
 
 _ENVELOPE_HEADERS: Final = {
@@ -108,7 +119,7 @@ def _checked(
         or len(source) > _MAX_ATTRIBUTE
         or event_type not in _EVENT_TYPES
         or time is None
-        or _TIME.fullmatch(time) is None
+        or not (_usual_time(time) if _COMPILED else _TIME.fullmatch(time) is not None)
         or (
             others
             and (
@@ -119,6 +130,47 @@ def _checked(
     ):
         return None
     return event_id, source, event_type, time
+
+
+def _usual_time(time: bytes) -> bool:
+    """Whether `time` matches `_TIME_PATTERN` in full, checked byte by byte: compiled,
+    ≈ 1,100 machine instructions a record against the regular expression's ≈ 3,100."""
+    size = len(time)
+    if (
+        size < 20 or size > 32  # `…SSZ` up to `…SS.ffffff+HH:MM`
+        or time[4] != _DASH or time[7] != _DASH or time[10] != _T
+        or time[13] != _COLON or time[16] != _COLON
+        or _two(time, 0) < 0 or _two(time, 2) < 0
+        or not 1 <= _two(time, 5) <= 12 or not 1 <= _two(time, 8) <= 31
+        or not 0 <= _two(time, 11) <= 23 or not 0 <= _two(time, 14) <= 59
+        or not 0 <= _two(time, 17) <= 59
+    ):  # fmt: skip
+        return False
+    place = 19
+    if time[place] == _DOT:
+        place += 1
+        while place < size and 48 <= time[place] <= 57:
+            place += 1
+        if not 21 <= place <= 26:  # one to six digits
+            return False
+    rest = size - place
+    if rest == 1:
+        return time[place] == _Z
+    return (
+        rest == 6
+        and (time[place] == _PLUS or time[place] == _DASH)
+        and time[place + 3] == _COLON
+        and 0 <= _two(time, place + 1) <= 23
+        and 0 <= _two(time, place + 4) <= 59
+    )
+
+
+def _two(time: bytes, place: int) -> int:
+    """The number of the two ASCII digits at `place`, or -1 if either is no digit."""
+    high, low = time[place] - 48, time[place + 1] - 48
+    if 0 <= high <= 9 and 0 <= low <= 9:
+        return high * 10 + low
+    return -1
 
 
 def _usual_extensions(others: dict[str, bytes | None]) -> bool:

@@ -151,5 +151,3 @@ class ChangeLog:
             last_end = max(end for end in ends if end is not None) / 1e6
             forget_after_s = last_end + (self._grace + 2 * LONGEST_PERIOD).total_seconds()
         return IncidentRow(project.name, service, key, incident.to_json(), forget_after_s)
-
-

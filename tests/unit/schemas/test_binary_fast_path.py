@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from schemas.binding import general_from_record, to_binary
 from schemas.envelope import EventError, OutcomeEvent
 from schemas.events import EventType
-from schemas.fast_path import binary_envelope_of, from_binary
+from schemas.fast_path import _TIME, _usual_time, binary_envelope_of, from_binary
 from tests.support.events import DEFAULT_DATA, NOW, make_event
 
 Headers = list[tuple[str, bytes | None]]
@@ -193,3 +193,25 @@ def test_unusual_spellings_of_valid_records_go_the_general_way() -> None:
         assert binary_envelope_of(headers) is None
         assert general(record.key, headers, record.value) == event
     assert fast(record.key, unusual[2], record.value) == event  # same instant, other offset
+
+
+usual_times = st.from_regex(_TIME.pattern, fullmatch=True)
+time_bytes = st.sampled_from(sorted(set(b"0123456789-:.+TZtz \x00\xd9")))
+
+
+@given(
+    st.binary(max_size=34)
+    | usual_times
+    | st.builds(
+        lambda t, i, b: t[:i] + bytes([b]) + t[i + 1 :], usual_times, st.integers(0, 33), time_bytes
+    )
+    | st.builds(lambda t, i: t[:i] + t[i + 1 :], usual_times, st.integers(0, 33))
+    | st.builds(
+        lambda t, i, b: t[:i] + bytes([b]) + t[i:], usual_times, st.integers(0, 33), time_bytes
+    )
+)
+@settings(max_examples=3000)
+def test_the_time_checked_byte_by_byte_is_the_pattern(time: bytes) -> None:
+    """What the compiled module checks by hand is what the regular expression matches: the
+    usual spellings, and each with a byte replaced, dropped or added."""
+    assert _usual_time(time) == (_TIME.fullmatch(time) is not None)
