@@ -153,10 +153,6 @@ def keyed(stored: Any, width: int) -> Counter[Any]:
     return counts
 
 
-_read: Final = dict.get
-"""A counter's entry by dict's C code (`collector.engine.tally` says why)."""
-
-
 def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
@@ -167,7 +163,7 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
         counts, category = sums.savings_n, data.category  # type: ignore[union-attr]
     else:
         return
-    counts[category] = _read(counts, category, 0) + micros[0]
+    counts[category] = counts.get(category, 0) + micros[0]
 
 
 REVISIONS: Final = itertools.count(1)
@@ -241,7 +237,7 @@ class PeriodTotals:
             self.ai_unpriced += 1
         else:
             spent = self.cost_n
-            spent[AI_COST_CATEGORY] = _read(spent, AI_COST_CATEGORY, 0) + cost
+            spent[AI_COST_CATEGORY] = spent.get(AI_COST_CATEGORY, 0) + cost
 
     def merged(self, other: PeriodTotals) -> PeriodTotals:
         """The sum of two periods' totals (months -> quarter)."""
@@ -384,17 +380,17 @@ class LifetimeCounters:
         for kind, count in zip(TOKEN_TYPES, token_counts(usage), strict=True):
             if count is not None:
                 key = (label, provider, model, kind)
-                tokens[key] = _read(tokens, key, 0) + count
+                tokens[key] = tokens.get(key, 0) + count
         calls, model_key = self.ai_calls, (provider, model)
-        calls[model_key] = _read(calls, model_key, 0) + 1
+        calls[model_key] = calls.get(model_key, 0) + 1
         if cost is None or source is None:
             unpriced = self.ai_unpriced
-            unpriced[model_key] = _read(unpriced, model_key, 0) + 1
+            unpriced[model_key] = unpriced.get(model_key, 0) + 1
         else:
             priced_n, spent = self.ai_cost_n, self.cost_n
             cost_key = (provider, model, source)
-            priced_n[cost_key] = _read(priced_n, cost_key, 0) + cost
-            spent[AI_COST_CATEGORY] = _read(spent, AI_COST_CATEGORY, 0) + cost
+            priced_n[cost_key] = priced_n.get(cost_key, 0) + cost
+            spent[AI_COST_CATEGORY] = spent.get(AI_COST_CATEGORY, 0) + cost
 
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""

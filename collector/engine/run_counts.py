@@ -6,16 +6,10 @@ converted once (costs and savings: `LifetimeCounters.add`, `PeriodTotals.add`).
 
 from __future__ import annotations
 
-from typing import Final
-
 from collector.engine.aggregates import RUN_COST_CATEGORY, LifetimeCounters, PeriodTotals
 from collector.engine.rates import SECONDS_PER_DAY
 from collector.engine.units import to_micros, to_money
 from schemas.events import RunFinished
-
-_read: Final = dict.get
-"""A counter's entry by dict's C code (`collector.engine.tally` says why); a name of
-this module: an imported one is looked up at each use."""
 
 
 def count_run(
@@ -40,9 +34,9 @@ def count_run(
         counters.last_event_s = event_s
     runs = counters.runs
     key = (label, outcome)
-    runs[key] = _read(runs, key, 0) + 1
+    runs[key] = runs.get(key, 0) + 1
     month_runs = totals.runs
-    month_runs[outcome] = _read(month_runs, outcome, 0) + 1
+    month_runs[outcome] = month_runs.get(outcome, 0) + 1
     counters.human_effort_us += effort_us
     totals.human_effort_us += effort_us
     if effort_us > 0:
@@ -52,15 +46,15 @@ def count_run(
         counters.manual_avoided_us += manual_us
         totals.manual_succeeded_us += manual_us
         baselines, succeeded = totals.baselines, totals.succeeded
-        baselines[label] = _read(baselines, label, 0) + manual_us
-        succeeded[label] = _read(succeeded, label, 0) + 1
+        baselines[label] = baselines.get(label, 0) + manual_us
+        succeeded[label] = succeeded.get(label, 0) + 1
         saved_us = manual_us - effort_us
-        by_day[day] = _read(by_day, day, 0) + saved_us
-        month_by_day[day] = _read(month_by_day, day, 0) + saved_us
+        by_day[day] = by_day.get(day, 0) + saved_us
+        month_by_day[day] = month_by_day.get(day, 0) + saved_us
     elif effort_us:
-        by_day[day] = _read(by_day, day, 0) - effort_us
-        month_by_day[day] = _read(month_by_day, day, 0) - effort_us
+        by_day[day] = by_day.get(day, 0) - effort_us
+        month_by_day[day] = month_by_day.get(day, 0) - effort_us
     spent, month_spent = counters.cost_n, totals.cost_n
-    spent[RUN_COST_CATEGORY] = _read(spent, RUN_COST_CATEGORY, 0) + cost_n
-    month_spent[RUN_COST_CATEGORY] = _read(month_spent, RUN_COST_CATEGORY, 0) + cost_n
+    spent[RUN_COST_CATEGORY] = spent.get(RUN_COST_CATEGORY, 0) + cost_n
+    month_spent[RUN_COST_CATEGORY] = month_spent.get(RUN_COST_CATEGORY, 0) + cost_n
     return day, manual_us

@@ -49,3 +49,15 @@ def test_a_missing_key_of_any_kind_reads_as_the_integer_zero() -> None:
         assert key not in tally
         tally[key] += 7
     assert list(tally.values()) == [7] * 6
+
+
+def test_a_tally_is_built_from_a_mapping_as_a_counter_is_and_refuses_bare_keys() -> None:
+    """Built by dict's `__init__` (a `Counter`'s is Python): from a mapping, keyword
+    arguments or nothing the result is the Counter's; an iterable of keys, which a Counter
+    would count, is refused instead of being read as pairs."""
+    stored = {("classify", "succeeded"): 3, ("classify", "failed"): 0, ("patch", "failed"): -2}
+    assert Tally(stored) == Counter(stored) and dict(Tally(stored)) == stored
+    assert Tally(Counter(a=2)) == Counter(a=2) and Tally(a=1, b=2) == Counter(a=1, b=2)
+    assert Tally() == Counter() and type(Tally(stored)) is Tally
+    with pytest.raises((TypeError, ValueError)):
+        Tally(["a", "b"])
