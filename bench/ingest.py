@@ -31,7 +31,7 @@ from collector.source.fetcher import row_of
 from collector.source.process import records_of
 from collector.source.records import SourceRecord
 from collector.state.sqlite import SqliteStore
-from schemas.envelope import OutcomeEvent
+from schemas.fast_path import Timed
 
 TOPIC = "bench"
 PARTITIONS = 6
@@ -61,12 +61,13 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return fastest
 
 
-def apply_all(events: list[OutcomeEvent], batch: int) -> None:
+def apply_all(events: list[Timed], batch: int) -> None:
     engine = Engine(EngineSettings(), utc_now)
     for start in range(0, len(events), batch):
         at = engine.instant()
         for index in range(start, min(start + batch, len(events))):
-            engine.apply(events[index], index % PARTITIONS, at)
+            event, event_s = events[index]
+            engine.apply(event, index % PARTITIONS, at, event_s)
 
 
 def polled(records: list[SourceRecord]) -> list[SourceRecord]:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from schemas.envelope import EventError, OutcomeEvent, Reason, parse_event
-from schemas.fast_path import binary_envelope_of, from_binary, from_structured
+from schemas.fast_path import Timed, binary_envelope_of, from_binary, from_structured
 
 Headers = Sequence[tuple[str, bytes | None]]
 
@@ -102,13 +102,19 @@ def from_record(key: bytes | None, headers: Headers, value: bytes | None) -> Out
     Raises `EventError` with reason malformed, invalid or unknown_type. The record
     key must be the event's project so that a project lives on exactly one partition.
     """
+    return from_record_timed(key, headers, value)[0]
+
+
+def from_record_timed(key: bytes | None, headers: Headers, value: bytes | None) -> Timed:
+    """`from_record`, with the event time in epoch seconds when the fast path computed it
+    (exactly `event.time.timestamp()`; None: not computed)."""
     if not headers or (len(headers) == 1 and headers[0][0] == "content-type"):
         # the headers of structured mode: no binary-mode envelope can be among them
-        event = from_structured(key, headers, value)
+        timed = from_structured(key, headers, value)
     else:
         fields = binary_envelope_of(headers)
-        event = None if fields is None else from_binary(fields, key, value)
-    return event if event is not None else general_from_record(key, headers, value)
+        timed = None if fields is None else from_binary(fields, key, value)
+    return timed if timed is not None else (general_from_record(key, headers, value), None)
 
 
 def general_from_record(key: bytes | None, headers: Headers, value: bytes | None) -> OutcomeEvent:

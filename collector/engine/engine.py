@@ -128,10 +128,17 @@ class Engine:
         settings = self.settings
         return instant_at(self._clock(), settings.grace, settings.future_tolerance)
 
-    def apply(self, event: OutcomeEvent, partition: int, at: Instant | None = None) -> Verdict:
+    def apply(
+        self,
+        event: OutcomeEvent,
+        partition: int,
+        at: Instant | None = None,
+        event_s: float | None = None,
+    ) -> Verdict:
         """Count one decoded event, or raise `EventError` (future, too_late, currency).
 
-        `at`: the batch's instant; the clock is read when it is omitted.
+        `at`: the batch's instant; the clock is read when it is omitted. `event_s`: the
+        event time in epoch seconds if the decoder has it (`event.time.timestamp()`).
 
         The per-event hot path: each step once, in the order of the rules (currency,
         future, too late, duplicate, then counted), with what several steps need (the
@@ -140,7 +147,7 @@ class Engine:
         at = at or self.instant()
         data = event.data
         moment = event.time
-        event_s = moment.timestamp()
+        event_s = moment.timestamp() if event_s is None else event_s
         kind = type(data)
         if (
             kind is RunFinished

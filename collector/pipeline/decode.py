@@ -1,20 +1,22 @@
-"""Record -> validated `OutcomeEvent`, or a permanent rejection with a reason."""
+"""Record -> validated `OutcomeEvent` (with its epoch seconds when the decoder computed
+them), or a permanent rejection with a reason."""
 
 from __future__ import annotations
 
 from collector.source.records import SourceRecord
-from schemas.binding import from_record
-from schemas.envelope import EventError, OutcomeEvent, Reason
+from schemas.binding import from_record_timed
+from schemas.envelope import EventError, Reason
+from schemas.fast_path import Timed
 
 
-def decode(record: SourceRecord, max_event_bytes: int) -> OutcomeEvent:
+def decode(record: SourceRecord, max_event_bytes: int) -> Timed:
     """Validate one record. Raises `EventError` only; any input is safe to pass."""
     if record.size > max_event_bytes:
         raise EventError(
             Reason.TOO_LARGE, f"record is {record.size} bytes, the limit is {max_event_bytes}"
         )
     try:
-        return from_record(record.key, record.headers, record.value)
+        return from_record_timed(record.key, record.headers, record.value)
     except EventError:
         raise
     except Exception as error:  # noqa: BLE001 - a poison message must never stop a partition

@@ -207,10 +207,10 @@ class Pipeline:
 
     def _apply(self, record: SourceRecord, at: Instant) -> EventError | None:
         try:
-            event = record.event
+            event, event_s = record.event, record.event_s
             if event is None or record.size > self.settings.max_event_bytes:
                 record = record.restored()
-                event = decode(record, self.settings.max_event_bytes)
+                event, event_s = decode(record, self.settings.max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)
             if translated is not None:
@@ -218,7 +218,7 @@ class Pipeline:
             self.engine.reject(error.event_type, error.reason, record.partition, at)
             return error
         try:
-            self.engine.apply(event, record.partition, at)
+            self.engine.apply(event, record.partition, at, event_s)
         except EventError as error:
             self.engine.reject(event.type.value, error.reason, record.partition, at)
             return error

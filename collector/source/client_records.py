@@ -18,6 +18,8 @@ from typing import Any
 from collector.source.records import SourceRecord
 
 _new = tuple.__new__
+if SourceRecord._fields[8:] != ("event", "event_s", "raw"):
+    raise ImportError(f"the records here are made without SourceRecord{SourceRecord._fields}")
 
 RecordFields = tuple[int, bytes | None, list[tuple[str, bytes | None]], bytes | None, int, int]
 """(offset, key, headers, value, timestamp ms, size): a `SourceRecord` without its topic
@@ -48,7 +50,8 @@ def source_records(topic: str, partition: int, rows: list[Any]) -> list[SourceRe
         _, _, _, offset, timestamp, _, key, value, headers, _, k_size, v_size, h_size = record
         size = _measured(k_size, v_size, h_size)
         fields = (
-            topic, partition, offset, key, headers or [], value, timestamp or 0, size, None, None,
+            topic, partition, offset, key, headers or [], value, timestamp or 0, size,
+            None, None, None,
         )  # fmt: skip
         found.append(_new(SourceRecord, fields))
     return found
@@ -107,6 +110,6 @@ def records_of_messages(
         if partition in held_back:
             continue
         offset, key, headers, value, timestamp, size = message_fields(message)
-        fields = (topic, partition, offset, key, headers, value, timestamp, size, None, None)
+        fields = (topic, partition, offset, key, headers, value, timestamp, size, None, None, None)
         records.append(_new(SourceRecord, fields))
     return records, errors

@@ -17,7 +17,9 @@ rejection): a rejection sends it to the dead-letter topic byte for byte.
 
 `unpack` builds the pydantic models of `data` as `BaseModel.model_construct` does, from
 values they were validated into in the fetcher (model_construct itself costs 4x more per
-event); a unit test holds the round trip to the decoder's result, field for field.
+event); a unit test holds the round trip to the decoder's result, field for field. The
+event time's epoch seconds travel too when the decoder computed them
+(`schemas.fast_path.seconds_of`): the collector need not ask the datetime.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from schemas.binding import from_record
+from schemas.binding import from_record_timed
 from schemas.envelope import OutcomeEvent
 from schemas.events import DATA_MODELS, EventData, EventType
+from schemas.fast_path import Timed
 
-Packed = tuple[int, str, str, str, bool, dict[str, Any], set[str]]
+Packed = tuple[int, str, str, str, bool, dict[str, Any], set[str], float | None]
 """(event type index, id, source, time in ISO 8601, backfill, data's fields, the names
-of the fields the record set)."""
+of the fields the record set, the time in epoch seconds if the decoder computed it)."""
 
 PredecodedFields = tuple[int, int, int, Packed, bytes]
 """A record decoded in the fetcher, as sent: (offset, timestamp in ms, size, its event
@@ -66,13 +69,13 @@ def predecode(
     if value is not None and len(value) > MAX_PREDECODED_BYTES:
         return None
     try:
-        event = from_record(key, headers, value)
+        event, event_s = from_record_timed(key, headers, value)
     except Exception:  # noqa: BLE001 - the collector decodes it again and says why
         return None
-    return None if event.type in RAW_ONLY else pack(event)
+    return None if event.type in RAW_ONLY else pack(event, event_s)
 
 
-def pack(event: OutcomeEvent) -> Packed:
+def pack(event: OutcomeEvent, event_s: float | None = None) -> Packed:
     data = event.data
     index = _INDEX[event.type]
     fields = data.__dict__  # marshal copies it: a copy here only to change datetimes
@@ -91,11 +94,13 @@ def pack(event: OutcomeEvent) -> Packed:
         event.backfill,
         fields,
         data.__pydantic_fields_set__,  # a set: marshal carries sets
+        event_s,
     )
 
 
-def unpack(packed: Packed) -> OutcomeEvent:
-    index, event_id, source, time, backfill, fields, fields_set = packed
+def unpack(packed: Packed) -> Timed:
+    """The event and its epoch seconds (None: not computed by the decoder)."""
+    index, event_id, source, time, backfill, fields, fields_set, event_s = packed
     for name in _TIMESTAMPS[index]:
         text = fields[name]
         if text is not None:
@@ -106,7 +111,8 @@ def unpack(packed: Packed) -> OutcomeEvent:
     _set(data, "__pydantic_fields_set__", fields_set)
     _set(data, "__pydantic_extra__", None)
     _set(data, "__pydantic_private__", None)
-    return OutcomeEvent(event_id, source, _TYPES[index], _from_iso(time), data, backfill)
+    event = OutcomeEvent(event_id, source, _TYPES[index], _from_iso(time), data, backfill)
+    return event, event_s
 
 
 class DecodeShare:

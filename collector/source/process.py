@@ -47,7 +47,7 @@ def records_of(topic: str, partition: int, rows: list[tuple[Any, ...]]) -> list[
         SourceRecord(topic, partition, *row)
         if len(row) == RAW_ROW
         else SourceRecord(
-            topic, partition, row[0], None, (), None, row[1], row[2], unpack(row[3]), row[4]
+            topic, partition, row[0], None, (), None, row[1], row[2], *unpack(row[3]), row[4]
         )
         for row in rows
     ]

@@ -25,6 +25,9 @@ class SourceRecord(NamedTuple):
     event: OutcomeEvent | None = None
     """The record's event when the fetcher process decoded it already
     (`collector.source.predecoded`); else the pipeline decodes the record."""
+    event_s: float | None = None
+    """That event's time in epoch seconds when the decoder computed it (exactly
+    `event.time.timestamp()`)."""
     raw: bytes | None = None
     """For a record decoded in the fetcher process: its key, headers and value, marshalled
     as they travelled (one object instead of several per record); `key`, `headers` and

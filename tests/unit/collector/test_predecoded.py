@@ -19,11 +19,12 @@ from collector.source.predecoded import (
     unpack,
 )
 from collector.source.process import records_of
-from schemas.binding import KafkaRecord, from_record, to_binary, to_structured
+from schemas.binding import KafkaRecord, from_record, from_record_timed, to_binary, to_structured
 from schemas.envelope import OutcomeEvent
 from schemas.events import EventType
+from schemas.fast_path import Timed
 from tests.support.events import make_event
-from tests.unit.schemas.test_binary_fast_path import binary_records
+from tests.unit.schemas.test_binary_fast_path import assert_seconds_of, binary_records
 from tests.unit.schemas.test_structured_fast_path import structured_records
 
 Headers = list[tuple[str, bytes | None]]
@@ -31,6 +32,10 @@ Headers = list[tuple[str, bytes | None]]
 
 def across_the_pipe(packed: Packed) -> OutcomeEvent:
     """As the fetcher sends it and the collector receives it."""
+    return timed_across_the_pipe(packed)[0]
+
+
+def timed_across_the_pipe(packed: Packed) -> Timed:
     received: Packed = marshal.loads(marshal.dumps(packed))
     return unpack(received)
 
@@ -64,7 +69,10 @@ def test_what_the_fetcher_decodes_is_what_the_collector_would_decode(
         assert packed is None  # the collector decodes it (and says why it is refused)
         return
     assert packed is not None
-    assert_same(across_the_pipe(packed), decoded)
+    event, seconds = timed_across_the_pipe(packed)
+    assert_same(event, decoded)
+    assert seconds == from_record_timed(key, headers, value)[1]  # the decoder's, if any
+    assert_seconds_of(event.time, seconds, fast=False)
 
 
 def test_every_event_type_and_both_modes_round_trip() -> None:
@@ -74,9 +82,9 @@ def test_every_event_type_and_both_modes_round_trip() -> None:
         for record in (to_binary(event), to_structured(event)):
             packed = predecode(record.key, record.headers, record.value)
             assert packed is not None, event.type
-            assert_same(
-                across_the_pipe(packed), from_record(record.key, record.headers, record.value)
-            )
+            received, seconds = timed_across_the_pipe(packed)
+            assert_same(received, from_record(record.key, record.headers, record.value))
+            assert_seconds_of(received.time, seconds)
 
 
 def test_history_keeps_its_mark() -> None:
@@ -132,5 +140,6 @@ def test_a_record_travels_whole_beside_its_event_and_raw_without_one() -> None:
             assert received.raw is not None and received.value is None
             assert received.event is not None
             assert_same(received.event, from_record(record.key, record.headers, record.value))
+            assert_seconds_of(received.event.time, received.event_s)
         else:
             assert received.event is None and received.restored() is received

@@ -4,6 +4,7 @@ with the same result; valid records in the usual spelling take it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 from schemas.binding import general_from_record, to_binary
 from schemas.envelope import EventError, OutcomeEvent
 from schemas.events import EventType
-from schemas.fast_path import _TIME, _usual_time, binary_envelope_of, from_binary
+from schemas.fast_path import (
+    _COMPILED,
+    _TIME,
+    Timed,
+    _usual_time,
+    binary_envelope_of,
+    from_binary,
+    seconds_of,
+)
 from tests.support.events import DEFAULT_DATA, NOW, make_event
 
 Headers = list[tuple[str, bytes | None]]
@@ -151,19 +160,34 @@ def general(key: bytes | None, headers: Headers, value: bytes) -> OutcomeEvent |
         return None
 
 
-def fast(key: bytes | None, headers: Headers, value: bytes) -> OutcomeEvent | None:
+def fast(key: bytes | None, headers: Headers, value: bytes) -> Timed | None:
     fields = binary_envelope_of(headers)
     return from_binary(fields, key, value) if fields is not None else None
 
 
 def assert_agrees_with_general(
-    quick: OutcomeEvent | None, case: tuple[bytes | None, Headers, bytes]
+    quick: Timed | None, case: tuple[bytes | None, Headers, bytes]
 ) -> None:
-    """A fast path's event (None: declined) is the general path's, to the time's offset."""
+    """A fast path's event (None: declined) is the general path's, to the time's offset;
+    its epoch seconds are the datetime's."""
     if quick is not None:
+        event, seconds = quick
         reference = general(*case)
-        assert quick == reference
-        assert reference is not None and quick.time.utcoffset() == reference.time.utcoffset()
+        assert event == reference
+        assert reference is not None and event.time.utcoffset() == reference.time.utcoffset()
+        assert_seconds_of(event.time, seconds)
+
+
+def assert_seconds_of(moment: datetime, seconds: float | None, *, fast: bool = True) -> None:
+    """Epoch seconds a decoder gave with an event: `timestamp()` to the last bit; a fast
+    path gives them whenever the module is compiled and the time is exact as a double."""
+    if fast and _COMPILED and 1685 <= moment.year <= 2254:
+        assert seconds is not None
+    assert seconds is None or seconds == moment.timestamp()
+
+
+def event_of(timed: Timed | None) -> OutcomeEvent | None:
+    return None if timed is None else timed[0]
 
 
 @settings(max_examples=1500, deadline=None)
@@ -178,7 +202,9 @@ def test_valid_records_take_the_fast_path() -> None:
     for kind in EventType:
         event = make_event(kind, time=NOW)
         record = to_binary(event)
-        assert fast(record.key, list(record.headers), record.value) == event
+        timed = fast(record.key, list(record.headers), record.value)
+        assert timed is not None and timed[0] == event
+        assert_seconds_of(event.time, timed[1])
 
 
 def test_unusual_spellings_of_valid_records_go_the_general_way() -> None:
@@ -192,7 +218,7 @@ def test_unusual_spellings_of_valid_records_go_the_general_way() -> None:
     for headers in unusual[:2]:
         assert binary_envelope_of(headers) is None
         assert general(record.key, headers, record.value) == event
-    assert fast(record.key, unusual[2], record.value) == event  # same instant, other offset
+    assert event_of(fast(record.key, unusual[2], record.value)) == event  # same instant
 
 
 usual_times = st.from_regex(_TIME.pattern, fullmatch=True)
@@ -215,3 +241,35 @@ def test_the_time_checked_byte_by_byte_is_the_pattern(time: bytes) -> None:
     """What the compiled module checks by hand is what the regular expression matches: the
     usual spellings, and each with a byte replaced, dropped or added."""
     assert _usual_time(time) == (_TIME.fullmatch(time) is not None)
+
+
+usual_moments = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999_999)
+)
+offsets_min = st.integers(-23 * 60 - 59, 23 * 60 + 59)
+
+
+@given(usual_moments, offsets_min, st.integers(0, 6), st.booleans())
+@settings(max_examples=3000)
+def test_the_seconds_from_the_digits_are_the_datetimes_timestamp(
+    moment: datetime, offset_min: int, digits: int, zulu: bool
+) -> None:
+    """Any valid time in the usual spelling (every year, offset and number of fraction
+    digits): `seconds_of` is `timestamp()` to the last bit wherever that is exact as a
+    double (1685 to 2255), and declines beyond."""
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # %Y does not pad years before 1000
+    if digits:
+        text += "." + f"{moment.microsecond:06d}"[:digits]
+    if zulu:
+        text += "Z"
+    else:
+        sign, size = ("+" if offset_min >= 0 else "-"), abs(offset_min)
+        text += f"{sign}{size // 60:02d}:{size % 60:02d}"
+    time = text.encode()
+    assert _TIME.fullmatch(time) is not None
+    stamp = datetime.fromisoformat(text).timestamp()
+    seconds = seconds_of(time)
+    if abs(stamp) < 9_007_199_254.0:  # 2**53 microseconds, less the float's rounding
+        assert seconds == stamp
+    elif abs(stamp) > 9_007_199_255.0:
+        assert seconds is None

@@ -16,6 +16,8 @@ from schemas.fast_path import from_structured
 from tests.support.events import NOW, make_event
 from tests.unit.schemas.test_binary_fast_path import (
     assert_agrees_with_general,
+    assert_seconds_of,
+    event_of,
     json_values,
     number_spellings,
     time_spellings,
@@ -75,7 +77,9 @@ def test_valid_records_take_the_fast_path() -> None:
     for kind in EventType:
         event = make_event(kind, time=NOW)
         record = to_structured(event)
-        assert from_structured(record.key, list(record.headers), record.value) == event
-        assert from_structured(record.key, [], record.value) == event
+        for headers in (list(record.headers), []):
+            timed = from_structured(record.key, headers, record.value)
+            assert timed is not None and timed[0] == event
+            assert_seconds_of(event.time, timed[1])
         history = event._replace(backfill=True)
-        assert from_structured(record.key, [], to_structured(history).value) == history
+        assert event_of(from_structured(record.key, [], to_structured(history).value)) == history
