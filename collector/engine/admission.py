@@ -70,16 +70,29 @@ def check_currency(currency: str | None, reporting: str) -> None:
         )
 
 
+Placed = tuple[Period, Period, float, float]
+"""An event time's month and quarter, and the end of each in epoch seconds."""
+
+
 class MonthCache:
     """The month and quarter of an event time: most events of a batch lie in the month of
-    the one before, so that month is kept and only its bounds compared."""
+    the one before, so that month is kept and only its bounds compared. The bounds are
+    kept here as floats too: a `Period` is a Python dataclass, each read of one of its
+    fields an attribute call (≈ 200 machine instructions; five an event)."""
 
     def __init__(self, now: datetime) -> None:
-        self._last = month_and_quarter(now)
+        self._last = self._placed(month_and_quarter(now))
+        self._start_s = self._last[0].start_s
 
-    def of(self, moment: datetime, event_s: float) -> tuple[Period, Period]:
-        month, quarter = self._last
-        if month.start_s <= event_s < month.end_s:
-            return month, quarter
-        self._last = found = month_and_quarter(moment)
+    def of(self, moment: datetime, event_s: float) -> Placed:
+        last = self._last
+        if self._start_s <= event_s < last[2]:
+            return last
+        self._last = found = self._placed(month_and_quarter(moment))
+        self._start_s = found[0].start_s
         return found
+
+    @staticmethod
+    def _placed(periods: tuple[Period, Period]) -> Placed:
+        month, quarter = periods
+        return month, quarter, month.end_s, quarter.end_s

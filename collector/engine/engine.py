@@ -165,9 +165,10 @@ class Engine:
         policy = self.policy  # read once: a reload may replace it meanwhile
         known = self._projects.get(project_name)
         profile = policy.profile(project_name) if known is None else known.profile_in(policy)
-        month, quarter = self._months.of(moment, event_s)
-        period = month if profile.period_kind is _MONTHLY else quarter
-        if period.end_s <= at.closed_before_s and not event.backfill:
+        month, quarter, month_end_s, quarter_end_s = self._months.of(moment, event_s)
+        monthly = profile.period_kind is _MONTHLY
+        period, period_end_s = (month, month_end_s) if monthly else (quarter, quarter_end_s)
+        if period_end_s <= at.closed_before_s and not event.backfill:
             raise too_late(moment, period, self.settings.grace)
         digest = event_digest(project_name, event.source, event.id)
         seen = self._seen.get(partition)
@@ -188,20 +189,16 @@ class Engine:
         # longest period kind) plus the grace window (a project that switches from month
         # to quarter must not re-admit a copy of last month's event). History (backfill)
         # is remembered for good: a second import of the same file counts nothing.
-        forget_after_s = _NEVER if event.backfill else quarter.end_s + self._grace_s
+        forget_after_s = _NEVER if event.backfill else quarter_end_s + self._grace_s
         seen.add(digest, forget_after_s)
         self.changes.note_seen(partition, forget_after_s, digest)
-        name = (
-            project_name
-            if project_name in self._projects
-            else self._project_name(project_name, partition)
-        )
+        name = self._project_name(project_name, partition)
         if name is not project_name:
             profile = self.policy.profile(name)
         # runs are remembered for their reviews while their period accepts events; a review
         # waits for its run while the review's own period does (a run comes before its review)
-        waits_for = period if kind is ReviewRecorded else quarter
-        remember_s = max(waits_for.end_s, now_s if event.backfill else 0.0) + self._grace_s
+        waits_until_s = period_end_s if kind is ReviewRecorded else quarter_end_s
+        remember_s = max(waits_until_s, now_s if event.backfill else 0.0) + self._grace_s
         self._aggregate(
             event,
             name,
