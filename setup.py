@@ -15,7 +15,7 @@ from setuptools import setup
 ENGINE = [
     f"collector/engine/{name}.py"
     for name in (
-        "admission", "aggregates", "changes", "engine", "health", "kinds", "ledger",
+        "admission", "aggregates", "changes", "engine", "fields", "health", "kinds", "ledger",
         "project", "reviews", "run_counts", "seen", "units", "windows",
     )
 ]  # fmt: skip

@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,14 +79,24 @@ with tempfile.TemporaryDirectory() as directory:
 """What runs under valgrind, in the tree counted: records in, `Pipeline.process` per batch."""
 
 
-def rows(count: int) -> list[tuple[Any, ...]]:
-    """(partition, offset, key, headers, value, size) of `count` mixed records."""
+def rows(count: int, batch: int) -> list[tuple[Any, ...]]:
+    """(partition, offset, key, headers, value, size) of `count` mixed records, as polls of
+    `batch` records hand them over: each project's records in one partition (the record
+    key is the project), a batch's records partition by partition (kafka-python returns
+    them by partition; confluent-kafka in runs of a fetch per partition)."""
     found = []
-    for offset, record in enumerate(realistic_records(count)):
+    offsets = [0] * PARTITIONS
+    for record in realistic_records(count):
         size = len(record.key) + len(record.value) + sum(len(n) + len(v) for n, v in record.headers)
         headers = [list(header) for header in record.headers]
-        found.append((offset % PARTITIONS, offset, record.key, headers, record.value, size))
-    return found
+        partition = zlib.crc32(record.key) % PARTITIONS
+        found.append((partition, offsets[partition], record.key, headers, record.value, size))
+        offsets[partition] += 1
+    return [
+        row
+        for start in range(0, len(found), batch)
+        for row in sorted(found[start : start + batch], key=lambda row: row[0])
+    ]
 
 
 def counted(tree: Path, records: Path, batch: int) -> dict[str, int]:
@@ -147,7 +158,7 @@ def main(count: int = 20_000, batch: int = 5_000, before: str | None = None) -> 
         raise SystemExit("bench.instructions needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as directory, _before_tree(before) as old:
         records = Path(directory) / "records.marshal"
-        records.write_bytes(marshal.dumps(rows(count)))
+        records.write_bytes(marshal.dumps(rows(count, batch)))
         trees = {"after": HERE} if old is None else {"before": old, "after": HERE}
         measured = {
             name: per_event(counted(tree, records, batch), count) for name, tree in trees.items()

@@ -48,6 +48,10 @@ _VALIDATORS: Final = {kind: model.__pydantic_validator__ for kind, model in DATA
 _new: Final = tuple.__new__
 """Makes an `OutcomeEvent` from all its fields without its `__new__` (half the cost): the
 fast paths give every field, so a new field of `OutcomeEvent` must be added there too."""
+_EVENT: Final = OutcomeEvent
+_TIED: Final = TIED_TYPES
+_from_iso: Final = datetime.fromisoformat
+"""(`Final`: mypyc keeps these in C, and looks any other global up in the module's dict)"""
 if OutcomeEvent._fields != ("id", "source", "type", "time", "data", "backfill"):
     raise ImportError(f"the fast paths do not make OutcomeEvent{OutcomeEvent._fields}")
 _MAX_ATTRIBUTE: Final = 1024
@@ -251,14 +255,14 @@ def from_binary(fields: EnvelopeFields, key: bytes | None, value: bytes | None) 
     event_type = _EVENT_TYPES[type_name]
     try:
         event_id, source = raw_id.decode(), raw_source.decode()
-        moment = datetime.fromisoformat(time.decode())  # a day that does not exist raises
+        moment = _from_iso(time.decode())  # a day that does not exist raises
         payload = _VALIDATORS[event_type].validate_json(value)
     except ValueError:  # UnicodeDecodeError and ValidationError included
         return None
     if key != payload.project.encode():
         return None
-    event = _new(OutcomeEvent, (event_id, source, event_type, moment, payload, False))
-    if event_type in TIED_TYPES and inconsistency(event) is not None:
+    event = _new(_EVENT, (event_id, source, event_type, moment, payload, False))
+    if event_type in _TIED and inconsistency(event) is not None:
         return None
     return event, seconds_of(time) if _COMPILED else None
 
@@ -315,7 +319,7 @@ def from_structured(
     try:
         parsed: dict[str, Any] = _STRUCTURED_VALIDATOR.validate_json(value)
         time: str = parsed["time"]
-        moment = datetime.fromisoformat(time)  # a day that does not exist raises
+        moment = _from_iso(time)  # a day that does not exist raises
     except ValueError:  # ValidationError included
         return None
     data = parsed["data"]
@@ -333,8 +337,8 @@ def from_structured(
         data,
         parsed.get("outcomesbackfill", False),
     )
-    event = _new(OutcomeEvent, fields)
-    if event.type in TIED_TYPES and inconsistency(event) is not None:
+    event = _new(_EVENT, fields)
+    if event.type in _TIED and inconsistency(event) is not None:
         return None
     # ASCII: the pattern allows nothing else
     return event, seconds_of(time.encode()) if _COMPILED else None

@@ -70,15 +70,16 @@ def check_currency(currency: str | None, reporting: str) -> None:
         )
 
 
-Placed = tuple[Period, Period, float, float]
-"""An event time's month and quarter, and the end of each in epoch seconds."""
+Placed = tuple[Period, Period, float, float, str]
+"""An event time's month and quarter, the end of each in epoch seconds, and the month's
+key."""
 
 
 class MonthCache:
     """The month and quarter of an event time: most events of a batch lie in the month of
     the one before, so that month is kept and only its bounds compared. The bounds are
-    kept here as floats too: a `Period` is a Python dataclass, each read of one of its
-    fields an attribute call (≈ 200 machine instructions; five an event)."""
+    kept here as floats too, and the month's key: a `Period` is a Python dataclass, each
+    read of one of its fields an attribute call (≈ 300 machine instructions)."""
 
     def __init__(self, now: datetime) -> None:
         self._last = self._placed(month_and_quarter(now))
@@ -95,4 +96,4 @@ class MonthCache:
     @staticmethod
     def _placed(periods: tuple[Period, Period]) -> Placed:
         month, quarter = periods
-        return month, quarter, month.end_s, quarter.end_s
+        return month, quarter, month.end_s, quarter.end_s, month.key

@@ -25,19 +25,14 @@ from collector.engine.admission import (
     too_late,
 )
 from collector.engine.adoption import adopt_projects
-from collector.engine.aggregates import (
-    PeriodTotals,
-    micros_of,
-)
+from collector.engine.aggregates import PeriodTotals, micros_of
 from collector.engine.catalogue_loader import CatalogueOnDemand
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
+from collector.engine.fields import DataFields, fields_of, run_fields
 from collector.engine.kinds import Archive
 from collector.engine.ledger import HealthLedger
-from collector.engine.periods import (
-    Period,
-    PeriodKind,
-)
+from collector.engine.periods import Period, PeriodKind
 from collector.engine.policy import DefaultPolicy, ProjectPolicy, ProjectProfile
 from collector.engine.pricing import price_call
 from collector.engine.project import OTHER, IncidentSpan, ProjectState
@@ -47,16 +42,9 @@ from collector.engine.run_counts import count_run
 from collector.engine.seen import SeenIndex, event_digest, legacy_digest
 from collector.engine.settings import EngineSettings
 from collector.engine.snapshots import health_snapshot
-from collector.engine.statements import (
-    StatementShare,
-    shares_within,
-)
+from collector.engine.statements import StatementShare, shares_within
 from collector.engine.views import ProjectViews
-from collector.state.model import (
-    LoadedState,
-    RevisionRow,
-    StateChanges,
-)
+from collector.state.model import LoadedState, RevisionRow, StateChanges
 from schemas.binding import KafkaRecord
 from schemas.envelope import OutcomeEvent, Reason
 from schemas.events import (
@@ -76,15 +64,30 @@ from schemas.snapshot import HealthSnapshot, ProjectSnapshot, Snapshot
 Clock = Callable[[], datetime]
 UNKNOWN_TYPE_LABEL = "unknown"
 _LONGEST_PERIOD = timedelta(days=92)
-_NEVER = 1e12
+_NEVER: Final = 1e12
 """forget-after of what is remembered for good (history): far beyond any clock."""
 
 
-# plain strings for the per-event hot path (an enum's .value is a descriptor call)
-_ACCEPTED, _DUPLICATE, _REJECTED = (verdict.value for verdict in Verdict)
+# Constants of the per-event hot path, each `Final`: mypyc keeps those in C, where it looks
+# any other global name up in the module's dict at each use (≈ 100 machine instructions),
+# an imported class too. Plain strings: an enum's .value is a descriptor call; members read
+# off their enum class cost as much as a dict lookup (3.11).
+_ACCEPTED: Final = Verdict.ACCEPTED.value
+_DUPLICATE: Final = Verdict.DUPLICATE.value
+_REJECTED: Final = Verdict.REJECTED.value
 _TYPE_NAMES: Final = {event_type: event_type.value for event_type in EventType}
-# members as constants: reading one off its enum class costs as much as a dict lookup (3.11)
-_VERDICT_ACCEPTED, _VERDICT_DUPLICATE = Verdict.ACCEPTED, Verdict.DUPLICATE
+_VERDICT_ACCEPTED: Final = Verdict.ACCEPTED
+_VERDICT_DUPLICATE: Final = Verdict.DUPLICATE
+_RUN: Final = RunFinished
+_COST: Final = CostIncurred
+_SAVING: Final = SavingsRealized
+_USAGE: Final = AiUsage
+_STATEMENT: Final = CostStatement
+_WINDOW: Final = AvailabilityObserved
+_OPENED: Final = IncidentOpened
+_RESOLVED: Final = IncidentResolved
+_REVIEW: Final = ReviewRecorded
+_RUN_MEMO: Final = RunMemo
 _MONTHLY: Final = PeriodKind.MONTH
 _NO_SERVICES: Final[frozenset[str]] = frozenset()
 _new: Final = tuple.__new__
@@ -112,6 +115,8 @@ class Engine:
         self.ledger = HealthLedger(since_s=clock().timestamp())
         self.changes = ChangeLog(settings.grace)
         self.views = ProjectViews(settings.refresh_s)
+        self._stale = self.views.stale  # (kept at hand: the views are a Python class)
+        self._limits = (settings.max_automations_per_project, settings.max_services_per_project)
         self._legacy_seen_until_s = 0.0
         self.declarations = Declarations()
         self._archive = archive
@@ -146,26 +151,21 @@ class Engine:
         compared as epoch seconds: exact for datetimes (whole microseconds)."""
         at = at or self.instant()
         data = event.data
+        fields = fields_of(data)  # read as attributes, each field costs 4x (pydantic's hook)
         moment = event.time
         event_s = moment.timestamp() if event_s is None else event_s
         kind = type(data)
-        if (
-            kind is RunFinished
-            or kind is CostIncurred
-            or kind is SavingsRealized
-            or kind is AiUsage
-            or kind is CostStatement
-        ):
-            currency = data.currency  # type: ignore[union-attr]
+        if kind is _RUN or kind is _COST or kind is _SAVING or kind is _USAGE or kind is _STATEMENT:
+            currency = fields["currency"]
             if currency is not None and currency != self.settings.currency:
                 check_currency(currency, self.settings.currency)
         if event_s > at.future_limit_s:
             raise future(moment, self.settings.future_tolerance)
-        project_name = data.project
+        project_name: str = fields["project"]
         policy = self.policy  # read once: a reload may replace it meanwhile
         known = self._projects.get(project_name)
         profile = policy.profile(project_name) if known is None else known.profile_in(policy)
-        month, quarter, month_end_s, quarter_end_s = self._months.of(moment, event_s)
+        month, quarter, month_end_s, quarter_end_s, month_key = self._months.of(moment, event_s)
         monthly = profile.period_kind is _MONTHLY
         period, period_end_s = (month, month_end_s) if monthly else (quarter, quarter_end_s)
         if period_end_s <= at.closed_before_s and not event.backfill:
@@ -182,7 +182,7 @@ class Engine:
         ):
             self.ledger.count(partition, event_type, _DUPLICATE, now_s)
             return _VERDICT_DUPLICATE
-        if kind is IncidentResolved or kind is ReviewRecorded:
+        if kind is _RESOLVED or kind is _REVIEW:
             kinds.check_pairing(self._projects, event)
         # how long a copy counts as a duplicate: as long as any period it could belong to
         # accepts it, whatever the declaration says later: the end of its quarter (the
@@ -197,19 +197,12 @@ class Engine:
             profile = self.policy.profile(name)
         # runs are remembered for their reviews while their period accepts events; a review
         # waits for its run while the review's own period does (a run comes before its review)
-        waits_until_s = period_end_s if kind is ReviewRecorded else quarter_end_s
+        waits_until_s = period_end_s if kind is _REVIEW else quarter_end_s
         remember_s = max(waits_until_s, now_s if event.backfill else 0.0) + self._grace_s
         self._aggregate(
-            event,
-            name,
-            profile,
-            partition,
-            month,
-            now_s=now_s,
-            event_s=event_s,
-            forget_after_s=forget_after_s,
-            remember_s=remember_s,
-        )
+            event, fields, name, profile, partition, month=month, month_key=month_key,
+            now_s=now_s, event_s=event_s, forget_after_s=forget_after_s, remember_s=remember_s,
+        )  # fmt: skip
         # counted per batch (`HealthLedger.settle`): a dict entry and a list item, not two calls
         ledger = self.ledger
         accepted = ledger.accepted
@@ -240,18 +233,20 @@ class Engine:
     def _aggregate(
         self,
         event: OutcomeEvent,
+        fields: DataFields,
         name: str,
         profile: ProjectProfile,
         partition: int,
-        month: Period,
         *,
+        month: Period,
+        month_key: str,
         now_s: float,
         event_s: float,
         forget_after_s: float,
         remember_s: float,
     ) -> None:
-        """Add an accepted event to its project (`name`: the event's, or `other`) and to
-        the calendar month it lies in (a review: to its run's month)."""
+        """Add an accepted event (`fields`: its data's) to its project (`name`: the event's,
+        or `other`) and to the calendar month it lies in (a review: to its run's month)."""
         data = event.data
         project = self._projects.get(name)
         if project is None:
@@ -262,43 +257,33 @@ class Engine:
             counters.last_received_s = now_s
         kind = type(data)
         counters.note_input(kind, event_s)
-        limit = (
-            self.settings.max_services_per_project
-            if kind is AvailabilityObserved
-            else self.settings.max_automations_per_project
-        )
-        label, folded = project.label_for(data, limit, profile.services or _NO_SERVICES)
+        limit = self._limits[1] if kind is _WINDOW else self._limits[0]
+        label, folded = project.label_for(kind, fields, limit, profile.services or _NO_SERVICES)
         if folded is not None:
             self.ledger.of(partition).overflow[folded] += 1
-        self.views.stale.add(name)
+        self._stale.add(name)
         if event.backfill:
             kinds.reopen(project, event, month, self._archive)
-        if kind is AvailabilityObserved or kind is ReviewRecorded or kind is CostStatement:
+        if kind is _WINDOW or kind is _REVIEW or kind is _STATEMENT:
             kinds.elsewhere(
-                project,
-                event,
-                label,
-                self.changes,
-                self._archive,
-                now_s=now_s,
-                event_s=event_s,
-                forget_after_s=forget_after_s,
-                remember_s=remember_s,
-            )
+                project, event, label, self.changes, self._archive, now_s=now_s,
+                event_s=event_s, forget_after_s=forget_after_s, remember_s=remember_s,
+            )  # fmt: skip
             return
-        totals = project.month_totals(month)
+        totals = project.month_totals(month, month_key)
         totals.note_applied(now_s)
-        self.changes.months.add((name, month.key))
-        if kind is RunFinished:  # most events: counted in one call
-            day, manual_us = count_run(project.counters, totals, label, data, event_s)  # type: ignore[arg-type]
-            memo = _new(RunMemo, (month.key, day, data.outcome, manual_us, remember_s))  # type: ignore[union-attr]
+        self.changes.months.add((name, month_key))
+        if kind is _RUN:  # most events: counted in one call
+            run = run_fields(fields)
+            day, manual_us = count_run(project.counters, totals, label, run, event_s)
+            memo = _new(_RUN_MEMO, (month_key, day, run["outcome"], manual_us, remember_s))
             kinds.remember(project, event.id, memo, totals, self.changes)
             return
-        if kind is IncidentOpened or kind is IncidentResolved:
+        if kind is _OPENED or kind is _RESOLVED:
             # the month it lands in is marked applied: a late one restates a closed period
             kinds.incident(project, data, label, self.changes, event_s)  # type: ignore[arg-type]
             return
-        if kind is AiUsage:
+        if kind is _USAGE:
             self._usage(project, data, label, totals, event_s)  # type: ignore[arg-type]
             return
         micros = micros_of(data)

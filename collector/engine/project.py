@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Final
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
+from collector.engine.fields import DataFields
 from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import ProjectPolicy, ProjectProfile
@@ -29,6 +31,14 @@ from schemas.events import (
 )
 
 OTHER = "other"
+# the kinds `label_for` tells apart, as C statics (`Final`): mypyc looks an imported class
+# up in the module's dict at each use
+_RUN: Final = RunFinished
+_USAGE: Final = AiUsage
+_REVIEW: Final = ReviewRecorded
+_WINDOW: Final = AvailabilityObserved
+_OPENED: Final = IncidentOpened
+_RESOLVED: Final = IncidentResolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +94,25 @@ class ProjectState:
         self._services.update(incident.label for incident in self.incidents.values())
 
     def label_for(
-        self, data: EventData, limit: int, declared: frozenset[str] = frozenset()
+        self,
+        kind: type[EventData],
+        fields: DataFields,
+        limit: int,
+        declared: frozenset[str] = frozenset(),
     ) -> tuple[str, str | None]:
-        """(automation or service label, the label name if it was folded into `other`).
+        """(automation or service label, the label name if it was folded into `other`) of
+        an event of type `kind` (`fields`: its data's, `fields.fields_of`).
 
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
-        kind = type(data)  # compared by identity: `isinstance` asks pydantic's metaclass
-        if kind is RunFinished or kind is AiUsage or kind is ReviewRecorded:
-            automation: str = data.automation  # type: ignore[union-attr]
+        # types compared by identity: `isinstance` asks pydantic's metaclass
+        if kind is _RUN or kind is _USAGE or kind is _REVIEW:
+            automation = fields["automation"]
             if automation in self._automations:  # the usual case, without a call
                 return automation, None
             return _fold(automation, self._automations, limit, "automation")
-        if kind is AvailabilityObserved or kind is IncidentOpened or kind is IncidentResolved:
-            service: str = data.service  # type: ignore[union-attr]
+        if kind is _WINDOW or kind is _OPENED or kind is _RESOLVED:
+            service = fields["service"]
             if service in declared:
                 self._services.add(service)
                 return service, None
@@ -120,12 +135,14 @@ class ProjectState:
             self.profiled_by = policy
         return profile
 
-    def month_totals(self, month: Period) -> PeriodTotals:
-        """The (mutable) totals of one calendar month, created on first use."""
-        entry = self.months.get(month.key)
+    def month_totals(self, month: Period, key: str | None = None) -> PeriodTotals:
+        """The (mutable) totals of one calendar month (`key`: its key, if at hand), created
+        on first use."""
+        if key is None:
+            key = month.key
+        entry = self.months.get(key)
         if entry is None:
-            entry = (month, PeriodTotals())
-            self.months[month.key] = entry
+            entry = self.months[key] = (month, PeriodTotals())
         return entry[1]
 
     def observe_window(

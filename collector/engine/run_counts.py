@@ -7,25 +7,25 @@ converted once (costs and savings: `LifetimeCounters.add`, `PeriodTotals.add`).
 from __future__ import annotations
 
 from collector.engine.aggregates import RUN_COST_CATEGORY, LifetimeCounters, PeriodTotals
+from collector.engine.fields import RunFields
 from collector.engine.rates import SECONDS_PER_DAY
 from collector.engine.units import to_micros, to_money
-from schemas.events import RunFinished
 
 
 def count_run(
     counters: LifetimeCounters,
     totals: PeriodTotals,
     label: str,
-    run: RunFinished,
+    run: RunFields,
     event_s: float,
 ) -> tuple[int, int]:
-    """Count `run` of automation `label` (its event time `event_s`); returns its epoch day
-    and manual duration in µs (what its review needs)."""
-    effort, manual, cost = run.human_effort_s, run.manual_duration_s, run.cost
+    """Count a run (`run`: its data's fields) of automation `label` at event time
+    `event_s`; returns its epoch day and manual duration in µs (what its review needs)."""
+    effort, manual, cost = run["human_effort_s"], run["manual_duration_s"], run["cost"]
     effort_us = to_micros(effort) if effort else 0
     manual_us = to_micros(manual) if manual else 0
     cost_n = to_money(cost) if cost else 0
-    outcome = run.outcome
+    outcome = run["outcome"]
     day = int(event_s // SECONDS_PER_DAY)
     first, last = counters.first_event_s, counters.last_event_s
     if first is None or event_s < first:

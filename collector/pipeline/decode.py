@@ -3,7 +3,7 @@ them), or a permanent rejection with a reason."""
 
 from __future__ import annotations
 
-from collector.source.records import SourceRecord
+from collector.source.records import SourceRecord, size_of
 from schemas.binding import from_record_timed
 from schemas.envelope import EventError, Reason
 from schemas.fast_path import Timed
@@ -11,9 +11,10 @@ from schemas.fast_path import Timed
 
 def decode(record: SourceRecord, max_event_bytes: int) -> Timed:
     """Validate one record. Raises `EventError` only; any input is safe to pass."""
-    if record.size > max_event_bytes:
+    size = size_of(record)
+    if size > max_event_bytes:
         raise EventError(
-            Reason.TOO_LARGE, f"record is {record.size} bytes, the limit is {max_event_bytes}"
+            Reason.TOO_LARGE, f"record is {size} bytes, the limit is {max_event_bytes}"
         )
     try:
         return from_record_timed(record.key, record.headers, record.value)

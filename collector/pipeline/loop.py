@@ -29,7 +29,7 @@ from collector.pipeline.pacing import PublishPacing
 from collector.pipeline.partitions import Partitions, Source
 from collector.pipeline.status import Durable, PipelineStatus
 from collector.retry import Backoff
-from collector.source.records import SourceRecord
+from collector.source.records import SourceRecord, size_of
 from collector.state.model import TopicPartitionKey
 from collector.state.store import FencedError, StateStore
 from schemas.binding import KafkaRecord, to_binary
@@ -99,6 +99,7 @@ class Pipeline:
         self.publish = publish
         self.settings = settings = settings or PipelineSettings()
         self.status = status or PipelineStatus()
+        self._max_event_bytes = settings.max_event_bytes  # (a native attribute: per record)
         self._durable = Durable(self.status, settings.max_backoff_s)
         self.partitions = Partitions(
             engine, store, self.status, self._durable,
@@ -208,9 +209,9 @@ class Pipeline:
     def _apply(self, record: SourceRecord, at: Instant) -> EventError | None:
         try:
             event, event_s = record.event, record.event_s
-            if event is None or record.size > self.settings.max_event_bytes:
+            if event is None or size_of(record) > self._max_event_bytes:
                 record = record.restored()
-                event, event_s = decode(record, self.settings.max_event_bytes)
+                event, event_s = decode(record, self._max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)
             if translated is not None:

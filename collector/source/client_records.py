@@ -13,11 +13,13 @@ compiles and loads with either missing.
 from __future__ import annotations
 
 from collections.abc import Container
-from typing import Any
+from typing import Any, Final
 
 from collector.source.records import SourceRecord
 
-_new = tuple.__new__
+_new: Final = tuple.__new__
+_RECORD: Final = SourceRecord
+"""(`Final`: mypyc keeps these in C, and looks any other global up in the module's dict)"""
 if SourceRecord._fields[8:] != ("event", "event_s", "raw"):
     raise ImportError(f"the records here are made without SourceRecord{SourceRecord._fields}")
 
@@ -53,7 +55,7 @@ def source_records(topic: str, partition: int, rows: list[Any]) -> list[SourceRe
             topic, partition, offset, key, headers or [], value, timestamp or 0, size,
             None, None, None,
         )  # fmt: skip
-        found.append(_new(SourceRecord, fields))
+        found.append(_new(_RECORD, fields))
     return found
 
 
@@ -111,5 +113,5 @@ def records_of_messages(
             continue
         offset, key, headers, value, timestamp, size = message_fields(message)
         fields = (topic, partition, offset, key, headers, value, timestamp, size, None, None, None)
-        records.append(_new(SourceRecord, fields))
+        records.append(_new(_RECORD, fields))
     return records, errors

@@ -57,9 +57,12 @@ _TIMESTAMPS: Final = tuple(
     for model in _MODELS
 )
 """Per event type, the fields of `data` holding a datetime (sent as ISO 8601 text)."""
-_new = object.__new__
-_set = object.__setattr__
-_from_iso = datetime.fromisoformat
+# `Final`: mypyc keeps these in C (any other global it looks up in the module's dict)
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+_from_iso: Final = datetime.fromisoformat
+_make: Final = tuple.__new__
+_EVENT: Final = OutcomeEvent
 
 
 def predecode(
@@ -111,7 +114,9 @@ def unpack(packed: Packed) -> Timed:
     _set(data, "__pydantic_fields_set__", fields_set)
     _set(data, "__pydantic_extra__", None)
     _set(data, "__pydantic_private__", None)
-    event = OutcomeEvent(event_id, source, _TYPES[index], _from_iso(time), data, backfill)
+    event: OutcomeEvent = _make(
+        _EVENT, (event_id, source, _TYPES[index], _from_iso(time), data, backfill)
+    )
     return event, event_s
 
 

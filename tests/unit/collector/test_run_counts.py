@@ -3,15 +3,21 @@ run by run: outcomes, time saved per day, effort, baselines, cost, first and las
 
 from __future__ import annotations
 
+import importlib.util
 from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import get_type_hints
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+import collector.engine
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals, run_micros
+from collector.engine.fields import fields_of, run_fields
 from collector.engine.rates import epoch_day
 from collector.engine.run_counts import count_run
-from schemas.events import RunFinished
+from schemas.events import DATA_MODELS, RunFinished
 
 _SECONDS = st.one_of(
     st.just(0.0), st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -37,7 +43,9 @@ def test_count_run_counts_each_rule(runs: list[tuple[RunFinished, float]]) -> No
     cost = effort = manual = with_effort = 0
     baselines: Counter[str] = Counter()
     for run, event_s in runs:
-        day, manual_us = count_run(counters, totals, run.automation, run, event_s)
+        day, manual_us = count_run(
+            counters, totals, run.automation, run_fields(fields_of(run)), event_s
+        )
         effort_us, run_manual_us, cost_n = run_micros(run)
         assert (day, manual_us) == (epoch_day(event_s), run_manual_us)
         succeeded = run.outcome == "succeeded"
@@ -62,3 +70,32 @@ def test_count_run_counts_each_rule(runs: list[tuple[RunFinished, float]]) -> No
     times = [event_s for _, event_s in runs]
     expected_span = (min(times), max(times)) if times else (None, None)
     assert (counters.first_event_s, counters.last_event_s) == expected_span
+
+
+def _as_written() -> ModuleType:
+    """`collector.engine.fields` run from its source: compiled, its typed dicts keep no
+    annotations to compare."""
+    path = Path(collector.engine.__file__).with_name("fields.py")
+    spec = importlib.util.spec_from_file_location("fields_as_written", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fields_read_from_a_models_dict_are_the_models() -> None:
+    """`RunFields` is `RunFinished`'s fields with their types and `fields_of` gives their
+    values; each of `DataFields` is a field of the models that have it, of the same type."""
+    written = _as_written()
+    hints = get_type_hints(RunFinished)
+    run_hints = get_type_hints(written.RunFields, vars(written))
+    assert run_hints == {name: hints[name] for name in RunFinished.model_fields}
+    assert list(run_hints) == list(RunFinished.model_fields)
+    run = RunFinished(project="p", automation="a", outcome="failed", manual_duration_s=60,
+                      human_effort_s=5, cost=1, currency="EUR")  # fmt: skip
+    assert fields_of(run) == {name: getattr(run, name) for name in RunFinished.model_fields}
+    for name, annotation in get_type_hints(written.DataFields, vars(written)).items():
+        having = [m for m in DATA_MODELS.values() if name in m.model_fields]
+        assert having, name
+        for model in having:
+            assert get_type_hints(model)[name] == annotation, (model, name)
