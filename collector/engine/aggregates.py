@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from collector.engine.fields import COST, RUN, SAVING, WINDOW
 from collector.engine.pricing import Priced
 from collector.engine.rates import epoch_day
 from collector.engine.tally import Tally
@@ -31,11 +32,6 @@ from schemas.events import (
     SavingsRealized,
 )
 
-# the models told apart here, as C statics (`Final`): mypyc looks an imported class up in
-# the module's dict at each use
-_RUN: Final = RunFinished
-_COST: Final = CostIncurred
-_SAVING: Final = SavingsRealized
 INPUT_OF: Final[dict[type[EventData], str]] = {
     RunFinished: "runs",
     CostIncurred: "cost",
@@ -64,11 +60,11 @@ def micros_of(data: EventData) -> Micros:
     """Runs: (human effort, manual duration, cost); cost and savings: (amount, 0, 0);
     availability: (downtime, window length, 0)."""
     kind = type(data)  # by identity: `isinstance` asks pydantic's metaclass (no subclasses)
-    if kind is _COST or kind is _SAVING:
+    if kind is COST or kind is SAVING:
         return to_money(data.amount), 0, 0  # type: ignore[union-attr]
-    if kind is _RUN:
+    if kind is RUN:
         return run_micros(data)  # type: ignore[arg-type]
-    if kind is AvailabilityObserved:
+    if kind is WINDOW:
         return to_micros(data.downtime_s), to_micros(data.window_length_s), 0  # type: ignore[union-attr]
     return 0, 0, 0
 
@@ -162,9 +158,9 @@ def add_money(sums: _Money, data: EventData, micros: Micros) -> None:
     """Cost and savings add up the same way in every aggregate. (Availability windows
     are not summed: `ProjectState.observe_window` counts their union.)"""
     kind = type(data)
-    if kind is _COST:
+    if kind is COST:
         counts, category = sums.cost_n, data.category  # type: ignore[union-attr]
-    elif kind is _SAVING:
+    elif kind is SAVING:
         counts, category = sums.savings_n, data.category  # type: ignore[union-attr]
     else:
         return
@@ -232,7 +228,7 @@ class PeriodTotals:
     def add(self, data: EventData, micros: Micros) -> None:
         """Sum a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         add_money(self, data, micros)
-        if type(data) is _SAVING and data.evidence == "measured":
+        if type(data) is SAVING and data.evidence == "measured":
             self.measured_n += micros[0]
 
     def add_usage(self, cost: int | None) -> None:
@@ -400,7 +396,7 @@ class LifetimeCounters:
     def add(self, data: EventData, label: str, micros: Micros, event_time_s: float) -> None:
         """Count a cost or savings (`micros`: its numbers; runs: `run_counts.count_run`)."""
         self.note_time(event_time_s)
-        if type(data) is _COST and micros[0] < 0:
+        if type(data) is COST and micros[0] < 0:
             self.credit_n[data.category] -= micros[0]
         else:
             add_money(self, data, micros)

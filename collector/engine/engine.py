@@ -29,7 +29,20 @@ from collector.engine.aggregates import PeriodTotals, micros_of
 from collector.engine.catalogue_loader import CatalogueOnDemand
 from collector.engine.changes import ChangeLog
 from collector.engine.evaluate import portfolio, project_snapshot
-from collector.engine.fields import DataFields, fields_of, run_fields
+from collector.engine.fields import (
+    COST,
+    OPENED,
+    RESOLVED,
+    REVIEW,
+    RUN,
+    SAVING,
+    STATEMENT,
+    USAGE,
+    WINDOW,
+    DataFields,
+    fields_of,
+    run_fields,
+)
 from collector.engine.kinds import Archive
 from collector.engine.ledger import HealthLedger
 from collector.engine.periods import Period, PeriodKind
@@ -49,15 +62,7 @@ from schemas.binding import KafkaRecord
 from schemas.envelope import OutcomeEvent, Reason
 from schemas.events import (
     AiUsage,
-    AvailabilityObserved,
-    CostIncurred,
-    CostStatement,
     EventType,
-    IncidentOpened,
-    IncidentResolved,
-    ReviewRecorded,
-    RunFinished,
-    SavingsRealized,
 )
 from schemas.snapshot import HealthSnapshot, ProjectSnapshot, Snapshot
 
@@ -68,25 +73,15 @@ _NEVER: Final = 1e12
 """forget-after of what is remembered for good (history): far beyond any clock."""
 
 
-# Constants of the per-event hot path, each `Final`: mypyc keeps those in C, where it looks
-# any other global name up in the module's dict at each use (≈ 100 machine instructions),
-# an imported class too. Plain strings: an enum's .value is a descriptor call; members read
-# off their enum class cost as much as a dict lookup (3.11).
+# Constants of the per-event hot path, each `Final` (kept in C by mypyc: see
+# `collector.engine.fields`). Plain strings: an enum's .value is a descriptor call; members
+# read off their enum class cost as much as a dict lookup (3.11).
 _ACCEPTED: Final = Verdict.ACCEPTED.value
 _DUPLICATE: Final = Verdict.DUPLICATE.value
 _REJECTED: Final = Verdict.REJECTED.value
 _TYPE_NAMES: Final = {event_type: event_type.value for event_type in EventType}
 _VERDICT_ACCEPTED: Final = Verdict.ACCEPTED
 _VERDICT_DUPLICATE: Final = Verdict.DUPLICATE
-_RUN: Final = RunFinished
-_COST: Final = CostIncurred
-_SAVING: Final = SavingsRealized
-_USAGE: Final = AiUsage
-_STATEMENT: Final = CostStatement
-_WINDOW: Final = AvailabilityObserved
-_OPENED: Final = IncidentOpened
-_RESOLVED: Final = IncidentResolved
-_REVIEW: Final = ReviewRecorded
 _RUN_MEMO: Final = RunMemo
 _MONTHLY: Final = PeriodKind.MONTH
 _NO_SERVICES: Final[frozenset[str]] = frozenset()
@@ -155,7 +150,7 @@ class Engine:
         moment = event.time
         event_s = moment.timestamp() if event_s is None else event_s
         kind = type(data)
-        if kind is _RUN or kind is _COST or kind is _SAVING or kind is _USAGE or kind is _STATEMENT:
+        if kind is RUN or kind is COST or kind is SAVING or kind is USAGE or kind is STATEMENT:
             currency = fields["currency"]
             if currency is not None and currency != self.settings.currency:
                 check_currency(currency, self.settings.currency)
@@ -182,7 +177,7 @@ class Engine:
         ):
             self.ledger.count(partition, event_type, _DUPLICATE, now_s)
             return _VERDICT_DUPLICATE
-        if kind is _RESOLVED or kind is _REVIEW:
+        if kind is RESOLVED or kind is REVIEW:
             kinds.check_pairing(self._projects, event)
         # how long a copy counts as a duplicate: as long as any period it could belong to
         # accepts it, whatever the declaration says later: the end of its quarter (the
@@ -197,7 +192,7 @@ class Engine:
             profile = self.policy.profile(name)
         # runs are remembered for their reviews while their period accepts events; a review
         # waits for its run while the review's own period does (a run comes before its review)
-        waits_until_s = period_end_s if kind is _REVIEW else quarter_end_s
+        waits_until_s = period_end_s if kind is REVIEW else quarter_end_s
         remember_s = max(waits_until_s, now_s if event.backfill else 0.0) + self._grace_s
         self._aggregate(
             event, fields, name, profile, partition, month=month, month_key=month_key,
@@ -257,14 +252,14 @@ class Engine:
             counters.last_received_s = now_s
         kind = type(data)
         counters.note_input(kind, event_s)
-        limit = self._limits[1] if kind is _WINDOW else self._limits[0]
+        limit = self._limits[1] if kind is WINDOW else self._limits[0]
         label, folded = project.label_for(kind, fields, limit, profile.services or _NO_SERVICES)
         if folded is not None:
             self.ledger.of(partition).overflow[folded] += 1
         self._stale.add(name)
         if event.backfill:
             kinds.reopen(project, event, month, self._archive)
-        if kind is _WINDOW or kind is _REVIEW or kind is _STATEMENT:
+        if kind is WINDOW or kind is REVIEW or kind is STATEMENT:
             kinds.elsewhere(
                 project, event, label, self.changes, self._archive, now_s=now_s,
                 event_s=event_s, forget_after_s=forget_after_s, remember_s=remember_s,
@@ -273,17 +268,17 @@ class Engine:
         totals = project.month_totals(month, month_key)
         totals.note_applied(now_s)
         self.changes.months.add((name, month_key))
-        if kind is _RUN:  # most events: counted in one call
+        if kind is RUN:  # most events: counted in one call
             run = run_fields(fields)
             day, manual_us = count_run(project.counters, totals, label, run, event_s)
             memo = _new(_RUN_MEMO, (month_key, day, run["outcome"], manual_us, remember_s))
             kinds.remember(project, event.id, memo, totals, self.changes)
             return
-        if kind is _OPENED or kind is _RESOLVED:
+        if kind is OPENED or kind is RESOLVED:
             # the month it lands in is marked applied: a late one restates a closed period
             kinds.incident(project, data, label, self.changes, event_s)  # type: ignore[arg-type]
             return
-        if kind is _USAGE:
+        if kind is USAGE:
             self._usage(project, data, label, totals, event_s)  # type: ignore[arg-type]
             return
         micros = micros_of(data)

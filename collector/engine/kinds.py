@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from collector.engine.aggregates import REVISIONS, PeriodTotals
 from collector.engine.changes import ChangeLog
+from collector.engine.fields import REVIEW, STATEMENT, WINDOW
 from collector.engine.incidents import Incident
 from collector.engine.periods import (
     Period,
@@ -94,7 +95,8 @@ def elsewhere(
     """The events whose numbers do not lie in the event's own month: availability (its
     window), a review (its run's month), a statement (each line's day)."""
     data = event.data
-    if isinstance(data, AvailabilityObserved):
+    # by identity: `isinstance` asks pydantic's metaclass (the models have no subclasses)
+    if type(data) is WINDOW:
         observe(
             project,
             data,
@@ -104,9 +106,9 @@ def elsewhere(
             event_s=event_s,
             forget_after_s=forget_after_s,
         )
-    elif isinstance(data, ReviewRecorded):
+    elif type(data) is REVIEW:
         review(project, event, label, changes, now_s=now_s, remember_s=remember_s)
-    elif isinstance(data, CostStatement):
+    elif type(data) is STATEMENT:
         statement(project, data, changes, archive, now_s=now_s, event_s=event_s)
 
 

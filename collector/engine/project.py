@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
 
 from collector.engine.aggregates import LifetimeCounters, PeriodTotals
-from collector.engine.fields import DataFields
+from collector.engine.fields import OPENED, RESOLVED, REVIEW, RUN, USAGE, WINDOW, DataFields
 from collector.engine.incidents import Incident, union_within
 from collector.engine.periods import Period, PeriodKind, period_containing
 from collector.engine.policy import ProjectPolicy, ProjectProfile
@@ -21,24 +20,10 @@ from collector.engine.statements import KeptStatement
 from collector.engine.windows import WindowKey, WindowSet, pieces
 from collector.state.model import PeriodRow, ProjectRow
 from schemas.events import (
-    AiUsage,
-    AvailabilityObserved,
     EventData,
-    IncidentOpened,
-    IncidentResolved,
-    ReviewRecorded,
-    RunFinished,
 )
 
 OTHER = "other"
-# the kinds `label_for` tells apart, as C statics (`Final`): mypyc looks an imported class
-# up in the module's dict at each use
-_RUN: Final = RunFinished
-_USAGE: Final = AiUsage
-_REVIEW: Final = ReviewRecorded
-_WINDOW: Final = AvailabilityObserved
-_OPENED: Final = IncidentOpened
-_RESOLVED: Final = IncidentResolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +91,12 @@ class ProjectState:
         A `declared` name (the project's declared services) never folds, however many
         undeclared ones came first: its uptime must not disappear into `other`."""
         # types compared by identity: `isinstance` asks pydantic's metaclass
-        if kind is _RUN or kind is _USAGE or kind is _REVIEW:
+        if kind is RUN or kind is USAGE or kind is REVIEW:
             automation = fields["automation"]
             if automation in self._automations:  # the usual case, without a call
                 return automation, None
             return _fold(automation, self._automations, limit, "automation")
-        if kind is _WINDOW or kind is _OPENED or kind is _RESOLVED:
+        if kind is WINDOW or kind is OPENED or kind is RESOLVED:
             service = fields["service"]
             if service in declared:
                 self._services.add(service)
