@@ -81,7 +81,7 @@ site: $(STAMP) ## render rules, their tests and boards from deploy/site.yaml (li
 bench: $(STAMP) engine ## benchmarks: tables on stdout, JSON in bench/results (see docs/PERFORMANCE.md)
 	$(BIN)/python -m pip install --quiet -e '.[embedded,test,bench]'  # confluent-kafka, py-spy
 	test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers  # Quix pins an older pydantic
-	.venv-peers/bin/python -m pip install --quiet 'quixstreams>=3.0'
+	.venv-peers/bin/python -m pip install --quiet 'quixstreams>=3.0' 'mypy-extensions>=1.0'  # its app doing the collector's work imports schemas
 	$(BIN)/python -m bench
 
 # The collector's per-event modules (setup.py lists them) compiled to C extensions by mypyc

@@ -16,14 +16,35 @@ from typing import Final
 from collector.engine.periods import Period, PeriodKind, period_containing
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO: Final = timedelta(microseconds=1)
 
 WindowKey = tuple[str, int, int]
 """(service as sent, start µs, end µs): what makes a re-sent window the same window."""
 
 
 def epoch_us(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICRO
+    """Microseconds since the epoch of an aware `moment`, exactly, from the timedelta's own
+    fields: `delta // timedelta(microseconds=1)` converts both timedeltas to Python
+    integers (compiled, about 7,900 machine instructions a call against 5,900, most of
+    them the subtraction, which asks both datetimes' timezones for their offsets)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_SPAN: Final[list[tuple[int, int, Period] | None]] = [None]
+"""The month last asked for with its bounds in µs (start, end, month): windows come in
+order, so one month answers nearly all of them. A tuple swapped whole: any reader sees the
+old span or the new one, each right."""
+
+
+def _month_span(at_us: int) -> tuple[int, int, Period]:
+    """(start µs, end µs, month) of the month containing the moment `at_us`."""
+    span = _SPAN[0]
+    if span is not None and span[0] <= at_us < span[1]:
+        return span
+    month = period_containing(_EPOCH + timedelta(microseconds=at_us), PeriodKind.MONTH)
+    span = (epoch_us(month.start), epoch_us(month.end), month)
+    _SPAN[0] = span
+    return span
 
 
 def pieces(start_us: int, end_us: int, downtime_us: int) -> list[tuple[Period, int, int, int]]:
@@ -31,11 +52,10 @@ def pieces(start_us: int, end_us: int, downtime_us: int) -> list[tuple[Period, i
 
     Downtime is split in proportion to the time in each month, rounded down in the
     earlier month (the later one gets the rest, so the pieces add up exactly)."""
-    first = period_containing(_EPOCH + start_us * _MICRO, PeriodKind.MONTH)
-    boundary = epoch_us(first.end)
+    _, boundary, first = _month_span(start_us)
     if end_us <= boundary:
         return [(first, start_us, end_us, downtime_us)]
-    second = period_containing(first.end, PeriodKind.MONTH)
+    second = _month_span(boundary)[2]
     early = downtime_us * (boundary - start_us) // (end_us - start_us)
     return [(first, start_us, boundary, early), (second, boundary, end_us, downtime_us - early)]
 

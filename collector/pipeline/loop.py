@@ -179,13 +179,7 @@ class Pipeline:
     def process(self, records: list[SourceRecord]) -> None:
         """Apply one polled batch and commit it; returns once it is durable (or fenced)."""
         rejected: list[tuple[SourceRecord, EventError]] = []
-        offsets: dict[TopicPartitionKey, int] = {}
-        at = self.engine.instant()
-        for record in records:
-            error = self._apply(record, at)
-            if error is not None:
-                rejected.append((record.restored(), error))
-            offsets[(record.topic, record.partition)] = record.offset + 1
+        offsets = self._apply_all(records, rejected)
         if rejected or self._forward:
             if self.dead_letters is None:
                 raise RuntimeError("no dead-letter producer: rejections cannot be acknowledged")
@@ -206,11 +200,34 @@ class Pipeline:
         if self.source is not None:
             self.source.commit_async(offsets)
 
+    def _apply_all(
+        self, records: list[SourceRecord], rejected: list[tuple[SourceRecord, EventError]]
+    ) -> dict[TopicPartitionKey, int]:
+        """Apply each record (the rejected ones to `rejected`); each partition's next offset."""
+        offsets: dict[TopicPartitionKey, int] = {}
+        at = self.engine.instant()
+        # a poll gives each partition's records in a row: its next offset is noted when
+        # the partition changes (a key made per partition, not per record)
+        topic, partition, next_offset, started = "", 0, 0, False
+        for record in records:
+            error = self._apply(record, at)
+            if error is not None:
+                rejected.append((record.restored(), error))
+            if record.partition != partition or record.topic != topic or not started:
+                if started:
+                    offsets[(topic, partition)] = next_offset
+                topic, partition, started = record.topic, record.partition, True
+            next_offset = record.offset + 1
+        if started:
+            offsets[(topic, partition)] = next_offset
+        return offsets
+
     def _apply(self, record: SourceRecord, at: Instant) -> EventError | None:
         try:
             event, event_s = record.event, record.event_s
             if event is None or size_of(record) > self._max_event_bytes:
-                record = record.restored()
+                if record.raw is not None:  # `restored()` is Python code (a named tuple's)
+                    record = record.restored()
                 event, event_s = decode(record, self._max_event_bytes)
         except EventError as error:
             translated = self._translated(record, error)

@@ -124,6 +124,31 @@ def test_a_limit_below_what_the_fetcher_decodes_still_refuses_large_records(
     assert (letter.key, letter.value) == (record.key, record.value)
 
 
+def test_each_partitions_next_offset_is_its_last_records_however_a_batch_interleaves_them(
+    tmp_path: Path,
+) -> None:
+    """Partitions come in runs within a batch, or not; the same number on two topics is two
+    partitions; a partition whose last record was rejected still moves on."""
+    pipeline, source, dead, _ = build(tmp_path / "state.db")
+    pipeline.assign("other", [0, 1])
+    order = [("events", 0), ("other", 0), ("other", 0), ("events", 0), ("other", 1), ("other", 0)]
+    records = []
+    for number, (topic, partition) in enumerate(order):
+        good = to_binary(make_event(event_id=f"e{number}"))
+        key, headers, value = (good.key, good.headers, good.value) if number != 5 else (
+            b"ticket-triage", [], b"{oops"
+        )  # fmt: skip
+        records.append(SourceRecord(topic, partition, 10 + number, key, headers, value))
+    pipeline.process(records)
+    expected = {("events", 0): 14, ("other", 0): 16, ("other", 1): 15}
+    assert SqliteStore(tmp_path / "state.db").load("events", [0]).offsets == {("events", 0): 14}
+    assert SqliteStore(tmp_path / "state.db").load("other", [0, 1]).offsets == {
+        ("other", 0): 16, ("other", 1): 15,
+    }  # fmt: skip
+    assert source.committed == expected and list(source.committed) == list(expected)
+    assert [r.offset for r, _ in dead.sent] == [15]
+
+
 def test_too_large_records_are_rejected_before_parsing(tmp_path: Path) -> None:
     pipeline, source, dead, _ = build(tmp_path / "state.db")
     source.add([KafkaRecord(b"p", [], b"x" * 2_000_000)])

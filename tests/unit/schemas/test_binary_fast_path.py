@@ -15,8 +15,10 @@ from schemas.envelope import EventError, OutcomeEvent
 from schemas.events import EventType
 from schemas.fast_path import (
     _COMPILED,
+    _ENVELOPE_HEADERS,
     _TIME,
     Timed,
+    _place_of,
     _usual_time,
     binary_envelope_of,
     from_binary,
@@ -223,6 +225,29 @@ def test_unusual_spellings_of_valid_records_go_the_general_way() -> None:
 
 usual_times = st.from_regex(_TIME.pattern, fullmatch=True)
 time_bytes = st.sampled_from(sorted(set(b"0123456789-:.+TZtz \x00\xd9")))
+
+
+def near_misses(name: str) -> list[str]:
+    """Names one change away from `name`: each character replaced, case changed, one
+    dropped or added; same length or not."""
+    found = [name.upper(), name.title(), name + "_", "_" + name, name[:-1], name[1:]]
+    for place in range(len(name)):
+        found.append(name[:place] + "x" + name[place + 1 :])
+        found.append(name[:place] + name[place].upper() + name[place + 1 :])
+    return found
+
+
+@given(st.text(max_size=16))
+@settings(max_examples=2000)
+def test_a_headers_place_is_the_tables(name: str) -> None:
+    assert _place_of(name) == _ENVELOPE_HEADERS.get(name, -1)
+
+
+def test_each_envelope_header_and_its_near_misses_find_their_place() -> None:
+    for name, place in _ENVELOPE_HEADERS.items():
+        assert _place_of(name) == place
+        for other in near_misses(name):
+            assert _place_of(other) == _ENVELOPE_HEADERS.get(other, -1), other
 
 
 @given(

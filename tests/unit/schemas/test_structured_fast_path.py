@@ -49,13 +49,16 @@ def structured_records(draw: st.DrawFn) -> tuple[bytes | None, Headers, bytes]:
             del data[name]
     elif action == "time":
         document["time"] = draw(time_spellings)
-    raw = json.dumps(document, default=str)
+    # compact, as our SDK and most writers spell it, or spaced as `json.dumps` does
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+    raw = json.dumps(document, default=str, separators=separators)
     numbers = [n for n, v in document["data"].items() if isinstance(v, float)] if isinstance(
         document.get("data"), dict) else []  # fmt: skip
     if action == "respell" and numbers:
         name = draw(st.sampled_from(numbers))
-        old = f'"{name}": {json.dumps(document["data"][name])}'
-        raw = raw.replace(old, f'"{name}": {draw(number_spellings)}')
+        colon = separators[1]
+        old = f'"{name}"{colon}{json.dumps(document["data"][name])}'
+        raw = raw.replace(old, f'"{name}"{colon}{draw(number_spellings)}')
     headers: Headers = draw(st.sampled_from([
         [("content-type", b"application/cloudevents+json")], [],
         [("content-type", b"application/cloudevents+json; charset=utf-8")],
